@@ -1,0 +1,1 @@
+"""Pure computation: no SQLAlchemy, no FastAPI, tested without a database."""
