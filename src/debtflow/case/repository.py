@@ -1,0 +1,92 @@
+"""All SQL of cases."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from debtflow.models import Case, CaseStatusChange, Collector, Creditor, Debtor
+from debtflow.models.enums import CaseStatus
+
+
+def get(session: Session, *, case_id: int, for_update: bool = False) -> Case | None:
+    stmt = select(Case).where(Case.id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def get_with_accounts(session: Session, *, case_id: int) -> Case | None:
+    stmt = select(Case).where(Case.id == case_id).options(selectinload(Case.accounts))
+    return session.scalars(stmt).one_or_none()
+
+
+def list_cases(
+    session: Session,
+    *,
+    bucket: str | None = None,
+    status: CaseStatus | None = None,
+    collector_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[Sequence[tuple[Case, Debtor, Creditor, Collector | None]], int]:
+    stmt = (
+        select(Case, Debtor, Creditor, Collector)
+        .join(Debtor, Debtor.id == Case.debtor_id)
+        .join(Creditor, Creditor.id == Case.creditor_id)
+        .outerjoin(Collector, Collector.id == Case.assigned_collector_id)
+    )
+    count = select(func.count()).select_from(Case)
+    if bucket is not None:
+        stmt = stmt.where(Case.bucket == bucket)
+        count = count.where(Case.bucket == bucket)
+    if status is not None:
+        stmt = stmt.where(Case.status == status)
+        count = count.where(Case.status == status)
+    if collector_id is not None:
+        stmt = stmt.where(Case.assigned_collector_id == collector_id)
+        count = count.where(Case.assigned_collector_id == collector_id)
+    stmt = stmt.order_by(Case.days_past_due.desc(), Case.id).limit(limit).offset(offset)
+    rows = [(r[0], r[1], r[2], r[3]) for r in session.execute(stmt).all()]
+    return rows, int(session.scalar(count) or 0)
+
+
+def get_row(
+    session: Session, *, case_id: int
+) -> tuple[Case, Debtor, Creditor, Collector | None] | None:
+    stmt = (
+        select(Case, Debtor, Creditor, Collector)
+        .join(Debtor, Debtor.id == Case.debtor_id)
+        .join(Creditor, Creditor.id == Case.creditor_id)
+        .outerjoin(Collector, Collector.id == Case.assigned_collector_id)
+        .where(Case.id == case_id)
+    )
+    row = session.execute(stmt).one_or_none()
+    return None if row is None else (row[0], row[1], row[2], row[3])
+
+
+def add_status_change(session: Session, change: CaseStatusChange) -> None:
+    session.add(change)
+
+
+def status_history(session: Session, *, case_id: int) -> Sequence[CaseStatusChange]:
+    stmt = (
+        select(CaseStatusChange)
+        .where(CaseStatusChange.case_id == case_id)
+        .order_by(CaseStatusChange.id)
+    )
+    return session.scalars(stmt).all()
+
+
+def bucket_summary(session: Session) -> Sequence[tuple[str, int, int]]:
+    """(bucket, open cases, outstanding fen) for every bucket that has open cases."""
+    from debtflow.core.case.lifecycle import OPEN_STATUSES
+
+    stmt = (
+        select(Case.bucket, func.count(), func.coalesce(func.sum(Case.outstanding_fen), 0))
+        .where(Case.status.in_(list(OPEN_STATUSES)))
+        .group_by(Case.bucket)
+    )
+    return [(b, int(n), int(f)) for b, n, f in session.execute(stmt).all()]

@@ -1,0 +1,30 @@
+"""Case shapes of the JSON API."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel
+
+from debtflow.core.case.lifecycle import CaseStatus
+
+
+class CaseRead(BaseModel):
+    id: int
+    creditor_code: str
+    debtor_name: str
+    status: CaseStatus
+    bucket: str
+    days_past_due: int
+    outstanding_fen: int
+    channel: str
+    overdue_cause: str
+    assigned_collector: str | None
+    aged_on: date | None
+
+
+class CasePage(BaseModel):
+    items: list[CaseRead]
+    total: int
+    limit: int
+    offset: int

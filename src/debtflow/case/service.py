@@ -1,0 +1,117 @@
+"""Case operations: reading, listing and moving a case through its lifecycle."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+
+from sqlalchemy.orm import Session
+
+from debtflow.case import repository
+from debtflow.core.case.lifecycle import CaseStatus, check_transition
+from debtflow.core.errors import NotFound
+from debtflow.db import utcnow
+from debtflow.models import Case, CaseStatusChange, Collector, Creditor, Debtor
+from debtflow.models.enums import Channel
+
+
+class CaseNotFound(NotFound):
+    code = "case_not_found"
+
+
+def get(session: Session, *, case_id: int, for_update: bool = False) -> Case:
+    case = repository.get(session, case_id=case_id, for_update=for_update)
+    if case is None:
+        raise CaseNotFound(f"case {case_id} does not exist")
+    return case
+
+
+def get_with_accounts(session: Session, *, case_id: int) -> Case:
+    case = repository.get_with_accounts(session, case_id=case_id)
+    if case is None:
+        raise CaseNotFound(f"case {case_id} does not exist")
+    return case
+
+
+@dataclass(frozen=True)
+class CaseListing:
+    rows: Sequence[tuple[Case, Debtor, Creditor, Collector | None]]
+    total: int
+
+
+def list_cases(
+    session: Session,
+    *,
+    bucket: str | None = None,
+    status: CaseStatus | None = None,
+    collector_id: int | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> CaseListing:
+    rows, total = repository.list_cases(
+        session,
+        bucket=bucket,
+        status=status,
+        collector_id=collector_id,
+        limit=max(1, min(limit, 500)),
+        offset=max(0, offset),
+    )
+    return CaseListing(rows=rows, total=total)
+
+
+def get_row(session: Session, *, case_id: int) -> tuple[Case, Debtor, Creditor, Collector | None]:
+    row = repository.get_row(session, case_id=case_id)
+    if row is None:
+        raise CaseNotFound(f"case {case_id} does not exist")
+    return row
+
+
+def bucket_names() -> tuple[str, ...]:
+    from debtflow.config import get_settings
+    from debtflow.core.strategy.buckets import BucketScheme
+
+    return BucketScheme.from_edges(get_settings().bucket_edges).names
+
+
+def transition(
+    session: Session,
+    *,
+    case_id: int,
+    to: CaseStatus,
+    reason: str | None = None,
+    actor: str = "system",
+) -> Case:
+    """Move a case to ``to`` if the lifecycle allows it; record who, when and why."""
+    case = get(session, case_id=case_id, for_update=True)
+    apply_transition(session, case, to=to, reason=reason, actor=actor)
+    return case
+
+
+def apply_transition(
+    session: Session, case: Case, *, to: CaseStatus, reason: str | None, actor: str
+) -> None:
+    check_transition(case.status, to, hold_reason=reason, held_from=case.held_from)
+    previous = case.status
+    if to == CaseStatus.ON_HOLD:
+        case.held_from = previous
+        case.hold_reason = reason
+    elif previous == CaseStatus.ON_HOLD:
+        case.held_from = None
+        case.hold_reason = None
+    if to == CaseStatus.LEGAL:
+        case.channel = Channel.LEGAL
+    if to in (CaseStatus.SETTLED, CaseStatus.CLOSED, CaseStatus.WRITTEN_OFF):
+        case.closed_at = utcnow()
+    case.status = to
+    repository.add_status_change(
+        session,
+        CaseStatusChange(
+            case_id=case.id, from_status=previous, to_status=to, reason=reason, actor=actor
+        ),
+    )
+    session.flush()
+
+
+def status_history(session: Session, *, case_id: int) -> Sequence[CaseStatusChange]:
+    get(session, case_id=case_id)
+    return repository.status_history(session, case_id=case_id)

@@ -1,0 +1,102 @@
+"""``debtflow demo``."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import typer
+from rich.table import Table
+
+from debtflow.cli.common import business_today, console, domain_errors, err_console, fail
+from debtflow.config import get_settings
+from debtflow.core.money import fen_to_yuan
+from debtflow.db import get_engine, unit_of_work
+from debtflow.migrate import downgrade, upgrade
+
+
+@domain_errors
+def demo(
+    cases: int = typer.Option(2000, "--cases", help="number of accounts in the demo portfolio"),
+    seed: int = typer.Option(7, "--seed", help="random seed (same seed, same portfolio)"),
+    no_serve: bool = typer.Option(False, "--no-serve", help="build and summarise; don't serve"),
+    reset: bool = typer.Option(
+        False, "--reset", help="empty the database first (deletes everything in it)"
+    ),
+    host: str = typer.Option("127.0.0.1", "--host"),
+    port: int = typer.Option(8000, "--port"),
+) -> None:
+    """Build a realistic demo portfolio, run the nightly cycle, print a summary, serve."""
+    from sqlalchemy import func, select
+
+    from debtflow.demo import service
+    from debtflow.models import Case
+
+    if cases < 1 or cases > 1_000_000:
+        raise fail("--cases must be between 1 and 1,000,000", 2)
+    engine = get_engine()
+    if reset:
+        downgrade(engine, "base")
+    upgrade(engine)
+    with engine.connect() as connection:
+        existing = connection.scalar(select(func.count()).select_from(Case))
+    if existing:
+        raise fail(
+            f"{get_settings().database_url} already holds {existing} cases; use --reset to "
+            "rebuild the demo there (deletes everything) or set DEBTFLOW_DATABASE_URL",
+            1,
+        )
+    today = business_today()
+    workdir = Path(get_settings().data_dir) / "demo"
+    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
+
+    with (
+        Progress(
+            "[progress.description]{task.description}",
+            BarColumn(),
+            MofNCompleteColumn(),
+            TimeElapsedColumn(),
+            console=err_console,
+            transient=True,
+        ) as progress,
+        unit_of_work(engine) as session,
+    ):
+        rows_task = progress.add_task("demo: portfolio rows imported", total=cases)
+        stage_task = progress.add_task("demo: starting", total=None)
+        summary = service.build(
+            session,
+            cases=cases,
+            seed=seed,
+            today=today,
+            workdir=workdir,
+            on_stage=lambda text: progress.update(stage_task, description=f"demo: {text}"),
+            on_rows=lambda n: progress.advance(rows_task, n),
+        )
+
+    table = Table(title=f"open cases per bucket on {summary.as_of}")
+    table.add_column("bucket")
+    table.add_column("cases", justify="right")
+    table.add_column("outstanding (¥)", justify="right")
+    for bucket, count, fen in summary.buckets:
+        table.add_row(bucket, str(count), fen_to_yuan(fen))
+    table.add_row(
+        "total",
+        str(sum(b[1] for b in summary.buckets)),
+        fen_to_yuan(sum(b[2] for b in summary.buckets)),
+    )
+    console.print(table)
+    people = Table(title="collectors")
+    people.add_column("type")
+    people.add_column("count", justify="right")
+    for kind, count in summary.collectors.items():
+        people.add_row(kind, str(count))
+    console.print(people)
+    console.print(
+        f"{summary.accounts} accounts, {summary.payments} payments, {summary.promises} promises; "
+        f"nightly cycle wrote {summary.nightly.changes} changes"
+    )
+    if no_serve:
+        return
+    from debtflow.cli.serve import serve_app
+
+    console.print(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")
+    serve_app(host=host, port=port)

@@ -1,0 +1,27 @@
+"""The ``debtflow`` command."""
+
+from __future__ import annotations
+
+import typer
+
+from debtflow.cli import case, creditor, db, portfolio
+from debtflow.cli.demo import demo
+from debtflow.cli.nightly import nightly
+from debtflow.cli.serve import serve
+
+app = typer.Typer(
+    help="debtflow — O2O debt collection: intake, nightly strategy, dispatch, compliance.",
+    no_args_is_help=True,
+    pretty_exceptions_enable=False,
+)
+app.add_typer(db.app, name="db")
+app.add_typer(creditor.app, name="creditor")
+app.add_typer(portfolio.app, name="portfolio")
+app.add_typer(case.app, name="case")
+app.command("nightly")(nightly)
+app.command("demo")(demo)
+app.command("serve")(serve)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    app()

@@ -1,0 +1,37 @@
+"""Money is integer fen. Parsing and printing yuan amounts without ever using a float."""
+
+from __future__ import annotations
+
+import re
+from decimal import Decimal, InvalidOperation
+
+_AMOUNT = re.compile(r"^-?\d+(\.\d{1,2})?$")
+
+
+class AmountError(ValueError):
+    """An amount that is not a plain yuan figure with at most two decimals."""
+
+
+def yuan_to_fen(text: str) -> int:
+    """Parse ``"1,234.56"`` / ``"¥1234.5"`` / ``"1234"`` into fen (123456, 123450, 123400).
+
+    Thousands separators, a currency sign and surrounding spaces are tolerated; more than
+    two decimals, exponents or anything non-numeric is refused.
+    """
+    cleaned = text.strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
+    if cleaned.endswith("元"):
+        cleaned = cleaned[:-1].strip()
+    if not _AMOUNT.match(cleaned):
+        raise AmountError(f"not an amount in yuan with at most 2 decimals: {text!r}")
+    try:
+        value = Decimal(cleaned)
+    except InvalidOperation as exc:  # pragma: no cover - the regex already guards this
+        raise AmountError(f"not an amount: {text!r}") from exc
+    return int(value * 100)
+
+
+def fen_to_yuan(fen: int) -> str:
+    """``123456`` → ``"1,234.56"``; negative amounts keep their sign."""
+    sign = "-" if fen < 0 else ""
+    whole, cents = divmod(abs(fen), 100)
+    return f"{sign}{whole:,}.{cents:02d}"

@@ -1,0 +1,535 @@
+"""Validate a portfolio file's rows into typed records, or say exactly what is wrong.
+
+Every problem is a :class:`RowError` with the spreadsheet row number (the header is row 1),
+the column as the file names it, and a reason. Validation never stops at the first error:
+the creditor gets the whole list in one pass.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal, InvalidOperation
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from debtflow.core.money import AmountError, yuan_to_fen
+from debtflow.core.portfolio.columns import (
+    BY_NAME,
+    CONTACT_SLOTS,
+    DEBTOR_TYPES,
+    HEADER_LOOKUP,
+    HISTORY_MONTHS,
+    OVERDUE_CAUSES,
+    PRODUCT_TYPES,
+    YES_NO,
+    header_key,
+)
+from debtflow.core.portfolio.identifiers import (
+    IdentifierError,
+    normalise_phone,
+    normalise_resident_id,
+    normalise_uscc,
+    resident_id_birth_date,
+)
+
+DEFAULT_TIMEZONE = "Asia/Shanghai"
+_EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
+
+
+@dataclass(frozen=True)
+class RowError:
+    row: int
+    column: str
+    reason: str
+
+    def __str__(self) -> str:
+        return f"row {self.row}, column {self.column}: {self.reason}"
+
+
+@dataclass(frozen=True)
+class ThirdPartyContact:
+    name: str
+    relation: str
+    phone: str
+    authorised: bool
+
+
+@dataclass(frozen=True)
+class MonthRecord:
+    """One month of repayment history, most recent first (m1 = last month)."""
+
+    status: int
+    statement_fen: int
+    paid_fen: int
+
+
+@dataclass(frozen=True)
+class PortfolioRow:
+    row: int
+    account_number: str
+    debtor_type: str
+    name: str
+    id_number: str
+    birth_date: date | None
+    registered_on: date | None
+    employer: str | None
+    industry: str | None
+    phone: str
+    email: str | None
+    province: str
+    city: str
+    address: str | None
+    latitude: float | None
+    longitude: float | None
+    timezone: str
+    product_type: str
+    original_fen: int
+    principal_fen: int
+    interest_fen: int
+    fees_fen: int
+    penalty_fen: int
+    annual_rate_bp: int
+    instalment_fen: int
+    instalment_count: int
+    first_due_date: date
+    paid_fen: int
+    opened_on: date
+    maturity_date: date | None
+    credit_limit_fen: int | None
+    monthly_income_fen: int | None
+    other_debts_fen: int | None
+    dependents: int | None
+    monthly_spending_fen: int | None
+    monthly_revenue_fen: int | None
+    receivables_fen: int | None
+    main_customers: tuple[str, ...]
+    overdue_cause: str
+    contacts: tuple[ThirdPartyContact, ...] = ()
+    history: tuple[MonthRecord, ...] = ()
+    raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def outstanding_fen(self) -> int:
+        return self.principal_fen + self.interest_fen + self.fees_fen + self.penalty_fen
+
+
+@dataclass
+class ValidationReport:
+    rows: list[PortfolioRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    ignored_columns: list[str] = field(default_factory=list)
+    rejected_rows: dict[int, list[str]] = field(default_factory=dict)
+
+    @property
+    def ok(self) -> bool:
+        return not self.errors
+
+
+class HeaderMap:
+    """Which file column holds which canonical field, and the file's own header names."""
+
+    def __init__(self, header: Sequence[str]) -> None:
+        self.index: dict[str, int] = {}
+        self.label: dict[str, str] = {}
+        self.unknown: list[str] = []
+        self.duplicates: list[str] = []
+        for position, text in enumerate(header):
+            if not text or not text.strip():
+                continue
+            canonical = HEADER_LOOKUP.get(header_key(text))
+            if canonical is None:
+                self.unknown.append(text.strip())
+            elif canonical in self.index:
+                self.duplicates.append(text.strip())
+            else:
+                self.index[canonical] = position
+                self.label[canonical] = text.strip().lstrip("\ufeff")
+
+    def missing_required(self) -> list[str]:
+        return [c.name for c in BY_NAME.values() if c.required and c.name not in self.index]
+
+
+class _RowReader:
+    """Reads one row's cells by canonical name, collecting errors instead of raising."""
+
+    def __init__(self, row_number: int, cells: Sequence[str], headers: HeaderMap) -> None:
+        self.row = row_number
+        self.cells = cells
+        self.headers = headers
+        self.errors: list[RowError] = []
+
+    def label(self, name: str) -> str:
+        return self.headers.label.get(name, name)
+
+    def error(self, name: str, reason: str) -> None:
+        self.errors.append(RowError(self.row, self.label(name), reason))
+
+    def text(self, name: str) -> str:
+        position = self.headers.index.get(name)
+        if position is None or position >= len(self.cells):
+            return ""
+        return (self.cells[position] or "").strip()
+
+    def required_text(self, name: str) -> str:
+        value = self.text(name)
+        if not value:
+            self.error(name, "is required")
+        return value
+
+    def optional_text(self, name: str) -> str | None:
+        return self.text(name) or None
+
+    def fen(self, name: str, *, required: bool = False, default: int | None = None) -> int | None:
+        value = self.text(name)
+        if not value:
+            if required:
+                self.error(name, "is required")
+            return default
+        try:
+            fen = yuan_to_fen(value)
+        except AmountError:
+            self.error(name, f"{value!r} is not an amount in yuan (at most 2 decimals)")
+            return default
+        if fen < 0:
+            self.error(name, f"amount cannot be negative ({value})")
+            return default
+        return fen
+
+    def day(self, name: str, *, required: bool = False) -> date | None:
+        value = self.text(name)
+        if not value:
+            if required:
+                self.error(name, "is required")
+            return None
+        parsed = parse_date(value)
+        if parsed is None:
+            self.error(name, f"{value!r} is not a real date (use YYYY-MM-DD)")
+        return parsed
+
+    def integer(self, name: str, *, required: bool = False, low: int, high: int) -> int | None:
+        value = self.text(name)
+        if not value:
+            if required:
+                self.error(name, "is required")
+            return None
+        if not re.fullmatch(r"-?\d+(\.0+)?", value):
+            self.error(name, f"{value!r} is not a whole number")
+            return None
+        number = int(Decimal(value))
+        if not low <= number <= high:
+            self.error(name, f"{number} is outside {low}..{high}")
+            return None
+        return number
+
+    def coordinate(self, name: str, low: float, high: float) -> float | None:
+        value = self.text(name)
+        if not value:
+            return None
+        try:
+            number = float(Decimal(value))
+        except InvalidOperation:
+            self.error(name, f"{value!r} is not a number")
+            return None
+        if not low <= number <= high:
+            self.error(name, f"{number} is outside {low}..{high}")
+            return None
+        return number
+
+    def choice(self, name: str, table: dict[str, str], default: str) -> str:
+        value = self.text(name)
+        if not value:
+            return default
+        found = table.get(value) or table.get(value.lower().replace(" ", "_"))
+        if found is None:
+            allowed = sorted({v for v in table.values()})
+            self.error(name, f"unknown value {value!r} (allowed: {', '.join(allowed)})")
+            return default
+        return found
+
+    def phone(self, name: str, *, required: bool = False) -> str | None:
+        value = self.text(name)
+        if not value:
+            if required:
+                self.error(name, "is required")
+            return None
+        try:
+            return normalise_phone(value)
+        except IdentifierError as exc:
+            self.error(name, f"{value!r}: {exc}")
+            return None
+
+
+def parse_date(text: str) -> date | None:
+    value = text.strip()
+    if " " in value or "T" in value:  # spreadsheet datetimes: keep the date part
+        value = re.split(r"[ T]", value, maxsplit=1)[0]
+    for fmt in _DATE_FORMATS:
+        try:
+            return datetime.strptime(value, fmt).date()
+        except ValueError:
+            continue
+    return None
+
+
+def parse_rate_bp(text: str) -> int:
+    """``"14.6"`` / ``"14.6%"`` (percent a year) → 1460 basis points."""
+    value = text.strip().rstrip("%％").strip()
+    try:
+        percent = Decimal(value)
+    except InvalidOperation as exc:
+        raise ValueError(f"{text!r} is not a percentage") from exc
+    if percent < 0 or percent > 100:
+        raise ValueError(f"{text!r} is outside 0–100 %")
+    bp = percent * 100
+    if bp != bp.to_integral_value():
+        raise ValueError(f"{text!r} has more precision than a basis point")
+    return int(bp)
+
+
+def validate_row(
+    row_number: int, cells: Sequence[str], headers: HeaderMap, *, today: date
+) -> tuple[PortfolioRow | None, list[RowError]]:
+    r = _RowReader(row_number, cells, headers)
+    account_number = r.required_text("account_number")
+    debtor_type = r.choice("debtor_type", DEBTOR_TYPES, "person")
+    name = r.required_text("name")
+
+    id_raw = r.required_text("id_number")
+    id_number = ""
+    if id_raw:
+        try:
+            id_number = (
+                normalise_resident_id(id_raw) if debtor_type == "person" else normalise_uscc(id_raw)
+            )
+        except IdentifierError as exc:
+            r.error("id_number", f"{id_raw!r}: {exc}")
+
+    birth_date = r.day("birth_date")
+    if debtor_type == "person" and id_number:
+        id_birth = resident_id_birth_date(id_number)
+        if birth_date is None:
+            birth_date = id_birth
+        elif birth_date != id_birth:
+            r.error("birth_date", f"{birth_date} disagrees with the ID number ({id_birth})")
+    if birth_date is not None and birth_date > today:
+        r.error("birth_date", f"{birth_date} is in the future")
+    registered_on = r.day("registered_on")
+    if registered_on is not None and registered_on > today:
+        r.error("registered_on", f"{registered_on} is in the future")
+
+    phone = r.phone("phone", required=True)
+    email = r.optional_text("email")
+    if email and not _EMAIL.match(email):
+        r.error("email", f"{email!r} is not an e-mail address")
+
+    province = r.required_text("province")
+    city = r.required_text("city")
+    latitude = r.coordinate("latitude", -90.0, 90.0)
+    longitude = r.coordinate("longitude", -180.0, 180.0)
+    if (latitude is None) != (longitude is None):
+        r.error("latitude", "latitude and longitude must be given together")
+    zone = r.text("timezone") or DEFAULT_TIMEZONE
+    try:
+        ZoneInfo(zone)
+    except (ZoneInfoNotFoundError, ValueError):
+        r.error("timezone", f"{zone!r} is not an IANA time zone (e.g. Asia/Shanghai)")
+
+    product_raw = r.text("product_type")
+    product_type = ""
+    if not product_raw:
+        r.error("product_type", "is required")
+    else:
+        product_type = r.choice("product_type", PRODUCT_TYPES, "")
+
+    original = r.fen("original_amount", required=True)
+    if original == 0:
+        r.error("original_amount", "the amount lent must be positive")
+    principal = r.fen("principal", required=True)
+    interest = r.fen("interest", default=0)
+    fees = r.fen("fees", default=0)
+    penalty = r.fen("penalty", default=0)
+
+    rate_bp = None
+    rate_raw = r.text("annual_rate")
+    if not rate_raw:
+        r.error("annual_rate", "is required")
+    else:
+        try:
+            rate_bp = parse_rate_bp(rate_raw)
+        except ValueError as exc:
+            r.error("annual_rate", str(exc))
+
+    instalment = r.fen("instalment_amount", required=True)
+    if instalment == 0:
+        r.error("instalment_amount", "an instalment must be positive")
+    count = r.integer("instalment_count", required=True, low=1, high=600)
+    first_due = r.day("first_due_date", required=True)
+    paid = r.fen("paid_amount", default=0)
+    opened_on = r.day("opened_on", required=True)
+    maturity = r.day("maturity_date")
+    if opened_on is not None and opened_on > today:
+        r.error("opened_on", f"{opened_on} is in the future")
+    if opened_on and first_due and first_due < opened_on:
+        r.error("first_due_date", f"{first_due} is before the loan was paid out ({opened_on})")
+    if first_due and maturity and maturity < first_due:
+        r.error("maturity_date", f"{maturity} is before the first due date ({first_due})")
+    if instalment and count and paid is not None and paid > instalment * count:
+        r.error("paid_amount", "more than the whole schedule has been paid")
+
+    credit_limit = r.fen("credit_limit")
+    income = r.fen("monthly_income")
+    other_debts = r.fen("other_debts")
+    dependents = r.integer("dependents", low=0, high=30)
+    spending = r.fen("monthly_spending")
+    revenue = r.fen("monthly_revenue")
+    receivables = r.fen("receivables")
+    customers_raw = r.text("main_customers")
+    customers = tuple(c.strip() for c in re.split(r"[;；]", customers_raw) if c.strip())
+    cause = r.choice("overdue_cause", OVERDUE_CAUSES, "unknown")
+
+    contacts: list[ThirdPartyContact] = []
+    for k in range(1, CONTACT_SLOTS + 1):
+        c_name = r.text(f"contact{k}_name")
+        c_relation = r.text(f"contact{k}_relation")
+        c_phone_raw = r.text(f"contact{k}_phone")
+        c_auth_raw = r.text(f"contact{k}_authorised")
+        if not (c_name or c_relation or c_phone_raw or c_auth_raw):
+            continue
+        if not c_name:
+            r.error(f"contact{k}_name", "a contact needs a name")
+        if not c_relation:
+            r.error(f"contact{k}_relation", "a contact needs a relation to the debtor")
+        c_phone = r.phone(f"contact{k}_phone", required=True)
+        authorised = False
+        if c_auth_raw:
+            parsed = YES_NO.get(c_auth_raw.lower())
+            if parsed is None:
+                r.error(f"contact{k}_authorised", f"{c_auth_raw!r} is not yes/no (是/否)")
+            else:
+                authorised = parsed
+        if c_phone and phone and c_phone == phone:
+            r.error(f"contact{k}_phone", "a third-party contact cannot have the debtor's own phone")
+        if c_name and c_relation and c_phone:
+            contacts.append(ThirdPartyContact(c_name, c_relation, c_phone, authorised))
+
+    history: list[MonthRecord] = []
+    for m in range(1, HISTORY_MONTHS + 1):
+        given = [r.text(f"{p}_m{m}") for p in ("status", "statement", "paid")]
+        if not any(given):
+            continue
+        if not all(given):
+            r.error(f"status_m{m}", f"month {m} history needs status, statement and paid together")
+            continue
+        status = r.integer(f"status_m{m}", low=-2, high=9)
+        statement = r.fen(f"statement_m{m}")
+        month_paid = r.fen(f"paid_m{m}")
+        if status is not None and statement is not None and month_paid is not None:
+            history.append(MonthRecord(status, statement, month_paid))
+
+    if r.errors:
+        return None, r.errors
+    assert original is not None and principal is not None and instalment is not None
+    assert count is not None and first_due is not None and opened_on is not None
+    assert rate_bp is not None and phone is not None and paid is not None
+    return (
+        PortfolioRow(
+            row=row_number,
+            account_number=account_number,
+            debtor_type=debtor_type,
+            name=name,
+            id_number=id_number,
+            birth_date=birth_date if debtor_type == "person" else None,
+            registered_on=registered_on,
+            employer=r.optional_text("employer"),
+            industry=r.optional_text("industry"),
+            phone=phone,
+            email=email,
+            province=province,
+            city=city,
+            address=r.optional_text("address"),
+            latitude=latitude,
+            longitude=longitude,
+            timezone=zone,
+            product_type=product_type,
+            original_fen=original,
+            principal_fen=principal,
+            interest_fen=interest or 0,
+            fees_fen=fees or 0,
+            penalty_fen=penalty or 0,
+            annual_rate_bp=rate_bp,
+            instalment_fen=instalment,
+            instalment_count=count,
+            first_due_date=first_due,
+            paid_fen=paid,
+            opened_on=opened_on,
+            maturity_date=maturity,
+            credit_limit_fen=credit_limit,
+            monthly_income_fen=income,
+            other_debts_fen=other_debts,
+            dependents=dependents,
+            monthly_spending_fen=spending,
+            monthly_revenue_fen=revenue,
+            receivables_fen=receivables,
+            main_customers=customers,
+            overdue_cause=cause,
+            contacts=tuple(contacts),
+            history=tuple(history),
+        ),
+        [],
+    )
+
+
+def validate_portfolio(
+    header: Sequence[str], rows: Iterable[Sequence[str]], *, today: date, first_row: int = 2
+) -> ValidationReport:
+    """Validate a whole file: header, each row, and duplicates across rows."""
+    headers = HeaderMap(header)
+    report = ValidationReport(ignored_columns=list(headers.unknown))
+    for dup in headers.duplicates:
+        report.errors.append(RowError(1, dup, "this column appears twice"))
+    for missing in headers.missing_required():
+        column = BY_NAME[missing]
+        report.errors.append(
+            RowError(1, missing, f"required column is missing (header {missing} or {column.zh})")
+        )
+    if report.errors:
+        return report
+
+    seen_accounts: dict[str, int] = {}
+    seen_ids: dict[str, tuple[int, str]] = {}
+    for offset, cells in enumerate(rows):
+        row_number = first_row + offset
+        if not any((c or "").strip() for c in cells):
+            continue  # blank line
+        parsed, errors = validate_row(row_number, cells, headers, today=today)
+        if parsed is not None:
+            first = seen_accounts.get(parsed.account_number)
+            if first is not None:
+                errors.append(
+                    RowError(
+                        row_number,
+                        headers.label["account_number"],
+                        f"duplicate account number {parsed.account_number} (first on row {first})",
+                    )
+                )
+            known = seen_ids.get(parsed.id_number)
+            if known is not None and known[1] != parsed.name:
+                errors.append(
+                    RowError(
+                        row_number,
+                        headers.label["name"],
+                        f"ID number {parsed.id_number} belongs to {known[1]!r} on row {known[0]}",
+                    )
+                )
+        if errors:
+            report.errors.extend(errors)
+            report.rejected_rows[row_number] = [c or "" for c in cells]
+            continue
+        assert parsed is not None
+        seen_accounts[parsed.account_number] = row_number
+        seen_ids.setdefault(parsed.id_number, (row_number, parsed.name))
+        report.rows.append(parsed)
+    return report

@@ -1,0 +1,133 @@
+"""Build the demo: creditors, a synthetic portfolio imported through the real intake path,
+a workforce, some payments and promises, then the nightly cycle."""
+
+from __future__ import annotations
+
+import random
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from debtflow.case import repository as case_repository
+from debtflow.collector import service as collector_service
+from debtflow.core.case.lifecycle import OPEN_STATUSES
+from debtflow.creditor import service as creditor_service
+from debtflow.demo.collectors import generate_collectors
+from debtflow.demo.portfolio import CREDITORS, generate_rows, write_csv
+from debtflow.models import Account, Case
+from debtflow.nightly import service as nightly_service
+from debtflow.payment import service as payment_service
+from debtflow.portfolio import service as portfolio_service
+from debtflow.promise import service as promise_service
+
+SHARES = (0.5, 0.3, 0.2)
+ZONE = ZoneInfo("Asia/Shanghai")
+
+
+@dataclass
+class DemoSummary:
+    as_of: date
+    buckets: list[tuple[str, int, int]]
+    collectors: dict[str, int]
+    accounts: int
+    payments: int
+    promises: int
+    nightly: nightly_service.NightlyReport
+
+
+def build(
+    session: Session,
+    *,
+    cases: int,
+    seed: int,
+    today: date,
+    workdir: Path,
+    on_stage: Callable[[str], None] | None = None,
+    on_rows: Callable[[int], None] | None = None,
+) -> DemoSummary:
+    def stage(text: str) -> None:
+        if on_stage is not None:
+            on_stage(text)
+
+    stage("creditors")
+    for profile in CREDITORS:
+        creditor_service.save(session, code=profile.code, name=profile.name)
+    counts = [int(cases * s) for s in SHARES]
+    counts[0] += cases - sum(counts)
+    start = 0
+    for profile, count in zip(CREDITORS, counts, strict=True):
+        stage(f"portfolio {profile.code}")
+        rows = generate_rows(profile, count=count, seed=seed, today=today, start=start)
+        start += count
+        path = workdir / f"portfolio-{profile.code.lower()}.csv"
+        write_csv(path, rows)
+        portfolio_service.import_portfolio(
+            session, path=path, creditor_code=profile.code, today=today, progress=on_rows
+        )
+    stage("collectors")
+    collector_service.save_many(session, specs=generate_collectors(cases=cases, seed=seed))
+    stage("payments and promises")
+    payments, promises = _activity(session, seed=seed, today=today)
+    stage("nightly cycle")
+    report = nightly_service.run(session, as_of=today)
+    return DemoSummary(
+        as_of=today,
+        buckets=sorted(case_repository.bucket_summary(session), key=lambda b: _bucket_key(b[0])),
+        collectors=collector_service.count_by_kind(session),
+        accounts=session.query(Account).count(),
+        payments=payments,
+        promises=promises,
+        nightly=report,
+    )
+
+
+def _bucket_key(bucket: str) -> int:
+    digits = "".join(ch for ch in bucket if ch.isdigit())
+    return int(digits or 0)
+
+
+def _activity(session: Session, *, seed: int, today: date) -> tuple[int, int]:
+    """Recent payments on ~15 % of open cases and promises on ~20 % (some already due)."""
+    rng = random.Random(f"{seed}:activity")
+    rows = session.execute(
+        select(Case.id, Account.id, Account.instalment_fen)
+        .join(Account, Account.case_id == Case.id)
+        .where(Case.status.in_(list(OPEN_STATUSES)))
+        .order_by(Case.id, Account.id)
+    ).all()
+    payments = promises = 0
+    seen_cases: set[int] = set()
+    for case_id, account_id, instalment in rows:
+        if case_id in seen_cases:
+            continue
+        seen_cases.add(case_id)
+        roll = rng.random()
+        if roll < 0.15:
+            day = today - timedelta(days=rng.randint(1, 20))
+            amount = instalment * rng.choice((30, 50, 100, 100, 200)) // 100
+            payment_service.book(
+                session,
+                account_id=account_id,
+                amount_fen=max(amount, 100),
+                paid_at=datetime.combine(day, time(rng.randint(8, 20), rng.randint(0, 59)), ZONE),
+                reference=f"DEMO-{seed}-{account_id}",
+                actor="demo",
+            )
+            payments += 1
+        elif roll < 0.35:
+            made = today - timedelta(days=rng.randint(1, 25))
+            promise_service.record(
+                session,
+                case_id=case_id,
+                amount_fen=instalment,
+                made_on=made,
+                due=made + timedelta(days=rng.randint(3, 20)),
+                actor="demo",
+            )
+            promises += 1
+    return payments, promises
