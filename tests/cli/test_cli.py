@@ -1,0 +1,123 @@
+"""The `debtflow` command end to end, on a fresh SQLite and PostgreSQL database."""
+
+from __future__ import annotations
+
+from sqlalchemy import func, select
+from typer.testing import CliRunner
+
+from debtflow.cli.main import app
+from debtflow.db import get_engine
+from debtflow.models import Account, BucketTransition, Case
+from factories import portfolio_rows, write_portfolio
+
+runner = CliRunner()
+
+
+def invoke(*args: str):
+    return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def table_counts():
+    with get_engine().connect() as connection:
+        return tuple(
+            connection.scalar(select(func.count()).select_from(m))
+            for m in (Account, Case, BucketTransition)
+        )
+
+
+def test_bad_file_lists_errors_exits_non_zero_and_changes_nothing(database_url, tmp_path):
+    assert invoke("creditor", "add", "BANK1", "第一银行").exit_code == 0
+    good = write_portfolio(tmp_path / "good.csv", portfolio_rows(count=5))
+    assert invoke("portfolio", "import", str(good), "--creditor", "BANK1").exit_code == 0
+    before = table_counts()
+
+    rows = portfolio_rows(count=4, start=100)
+    rows[0]["phone"] = "12345"
+    rows[2]["original_amount"] = "lots"
+    bad = write_portfolio(tmp_path / "bad.csv", rows)
+    result = invoke("portfolio", "import", str(bad), "--creditor", "BANK1")
+    assert result.exit_code == 1
+    assert "row 2, column phone" in result.output
+    assert "row 4, column original_amount" in result.output
+    assert "nothing was imported" in result.output
+    assert table_counts() == before
+
+
+def test_skip_invalid_and_dry_run(database_url, tmp_path):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    rows = portfolio_rows(count=4)
+    rows[1]["id_number"] = "123"
+    path = write_portfolio(tmp_path / "mixed.csv", rows)
+    dry = invoke(
+        "portfolio", "import", str(path), "--creditor", "BANK1", "--dry-run", "--skip-invalid"
+    )
+    assert dry.exit_code == 0 and "dry run" in dry.output
+    assert table_counts()[0] == 0
+    real = invoke("portfolio", "import", str(path), "--creditor", "BANK1", "--skip-invalid")
+    assert real.exit_code == 0
+    assert table_counts()[0] == 3
+    assert (tmp_path / "mixed.rejects.csv").exists()
+
+
+def test_nightly_twice_changes_nothing_the_second_time(database_url, tmp_path):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    invoke(
+        "portfolio",
+        "import",
+        str(write_portfolio(tmp_path / "p.csv", portfolio_rows(count=20))),
+        "--creditor",
+        "BANK1",
+    )
+    first = invoke("nightly", "--as-of", "2026-11-20")
+    assert first.exit_code == 0
+    after_first = table_counts()
+    second = invoke("nightly", "--as-of", "2026-11-20")
+    assert second.exit_code == 0
+    assert "changes written: 0" in second.output
+    assert table_counts() == after_first
+
+
+def test_usage_errors_are_readable(database_url, tmp_path):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    missing = invoke("portfolio", "import", str(tmp_path / "nope.csv"), "--creditor", "BANK1")
+    assert missing.exit_code == 2 and "no such file" in missing.output
+    unknown = invoke(
+        "portfolio",
+        "import",
+        str(write_portfolio(tmp_path / "p.csv", portfolio_rows(count=1))),
+        "--creditor",
+        "NOPE",
+    )
+    assert unknown.exit_code == 2 and "unknown creditor" in unknown.output
+    bad_date = invoke("nightly", "--as-of", "yesterday")
+    assert bad_date.exit_code == 2 and "not a date" in bad_date.output
+    bad_move = invoke("case", "move", "1", "flying")
+    assert bad_move.exit_code == 2 and "unknown status" in bad_move.output
+
+
+def test_case_move_refuses_illegal_transition(database_url, tmp_path):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    invoke(
+        "portfolio",
+        "import",
+        str(write_portfolio(tmp_path / "p.csv", portfolio_rows(count=1))),
+        "--creditor",
+        "BANK1",
+    )
+    assert invoke("case", "move", "1", "settled").exit_code == 0
+    refused = invoke("case", "move", "1", "active")
+    assert refused.exit_code == 1
+    assert "cannot move case from settled to active" in refused.output
+    assert "settled" in invoke("case", "show", "1").output
+
+
+def test_demo_builds_summarises_and_does_not_serve_with_no_serve(database_url):
+    result = invoke("demo", "--cases", "60", "--seed", "3", "--no-serve")
+    assert result.exit_code == 0, result.output
+    assert "open cases per bucket" in result.output
+    assert "online_agent" in result.output and "field_agent" in result.output
+    assert table_counts()[0] == 60
+    refused = invoke("demo", "--cases", "60", "--no-serve")
+    assert refused.exit_code == 1 and "--reset" in refused.output
+    assert invoke("demo", "--cases", "30", "--no-serve", "--reset").exit_code == 0
+    assert table_counts()[0] == 30

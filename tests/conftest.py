@@ -1,0 +1,97 @@
+"""Shared fixtures. Database tests run on SQLite and on PostgreSQL (127.0.0.1:5432): each
+test in a transaction that is rolled back. Set DEBTFLOW_TEST_PG_URL to use another server.
+"""
+
+from __future__ import annotations
+
+import os
+import uuid
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import Engine, create_engine, text
+from sqlalchemy.orm import Session
+
+from debtflow.config import get_settings
+from debtflow.db import get_engine, make_engine
+from debtflow.migrate import upgrade
+
+PG_ADMIN_URL = os.environ.get(
+    "DEBTFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BACKENDS = ("sqlite", "postgresql")
+
+
+def _create_pg_database(prefix: str) -> tuple[str, str]:
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    try:
+        with admin.connect() as connection:
+            connection.execute(text(f'CREATE DATABASE "{name}"'))
+    except Exception as exc:  # the server is part of the test environment: say so loudly
+        pytest.fail(f"PostgreSQL is required for database tests ({PG_ADMIN_URL}): {exc}")
+    finally:
+        admin.dispose()
+    return name, PG_ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+
+
+def _drop_pg_database(name: str) -> None:
+    admin = create_engine(PG_ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with admin.connect() as connection:
+        connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+    admin.dispose()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def engine(
+    request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Engine]:
+    pg_name = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path_factory.mktemp('sqlite')}/debtflow-test.db"
+    else:
+        pg_name, url = _create_pg_database("debtflow_test")
+    db_engine = make_engine(url)
+    upgrade(db_engine)
+    yield db_engine
+    db_engine.dispose()
+    if pg_name:
+        _drop_pg_database(pg_name)
+
+
+@pytest.fixture
+def session(engine: Engine) -> Iterator[Session]:
+    """A session inside a transaction that is rolled back after the test."""
+    connection = engine.connect()
+    outer = connection.begin()
+    db_session = Session(
+        bind=connection, join_transaction_mode="create_savepoint", expire_on_commit=False
+    )
+    try:
+        yield db_session
+    finally:
+        db_session.close()
+        outer.rollback()
+        connection.close()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(
+    request: pytest.FixtureRequest, tmp_path: object, monkeypatch: pytest.MonkeyPatch
+) -> Iterator[str]:
+    """A fresh, empty database that the app and the CLI use through settings."""
+    pg_name = None
+    if request.param == "sqlite":
+        url = f"sqlite:///{tmp_path}/debtflow-cli.db"
+    else:
+        pg_name, url = _create_pg_database("debtflow_cli")
+    monkeypatch.setenv("DEBTFLOW_DATABASE_URL", url)
+    monkeypatch.setenv("DEBTFLOW_DATA_DIR", str(tmp_path))
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    yield url
+    get_engine().dispose()
+    get_settings.cache_clear()
+    get_engine.cache_clear()
+    if pg_name:
+        _drop_pg_database(pg_name)

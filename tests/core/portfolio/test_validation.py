@@ -1,0 +1,133 @@
+from datetime import date
+
+import pytest
+
+from debtflow.core.portfolio.validation import parse_rate_bp, validate_portfolio
+from debtflow.demo.portfolio import CREDITORS, generate_rows
+
+TODAY = date(2026, 11, 20)
+
+
+def sample(count=3):
+    rows = generate_rows(CREDITORS[2], count=count, seed=3, today=TODAY)
+    columns = sorted({k for r in rows for k in r})
+    return columns, rows
+
+
+def cells(columns, rows):
+    return [[r.get(c, "") for c in columns] for r in rows]
+
+
+def test_generated_rows_are_valid_and_typed():
+    columns, rows = sample(20)
+    report = validate_portfolio(columns, cells(columns, rows), today=TODAY)
+    assert report.ok, report.errors
+    assert len(report.rows) == 20
+    first = report.rows[0]
+    assert first.row == 2
+    assert isinstance(first.principal_fen, int)
+    assert first.outstanding_fen == (
+        first.principal_fen + first.interest_fen + first.fees_fen + first.penalty_fen
+    )
+
+
+def test_chinese_headers_are_accepted():
+    from debtflow.core.portfolio.columns import BY_NAME
+
+    columns, rows = sample(2)
+    chinese = [BY_NAME[c].zh for c in columns]
+    report = validate_portfolio(chinese, cells(columns, rows), today=TODAY)
+    assert report.ok, report.errors
+
+
+@pytest.mark.parametrize(
+    ("column", "value", "reason"),
+    [
+        ("account_number", "", "is required"),
+        ("id_number", "110105194912310021", "checksum"),
+        ("phone", "12345", "mobile"),
+        ("principal", "-5.00", "negative"),
+        ("principal", "12.345", "at most 2 decimals"),
+        ("original_amount", "abc", "not an amount"),
+        ("first_due_date", "2026-02-30", "not a real date"),
+        ("opened_on", "2099-01-01", "in the future"),
+        ("product_type", "mortgage", "unknown value"),
+        ("instalment_count", "1.5", "whole number"),
+        ("annual_rate", "140", "outside 0–100"),
+        ("timezone", "Mars/Olympus", "IANA"),
+    ],
+)
+def test_each_bad_cell_is_reported_with_row_column_and_reason(column, value, reason):
+    columns, rows = sample(3)
+    rows[1][column] = value
+    report = validate_portfolio(columns, cells(columns, rows), today=TODAY)
+    matching = [e for e in report.errors if e.column == column]
+    assert matching, report.errors
+    assert matching[0].row == 3  # header is row 1, the second data row is row 3
+    assert reason in matching[0].reason
+    assert [r.row for r in report.rows] == [2, 4]
+
+
+def test_every_error_of_a_row_is_listed_not_just_the_first():
+    columns, rows = sample(1)
+    rows[0]["phone"] = "123"
+    rows[0]["principal"] = "x"
+    rows[0]["opened_on"] = "yesterday"
+    report = validate_portfolio(columns, cells(columns, rows), today=TODAY)
+    assert {e.column for e in report.errors} == {"phone", "principal", "opened_on"}
+
+
+def test_duplicate_account_numbers_in_one_file_are_refused():
+    columns, rows = sample(3)
+    rows[2]["account_number"] = rows[0]["account_number"]
+    report = validate_portfolio(columns, cells(columns, rows), today=TODAY)
+    assert len(report.errors) == 1
+    assert report.errors[0].row == 4
+    assert "first on row 2" in report.errors[0].reason
+
+
+def test_one_id_number_under_two_names_is_refused():
+    columns, rows = sample(2)
+    rows[1]["id_number"] = rows[0]["id_number"]
+    rows[1]["debtor_type"] = rows[0]["debtor_type"]
+    rows[1]["name"] = rows[0]["name"] + "某"
+    report = validate_portfolio(columns, cells(columns, rows), today=TODAY)
+    assert any("belongs to" in e.reason for e in report.errors)
+
+
+def test_missing_required_column_is_a_file_level_error():
+    columns, rows = sample(2)
+    columns = [c for c in columns if c != "principal"]
+    report = validate_portfolio(columns, cells(columns, rows), today=TODAY)
+    assert [(e.row, e.column) for e in report.errors] == [(1, "principal")]
+    assert report.rows == []
+
+
+def test_birth_date_must_agree_with_the_id_number():
+    columns, rows = sample(3)
+    person = next(r for r in rows if r["debtor_type"] == "person")
+    person["birth_date"] = "1900-01-01"
+    columns = sorted(set(columns) | {"birth_date"})
+    report = validate_portfolio(columns, cells(columns, rows), today=TODAY)
+    assert any(e.column == "birth_date" and "disagrees" in e.reason for e in report.errors)
+
+
+def test_unknown_columns_are_reported_as_ignored():
+    columns, rows = sample(1)
+    report = validate_portfolio([*columns, "备注"], cells(columns, rows), today=TODAY)
+    assert report.ok
+    assert report.ignored_columns == ["备注"]
+
+
+@pytest.mark.parametrize(("text", "bp"), [("14.6", 1460), ("14.6%", 1460), ("0", 0), ("7.25", 725)])
+def test_rates_are_read_in_percent_to_basis_points(text, bp):
+    assert parse_rate_bp(text) == bp
+
+
+def test_blank_lines_are_skipped_without_shifting_row_numbers():
+    columns, rows = sample(2)
+    body = cells(columns, rows)
+    body.insert(1, [""] * len(columns))
+    body[2][columns.index("phone")] = "000"
+    report = validate_portfolio(columns, body, today=TODAY)
+    assert [e.row for e in report.errors] == [4]

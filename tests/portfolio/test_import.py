@@ -1,0 +1,186 @@
+"""Portfolio intake against a real database (SQLite and PostgreSQL)."""
+
+from __future__ import annotations
+
+import csv
+
+import pytest
+from openpyxl import Workbook
+from sqlalchemy import func, select
+
+from debtflow.core.portfolio.columns import BY_NAME
+from debtflow.models import Account, Address, Case, ContactPoint, Debtor
+from debtflow.models.enums import ContactParty
+from debtflow.portfolio import service
+from factories import TODAY, make_creditor, portfolio_rows, write_portfolio
+
+
+def counts(session):
+    return tuple(
+        session.scalar(select(func.count()).select_from(m))
+        for m in (Debtor, Account, Case, ContactPoint, Address)
+    )
+
+
+def test_valid_file_creates_debtors_cases_accounts_and_contacts(session, tmp_path):
+    make_creditor(session)
+    rows = portfolio_rows(count=25)
+    path = write_portfolio(tmp_path / "p.csv", rows)
+    result = service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    assert (result.rows_read, result.rows_valid, result.accounts_created) == (25, 25, 25)
+    assert session.scalar(select(func.count()).select_from(Account)) == 25
+    account = session.scalars(
+        select(Account).where(Account.account_number == rows[0]["account_number"])
+    ).one()
+    assert account.principal_fen == int(rows[0]["principal"].replace(".", ""))
+    case = session.get(Case, account.case_id)
+    assert case.outstanding_fen == account.outstanding_fen
+    third_parties = session.scalar(
+        select(func.count())
+        .select_from(ContactPoint)
+        .where(ContactPoint.party == ContactParty.THIRD_PARTY)
+    )
+    assert third_parties == sum(1 for r in rows for k in (1, 2, 3) if r.get(f"contact{k}_name"))
+
+
+def test_file_with_bad_rows_changes_nothing_and_lists_every_error(session, tmp_path):
+    make_creditor(session)
+    rows = portfolio_rows(count=6)
+    rows[1]["id_number"] = "110105194912310021"
+    rows[3]["principal"] = "-1"
+    rows[4]["first_due_date"] = "2026-13-01"
+    rows[5]["account_number"] = rows[0]["account_number"]
+    path = write_portfolio(tmp_path / "bad.csv", rows)
+    before = counts(session)
+    with pytest.raises(service.PortfolioRejected) as info:
+        service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    assert [(e.row, e.column) for e in info.value.errors] == [
+        (3, "id_number"),
+        (5, "principal"),
+        (6, "first_due_date"),
+        (7, "account_number"),
+    ]
+    assert counts(session) == before
+
+
+def test_skip_invalid_imports_the_rest_and_writes_rejects(session, tmp_path):
+    make_creditor(session)
+    rows = portfolio_rows(count=5)
+    rows[2]["phone"] = "999"
+    path = write_portfolio(tmp_path / "mixed.csv", rows)
+    result = service.import_portfolio(
+        session, path=path, creditor_code="TESTBANK", today=TODAY, skip_invalid=True
+    )
+    assert result.accounts_created == 4
+    assert result.rejects_path == tmp_path / "mixed.rejects.csv"
+    with result.rejects_path.open(encoding="utf-8-sig") as handle:
+        rejects = list(csv.reader(handle))
+    assert rejects[0][:2] == ["row", "errors"]
+    assert rejects[1][0] == "4" and "phone" in rejects[1][1]
+    assert rows[2]["account_number"] in rejects[1]
+
+
+def test_reimport_updates_and_never_duplicates(session, tmp_path):
+    make_creditor(session)
+    rows = portfolio_rows(count=10)
+    path = write_portfolio(tmp_path / "p.csv", rows)
+    service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    first = counts(session)
+    rows[0]["principal"] = "1.00"
+    rows[0]["interest"] = "0.00"
+    rows[0]["fees"] = "0.00"
+    rows[0]["penalty"] = "0.00"
+    write_portfolio(path, rows)
+    again = service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    assert (again.accounts_created, again.accounts_updated) == (0, 10)
+    assert counts(session) == first
+    account = session.scalars(
+        select(Account).where(Account.account_number == rows[0]["account_number"])
+    ).one()
+    session.refresh(account)
+    assert account.principal_fen == 100
+    assert session.get(Case, account.case_id).outstanding_fen == 100
+
+
+def test_dry_run_reports_and_writes_nothing(session, tmp_path):
+    make_creditor(session)
+    path = write_portfolio(tmp_path / "p.csv", portfolio_rows(count=4))
+    before = counts(session)
+    result = service.import_portfolio(
+        session, path=path, creditor_code="TESTBANK", today=TODAY, dry_run=True
+    )
+    assert (result.dry_run, result.accounts_created) == (True, 4)
+    assert counts(session) == before
+
+
+def test_gbk_file_with_chinese_headers(session, tmp_path):
+    make_creditor(session)
+    rows = portfolio_rows(count=3)
+    columns = sorted({k for r in rows for k in r})
+    path = tmp_path / "gbk.csv"
+    with path.open("w", encoding="gbk", newline="") as handle:
+        writer = csv.writer(handle)
+        writer.writerow([BY_NAME[c].zh for c in columns])
+        for row in rows:
+            writer.writerow([row.get(c, "") for c in columns])
+    result = service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    assert result.encoding == "gbk"
+    assert result.accounts_created == 3
+    names = set(session.scalars(select(Debtor.name)))
+    assert {r["name"] for r in rows} <= names
+
+
+def test_xlsx_file(session, tmp_path):
+    make_creditor(session)
+    rows = portfolio_rows(count=3)
+    columns = sorted({k for r in rows for k in r})
+    book = Workbook()
+    sheet = book.active
+    sheet.append(columns)
+    for row in rows:
+        sheet.append([row.get(c, "") for c in columns])
+    path = tmp_path / "p.xlsx"
+    book.save(path)
+    result = service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    assert result.accounts_created == 3
+
+
+def test_unknown_creditor_is_refused(session, tmp_path):
+    path = write_portfolio(tmp_path / "p.csv", portfolio_rows(count=1))
+    with pytest.raises(service.UnknownCreditor, match="creditor add"):
+        service.import_portfolio(session, path=path, creditor_code="NOPE", today=TODAY)
+
+
+def test_id_number_known_under_another_name_is_refused(session, tmp_path):
+    make_creditor(session)
+    rows = portfolio_rows(count=2)
+    service.import_portfolio(
+        session,
+        path=write_portfolio(tmp_path / "a.csv", rows),
+        creditor_code="TESTBANK",
+        today=TODAY,
+    )
+    rows[1]["name"] = "张冒名"
+    with pytest.raises(service.PortfolioRejected) as info:
+        service.import_portfolio(
+            session,
+            path=write_portfolio(tmp_path / "b.csv", rows),
+            creditor_code="TESTBANK",
+            today=TODAY,
+        )
+    assert info.value.errors[0].row == 3
+    assert "already on file" in info.value.errors[0].reason
+
+
+def test_undecodable_and_empty_files_are_refused(session, tmp_path):
+    from debtflow.portfolio.reader import UnreadableFile
+
+    make_creditor(session)
+    binary = tmp_path / "x.csv"
+    binary.write_bytes(b"\xff\xfe\x00\x81\x30\x81")
+    with pytest.raises(UnreadableFile):
+        service.import_portfolio(session, path=binary, creditor_code="TESTBANK", today=TODAY)
+    empty = tmp_path / "e.csv"
+    empty.write_text("\n\n", encoding="utf-8")
+    with pytest.raises(UnreadableFile, match="empty"):
+        service.import_portfolio(session, path=empty, creditor_code="TESTBANK", today=TODAY)
