@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from debtflow.cli import case, creditor, db, portfolio
+from debtflow.cli import case, compliance, creditor, db, portfolio
 from debtflow.cli.demo import demo
 from debtflow.cli.nightly import nightly
 from debtflow.cli.serve import serve
@@ -18,6 +18,7 @@ app.add_typer(db.app, name="db")
 app.add_typer(creditor.app, name="creditor")
 app.add_typer(portfolio.app, name="portfolio")
 app.add_typer(case.app, name="case")
+app.add_typer(compliance.app, name="compliance")
 app.command("nightly")(nightly)
 app.command("demo")(demo)
 app.command("serve")(serve)

@@ -6,6 +6,7 @@ import re
 from decimal import Decimal, InvalidOperation
 
 _AMOUNT = re.compile(r"^-?\d+(\.\d{1,2})?$")
+_PLAIN = re.compile(r"^(\d+)(?:\.(\d{1,2}))?$")
 
 
 class AmountError(ValueError):
@@ -18,6 +19,10 @@ def yuan_to_fen(text: str) -> int:
     Thousands separators, a currency sign and surrounding spaces are tolerated; more than
     two decimals, exponents or anything non-numeric is refused.
     """
+    plain = _PLAIN.match(text)
+    if plain is not None:  # fast path for the common "1234.56"
+        whole, cents = plain.group(1), plain.group(2) or ""
+        return int(whole) * 100 + int((cents + "00")[:2])
     cleaned = text.strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
     if cleaned.endswith("元"):
         cleaned = cleaned[:-1].strip()

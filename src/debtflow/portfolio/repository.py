@@ -2,109 +2,181 @@
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import json
+from collections.abc import Callable, Sequence
+from datetime import UTC, date, datetime
+from enum import Enum
 from typing import Any
 
-from sqlalchemy import Table, case, func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from debtflow.models import Account, Address, Case, ContactPoint, Creditor, Debtor
+from debtflow.db import utcnow
+from debtflow.models import Account, Case, Creditor, Debtor
+from debtflow.models.enums import CaseStatus, Channel
 
 
 def creditor_by_code(session: Session, *, code: str) -> Creditor | None:
     return session.scalars(select(Creditor).where(Creditor.code == code)).one_or_none()
 
 
-def _upsert(
+def _converter(sample: Any, dialect: str) -> Callable[[Any], Any] | None:
+    """How a column's Python values become what the driver stores, as the ORM types would
+    store them; ``None`` when the driver takes the value as it is."""
+    if isinstance(sample, Enum):
+        return lambda v: None if v is None else v.value
+    if isinstance(sample, list | dict):
+        return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
+    if dialect == "sqlite" and isinstance(sample, datetime):
+        return lambda v: None if v is None else v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+    if dialect == "sqlite" and isinstance(sample, date):
+        return lambda v: None if v is None else v.isoformat()
+    return None
+
+
+def _bulk_upsert(
     session: Session,
-    table: Table,
+    table: str,
     rows: Sequence[dict[str, Any]],
     *,
     keys: Sequence[str],
-    update_columns: Sequence[str],
-    returning: Sequence[str] = (),
-) -> list[Any]:
-    """INSERT … ON CONFLICT (keys) DO UPDATE on SQLite and PostgreSQL alike.
+    set_sql: dict[str, str],
+) -> None:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET … through the driver's executemany.
 
-    ``rows`` must be unique on ``keys`` (PostgreSQL refuses to touch one row twice).
+    Intake writes hundreds of thousands of rows; going straight to the driver (sqlite3 or
+    psycopg pipeline) skips SQLAlchemy's per-value processing, which costs more than the
+    database itself. Values are adapted exactly as the ORM types store them. ``rows`` must
+    share one set of columns and be unique on ``keys``.
     """
     if not rows:
-        return []
+        return
     dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = builder(table)
-    set_ = {c: stmt.excluded[c] for c in update_columns} or {keys[0]: stmt.excluded[keys[0]]}
-    stmt = stmt.on_conflict_do_update(index_elements=list(keys), set_=set_)
-    if returning:
-        stmt = stmt.returning(*(table.c[c] for c in returning), sort_by_parameter_order=True)
-        return list(session.execute(stmt, list(rows)).all())
-    session.execute(stmt, list(rows))
-    return []
-
-
-def upsert_debtors(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    columns = [c for c in rows[0] if c != "id_number"] if rows else []
-    result = _upsert(
-        session,
-        Debtor.__table__,  # type: ignore[arg-type]
-        rows,
-        keys=["id_number"],
-        update_columns=columns,
-        returning=["id"],
+    mark = "?" if dialect == "sqlite" else "%s"
+    columns = list(rows[0])
+    quoted = ", ".join(_quote(c) for c in columns)
+    conflict = ", ".join(_quote(k) for k in keys)
+    assignments = ", ".join(f"{_quote(c)} = {expr}" for c, expr in set_sql.items())
+    sql = (
+        f"INSERT INTO {_quote(table)} ({quoted}) VALUES ({', '.join([mark] * len(columns))}) "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
     )
-    return [r[0] for r in result]
+    converters: list[Callable[[Any], Any] | None] = []
+    for c in columns:
+        sample = next((row[c] for row in rows if row[c] is not None), None)
+        converters.append(_converter(sample, dialect))
+    converted = [(i, f) for i, f in enumerate(converters) if f is not None]
+    params = []
+    for row in rows:
+        values = [row[c] for c in columns]
+        for i, convert in converted:
+            values[i] = convert(values[i])
+        params.append(tuple(values))
+    session.connection().exec_driver_sql(sql, params)
+
+
+def _quote(name: str) -> str:
+    return '"' + name + '"'
+
+
+def _excluded(columns: Sequence[str]) -> dict[str, str]:
+    return {c: "excluded." + _quote(c) for c in columns}
+
+
+def upsert_debtors(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
+    """Create or update debtors by ID number; returns {id_number: debtor id}."""
+    now = utcnow()
+    stamped = [{**r, "created_at": now, "updated_at": now} for r in rows]
+    updatable = [c for c in stamped[0] if c not in ("id_number", "created_at")] if rows else []
+    _bulk_upsert(session, "debtor", stamped, keys=["id_number"], set_sql=_excluded(updatable))
+    ids = [r["id_number"] for r in rows]
+    return dict(
+        session.execute(select(Debtor.id_number, Debtor.id).where(Debtor.id_number.in_(ids)))
+        .tuples()
+        .all()
+    )
 
 
 def upsert_addresses(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    _upsert(
+    _bulk_upsert(
         session,
-        Address.__table__,  # type: ignore[arg-type]
+        "address",
         rows,
         keys=["debtor_id", "kind"],
-        update_columns=["province", "city", "line", "latitude", "longitude"],
+        set_sql=_excluded(["province", "city", "line", "latitude", "longitude"]),
     )
 
 
 def upsert_contact_points(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    _upsert(
+    stamped = [{**r, "valid": True} for r in rows]
+    _bulk_upsert(
         session,
-        ContactPoint.__table__,  # type: ignore[arg-type]
-        rows,
+        "contact_point",
+        stamped,
         keys=["debtor_id", "kind", "value"],
-        update_columns=["party", "contact_name", "relation", "authorised"],
+        set_sql=_excluded(["party", "contact_name", "relation", "authorised"]),
     )
 
 
-def upsert_cases(session: Session, rows: Sequence[dict[str, Any]]) -> list[int]:
-    """One case per (creditor, debtor). An existing case keeps its status and history; its
-    overdue cause changes only when the file states one (never back to ``unknown``)."""
-    if not rows:
-        return []
-    table = Case.__table__
-    dialect = session.get_bind().dialect.name
-    builder = postgresql.insert if dialect == "postgresql" else sqlite.insert
-    stmt = builder(table)
-    stmt = stmt.on_conflict_do_update(
-        index_elements=["creditor_id", "debtor_id"],
-        set_={
-            "overdue_cause": case(
-                (stmt.excluded.overdue_cause == "unknown", table.c.overdue_cause),
-                else_=stmt.excluded.overdue_cause,
-            )
+def upsert_cases(session: Session, *, creditor_id: int, causes: dict[int, str]) -> dict[int, int]:
+    """One case per (creditor, debtor); returns {debtor id: case id}. An existing case keeps
+    its status and history; its overdue cause changes only when the file states one (never
+    back to ``unknown``)."""
+    now = utcnow()
+    rows = [
+        {
+            "creditor_id": creditor_id,
+            "debtor_id": debtor_id,
+            "status": CaseStatus.NEW.value,
+            "bucket": "M0",
+            "days_past_due": 0,
+            "outstanding_fen": 0,
+            "channel": Channel.ONLINE.value,
+            "overdue_cause": cause,
+            "opened_at": now,
+            "updated_at": now,
+        }
+        for debtor_id, cause in causes.items()
+    ]
+    _bulk_upsert(
+        session,
+        "case",
+        rows,
+        keys=["creditor_id", "debtor_id"],
+        set_sql={
+            "overdue_cause": "CASE WHEN excluded.overdue_cause = 'unknown' "
+            'THEN "case".overdue_cause ELSE excluded.overdue_cause END'
         },
-    ).returning(table.c.id, sort_by_parameter_order=True)
-    return [r[0] for r in session.execute(stmt, list(rows)).all()]
+    )
+    stmt = select(Case.debtor_id, Case.id).where(
+        Case.creditor_id == creditor_id, Case.debtor_id.in_(list(causes))
+    )
+    return dict(session.execute(stmt).tuples().all())
 
 
 def upsert_accounts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    columns = [c for c in rows[0] if c not in ("creditor_id", "account_number")] if rows else []
-    _upsert(
+    """Create or update accounts by (creditor, account number). Ageing state (days past
+    due, bucket) is left to the nightly cycle."""
+    now = utcnow()
+    fresh = {
+        "days_past_due": 0,
+        "bucket": "M0",
+        "overdue_fen": 0,
+        "imported_at": now,
+        "updated_at": now,
+    }
+    stamped = [{**r, **fresh} for r in rows]
+    updatable = [
+        c
+        for c in (stamped[0] if rows else {})
+        if c not in ("creditor_id", "account_number", *fresh)
+    ]
+    _bulk_upsert(
         session,
-        Account.__table__,  # type: ignore[arg-type]
-        rows,
+        "account",
+        stamped,
         keys=["creditor_id", "account_number"],
-        update_columns=columns,
+        set_sql=_excluded([*updatable, "updated_at"]),
     )
 
 

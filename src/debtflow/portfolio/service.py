@@ -5,7 +5,10 @@ unless the caller asks to skip invalid rows."""
 from __future__ import annotations
 
 import csv
-from collections.abc import Callable, Sequence
+import multiprocessing
+import os
+from collections.abc import Callable, Iterator, Sequence
+from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -15,16 +18,20 @@ from sqlalchemy.orm import Session
 
 from debtflow.core.errors import InvalidInput, NotFound
 from debtflow.core.portfolio.validation import (
+    ChunkResult,
+    CrossRowChecks,
+    HeaderMap,
     PortfolioRow,
     RowError,
-    ValidationReport,
-    validate_portfolio,
+    header_errors,
+    validate_chunk,
 )
 from debtflow.models.enums import ContactKind, ContactParty
 from debtflow.portfolio import repository
 from debtflow.portfolio.reader import PortfolioSheet, read_portfolio
 
-CHUNK_ROWS = 2000
+VALIDATE_CHUNK_ROWS = 5000
+WRITE_CHUNK_ROWS = 2000
 Progress = Callable[[int], None]
 
 
@@ -57,12 +64,33 @@ class ImportResult:
     encoding: str = ""
 
 
-def validate_file(path: Path, *, today: date) -> tuple[PortfolioSheet, ValidationReport]:
-    sheet = read_portfolio(path)
-    report = validate_portfolio(
-        sheet.header, sheet.rows, today=today, first_row=sheet.first_data_row
-    )
-    return sheet, report
+def _validate_slice(
+    header: list[str], rows: list[list[str]], today: date, first_row: int
+) -> ChunkResult:
+    return validate_chunk(header, rows, today=today, first_row=first_row)
+
+
+def validated_chunks(sheet: PortfolioSheet, *, today: date) -> Iterator[tuple[int, ChunkResult]]:
+    """(first row number, per-row validation) chunk by chunk, in file order.
+
+    Large files are validated in worker processes while the caller writes earlier chunks,
+    so intake uses every core; small files are validated inline.
+    """
+    starts = range(0, len(sheet.rows), VALIDATE_CHUNK_ROWS)
+    jobs = [
+        (sheet.header, sheet.rows[s : s + VALIDATE_CHUNK_ROWS], today, sheet.first_data_row + s)
+        for s in starts
+    ]
+    workers = min(os.cpu_count() or 1, 4)
+    if len(jobs) < 2 or workers < 2:
+        for job in jobs:
+            yield job[3], _validate_slice(*job)
+        return
+    context = multiprocessing.get_context("fork")
+    with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+        futures = [pool.submit(_validate_slice, *job) for job in jobs]
+        for job, future in zip(jobs, futures, strict=True):
+            yield job[3], future.result()
 
 
 def _conflicts_with_database(
@@ -93,21 +121,25 @@ def _conflicts_with_database(
                 f"account {number} belongs to the debtor with ID {stored_id} already",
             )
         )
-    return sorted(errors, key=lambda e: e.row)
+    return errors
 
 
 def write_rejects(
-    path: Path, header: Sequence[str], report: ValidationReport, *, extra: Sequence[RowError] = ()
+    path: Path,
+    header: Sequence[str],
+    errors: Sequence[RowError],
+    rejected_rows: dict[int, list[str]],
 ) -> None:
     reasons: dict[int, list[str]] = {}
-    for error in [*report.errors, *extra]:
+    for error in errors:
         reasons.setdefault(error.row, []).append(f"{error.column}: {error.reason}")
     with path.open("w", encoding="utf-8-sig", newline="") as handle:
         writer = csv.writer(handle)
         writer.writerow(["row", "errors", *header])
         for row_number in sorted(reasons):
-            cells = report.rejected_rows.get(row_number, [])
-            writer.writerow([row_number, "; ".join(reasons[row_number]), *cells])
+            writer.writerow(
+                [row_number, "; ".join(reasons[row_number]), *rejected_rows.get(row_number, [])]
+            )
 
 
 def import_portfolio(
@@ -123,8 +155,10 @@ def import_portfolio(
 ) -> ImportResult:
     """Validate and import ``path`` for ``creditor_code``. Never commits.
 
-    Raises :class:`PortfolioRejected` (nothing written) when the file has errors and
-    ``skip_invalid`` is false.
+    Every row is validated and every error collected. When there is any error and
+    ``skip_invalid`` is false, :class:`PortfolioRejected` is raised and nothing the import
+    wrote remains (its savepoint is rolled back). With ``skip_invalid`` the valid rows are
+    imported and the rejected ones written to ``rejects_path``.
     """
     creditor = repository.creditor_by_code(session, code=creditor_code)
     if creditor is None:
@@ -132,63 +166,71 @@ def import_portfolio(
             f"unknown creditor {creditor_code!r}; create it first with "
             f"`debtflow creditor add {creditor_code} NAME`"
         )
-    sheet, report = validate_file(path, today=today)
-    labels = {k: v for k, v in _labels(sheet.header).items()}
-    db_errors = (
-        _conflicts_with_database(session, creditor_id=creditor.id, rows=report.rows, labels=labels)
-        if report.rows
-        else []
-    )
-    if db_errors:
-        bad_rows = {e.row for e in db_errors}
-        for row in report.rows:
-            if row.row in bad_rows:
-                report.rejected_rows[row.row] = sheet.rows[row.row - sheet.first_data_row]
-        report.rows = [r for r in report.rows if r.row not in bad_rows]
-        report.errors = sorted([*report.errors, *db_errors], key=lambda e: e.row)
-
+    sheet = read_portfolio(path)
+    headers = HeaderMap(sheet.header)
     result = ImportResult(
-        rows_read=sum(1 for r in sheet.rows if any(c.strip() for c in r)),
-        rows_valid=len(report.rows),
-        errors=list(report.errors),
-        ignored_columns=report.ignored_columns,
+        rows_read=0,
+        rows_valid=0,
+        ignored_columns=list(headers.unknown),
         dry_run=dry_run,
         encoding=sheet.encoding,
     )
-    if report.errors and not skip_invalid:
-        raise PortfolioRejected(report.errors)
-    if report.errors and skip_invalid:
-        result.rejects_path = rejects_path or path.with_name(path.stem + ".rejects.csv")
-        if not dry_run:
-            write_rejects(result.rejects_path, sheet.header, report)
+    problems = header_errors(headers)
+    if problems:
+        raise PortfolioRejected(problems)
 
-    existing = repository.existing_account_numbers(
-        session, creditor_id=creditor.id, account_numbers=[r.account_number for r in report.rows]
-    )
-    result.accounts_updated = len(existing)
-    result.accounts_created = len(report.rows) - len(existing)
-    if dry_run:
-        return result
-
+    cross_rows = CrossRowChecks(headers)
+    rejected: dict[int, list[str]] = {}
     debtors: set[int] = set()
     cases: set[int] = set()
-    for start in range(0, len(report.rows), CHUNK_ROWS):
-        chunk = report.rows[start : start + CHUNK_ROWS]
-        d, c = _write_chunk(session, creditor_id=creditor.id, rows=chunk)
-        debtors.update(d)
-        cases.update(c)
+    savepoint = session.begin_nested()
+    for first_row, chunk in validated_chunks(sheet, today=today):
+        result.rows_read += chunk.rows_read
+        cross_rows.keep(chunk, sheet.rows[first_row - sheet.first_data_row :], first_row)
+        clashes = _conflicts_with_database(
+            session, creditor_id=creditor.id, rows=chunk.rows, labels=headers.label
+        )
+        if clashes:
+            bad = {e.row for e in clashes}
+            for row in chunk.rows:
+                if row.row in bad:
+                    chunk.rejected_rows[row.row] = sheet.rows[row.row - sheet.first_data_row]
+            chunk.rows = [r for r in chunk.rows if r.row not in bad]
+            chunk.errors = sorted([*chunk.errors, *clashes], key=lambda e: e.row)
+        result.errors.extend(chunk.errors)
+        rejected.update(chunk.rejected_rows)
+        result.rows_valid += len(chunk.rows)
+        if result.errors and not skip_invalid:
+            continue  # keep validating to report every error; write nothing more
+        existing = repository.existing_account_numbers(
+            session, creditor_id=creditor.id, account_numbers=[r.account_number for r in chunk.rows]
+        )
+        result.accounts_updated += len(existing)
+        result.accounts_created += len(chunk.rows) - len(existing)
+        if not dry_run:
+            for start in range(0, len(chunk.rows), WRITE_CHUNK_ROWS):
+                part = chunk.rows[start : start + WRITE_CHUNK_ROWS]
+                d, c = _write_chunk(session, creditor_id=creditor.id, rows=part)
+                debtors.update(d)
+                cases.update(c)
         if progress is not None:
-            progress(len(chunk))
-    repository.refresh_case_outstanding(session, case_ids=sorted(cases))
+            progress(chunk.rows_read)
+
+    if result.errors and not skip_invalid:
+        savepoint.rollback()
+        raise PortfolioRejected(result.errors)
+    if dry_run:
+        savepoint.rollback()
+    else:
+        repository.refresh_case_outstanding(session, case_ids=sorted(cases))
+        savepoint.commit()
+    if result.errors:
+        result.rejects_path = rejects_path or path.with_name(path.stem + ".rejects.csv")
+        if not dry_run:
+            write_rejects(result.rejects_path, sheet.header, result.errors, rejected)
     result.debtors_touched = len(debtors)
     result.cases_touched = len(cases)
     return result
-
-
-def _labels(header: Sequence[str]) -> dict[str, str]:
-    from debtflow.core.portfolio.validation import HeaderMap
-
-    return HeaderMap(header).label
 
 
 def _write_chunk(
@@ -199,8 +241,7 @@ def _write_chunk(
     for row in rows:
         by_id[row.id_number] = row
     id_numbers = list(by_id)
-    debtor_ids = repository.upsert_debtors(session, [_debtor_values(by_id[i]) for i in id_numbers])
-    debtor_of = dict(zip(id_numbers, debtor_ids, strict=True))
+    debtor_of = repository.upsert_debtors(session, [_debtor_values(by_id[i]) for i in id_numbers])
 
     repository.upsert_addresses(
         session,
@@ -251,19 +292,12 @@ def _write_chunk(
             }
     repository.upsert_contact_points(session, list(contact_points.values()))
 
-    case_rows: dict[int, dict[str, Any]] = {}
+    causes: dict[int, str] = {}
     for row in rows:
         debtor_id = debtor_of[row.id_number]
-        values: dict[str, Any] = {"creditor_id": creditor_id, "debtor_id": debtor_id}
-        if row.overdue_cause != "unknown" or debtor_id not in case_rows:
-            values["overdue_cause"] = row.overdue_cause
-        case_rows[debtor_id] = {**case_rows.get(debtor_id, {}), **values}
-    # rows must share one shape for a single executemany
-    for values in case_rows.values():
-        values.setdefault("overdue_cause", "unknown")
-    debtor_keys = list(case_rows)
-    case_ids = repository.upsert_cases(session, [case_rows[d] for d in debtor_keys])
-    case_of = dict(zip(debtor_keys, case_ids, strict=True))
+        if row.overdue_cause != "unknown" or debtor_id not in causes:
+            causes[debtor_id] = row.overdue_cause
+    case_of = repository.upsert_cases(session, creditor_id=creditor_id, causes=causes)
 
     repository.upsert_accounts(
         session,
@@ -277,7 +311,7 @@ def _write_chunk(
             for row in rows
         ],
     )
-    return debtor_ids, case_ids
+    return list(debtor_of.values()), list(case_of.values())
 
 
 def _debtor_values(row: PortfolioRow) -> dict[str, Any]:

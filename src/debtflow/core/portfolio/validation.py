@@ -8,7 +8,7 @@ the creditor gets the whole list in one pass.
 from __future__ import annotations
 
 import re
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
@@ -36,6 +36,8 @@ from debtflow.core.portfolio.identifiers import (
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_WHOLE = re.compile(r"^-?\d+(\.0+)?$")
+_ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
 
 
@@ -157,9 +159,12 @@ class _RowReader:
 
     def __init__(self, row_number: int, cells: Sequence[str], headers: HeaderMap) -> None:
         self.row = row_number
-        self.cells = cells
         self.headers = headers
         self.errors: list[RowError] = []
+        width = len(cells)
+        self.values = {
+            name: (cells[i] or "").strip() if i < width else "" for name, i in headers.index.items()
+        }
 
     def label(self, name: str) -> str:
         return self.headers.label.get(name, name)
@@ -168,10 +173,7 @@ class _RowReader:
         self.errors.append(RowError(self.row, self.label(name), reason))
 
     def text(self, name: str) -> str:
-        position = self.headers.index.get(name)
-        if position is None or position >= len(self.cells):
-            return ""
-        return (self.cells[position] or "").strip()
+        return self.values.get(name, "")
 
     def required_text(self, name: str) -> str:
         value = self.text(name)
@@ -215,10 +217,10 @@ class _RowReader:
             if required:
                 self.error(name, "is required")
             return None
-        if not re.fullmatch(r"-?\d+(\.0+)?", value):
+        if not _WHOLE.match(value):
             self.error(name, f"{value!r} is not a whole number")
             return None
-        number = int(Decimal(value))
+        number = int(value.split(".", 1)[0])
         if not low <= number <= high:
             self.error(name, f"{number} is outside {low}..{high}")
             return None
@@ -264,6 +266,11 @@ class _RowReader:
 
 def parse_date(text: str) -> date | None:
     value = text.strip()
+    if _ISO_DATE.match(value):
+        try:
+            return date.fromisoformat(value)
+        except ValueError:
+            return None
     if " " in value or "T" in value:  # spreadsheet datetimes: keep the date part
         value = re.split(r"[ T]", value, maxsplit=1)[0]
     for fmt in _DATE_FORMATS:
@@ -482,54 +489,104 @@ def validate_row(
     )
 
 
-def validate_portfolio(
-    header: Sequence[str], rows: Iterable[Sequence[str]], *, today: date, first_row: int = 2
-) -> ValidationReport:
-    """Validate a whole file: header, each row, and duplicates across rows."""
-    headers = HeaderMap(header)
-    report = ValidationReport(ignored_columns=list(headers.unknown))
-    for dup in headers.duplicates:
-        report.errors.append(RowError(1, dup, "this column appears twice"))
+def header_errors(headers: HeaderMap) -> list[RowError]:
+    """Problems with the header row itself: a column twice, a required column missing."""
+    errors = [RowError(1, dup, "this column appears twice") for dup in headers.duplicates]
     for missing in headers.missing_required():
         column = BY_NAME[missing]
-        report.errors.append(
+        errors.append(
             RowError(1, missing, f"required column is missing (header {missing} or {column.zh})")
         )
+    return errors
+
+
+@dataclass
+class ChunkResult:
+    rows: list[PortfolioRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rejected_rows: dict[int, list[str]] = field(default_factory=dict)
+    rows_read: int = 0
+
+
+def validate_chunk(
+    header: Sequence[str], rows: Sequence[Sequence[str]], *, today: date, first_row: int
+) -> ChunkResult:
+    """Validate rows one by one (no checks across rows); blank lines are skipped."""
+    headers = HeaderMap(header)
+    result = ChunkResult()
+    for offset, cells in enumerate(rows):
+        if not any((c or "").strip() for c in cells):
+            continue
+        result.rows_read += 1
+        row_number = first_row + offset
+        parsed, errors = validate_row(row_number, cells, headers, today=today)
+        if errors:
+            result.errors.extend(errors)
+            result.rejected_rows[row_number] = [c or "" for c in cells]
+        elif parsed is not None:
+            result.rows.append(parsed)
+    return result
+
+
+class CrossRowChecks:
+    """Checks that span rows: an account number twice, one ID number under two names."""
+
+    def __init__(self, headers: HeaderMap) -> None:
+        self.labels = headers.label
+        self.accounts: dict[str, int] = {}
+        self.names: dict[str, tuple[int, str]] = {}
+
+    def check(self, row: PortfolioRow) -> list[RowError]:
+        errors: list[RowError] = []
+        first = self.accounts.get(row.account_number)
+        if first is not None:
+            errors.append(
+                RowError(
+                    row.row,
+                    self.labels["account_number"],
+                    f"duplicate account number {row.account_number} (first on row {first})",
+                )
+            )
+        known = self.names.get(row.id_number)
+        if known is not None and known[1] != row.name:
+            errors.append(
+                RowError(
+                    row.row,
+                    self.labels["name"],
+                    f"ID number {row.id_number} belongs to {known[1]!r} on row {known[0]}",
+                )
+            )
+        if not errors:
+            self.accounts[row.account_number] = row.row
+            self.names.setdefault(row.id_number, (row.row, row.name))
+        return errors
+
+    def keep(self, chunk: ChunkResult, raw: Sequence[Sequence[str]], first_row: int) -> None:
+        """Drop from ``chunk`` the rows that clash with earlier rows, recording why."""
+        kept: list[PortfolioRow] = []
+        for row in chunk.rows:
+            errors = self.check(row)
+            if errors:
+                chunk.errors.extend(errors)
+                chunk.rejected_rows[row.row] = [c or "" for c in raw[row.row - first_row]]
+            else:
+                kept.append(row)
+        chunk.rows = kept
+        chunk.errors.sort(key=lambda e: e.row)
+
+
+def validate_portfolio(
+    header: Sequence[str], rows: Sequence[Sequence[str]], *, today: date, first_row: int = 2
+) -> ValidationReport:
+    """Validate a whole file in memory: header, each row, and duplicates across rows."""
+    headers = HeaderMap(header)
+    report = ValidationReport(ignored_columns=list(headers.unknown))
+    report.errors = header_errors(headers)
     if report.errors:
         return report
-
-    seen_accounts: dict[str, int] = {}
-    seen_ids: dict[str, tuple[int, str]] = {}
-    for offset, cells in enumerate(rows):
-        row_number = first_row + offset
-        if not any((c or "").strip() for c in cells):
-            continue  # blank line
-        parsed, errors = validate_row(row_number, cells, headers, today=today)
-        if parsed is not None:
-            first = seen_accounts.get(parsed.account_number)
-            if first is not None:
-                errors.append(
-                    RowError(
-                        row_number,
-                        headers.label["account_number"],
-                        f"duplicate account number {parsed.account_number} (first on row {first})",
-                    )
-                )
-            known = seen_ids.get(parsed.id_number)
-            if known is not None and known[1] != parsed.name:
-                errors.append(
-                    RowError(
-                        row_number,
-                        headers.label["name"],
-                        f"ID number {parsed.id_number} belongs to {known[1]!r} on row {known[0]}",
-                    )
-                )
-        if errors:
-            report.errors.extend(errors)
-            report.rejected_rows[row_number] = [c or "" for c in cells]
-            continue
-        assert parsed is not None
-        seen_accounts[parsed.account_number] = row_number
-        seen_ids.setdefault(parsed.id_number, (row_number, parsed.name))
-        report.rows.append(parsed)
+    chunk = validate_chunk(header, rows, today=today, first_row=first_row)
+    CrossRowChecks(headers).keep(chunk, rows, first_row)
+    report.rows = chunk.rows
+    report.errors = chunk.errors
+    report.rejected_rows = chunk.rejected_rows
     return report
