@@ -21,8 +21,8 @@ from debtflow.core.errors import DomainError
 from debtflow.db import get_engine, unit_of_work
 from debtflow.migrate import upgrade
 
-console = Console()
-err_console = Console(stderr=True)
+console = Console(soft_wrap=True)
+err_console = Console(stderr=True, soft_wrap=True)
 
 P = ParamSpec("P")
 R = TypeVar("R")
