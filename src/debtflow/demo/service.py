@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from debtflow.case import repository as case_repository
@@ -79,7 +79,7 @@ def build(
         as_of=today,
         buckets=sorted(case_repository.bucket_summary(session), key=lambda b: _bucket_key(b[0])),
         collectors=collector_service.count_by_kind(session),
-        accounts=session.query(Account).count(),
+        accounts=session.scalar(select(func.count()).select_from(Account)) or 0,
         payments=payments,
         promises=promises,
         nightly=report,
