@@ -7,6 +7,7 @@ from __future__ import annotations
 import os
 import uuid
 from collections.abc import Iterator
+from pathlib import Path
 
 import pytest
 from sqlalchemy import Engine, create_engine, text
@@ -40,6 +41,34 @@ def _drop_pg_database(name: str) -> None:
     with admin.connect() as connection:
         connection.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
     admin.dispose()
+
+
+@pytest.fixture(scope="session", autouse=True)
+def propensity_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """One small propensity model, trained once from the shipped data for the whole run, so
+    that nightly cycles in tests do not each train the full model."""
+    from debtflow.core.strategy import propensity
+    from debtflow.strategy.training import read_uci_file
+
+    path = tmp_path_factory.mktemp("model") / "propensity.pkl"
+    labelled = read_uci_file(get_settings().training_data)
+    model = propensity.train(
+        labelled.history,
+        labelled.pay,
+        folds=2,
+        settings=propensity.BoosterSettings(trees=40),
+        source="test",
+    )
+    propensity.save(model, path)
+    previous = os.environ.get("DEBTFLOW_PROPENSITY_MODEL")
+    os.environ["DEBTFLOW_PROPENSITY_MODEL"] = str(path)
+    get_settings.cache_clear()
+    yield path
+    if previous is None:
+        os.environ.pop("DEBTFLOW_PROPENSITY_MODEL", None)
+    else:
+        os.environ["DEBTFLOW_PROPENSITY_MODEL"] = previous
+    get_settings.cache_clear()
 
 
 @pytest.fixture(scope="session", params=BACKENDS)

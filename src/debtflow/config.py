@@ -5,7 +5,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from pydantic import Field, field_validator
+from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from debtflow.core.strategy.buckets import DEFAULT_EDGES
@@ -23,6 +23,20 @@ class Settings(BaseSettings):
     promise_grace_days: int = 3
     promise_tolerance_fen: int = 100
     sql_echo: bool = False
+    # strategy: the propensity model (trained from training_data when the file is missing)
+    # and the rule files an operations manager may replace
+    propensity_model: Path | None = None
+    training_data: Path = (
+        Path(__file__).resolve().parents[2] / "data" / "credit" / ("uci_credit_card_train.csv")
+    )
+    segmentation_rules: Path | None = None
+    treatment_rules: Path | None = None
+    # evidence log: the Ed25519 tree-head signing key, either a 64-hex-digit private key seed
+    # or a PKCS#8 PEM file (default <data_dir>/evidence/log-signing-key.pem, created with a
+    # fresh key on first use), and where attached files are stored by SHA-256
+    evidence_signing_key: SecretStr | None = None
+    evidence_signing_key_file: Path | None = None
+    evidence_file_dir: Path | None = None
 
     @field_validator("database_url")
     @classmethod

@@ -66,3 +66,24 @@ def move(
     with transaction() as session:
         case = service.transition(session, case_id=case_id, to=target, reason=reason, actor=actor)
     console.print(f"case {case.id} is now {case.status.value}")
+
+
+@app.command("explain")
+@domain_errors
+def explain(
+    case_id: int = typer.Argument(..., help="case id"),
+    language: str = typer.Option("both", "--lang", help="zh, en or both"),
+) -> None:
+    """Why the case has its score, segment and plan, in words (PIPL art. 24)."""
+    from debtflow.strategy import service as strategy_service
+
+    if language not in ("zh", "en", "both"):
+        raise fail("--lang must be zh, en or both", 2)
+    with transaction() as session:
+        explanation = strategy_service.explain_case(session, case_id=case_id)
+    if language in ("zh", "both"):
+        console.print(explanation.zh, highlight=False, markup=False)
+    if language == "both":
+        console.print()
+    if language in ("en", "both"):
+        console.print(explanation.en, highlight=False, markup=False)

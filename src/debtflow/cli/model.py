@@ -2,44 +2,23 @@
 
 from __future__ import annotations
 
-import csv
 import enum
 import json
 import sys
-from dataclasses import dataclass
 from pathlib import Path
 from typing import NoReturn
 
-import numpy as np
-import numpy.typing as npt
 import typer
 
 from debtflow.core.strategy import propensity
-from debtflow.core.strategy.features import (
-    UCI_REQUIRED_COLUMNS,
-    UCI_TARGET_COLUMN,
-    RepaymentHistory,
-    history_from_uci_columns,
-)
+from debtflow.strategy import training
+from debtflow.strategy.training import LabelledHistory
 
 app = typer.Typer(help="Propensity-to-pay model: train on repayment histories and evaluate it.")
 
 
 class HistoryFormat(enum.StrEnum):
     UCI = "uci"
-
-
-@dataclass(frozen=True)
-class LabelledHistory:
-    history: RepaymentHistory
-    pay: npt.NDArray[np.int8]
-
-
-# spellings of the same columns in other copies of the UCI file
-UCI_ALIASES = {
-    "default payment next month": UCI_TARGET_COLUMN,
-    "PAY_1": "PAY_0",
-}
 
 
 def _fail(message: str) -> NoReturn:
@@ -56,45 +35,10 @@ def _parse_format(value: str) -> HistoryFormat:
 
 
 def read_uci_file(path: Path) -> LabelledHistory:
-    """Read a CSV in the UCI layout; pay = 1 - default.payment.next.month."""
-    if not path.is_file():
-        _fail(f"data file not found: {path}")
     try:
-        with path.open(newline="", encoding="utf-8-sig") as handle:
-            reader = csv.reader(handle)
-            header = next(reader, None)
-            if header is None:
-                _fail(f"{path} is empty")
-            names = [h.strip() for h in header]
-            names = [
-                UCI_ALIASES[n] if n in UCI_ALIASES and UCI_ALIASES[n] not in names else n
-                for n in names
-            ]
-            required = (*UCI_REQUIRED_COLUMNS, UCI_TARGET_COLUMN)
-            missing = [c for c in required if c not in names]
-            if missing:
-                _fail(f"{path} is not in the uci layout; missing columns: {', '.join(missing)}")
-            index = {name: names.index(name) for name in required}
-            values: dict[str, list[str]] = {name: [] for name in required}
-            for line_number, row in enumerate(reader, start=2):
-                if not row:
-                    continue
-                if len(row) != len(names):
-                    _fail(f"{path}:{line_number}: expected {len(names)} fields, got {len(row)}")
-                for name, position in index.items():
-                    values[name].append(row[position])
-    except UnicodeDecodeError:
-        _fail(f"{path} is not a UTF-8 CSV file")
-    if not values[UCI_TARGET_COLUMN]:
-        _fail(f"{path} has no data rows")
-    try:
-        history = history_from_uci_columns(values)
-        target = np.asarray(values[UCI_TARGET_COLUMN], dtype=np.float64)
-    except ValueError as error:
-        _fail(f"{path}: non-numeric value ({error})")
-    if not np.isin(target, (0.0, 1.0)).all():
-        _fail(f"{path}: {UCI_TARGET_COLUMN} must be 0 or 1")
-    return LabelledHistory(history=history, pay=(1 - target).astype(np.int8))
+        return training.read_uci_file(path)
+    except training.TrainingDataError as error:
+        _fail(error.message)
 
 
 def _read(path: Path, data_format: str) -> LabelledHistory:

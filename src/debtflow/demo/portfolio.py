@@ -33,13 +33,16 @@ class CreditorProfile:
     code: str
     name: str
     product_mix: tuple[tuple[str, int], ...]
+    # mandate: maximum relief (bp), maximum plan term (months), minimum first payment (bp)
+    mandate: tuple[int, int, int] = (3000, 48, 200)
 
 
 CREDITORS: tuple[CreditorProfile, ...] = (
-    CreditorProfile("ZHAOYANG", "朝阳消费金融有限公司", (("consumer", 100),)),
+    CreditorProfile("ZHAOYANG", "朝阳消费金融有限公司", (("consumer", 100),), (4000, 48, 200)),
     CreditorProfile("CHANGJIANG", "长江农村商业银行", (("rural", 60), ("consumer", 25),
-                                                    ("small_business", 15))),
-    CreditorProfile("LIANRONG", "链融供应链金融平台", (("small_business", 85), ("consumer", 15))),
+                                                    ("small_business", 15)), (3000, 60, 100)),
+    CreditorProfile("LIANRONG", "链融供应链金融平台", (("small_business", 85), ("consumer", 15)),
+                    (2500, 36, 300)),
 )  # fmt: skip
 
 

@@ -56,7 +56,15 @@ def build(
 
     stage("creditors")
     for profile in CREDITORS:
-        creditor_service.save(session, code=profile.code, name=profile.name)
+        relief, term, first = profile.mandate
+        creditor_service.save(
+            session,
+            code=profile.code,
+            name=profile.name,
+            max_relief_bp=relief,
+            max_term_months=term,
+            min_first_payment_bp=first,
+        )
     counts = [int(cases * s) for s in SHARES]
     counts[0] += cases - sum(counts)
     start = 0

@@ -1,8 +1,9 @@
 from __future__ import annotations
 
 from datetime import date, datetime
+from typing import Any
 
-from sqlalchemy import BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from debtflow.db import Base, UTCDateTime, utcnow
@@ -37,6 +38,15 @@ class Case(Base):
     )
     assigned_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     aged_on: Mapped[date | None]
+    # the nightly strategy: score, segment with its deciding rule and reasons, treatment
+    propensity: Mapped[float | None]
+    propensity_model: Mapped[str | None] = mapped_column(String(64))
+    segment: Mapped[str | None] = mapped_column(String(16), index=True)
+    segment_rule: Mapped[str | None] = mapped_column(String(100))
+    segment_reasons: Mapped[list[str] | None] = mapped_column(JSON)
+    treatment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    strategy_rules: Mapped[str | None] = mapped_column(String(100))
+    strategy_on: Mapped[date | None]
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -19,6 +19,6 @@ class Creditor(Base):
     compliance_pack: Mapped[str] = mapped_column(String(40), default="cn-2025")
     # the creditor's mandate: hard limits on what a plan may offer
     max_relief_bp: Mapped[int] = mapped_column(default=3000)
-    max_term_months: Mapped[int] = mapped_column(default=36)
-    min_first_payment_bp: Mapped[int] = mapped_column(default=500)
+    max_term_months: Mapped[int] = mapped_column(default=48)
+    min_first_payment_bp: Mapped[int] = mapped_column(default=200)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

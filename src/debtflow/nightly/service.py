@@ -8,6 +8,7 @@ segmentation, treatment, dispatch, routing) register further steps with
 
 from __future__ import annotations
 
+import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import date
@@ -36,6 +37,8 @@ class RegisteredStep:
 
 
 _STEPS: dict[str, RegisteredStep] = {}
+# capabilities that add steps to the cycle; imported when the cycle runs
+STEP_MODULES: tuple[str, ...] = ("debtflow.strategy.service",)
 
 
 def register_step(name: str, order: int, run: NightlyStep) -> None:
@@ -44,6 +47,8 @@ def register_step(name: str, order: int, run: NightlyStep) -> None:
 
 
 def steps() -> list[RegisteredStep]:
+    for module in STEP_MODULES:
+        importlib.import_module(module)
     return sorted(_STEPS.values(), key=lambda s: (s.order, s.name))
 
 
@@ -67,6 +72,7 @@ CHANGE_KEYS = frozenset(
         "promises_kept",
         "promises_broken",
         "cases_settled",
+        "strategy_updated",
     }
 )
 
@@ -93,6 +99,8 @@ def run(
             progress(step.name)
         report.steps[step.name] = step.run(session, as_of)
         session.flush()
+        # steps write in bulk, past the identity map: reload what callers hold
+        session.expire_all()
     return report
 
 

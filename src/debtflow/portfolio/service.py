@@ -224,6 +224,7 @@ def import_portfolio(
     else:
         repository.refresh_case_outstanding(session, case_ids=sorted(cases))
         savepoint.commit()
+        session.expire_all()  # rows were written through the driver, past the identity map
     if result.errors:
         result.rejects_path = rejects_path or path.with_name(path.stem + ".rejects.csv")
         if not dry_run:
