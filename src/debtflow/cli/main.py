@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import typer
 
-from debtflow.cli import case, compliance, creditor, db, model, portfolio, route
+from debtflow.cli import case, compliance, conversation, creditor, db, model, portfolio, route
 from debtflow.cli.demo import demo
 from debtflow.cli.nightly import nightly
 from debtflow.cli.serve import serve
@@ -19,6 +19,7 @@ app.add_typer(creditor.app, name="creditor")
 app.add_typer(portfolio.app, name="portfolio")
 app.add_typer(case.app, name="case")
 app.add_typer(compliance.app, name="compliance")
+app.add_typer(conversation.app, name="conversation")
 app.add_typer(model.app, name="model")
 app.add_typer(route.app, name="route")
 app.command("nightly")(nightly)

@@ -1,0 +1,350 @@
+"""`debtflow conversation ...`: train, evaluate and run conversation intelligence."""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+from pathlib import Path
+from typing import Annotated, Any
+
+import typer
+
+from debtflow.core.conversation.analysis import ConversationAnalyzer, Turn, summarise
+from debtflow.core.conversation.corpus import (
+    CorpusError,
+    read_collector_set,
+    read_debtor_set,
+    read_emotion_file,
+)
+from debtflow.core.conversation.evaluation import class_report, format_report, multilabel_report
+from debtflow.core.conversation.labels import Emotion, Intent, Segment, Speaker, Violation
+from debtflow.core.conversation.scripts import (
+    CaseContext,
+    PlanOffer,
+    ScriptLibraryError,
+    load_library,
+)
+from debtflow.core.conversation.speech import RuleFileError, check_utterances, load_rules
+from debtflow.core.conversation.trained import (
+    ConversationModels,
+    ModelFileError,
+    collector_set_path,
+    debtor_set_path,
+    load_models,
+    save_models,
+    train_models,
+)
+
+app = typer.Typer(
+    help="Conversation intelligence: debtor emotion/intent/willingness, next script, "
+    "collector speech compliance.",
+    no_args_is_help=True,
+)
+
+ModelDir = Annotated[
+    Path | None,
+    typer.Option(
+        "--models",
+        help="Model directory (default $DEBTFLOW_MODEL_DIR or the user data dir "
+        "~/.local/share/debtflow/models/conversation).",
+    ),
+]
+DataDir = Annotated[
+    Path | None,
+    typer.Option("--data", help="Shipped data directory (default $DEBTFLOW_DATA_DIR or ./data)."),
+]
+
+
+def _fail(message: str) -> None:
+    typer.echo(f"error: {message}", err=True)
+    raise typer.Exit(code=1)
+
+
+def default_model_dir() -> Path:
+    env = os.environ.get("DEBTFLOW_MODEL_DIR")
+    if env:
+        return Path(env)
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    return Path(base) / "debtflow" / "models" / "conversation"
+
+
+def default_data_dir() -> Path:
+    env = os.environ.get("DEBTFLOW_DATA_DIR")
+    if env:
+        return Path(env)
+    here = Path.cwd() / "data"
+    if (here / "conversation").is_dir():
+        return here
+    # editable install: <repo>/src/debtflow/cli/conversation.py -> <repo>/data
+    return Path(__file__).resolve().parents[3] / "data"
+
+
+def _train(data: Path, hold_out: bool) -> ConversationModels:
+    try:
+        return train_models(
+            data,
+            hold_out_emotion=hold_out,
+            progress=lambda m: typer.echo(m, err=True),
+        )
+    except CorpusError as exc:
+        _fail(str(exc))
+        raise AssertionError from exc  # unreachable: _fail raises
+
+
+@app.command()
+def train(
+    out: Annotated[
+        Path | None,
+        typer.Option(
+            "--out",
+            "--models",
+            help="Where to write the model files (default $DEBTFLOW_MODEL_DIR or "
+            "~/.local/share/debtflow/models/conversation).",
+        ),
+    ] = None,
+    data: DataDir = None,
+    hold_out_emotion: Annotated[
+        bool,
+        typer.Option(
+            "--hold-out-emotion",
+            help="Leave zh_text/smp2020_ewect/usual_holdout.csv out, for an honest evaluate.",
+        ),
+    ] = False,
+) -> None:
+    """Train the emotion, intent and collector-speech models from the shipped data."""
+    target = out or default_model_dir()
+    models = _train(data or default_data_dir(), hold_out_emotion)
+    path = save_models(models, target)
+    typer.echo(f"trained in {models.trained_seconds:.1f} s on {models.counts}; wrote {path}")
+
+
+def _load_or_train(models_dir: Path | None, data: Path | None) -> ConversationModels:
+    directory = models_dir or default_model_dir()
+    try:
+        return load_models(directory)
+    except ModelFileError as exc:
+        if (directory / "conversation-models.pkl").exists():
+            _fail(str(exc))
+        typer.echo(
+            f"no trained model in {directory}; training from the shipped data first "
+            "(nothing is downloaded)",
+            err=True,
+        )
+        models = _train(data or default_data_dir(), False)
+        try:
+            save_models(models, directory)
+        except OSError as write_error:
+            typer.echo(f"warning: could not save the model ({write_error})", err=True)
+        return models
+
+
+@app.command()
+def evaluate(
+    models_dir: ModelDir = None,
+    data: DataDir = None,
+    emotion_file: Annotated[
+        list[Path] | None,
+        typer.Option(
+            "--emotion-file",
+            help="Emotion-labelled file(s): SMP CSV/JSON, CPED CSV or text,emotion CSV "
+            "(default: the Weibo hold-out and the CPED test part).",
+        ),
+    ] = None,
+) -> None:
+    """Per-class precision, recall and F1: emotion, intent (test split), collector flags."""
+    root = data or default_data_dir()
+    models = _load_or_train(models_dir, data)
+    analyzer = _analyzer(models, None, None)
+    files = emotion_file or [
+        root / "zh_text" / "smp2020_ewect" / "usual_holdout.csv",
+        root / "zh_text" / "cped" / "test_part.csv",
+    ]
+    labels = [e.value for e in Emotion]
+    for path in files:
+        try:
+            examples = read_emotion_file(path)
+        except CorpusError as exc:
+            _fail(str(exc))
+        if not examples:
+            _fail(f"{path}: no usable emotion labels")
+        if path.name == "usual_holdout.csv" and not models.emotion_holdout_excluded:
+            typer.echo(
+                "warning: this model was trained on usual_holdout.csv; "
+                "retrain with --hold-out-emotion for an honest score",
+                err=True,
+            )
+        predicted = models.emotion.predict([e.text for e in examples])
+        report = class_report([e.emotion.value for e in examples], predicted, labels)
+        typer.echo(format_report(f"\nemotion: {path}", report))
+
+    try:
+        debtor = [r for r in read_debtor_set(debtor_set_path(root)) if r.split == "test"]
+        collector = [r for r in read_collector_set(collector_set_path(root)) if r.split == "test"]
+    except CorpusError as exc:
+        _fail(str(exc))
+    intent_labels = [i.value for i in Intent]
+    debtor_blind = [r for r in debtor if r.group.startswith("blind-")]
+    debtor_parts = [("test split", debtor)]
+    if debtor_blind:
+        debtor_parts.append(("blind part of the test split", debtor_blind))
+    for part_name, rows in debtor_parts:
+        texts = [r.text for r in rows]
+        truth = [r.intent.value for r in rows]
+        combined = [i.value for i, _s, _r in analyzer.classify_intents(texts)]
+        typer.echo(
+            format_report(
+                f"\nintent, rules + model ({part_name})",
+                class_report(truth, combined, intent_labels),
+            )
+        )
+        typer.echo(
+            format_report(
+                f"\nintent, model only ({part_name})",
+                class_report(truth, models.intent.predict(texts), intent_labels),
+            )
+        )
+
+    kinds = [v.value for v in Violation]
+    blind = [r for r in collector if r.group.startswith("blind-")]
+    parts = [("test split", collector)]
+    if blind:
+        parts.append(("blind part of the test split", blind))
+    for part_name, part in parts:
+        c_texts = [r.text for r in part]
+        c_truth = [frozenset(v.value for v in r.violations) for r in part]
+        for title, speech_model in (("rules + model", models.speech), ("rules only", None)):
+            flags = check_utterances(c_texts, analyzer.rules, speech_model)
+            c_pred = [frozenset(f.violation.value for f in fl) for fl in flags]
+            typer.echo(
+                format_report(
+                    f"\ncollector flags, {title} ({part_name})",
+                    multilabel_report(c_truth, c_pred, kinds),
+                )
+            )
+    typer.echo(f"\ncollector model threshold {models.speech.threshold}")
+
+
+def _analyzer(
+    models: ConversationModels, library_path: Path | None, rules_path: Path | None
+) -> ConversationAnalyzer:
+    try:
+        library = load_library(library_path)
+        rules = load_rules(rules_path)
+    except (ScriptLibraryError, RuleFileError) as exc:
+        _fail(str(exc))
+        raise AssertionError from exc  # unreachable
+    return ConversationAnalyzer(models, library, rules)
+
+
+def _read_case(path: Path | None) -> CaseContext:
+    if path is None:
+        return CaseContext()
+    try:
+        raw = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        _fail(f"{path}: cannot read ({exc.strerror})")
+    except json.JSONDecodeError as exc:
+        _fail(f"{path}: not valid JSON ({exc.msg}, line {exc.lineno})")
+    if not isinstance(raw, dict):
+        _fail(f"{path}: the case must be a JSON object")
+    try:
+        plan_raw = raw.get("plan")
+        plan = None
+        if plan_raw is not None:
+            if not isinstance(plan_raw, dict):
+                raise ValueError("'plan' must be an object")
+            plan = PlanOffer(
+                instalment_count=_int(plan_raw, "instalment_count"),
+                instalment_fen=_int(plan_raw, "instalment_fen"),
+                current_monthly_fen=_int(plan_raw, "current_monthly_fen"),
+                extension_days=_int(plan_raw, "extension_days", 0),
+            )
+        segment = raw.get("segment")
+        outstanding = raw.get("outstanding_fen")
+        if outstanding is not None and (
+            not isinstance(outstanding, int) or isinstance(outstanding, bool)
+        ):
+            raise ValueError("'outstanding_fen' must be an integer number of fen")
+        return CaseContext(
+            debtor_name=_text(raw, "debtor_name"),
+            creditor_name=_text(raw, "creditor_name"),
+            agent_name=_text(raw, "agent_name"),
+            outstanding_fen=outstanding,
+            segment=None if segment is None else Segment(segment),
+            plan=plan,
+        )
+    except ValueError as exc:
+        _fail(f"{path}: bad case ({exc})")
+        raise AssertionError from exc  # unreachable
+
+
+def _int(raw: dict[str, Any], key: str, default: int | None = None) -> int:
+    value = raw.get(key, default)
+    if not isinstance(value, int) or isinstance(value, bool):
+        raise ValueError(f"plan '{key}' must be an integer (fen for amounts)")
+    return value
+
+
+def _text(raw: dict[str, Any], key: str) -> str | None:
+    value = raw.get(key)
+    if value is not None and not isinstance(value, str):
+        raise ValueError(f"'{key}' must be a string")
+    return value
+
+
+def _parse_turn(number: int, line: str) -> Turn:
+    try:
+        item = json.loads(line)
+    except json.JSONDecodeError as exc:
+        raise ValueError(f"line {number}: not valid JSON ({exc.msg})") from exc
+    if not isinstance(item, dict):
+        raise ValueError(f"line {number}: expected an object with speaker and text")
+    speaker = item.get("speaker")
+    text = item.get("text")
+    if speaker not in ("debtor", "collector"):
+        raise ValueError(f'line {number}: \'speaker\' must be "debtor" or "collector"')
+    if not isinstance(text, str):
+        raise ValueError(f"line {number}: 'text' must be a string")
+    return Turn(Speaker(speaker), text)
+
+
+@app.command()
+def analyze(
+    models_dir: ModelDir = None,
+    data: DataDir = None,
+    case: Annotated[
+        Path | None,
+        typer.Option(
+            "--case",
+            help="JSON case context: debtor_name, creditor_name, agent_name, outstanding_fen, "
+            "segment, plan {instalment_count, instalment_fen, current_monthly_fen}.",
+        ),
+    ] = None,
+    library: Annotated[
+        Path | None, typer.Option("--library", help="Script library TOML (default: shipped).")
+    ] = None,
+    rules: Annotated[
+        Path | None, typer.Option("--rules", help="Speech-rule TOML (default: shipped).")
+    ] = None,
+    summary: Annotated[
+        bool, typer.Option("--summary", help="Also print the conversation summary on stderr.")
+    ] = False,
+) -> None:
+    """Read JSON lines {"speaker": "debtor"|"collector", "text": ...}; write one JSON line each."""
+    turns = []
+    for number, line in enumerate(sys.stdin, start=1):
+        if not line.strip():
+            continue
+        try:
+            turns.append(_parse_turn(number, line))
+        except ValueError as exc:
+            _fail(str(exc))
+    context = _read_case(case)
+    models = _load_or_train(models_dir, data)
+    analyzer = _analyzer(models, library, rules)
+    readings = analyzer.read(turns, context)
+    for reading in readings:
+        typer.echo(json.dumps(reading.as_json(), ensure_ascii=False))
+    if summary:
+        typer.echo(json.dumps(summarise(readings).as_json(), ensure_ascii=False), err=True)

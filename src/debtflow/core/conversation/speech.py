@@ -1,0 +1,217 @@
+"""Speech-compliance flags on what collectors say: rules (TOML) plus an optional model.
+
+Every flag carries the violation, the rule that fired, the severity and the character span
+(`start`, `end`, Python string indices into the utterance as given).  A per-call compliance
+score starts at 100 and loses each flag's severity penalty, floored at 0.
+"""
+
+from __future__ import annotations
+
+import re
+import tomllib
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
+from importlib import resources
+from pathlib import Path
+from typing import Any
+
+from debtflow.core.conversation.labels import SEVERITY_PENALTY, Severity, Violation
+from debtflow.core.conversation.textmodel import TextClassifier
+
+MODEL_SEVERITY: dict[Violation, Severity] = {
+    Violation.THREAT: Severity.CRITICAL,
+    Violation.IMPERSONATION: Severity.CRITICAL,
+    Violation.FALSE_LEGAL: Severity.HIGH,
+    Violation.THIRD_PARTY_DISCLOSURE: Severity.HIGH,
+    Violation.HARASSMENT: Severity.HIGH,
+    Violation.INSULT: Severity.MEDIUM,
+    Violation.BORROW_ELSEWHERE: Severity.MEDIUM,
+}
+
+
+class RuleFileError(ValueError):
+    """The speech-rule file is not valid; the message names the rule and the problem."""
+
+
+@dataclass(frozen=True)
+class SpeechRule:
+    id: str
+    violation: Violation
+    severity: Severity
+    pattern: re.Pattern[str]
+    unless: re.Pattern[str] | None = None
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class SpeechRuleSet:
+    version: str
+    rules: tuple[SpeechRule, ...]
+
+
+@dataclass(frozen=True)
+class SpeechFlag:
+    violation: Violation
+    rule: str
+    severity: Severity
+    start: int
+    end: int
+    excerpt: str
+
+    def as_json(self) -> dict[str, Any]:
+        return {
+            "violation": self.violation.value,
+            "rule": self.rule,
+            "severity": self.severity.value,
+            "start": self.start,
+            "end": self.end,
+            "excerpt": self.excerpt,
+        }
+
+
+def _compile(rule_id: str, field: str, value: object) -> re.Pattern[str]:
+    if not isinstance(value, str) or not value:
+        raise RuleFileError(f"rule '{rule_id}': '{field}' must be a non-empty string")
+    try:
+        return re.compile(value, re.IGNORECASE)
+    except re.error as exc:
+        raise RuleFileError(
+            f"rule '{rule_id}': bad regular expression in '{field}': {exc}"
+        ) from exc
+
+
+def parse_rules(text: str, *, source: str = "rules") -> SpeechRuleSet:
+    try:
+        document = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise RuleFileError(f"{source}: not valid TOML: {exc}") from exc
+    version = document.get("version")
+    if not isinstance(version, str) or not version:
+        raise RuleFileError(f"{source}: missing 'version' (a string)")
+    entries = document.get("rules")
+    if not isinstance(entries, list) or not entries:
+        raise RuleFileError(f"{source}: no [[rules]] entries")
+    seen: set[str] = set()
+    rules = []
+    for index, entry in enumerate(entries, start=1):
+        if not isinstance(entry, dict):
+            raise RuleFileError(f"{source}: rule #{index} is not a table")
+        rule_id = entry.get("id")
+        if not isinstance(rule_id, str) or not rule_id:
+            raise RuleFileError(f"{source}: rule #{index} has no 'id'")
+        if rule_id in seen:
+            raise RuleFileError(f"{source}: rule id '{rule_id}' is used twice")
+        seen.add(rule_id)
+        unknown = set(entry) - {"id", "violation", "severity", "pattern", "unless", "note"}
+        if unknown:
+            raise RuleFileError(f"rule '{rule_id}': unknown keys {sorted(unknown)}")
+        try:
+            violation = Violation(str(entry.get("violation")))
+        except ValueError:
+            allowed = ", ".join(v.value for v in Violation)
+            raise RuleFileError(
+                f"rule '{rule_id}': violation {entry.get('violation')!r} is not one of {allowed}"
+            ) from None
+        try:
+            severity = Severity(str(entry.get("severity")))
+        except ValueError:
+            allowed = ", ".join(s.value for s in Severity)
+            raise RuleFileError(
+                f"rule '{rule_id}': severity {entry.get('severity')!r} is not one of {allowed}"
+            ) from None
+        pattern = _compile(rule_id, "pattern", entry.get("pattern"))
+        unless = _compile(rule_id, "unless", entry["unless"]) if "unless" in entry else None
+        rules.append(
+            SpeechRule(rule_id, violation, severity, pattern, unless, str(entry.get("note", "")))
+        )
+    return SpeechRuleSet(version, tuple(rules))
+
+
+def load_rules(path: Path | None = None) -> SpeechRuleSet:
+    """Load a rule file; by default the one shipped with debtflow."""
+    if path is None:
+        resource = resources.files("debtflow.core.conversation").joinpath(
+            "rules/collector_speech.toml"
+        )
+        return parse_rules(resource.read_text(encoding="utf-8"), source="collector_speech.toml")
+    try:
+        text = path.read_text(encoding="utf-8")
+    except OSError as exc:
+        raise RuleFileError(f"{path}: cannot read ({exc.strerror})") from exc
+    return parse_rules(text, source=str(path))
+
+
+def rule_flags(text: str, rules: SpeechRuleSet) -> list[SpeechFlag]:
+    flags = []
+    for rule in rules.rules:
+        if rule.unless is not None and rule.unless.search(text):
+            continue
+        for match in rule.pattern.finditer(text):
+            if match.end() > match.start():
+                flags.append(
+                    SpeechFlag(
+                        rule.violation,
+                        rule.id,
+                        rule.severity,
+                        match.start(),
+                        match.end(),
+                        match.group(0),
+                    )
+                )
+    return flags
+
+
+@dataclass
+class SpeechModel:
+    """One binary classifier per violation; a flag when the score reaches `threshold`."""
+
+    classifiers: dict[Violation, TextClassifier]
+    threshold: float = 0.9
+
+    def flags(self, texts: Sequence[str]) -> list[list[SpeechFlag]]:
+        out: list[list[SpeechFlag]] = [[] for _ in texts]
+        if not texts:
+            return out
+        features: dict[int, Any] = {}  # one transform per distinct vectorizer
+        for violation, classifier in self.classifiers.items():
+            key = id(classifier.vectorizer)
+            if key not in features:
+                features[key] = classifier.features(texts)
+            positive = classifier.classes.index("1")
+            scores = classifier.scores(texts, features[key])[:, positive]
+            for i, score in enumerate(scores):
+                if score >= self.threshold:
+                    out[i].append(
+                        SpeechFlag(
+                            violation,
+                            f"model:{violation.value}",
+                            MODEL_SEVERITY[violation],
+                            0,
+                            len(texts[i]),
+                            texts[i],
+                        )
+                    )
+        return out
+
+
+def check_utterances(
+    texts: Sequence[str], rules: SpeechRuleSet, model: SpeechModel | None = None
+) -> list[list[SpeechFlag]]:
+    """Flags per utterance: every rule hit, plus model flags for violations no rule caught."""
+    model_flags = model.flags(texts) if model is not None else [[] for _ in texts]
+    out = []
+    for text, extra in zip(texts, model_flags, strict=True):
+        flags = rule_flags(text, rules)
+        covered = {f.violation for f in flags}
+        flags.extend(f for f in extra if f.violation not in covered)
+        out.append(flags)
+    return out
+
+
+def compliance_score(flags: Iterable[SpeechFlag]) -> int:
+    """100 minus, for each violation found in the utterance, its worst severity penalty."""
+    worst: dict[Violation, int] = {}
+    for flag in flags:
+        penalty = SEVERITY_PENALTY[flag.severity]
+        worst[flag.violation] = max(worst.get(flag.violation, 0), penalty)
+    return max(0, 100 - sum(worst.values()))

@@ -1,0 +1,87 @@
+from __future__ import annotations
+
+import pytest
+
+from debtflow.core.conversation.debtor_rules import (
+    is_hesitant,
+    promised_amount_fen,
+    promised_when,
+    rule_intent,
+    stated_cause,
+)
+from debtflow.core.conversation.labels import Intent, OverdueCause
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("我下周三一定还", Intent.PROMISE_TO_PAY),
+        ("我失业了，能不能分期", Intent.ASK_PLAN),
+        ("不是不还，是真没钱", Intent.CANNOT_PAY),
+        ("我就是不还", Intent.REFUSE),
+        ("你们凭什么催我", Intent.REFUSE),
+        ("我早就还了你们没入账", Intent.DISPUTE),
+        ("你打错了", Intent.WRONG_NUMBER),
+        ("我是他媳妇，他出去了", Intent.THIRD_PARTY),
+        ("在开车，等会说", Intent.BUSY),
+        ("一共欠多少", Intent.ASK_INFO),
+        ("嗯嗯好的", Intent.AFFIRM),
+    ],
+)
+def test_phrase_rules_read_the_intent(text: str, intent: Intent) -> None:
+    hit = rule_intent(text)
+    assert hit is not None and hit[0] is intent
+
+
+def test_cannot_pay_is_not_mistaken_for_a_promise() -> None:
+    hit = rule_intent("这个月真的还不了")
+    assert hit is not None and hit[0] is Intent.CANNOT_PAY
+
+
+def test_affirm_only_when_the_whole_utterance_is_agreement() -> None:
+    hit = rule_intent("好的，我明天还")
+    assert hit is not None and hit[0] is Intent.PROMISE_TO_PAY
+
+
+def test_no_rule_for_unrelated_chatter() -> None:
+    assert rule_intent("今天天气不错") is None
+
+
+@pytest.mark.parametrize(
+    ("text", "cause"),
+    [
+        ("被裁员了一直没找到工作", OverdueCause.UNEMPLOYMENT),
+        ("我爸住院花了好多钱", OverdueCause.ILLNESS),
+        ("生意亏了", OverdueCause.BUSINESS_DOWNTURN),
+        ("离婚了钱都被拿走了", OverdueCause.OTHER),
+        ("明天还", None),
+    ],
+)
+def test_stated_cause(text: str, cause: OverdueCause | None) -> None:
+    assert stated_cause(text) is cause
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [
+        ("先还三千块", 300_000),
+        ("一千五", 150_000),
+        ("两万", 2_000_000),
+        ("先还500", 50_000),
+        ("还2.5万", 2_500_000),
+        ("15号还", None),
+        ("先还一半", None),
+    ],
+)
+def test_promised_amount_is_integer_fen(text: str, fen: int | None) -> None:
+    assert promised_amount_fen(text) == fen
+
+
+def test_promised_when_keeps_the_whole_expression() -> None:
+    assert promised_when("行吧，下周五先还三千块") == "下周五"
+    assert promised_when("随便") is None
+
+
+def test_hesitation() -> None:
+    assert is_hesitant("我再想想")
+    assert not is_hesitant("明天还")
