@@ -47,6 +47,8 @@ class Case(Base):
     treatment: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     strategy_rules: Mapped[str | None] = mapped_column(String(100))
     strategy_on: Mapped[date | None]
+    # fingerprint of the stored strategy result, so the nightly run compares cheaply
+    strategy_digest: Mapped[str | None] = mapped_column(String(32))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from debtflow.core.case.lifecycle import OPEN_STATUSES
-from debtflow.models import Account, Case, ContactAttempt, Creditor, Debtor, PromiseToPay
+from debtflow.models import Case, ContactAttempt, Creditor, Debtor, PromiseToPay
 from debtflow.models.enums import PromiseStatus
 
 
@@ -26,14 +26,7 @@ def open_case_chunks(session: Session, *, size: int) -> Iterator[Sequence[Any]]:
                 Case.creditor_id,
                 Case.days_past_due,
                 Case.overdue_cause,
-                Case.propensity,
-                Case.propensity_model,
-                Case.segment,
-                Case.segment_rule,
-                Case.segment_reasons,
-                Case.treatment,
-                Case.strategy_rules,
-                Case.strategy_on,
+                Case.strategy_digest,
                 Debtor.birth_date,
                 Debtor.employer,
                 Debtor.debtor_type,
@@ -58,19 +51,23 @@ def open_case_chunks(session: Session, *, size: int) -> Iterator[Sequence[Any]]:
         last_id = rows[-1].id
 
 
-def accounts_between(session: Session, *, first: int, last: int) -> Sequence[Any]:
-    stmt = select(
-        Account.case_id,
-        Account.principal_fen,
-        Account.interest_fen,
-        Account.fees_fen,
-        Account.penalty_fen,
-        Account.instalment_fen,
-        Account.credit_limit_fen,
-        Account.original_fen,
-        Account.repayment_history,
-    ).where(Account.case_id.between(first, last))
-    return session.execute(stmt).all()
+def accounts_between(session: Session, *, first: int, last: int) -> list[tuple[Any, ...]]:
+    """(case id, principal, interest, fees, penalty, instalment, credit limit, original,
+    repayment history as JSON text) of the accounts of cases ``first``..``last``.
+
+    Read through the driver: the history stays JSON text for the caller to decode, which is
+    several times faster than SQLAlchemy's per-row JSON processing on a million rows."""
+    mark = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+    history = "repayment_history" + (
+        "::text" if session.get_bind().dialect.name == "postgresql" else ""
+    )
+    sql = (
+        "SELECT case_id, principal_fen, interest_fen, fees_fen, penalty_fen, instalment_fen, "
+        f"credit_limit_fen, original_fen, {history} FROM account "
+        f"WHERE case_id BETWEEN {mark} AND {mark}"
+    )
+    cursor = session.connection().exec_driver_sql(sql, (first, last))
+    return [tuple(row) for row in cursor.fetchall()]
 
 
 def broken_promises_between(session: Session, *, first: int, last: int) -> dict[int, int]:

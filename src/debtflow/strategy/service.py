@@ -6,6 +6,8 @@ back only what changed (running it twice for one date changes nothing the second
 
 from __future__ import annotations
 
+import hashlib
+import json
 from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
@@ -77,14 +79,17 @@ def strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
     return segmentation, treatment
 
 
-def _income_stable(row: Any) -> bool:
-    """Known income that covers other debts and living costs (a business: known revenue)."""
-    if row.debtor_type == "business":
-        return bool(row.monthly_revenue_fen)
-    if not row.monthly_income_fen:
-        return False
-    committed = (row.other_debts_fen or 0) + (row.monthly_spending_fen or 0)
-    return bool(row.employer) and row.monthly_income_fen > committed
+def _income_stable(rows: Sequence[Any]) -> np.ndarray:
+    """Known income that covers other debts and living costs, with an employer; for a
+    business, known revenue."""
+    out = np.zeros(len(rows), dtype=bool)
+    for i, r in enumerate(rows):
+        if r.debtor_type == "business":
+            out[i] = bool(r.monthly_revenue_fen)
+        elif r.monthly_income_fen and r.employer:
+            committed = (r.other_debts_fen or 0) + (r.monthly_spending_fen or 0)
+            out[i] = r.monthly_income_fen > committed
+    return out
 
 
 @dataclass
@@ -98,7 +103,7 @@ class ChunkInputs:
 
 def _inputs(
     rows: Sequence[Any],
-    accounts: Sequence[Any],
+    accounts: Sequence[tuple[Any, ...]],
     broken: dict[int, int],
     streaks: dict[int, int],
     *,
@@ -116,29 +121,33 @@ def _inputs(
     penalty = np.zeros(n, dtype=np.int64)
     monthly = np.zeros(n, dtype=np.int64)
     main_principal = np.full(n, -1, dtype=np.int64)
-    for a in accounts:
-        i = position.get(a.case_id)
+    main_history: list[str | None] = [None] * n
+    for case_id, prin, inter, fees, pen, inst, limit, original, history in accounts:
+        i = position.get(case_id)
         if i is None:
             continue  # account of a case that is not open
-        principal[i] += a.principal_fen
-        interest[i] += a.interest_fen
-        penalty[i] += a.penalty_fen + a.fees_fen
-        monthly[i] += a.instalment_fen
-        if a.principal_fen <= main_principal[i]:
+        principal[i] += prin
+        interest[i] += inter
+        penalty[i] += pen + fees
+        monthly[i] += inst
+        if prin > main_principal[i]:  # the largest account carries the history
+            main_principal[i] = prin
+            credit_limit[i] = round((limit or original) * TRAINING_UNITS_PER_FEN)
+            main_history[i] = history
+    for i, text in enumerate(main_history):
+        if not text:
             continue
-        main_principal[i] = a.principal_fen  # the largest account carries the history
-        credit_limit[i] = round((a.credit_limit_fen or a.original_fen) * TRAINING_UNITS_PER_FEN)
-        status[i] = -2
-        statement[i] = 0
-        paid[i] = 0
-        for m, month in enumerate((a.repayment_history or [])[:months]):
-            status[i, m] = int(month["status"])
-            statement[i, m] = round(int(month["statement_fen"]) * TRAINING_UNITS_PER_FEN)
-            paid[i, m] = round(int(month["paid_fen"]) * TRAINING_UNITS_PER_FEN)
+        for m, month in enumerate(json.loads(text)[:months]):
+            status[i, m] = month["status"]
+            statement[i, m] = month["statement_fen"]
+            paid[i, m] = month["paid_fen"]
+    statement = np.round(statement * TRAINING_UNITS_PER_FEN).astype(np.int64)
+    paid = np.round(paid * TRAINING_UNITS_PER_FEN).astype(np.int64)
     age = np.array(
         [(as_of - r.birth_date).days / 365.25 if r.birth_date else np.nan for r in rows],
         dtype=np.float64,
     )
+    cause_code = {cause.value: CAUSE_CODES[cause] for cause in OverdueCause}
     return ChunkInputs(
         history=RepaymentHistory(
             status=status,
@@ -150,17 +159,21 @@ def _inputs(
         columns_without_score={
             "days_past_due": np.array([r.days_past_due for r in rows], dtype=np.int64),
             "overdue_cause": np.array(
-                [CAUSE_CODES[OverdueCause(str(r.overdue_cause))] for r in rows], dtype=np.int8
+                [cause_code[str(r.overdue_cause)] for r in rows], dtype=np.int8
             ),
             "failed_contact_streak": np.array([streaks.get(r.id, 0) for r in rows], np.int64),
             "broken_promises": np.array([broken.get(r.id, 0) for r in rows], dtype=np.int64),
             "late_months": (status >= 1).sum(axis=1).astype(np.int64),
-            "income_stable": np.array([_income_stable(r) for r in rows], dtype=bool),
+            "income_stable": _income_stable(rows),
         },
         debts=DebtColumns(principal, interest, penalty, monthly),
         min_first_payment_bp=np.array([r.min_first_payment_bp for r in rows], dtype=np.int64),
         mandates=[(r.max_relief_bp, r.max_term_months) for r in rows],
     )
+
+
+def _digest(result: dict[str, Any]) -> str:
+    return hashlib.blake2b(repr(sorted(result.items())).encode(), digest_size=12).hexdigest()
 
 
 def plan_cases(session: Session, as_of: date) -> StepCounts:
@@ -169,6 +182,9 @@ def plan_cases(session: Session, as_of: date) -> StepCounts:
     model_label = training.model_label(model)
     segmentation, treatment = strategy_rules()
     rules_label = f"{segmentation.version}+{treatment.version}"
+    rule_names = [r.name for r in segmentation.rules]
+    rule_reasons = [[reason.code for reason in r.reasons] for r in segmentation.rules]
+    segment_names = [s.value for s in SEGMENT_ORDER]
     seen = changed = 0
     for rows in repository.open_case_chunks(session, size=CHUNK_CASES):
         first, last = rows[0].id, rows[-1].id
@@ -180,35 +196,31 @@ def plan_cases(session: Session, as_of: date) -> StepCounts:
             months=model.metadata.months,
             as_of=as_of,
         )
-        propensity = np.round(model.score(inputs.history), 4)
+        propensity = np.round(model.score(inputs.history), 4).tolist()
         segmented = segment_many(
-            CaseColumns(propensity=propensity, **inputs.columns_without_score), segmentation
+            CaseColumns(propensity=np.array(propensity), **inputs.columns_without_score),
+            segmentation,
         )
         plans = _treat(segmented.segment, inputs, treatment)
+        segments = segmented.segment.tolist()
+        rules_of = segmented.rule.tolist()
         updates = []
         for i, row in enumerate(rows):
-            rule = segmentation.rules[int(segmented.rule[i])]
             result = {
-                "propensity": float(propensity[i]),
+                "propensity": propensity[i],
                 "propensity_model": model_label,
-                "segment": SEGMENT_ORDER[int(segmented.segment[i])].value,
-                "segment_rule": rule.name,
-                "segment_reasons": [r.code for r in rule.reasons],
+                "segment": segment_names[segments[i]],
+                "segment_rule": rule_names[rules_of[i]],
+                "segment_reasons": rule_reasons[rules_of[i]],
                 "treatment": plans[i],
                 "strategy_rules": rules_label,
             }
-            stored = {
-                "propensity": row.propensity,
-                "propensity_model": row.propensity_model,
-                "segment": row.segment,
-                "segment_rule": row.segment_rule,
-                "segment_reasons": row.segment_reasons,
-                "treatment": row.treatment,
-                "strategy_rules": row.strategy_rules,
-            }
+            digest = _digest(result)
             seen += 1
-            if stored != result:
-                updates.append({"id": row.id, **result, "strategy_on": as_of})
+            if digest != row.strategy_digest:
+                updates.append(
+                    {"id": row.id, **result, "strategy_on": as_of, "strategy_digest": digest}
+                )
         repository.save_strategy(session, updates)
         changed += len(updates)
     return {"cases_scored": seen, "strategy_updated": changed}

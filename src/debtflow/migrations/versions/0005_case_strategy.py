@@ -25,6 +25,7 @@ def upgrade() -> None:
         batch.add_column(sa.Column("treatment", sa.JSON(), nullable=True))
         batch.add_column(sa.Column("strategy_rules", sa.String(100), nullable=True))
         batch.add_column(sa.Column("strategy_on", sa.Date(), nullable=True))
+        batch.add_column(sa.Column("strategy_digest", sa.String(32), nullable=True))
         batch.create_index("ix_case_segment", ["segment"])
 
 
@@ -32,6 +33,7 @@ def downgrade() -> None:
     with op.batch_alter_table("case") as batch:
         batch.drop_index("ix_case_segment")
         for column in (
+            "strategy_digest",
             "strategy_on",
             "strategy_rules",
             "treatment",
