@@ -12,6 +12,9 @@ import time
 from pathlib import Path
 
 HERE = Path(__file__).parent
+ROOT = HERE.parent
+# scripts that need arguments to run on the shipped data
+ARGUMENTS = {"bench_routing": [str(ROOT / "data" / "vrptw" / "solomon_100")]}
 
 
 def main() -> int:
@@ -22,7 +25,7 @@ def main() -> int:
             continue
         print(f"\n=== {script.stem} ===", flush=True)
         start = time.perf_counter()
-        code = subprocess.call([sys.executable, str(script)])
+        code = subprocess.call([sys.executable, str(script), *ARGUMENTS.get(script.stem, [])])
         print(f"--- {script.stem}: exit {code}, {time.perf_counter() - start:.0f} s", flush=True)
         failures += code != 0
     return 1 if failures else 0
