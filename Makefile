@@ -4,7 +4,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 
-.PHONY: install demo test lint bench clean
+.PHONY: install demo test lint bench clean browser
 
 install: $(STAMP)
 
@@ -22,7 +22,12 @@ lint: install
 	$(BIN)/ruff check src tests benchmarks
 	$(BIN)/mypy --strict src/debtflow/core
 
-test: lint
+# browser tests drive Debian's Chromium (never `playwright install`); CJK fonts so Chinese renders
+browser:
+	@test -x /usr/bin/chromium && fc-list | grep -qi "noto.*cjk" || \
+	  { (apt-get update -qq || true) && apt-get install -y -qq chromium fonts-noto-cjk >/dev/null; }
+
+test: lint browser
 	$(BIN)/pytest
 
 bench: install

@@ -71,6 +71,49 @@ def propensity_model(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]
     get_settings.cache_clear()
 
 
+@pytest.fixture(scope="session", autouse=True)
+def conversation_models(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Path]:
+    """Conversation models trained once on a few hundred shipped utterances and posts, so
+    that app tests reaching the conversation API do not train the full models."""
+    import csv
+    import shutil
+
+    from debtflow.core.conversation.trained import save_models, train_models
+
+    shipped = get_settings().shipped_data
+    root = tmp_path_factory.mktemp("conversation-data")
+    for relative, rows in (
+        ("zh_text/smp2020_ewect/usual_fit.csv", 600),
+        ("zh_text/smp2020_ewect/usual_holdout.csv", 100),
+        ("zh_text/smp2020_ewect/virus_train.csv", 100),
+        ("zh_text/cped/test_part.csv", 100),
+        ("zh_text/cped/valid_split.csv", 100),
+    ):
+        target = root / relative
+        target.parent.mkdir(parents=True, exist_ok=True)
+        with (shipped / relative).open(encoding="utf-8", newline="") as source:
+            reader = csv.DictReader(source)
+            kept = [r for _, r in zip(range(rows), reader, strict=False)]
+            fields = list(reader.fieldnames or [])
+        with target.open("w", encoding="utf-8", newline="") as handle:
+            writer = csv.DictWriter(handle, fieldnames=fields)
+            writer.writeheader()
+            writer.writerows(kept)
+    (root / "zh_text/smp2020_ewect/virus_eval_labeled.json").write_text("[]", encoding="utf-8")
+    shutil.copytree(shipped / "conversation", root / "conversation")
+    directory = tmp_path_factory.mktemp("conversation-models")
+    save_models(train_models(root, hold_out_emotion=True), directory)
+    previous = os.environ.get("DEBTFLOW_CONVERSATION_MODELS")
+    os.environ["DEBTFLOW_CONVERSATION_MODELS"] = str(directory)
+    get_settings.cache_clear()
+    yield directory
+    if previous is None:
+        os.environ.pop("DEBTFLOW_CONVERSATION_MODELS", None)
+    else:
+        os.environ["DEBTFLOW_CONVERSATION_MODELS"] = previous
+    get_settings.cache_clear()
+
+
 @pytest.fixture(scope="session", params=BACKENDS)
 def engine(
     request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory

@@ -13,6 +13,7 @@ from debtflow import __version__
 from debtflow.case import api as case_api
 from debtflow.case import pages as case_pages
 from debtflow.core.errors import DomainError
+from debtflow.web import routes as web_routes
 from debtflow.web.deps import DbSession
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -38,5 +39,6 @@ def create_app() -> FastAPI:
 
     app.include_router(case_api.router)
     app.include_router(case_pages.router)
+    app.include_router(web_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     return app

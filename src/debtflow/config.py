@@ -30,6 +30,9 @@ class Settings(BaseSettings):
         Path(__file__).resolve().parents[2] / "data" / "credit" / ("uci_credit_card_train.csv")
     )
     segmentation_rules: Path | None = None
+    # the data shipped with the project (corpora, labelled sets); models trained from it
+    shipped_data: Path = Path(__file__).resolve().parents[2] / "data"
+    conversation_models: Path | None = None
     treatment_rules: Path | None = None
     # evidence log: the Ed25519 tree-head signing key, either a 64-hex-digit private key seed
     # or a PKCS#8 PEM file (default <data_dir>/evidence/log-signing-key.pem, created with a

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from pydantic import BaseModel
+from pydantic import BaseModel, Field
 
 from debtflow.core.case.lifecycle import CaseStatus
 
@@ -28,3 +28,17 @@ class CasePage(BaseModel):
     total: int
     limit: int
     offset: int
+
+
+class PromiseCreate(BaseModel):
+    amount_fen: int = Field(gt=0, le=10**13)
+    due: date
+
+
+class PromiseRead(BaseModel):
+    id: int
+    case_id: int
+    amount_fen: int
+    made_on: date
+    due: date
+    status: str

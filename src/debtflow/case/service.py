@@ -7,11 +7,13 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
+from debtflow import evidence
 from debtflow.case import repository
 from debtflow.core.case.lifecycle import CaseStatus, check_transition
 from debtflow.core.errors import NotFound
+from debtflow.core.evidence.leaf import LeafKind
 from debtflow.db import utcnow
-from debtflow.models import Case, CaseStatusChange, Collector, Creditor, Debtor
+from debtflow.models import Case, CaseStatusChange, Collector, Creditor, Debtor, User
 from debtflow.models.enums import Channel
 
 
@@ -66,6 +68,63 @@ def get_row(session: Session, *, case_id: int) -> tuple[Case, Debtor, Creditor, 
     return row
 
 
+def list_for_user(
+    session: Session,
+    *,
+    user: User,
+    bucket: str | None = None,
+    status: CaseStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> CaseListing:
+    """The cases ``user`` may see (see ``debtflow.auth.scoping``), highest priority first:
+    most days past due, then oldest case."""
+    from debtflow.auth.scoping import Permission, case_scope, require
+
+    require(user, Permission.VIEW_CASES)
+    scope = case_scope(user)
+    if scope.all_cases:
+        return list_cases(session, bucket=bucket, status=status, limit=limit, offset=offset)
+    if scope.collector_id is None:
+        return CaseListing(rows=[], total=0)
+    return list_cases(
+        session,
+        bucket=bucket,
+        status=status,
+        collector_id=scope.collector_id,
+        limit=limit,
+        offset=offset,
+    )
+
+
+def get_row_for_user(
+    session: Session, *, case_id: int, user: User
+) -> tuple[Case, Debtor, Creditor, Collector | None]:
+    """One case as ``get_row``, if ``user`` may see it; a case out of reach is reported
+    exactly like a missing one (404), so ids reveal nothing."""
+    from debtflow.auth.scoping import Permission, require
+
+    require(user, Permission.VIEW_CASES)
+    row = get_row(session, case_id=case_id)
+    _check_reach(row[0], user)
+    return row
+
+
+def get_for_user(session: Session, *, case_id: int, user: User, for_update: bool = False) -> Case:
+    """The case, if ``user`` may see it (404 otherwise, as for a missing case)."""
+    case = get(session, case_id=case_id, for_update=for_update)
+    _check_reach(case, user)
+    return case
+
+
+def _check_reach(case: Case, user: User) -> None:
+    from debtflow.auth.scoping import case_scope
+
+    scope = case_scope(user)
+    if not scope.covers(assigned_collector_id=case.assigned_collector_id, debtor_id=case.debtor_id):
+        raise CaseNotFound(f"case {case.id} does not exist")
+
+
 def bucket_names() -> tuple[str, ...]:
     from debtflow.config import get_settings
     from debtflow.core.strategy.buckets import BucketScheme
@@ -110,6 +169,18 @@ def apply_transition(
         ),
     )
     session.flush()
+    evidence.append(
+        session,
+        kind=LeafKind.CASE_STATUS,
+        case_id=case.id,
+        occurred_at=utcnow(),
+        payload={
+            "actor": actor,
+            "from_status": previous.value,
+            "reason": reason,
+            "to_status": to.value,
+        },
+    )
 
 
 def status_history(session: Session, *, case_id: int) -> Sequence[CaseStatusChange]:

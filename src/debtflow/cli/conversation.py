@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
-import os
 import sys
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from debtflow.conversation import service as conversation_service
+from debtflow.conversation.service import ConversationModelError
 from debtflow.core.conversation.analysis import ConversationAnalyzer, Turn, summarise
 from debtflow.core.conversation.corpus import (
     CorpusError,
@@ -28,10 +29,8 @@ from debtflow.core.conversation.scripts import (
 from debtflow.core.conversation.speech import RuleFileError, check_utterances, load_rules
 from debtflow.core.conversation.trained import (
     ConversationModels,
-    ModelFileError,
     collector_set_path,
     debtor_set_path,
-    load_models,
     save_models,
     train_models,
 )
@@ -46,13 +45,15 @@ ModelDir = Annotated[
     Path | None,
     typer.Option(
         "--models",
-        help="Model directory (default $DEBTFLOW_MODEL_DIR or the user data dir "
-        "~/.local/share/debtflow/models/conversation).",
+        help="Model directory (default $DEBTFLOW_CONVERSATION_MODELS, $DEBTFLOW_MODEL_DIR or "
+        "<DEBTFLOW_DATA_DIR>/models/conversation).",
     ),
 ]
 DataDir = Annotated[
     Path | None,
-    typer.Option("--data", help="Shipped data directory (default $DEBTFLOW_DATA_DIR or ./data)."),
+    typer.Option(
+        "--data", help="Shipped data directory (default $DEBTFLOW_SHIPPED_DATA or ./data)."
+    ),
 ]
 
 
@@ -62,22 +63,11 @@ def _fail(message: str) -> None:
 
 
 def default_model_dir() -> Path:
-    env = os.environ.get("DEBTFLOW_MODEL_DIR")
-    if env:
-        return Path(env)
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    return Path(base) / "debtflow" / "models" / "conversation"
+    return conversation_service.model_dir()
 
 
 def default_data_dir() -> Path:
-    env = os.environ.get("DEBTFLOW_DATA_DIR")
-    if env:
-        return Path(env)
-    here = Path.cwd() / "data"
-    if (here / "conversation").is_dir():
-        return here
-    # editable install: <repo>/src/debtflow/cli/conversation.py -> <repo>/data
-    return Path(__file__).resolve().parents[3] / "data"
+    return conversation_service.shipped_data_dir()
 
 
 def _train(data: Path, hold_out: bool) -> ConversationModels:
@@ -99,8 +89,7 @@ def train(
         typer.Option(
             "--out",
             "--models",
-            help="Where to write the model files (default $DEBTFLOW_MODEL_DIR or "
-            "~/.local/share/debtflow/models/conversation).",
+            help="Where to write the model files (default: the configured model directory).",
         ),
     ] = None,
     data: DataDir = None,
@@ -120,23 +109,13 @@ def train(
 
 
 def _load_or_train(models_dir: Path | None, data: Path | None) -> ConversationModels:
-    directory = models_dir or default_model_dir()
     try:
-        return load_models(directory)
-    except ModelFileError as exc:
-        if (directory / "conversation-models.pkl").exists():
-            _fail(str(exc))
-        typer.echo(
-            f"no trained model in {directory}; training from the shipped data first "
-            "(nothing is downloaded)",
-            err=True,
+        return conversation_service.load_or_train(
+            models_dir, data, progress=lambda m: typer.echo(m, err=True)
         )
-        models = _train(data or default_data_dir(), False)
-        try:
-            save_models(models, directory)
-        except OSError as write_error:
-            typer.echo(f"warning: could not save the model ({write_error})", err=True)
-        return models
+    except (ConversationModelError, CorpusError) as exc:
+        _fail(str(exc))
+        raise AssertionError from exc  # unreachable: _fail raises
 
 
 @app.command()

@@ -6,12 +6,27 @@ from pathlib import Path
 
 import typer
 from rich.table import Table
+from sqlalchemy import Engine
 
+from debtflow.auth.demo_users import create_demo_users
 from debtflow.cli.common import business_today, console, domain_errors, err_console, fail
 from debtflow.config import get_settings
 from debtflow.core.money import fen_to_yuan
 from debtflow.db import get_engine, unit_of_work
 from debtflow.migrate import downgrade, upgrade
+
+
+def reset_database(engine: Engine) -> None:
+    """Empty the database: an SQLite file is removed; elsewhere every migration is undone."""
+    if engine.dialect.name == "sqlite" and engine.url.database not in (None, "", ":memory:"):
+        engine.dispose()
+        for suffix in ("", "-wal", "-shm"):
+            Path(f"{engine.url.database}{suffix}").unlink(missing_ok=True)
+        return
+    downgrade(engine, "base")
+
+
+DEMO_PASSWORD = "debtflow-demo"
 
 
 @domain_errors
@@ -35,7 +50,7 @@ def demo(
         raise fail("--cases must be between 1 and 1,000,000", 2)
     engine = get_engine()
     if reset:
-        downgrade(engine, "base")
+        reset_database(engine)
     upgrade(engine)
     with engine.connect() as connection:
         existing = connection.scalar(select(func.count()).select_from(Case))
@@ -71,6 +86,8 @@ def demo(
             on_stage=lambda text: progress.update(stage_task, description=f"demo: {text}"),
             on_rows=lambda n: progress.advance(rows_task, n),
         )
+        progress.update(stage_task, description="demo: users for every role")
+        users = create_demo_users(session, password=DEMO_PASSWORD)
 
     table = Table(title=f"open cases per bucket on {summary.as_of}")
     table.add_column("bucket")
@@ -94,6 +111,12 @@ def demo(
         f"{summary.accounts} accounts, {summary.payments} payments, {summary.promises} promises; "
         f"nightly cycle wrote {summary.nightly.changes} changes"
     )
+    logins = Table(title=f"demo sign-ins (password {DEMO_PASSWORD})")
+    logins.add_column("user")
+    logins.add_column("role")
+    for username, role in users:
+        logins.add_row(username, str(role))
+    console.print(logins)
     if no_serve:
         return
     from debtflow.cli.serve import serve_app

@@ -4,7 +4,19 @@ from __future__ import annotations
 
 import typer
 
-from debtflow.cli import case, compliance, conversation, creditor, db, model, portfolio, route
+from debtflow.cli import (
+    case,
+    compliance,
+    compliance_report,
+    conversation,
+    creditor,
+    db,
+    evidence,
+    model,
+    portfolio,
+    route,
+    user,
+)
 from debtflow.cli.demo import demo
 from debtflow.cli.nightly import nightly
 from debtflow.cli.serve import serve
@@ -18,10 +30,13 @@ app.add_typer(db.app, name="db")
 app.add_typer(creditor.app, name="creditor")
 app.add_typer(portfolio.app, name="portfolio")
 app.add_typer(case.app, name="case")
+compliance.app.command("report")(compliance_report.report)
 app.add_typer(compliance.app, name="compliance")
 app.add_typer(conversation.app, name="conversation")
+app.add_typer(evidence.app, name="evidence")
 app.add_typer(model.app, name="model")
 app.add_typer(route.app, name="route")
+app.add_typer(user.app, name="user")
 app.command("nightly")(nightly)
 app.command("demo")(demo)
 app.command("serve")(serve)

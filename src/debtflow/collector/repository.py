@@ -38,3 +38,7 @@ def count_by_kind(session: Session) -> Sequence[tuple[str, int]]:
 
 def active(session: Session) -> Sequence[Collector]:
     return session.scalars(select(Collector).where(Collector.active.is_(True))).all()
+
+
+def by_id(session: Session, *, collector_id: int) -> Collector | None:
+    return session.get(Collector, collector_id)

@@ -3,11 +3,28 @@
 from debtflow.models.account import Account
 from debtflow.models.case import BucketTransition, Case, CaseStatusChange
 from debtflow.models.collector import Collector
+from debtflow.models.compliance import (
+    ContactDecision,
+    ContactRestriction,
+    DenyOverride,
+    PersonalDataView,
+    QaSample,
+)
 from debtflow.models.contact import ContactAttempt
 from debtflow.models.creditor import Creditor
 from debtflow.models.debtor import Address, ContactPoint, Debtor
+from debtflow.models.evidence import (
+    EvidenceCosignature,
+    EvidenceFile,
+    EvidenceLogLeaf,
+    EvidenceLogNode,
+    EvidenceLogState,
+    EvidenceSigningKey,
+    EvidenceTreeHead,
+)
 from debtflow.models.payment import Payment
 from debtflow.models.promise import PromiseToPay
+from debtflow.models.user import ApiToken, DebtorOneTimeCode, Role, User, WebSession
 
 __all__ = [
     "Account",
@@ -17,9 +34,26 @@ __all__ = [
     "CaseStatusChange",
     "Collector",
     "ContactAttempt",
+    "ContactDecision",
+    "ContactRestriction",
+    "DenyOverride",
+    "PersonalDataView",
+    "QaSample",
     "ContactPoint",
     "Creditor",
     "Debtor",
+    "EvidenceCosignature",
+    "EvidenceFile",
+    "EvidenceLogLeaf",
+    "EvidenceLogNode",
+    "EvidenceLogState",
+    "EvidenceSigningKey",
+    "EvidenceTreeHead",
     "Payment",
     "PromiseToPay",
+    "ApiToken",
+    "DebtorOneTimeCode",
+    "Role",
+    "User",
+    "WebSession",
 ]

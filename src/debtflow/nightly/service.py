@@ -38,7 +38,10 @@ class RegisteredStep:
 
 _STEPS: dict[str, RegisteredStep] = {}
 # capabilities that add steps to the cycle; imported when the cycle runs
-STEP_MODULES: tuple[str, ...] = ("debtflow.strategy.service",)
+STEP_MODULES: tuple[str, ...] = (
+    "debtflow.strategy.service",
+    "debtflow.evidence.nightly",
+)
 
 
 def register_step(name: str, order: int, run: NightlyStep) -> None:

@@ -7,9 +7,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from debtflow import evidence
 from debtflow.case import service as case_service
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.errors import Conflict, InvalidInput, NotFound
+from debtflow.core.evidence.leaf import LeafKind
 from debtflow.core.strategy.allocation import Outstanding, allocate
 from debtflow.models import Payment
 from debtflow.payment import repository
@@ -78,6 +80,24 @@ def book(
     case = case_service.get(session, case_id=account.case_id, for_update=True)
     case.outstanding_fen = max(0, case.outstanding_fen - split.applied_fen)
     session.flush()
+    evidence.append(
+        session,
+        kind=LeafKind.PAYMENT,
+        case_id=payment.case_id,
+        occurred_at=paid_at,
+        payload={
+            "account_id": payment.account_id,
+            "amount_fen": amount_fen,
+            "channel": channel,
+            "overpaid_fen": split.overpaid_fen,
+            "payment_id": payment.id,
+            "reference": reference,
+            "to_fees_fen": split.to_fees_fen,
+            "to_interest_fen": split.to_interest_fen,
+            "to_penalty_fen": split.to_penalty_fen,
+            "to_principal_fen": split.to_principal_fen,
+        },
+    )
     if case.status in (CaseStatus.NEW, CaseStatus.ACTIVE, CaseStatus.PROMISED):
         case_service.apply_transition(
             session, case, to=CaseStatus.PAYING, reason=f"payment {reference}", actor=actor

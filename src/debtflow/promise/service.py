@@ -8,10 +8,12 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
+from debtflow import evidence
 from debtflow.case import service as case_service
 from debtflow.config import get_settings
 from debtflow.core.case.lifecycle import FINAL_STATUSES, CaseStatus
 from debtflow.core.errors import Conflict, InvalidInput
+from debtflow.core.evidence.leaf import LeafKind
 from debtflow.core.strategy.promise import PromiseOutcome, PromiseTerms, promise_outcome
 from debtflow.models import PromiseToPay
 from debtflow.models.enums import PromiseStatus
@@ -54,6 +56,22 @@ def record(
     )
     repository.add(session, promise)
     session.flush()
+    evidence.append(
+        session,
+        kind=LeafKind.PROMISE,
+        case_id=case.id,
+        occurred_at=promise.created_at,
+        payload={
+            "actor": actor,
+            "amount_fen": amount_fen,
+            "collector_id": collector_id,
+            "due": due,
+            "grace_days": promise.grace_days,
+            "made_on": made_on,
+            "promise_id": promise.id,
+            "tolerance_fen": promise.tolerance_fen,
+        },
+    )
     if case.status in (CaseStatus.NEW, CaseStatus.ACTIVE, CaseStatus.PAYING):
         case_service.apply_transition(
             session, case, to=CaseStatus.PROMISED, reason=f"promise {promise.id}", actor=actor

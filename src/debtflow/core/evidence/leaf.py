@@ -47,6 +47,7 @@ class LeafKind(StrEnum):
     AGREEMENT_SIGNATURE = "agreement_signature"
     ASSIGNMENT = "assignment"
     OVERRIDE = "override"
+    CASE_STATUS = "case_status"
 
 
 LEAF_KIND_LABELS: dict[LeafKind, tuple[str, str]] = {
@@ -60,6 +61,7 @@ LEAF_KIND_LABELS: dict[LeafKind, tuple[str, str]] = {
     LeafKind.AGREEMENT_SIGNATURE: ("协议签署", "agreement signature"),
     LeafKind.ASSIGNMENT: ("分案", "case assignment"),
     LeafKind.OVERRIDE: ("人工覆盖", "manual override"),
+    LeafKind.CASE_STATUS: ("案件状态变更", "case status change"),
 }
 
 

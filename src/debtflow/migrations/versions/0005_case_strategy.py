@@ -15,32 +15,28 @@ branch_labels = None
 depends_on = None
 
 
+COLUMNS = (
+    ("propensity", sa.Float()),
+    ("propensity_model", sa.String(64)),
+    ("segment", sa.String(16)),
+    ("segment_rule", sa.String(100)),
+    ("segment_reasons", sa.JSON()),
+    ("treatment", sa.JSON()),
+    ("strategy_rules", sa.String(100)),
+    ("strategy_on", sa.Date()),
+    ("strategy_digest", sa.String(32)),
+)
+
+
 def upgrade() -> None:
-    with op.batch_alter_table("case") as batch:
-        batch.add_column(sa.Column("propensity", sa.Float(), nullable=True))
-        batch.add_column(sa.Column("propensity_model", sa.String(64), nullable=True))
-        batch.add_column(sa.Column("segment", sa.String(16), nullable=True))
-        batch.add_column(sa.Column("segment_rule", sa.String(100), nullable=True))
-        batch.add_column(sa.Column("segment_reasons", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("treatment", sa.JSON(), nullable=True))
-        batch.add_column(sa.Column("strategy_rules", sa.String(100), nullable=True))
-        batch.add_column(sa.Column("strategy_on", sa.Date(), nullable=True))
-        batch.add_column(sa.Column("strategy_digest", sa.String(32), nullable=True))
-        batch.create_index("ix_case_segment", ["segment"])
+    # plain ALTER TABLE … ADD/DROP COLUMN (SQLite ≥ 3.35 has both): no table rebuild, so the
+    # foreign keys that point at "case" are never in the way
+    for name, kind in COLUMNS:
+        op.add_column("case", sa.Column(name, kind, nullable=True))
+    op.create_index("ix_case_segment", "case", ["segment"])
 
 
 def downgrade() -> None:
-    with op.batch_alter_table("case") as batch:
-        batch.drop_index("ix_case_segment")
-        for column in (
-            "strategy_digest",
-            "strategy_on",
-            "strategy_rules",
-            "treatment",
-            "segment_reasons",
-            "segment_rule",
-            "segment",
-            "propensity_model",
-            "propensity",
-        ):
-            batch.drop_column(column)
+    op.drop_index("ix_case_segment", table_name="case")
+    for name, _kind in reversed(COLUMNS):
+        op.execute(f'ALTER TABLE "case" DROP COLUMN {name}')

@@ -1,0 +1,1 @@
+"""Sign-in, roles and scoping: who may see and do what."""

@@ -1,0 +1,75 @@
+"""All SQL of users, sessions, API tokens and one-time codes."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from debtflow.models import ApiToken, Collector, DebtorOneTimeCode, User, WebSession
+
+
+def by_username(session: Session, *, username: str) -> User | None:
+    return session.scalars(select(User).where(User.username == username)).one_or_none()
+
+
+def by_phone(session: Session, *, phone: str) -> User | None:
+    return session.scalars(select(User).where(User.phone == phone)).one_or_none()
+
+
+def by_id(session: Session, *, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
+def all_users(session: Session) -> Sequence[User]:
+    return session.scalars(select(User).order_by(User.role, User.username)).all()
+
+
+def collector_by_code(session: Session, *, code: str) -> Collector | None:
+    return session.scalars(select(Collector).where(Collector.code == code)).one_or_none()
+
+
+def add(session: Session, row: User | WebSession | ApiToken | DebtorOneTimeCode) -> None:
+    session.add(row)
+
+
+def live_session(session: Session, *, token_hash: str, now: datetime) -> WebSession | None:
+    stmt = select(WebSession).where(
+        WebSession.token_hash == token_hash,
+        WebSession.ended_at.is_(None),
+        WebSession.expires_at > now,
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def live_token(session: Session, *, token_hash: str, now: datetime) -> ApiToken | None:
+    stmt = select(ApiToken).where(
+        ApiToken.token_hash == token_hash,
+        ApiToken.revoked_at.is_(None),
+        ApiToken.expires_at > now,
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def codes_sent_since(session: Session, *, phone: str, since: datetime) -> int:
+    stmt = select(func.count()).where(
+        DebtorOneTimeCode.phone == phone, DebtorOneTimeCode.sent_at > since
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def latest_open_code(session: Session, *, phone: str, now: datetime) -> DebtorOneTimeCode | None:
+    stmt = (
+        select(DebtorOneTimeCode)
+        .where(
+            DebtorOneTimeCode.phone == phone,
+            DebtorOneTimeCode.used_at.is_(None),
+            DebtorOneTimeCode.expires_at > now,
+        )
+        .order_by(DebtorOneTimeCode.sent_at.desc(), DebtorOneTimeCode.id.desc())
+        .limit(1)
+        .with_for_update()
+    )
+    return session.scalars(stmt).first()

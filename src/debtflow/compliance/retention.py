@@ -1,0 +1,66 @@
+"""Deletion requests against the retention rules: contact and compliance records are kept
+2 years (CN) / 3 years (US) after the last contact activity, longer under a legal hold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+
+from sqlalchemy.orm import Session
+
+from debtflow.compliance import repository
+from debtflow.compliance.service import pack_named
+from debtflow.core.compliance.contact import ContactFlag
+from debtflow.core.compliance.retention import DeletionVerdict, deletion_decision
+from debtflow.core.errors import NotFound
+from debtflow.db import utcnow
+
+
+@dataclass(frozen=True)
+class DeletionOutcome:
+    verdict: DeletionVerdict
+    keep_until: date | None
+    deleted: dict[str, int] = field(default_factory=dict)
+
+
+def request_deletion(
+    session: Session, *, debtor_id: int, today: date, apply: bool, now: datetime | None = None
+) -> DeletionOutcome:
+    """May the debtor's contact records be deleted today? When ``apply`` and the law allows,
+    delete them (attempts, decisions, overrides, restrictions, QA samples, view log).
+
+    The strictest creditor wins: the longest retention of the packs of the debtor's cases.
+    An active legal-hold restriction keeps everything.
+    """
+    cases = repository.cases_of_debtor(session, debtor_id=debtor_id)
+    if not cases:
+        raise NotFound(f"debtor {debtor_id} has no cases")
+    moment = now or utcnow()
+    legal_hold = any(
+        row.flag == ContactFlag.LEGAL_HOLD and (row.ends_at is None or row.ends_at > moment)
+        for case, _creditor in cases
+        for row in repository.active_restrictions(
+            session, debtor_id=debtor_id, case_id=case.id, at=moment
+        )
+    )
+    last = repository.last_contact_activity(session, debtor_id=debtor_id)
+    if last is None:
+        if legal_hold:
+            return DeletionOutcome(DeletionVerdict.KEEP_LEGAL_HOLD, None)
+        deleted = repository.delete_contact_records(session, debtor_id=debtor_id) if apply else {}
+        return DeletionOutcome(DeletionVerdict.DELETE, None, deleted)
+    decisions = [
+        deletion_decision(
+            last_activity=last,
+            jurisdiction=pack_named(creditor.compliance_pack).jurisdiction,
+            today=today,
+            legal_hold=legal_hold,
+            minimum_years=pack_named(creditor.compliance_pack).retention_years,
+        )
+        for _case, creditor in cases
+    ]
+    strictest = max(decisions, key=lambda d: (not d.may_delete, d.keep_until))
+    if not strictest.may_delete or not apply:
+        return DeletionOutcome(strictest.verdict, strictest.keep_until)
+    deleted = repository.delete_contact_records(session, debtor_id=debtor_id)
+    return DeletionOutcome(strictest.verdict, strictest.keep_until, deleted)

@@ -1,0 +1,94 @@
+"""Contacts on behalf of a signed-in user: the case must be in the user's reach, and who is
+asking, for which collector and party, comes from the user — never from the request body."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import replace
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from debtflow.auth.scoping import Permission, require
+from debtflow.case import service as case_service
+from debtflow.collector import repository as collector_repository
+from debtflow.compliance import repository as compliance_repository
+from debtflow.compliance.service import ContactAsk, DecisionNotFound
+from debtflow.contact import service
+from debtflow.models import Collector, ContactAttempt, ContactDecision, User
+from debtflow.models.enums import CollectorKind
+
+
+def collecting_party(collector: Collector | None) -> str:
+    """The party the contact is made for: in-house staff, or the agency / law firm /
+    part-time collector the user's collector row belongs to."""
+    if collector is None or collector.kind in (
+        CollectorKind.ONLINE_AGENT,
+        CollectorKind.FIELD_AGENT,
+    ):
+        return "in-house"
+    return f"{collector.kind.value}:{collector.code}"
+
+
+def _identity(session: Session, user: User) -> dict[str, Any]:
+    collector = (
+        collector_repository.by_id(session, collector_id=user.collector_id)
+        if user.collector_id is not None
+        else None
+    )
+    return {
+        "requested_by": user.username,
+        "collector_id": user.collector_id,
+        "collecting_party": collecting_party(collector),
+    }
+
+
+def request_contact(session: Session, *, user: User, case_id: int, **ask: Any) -> ContactDecision:
+    require(user, Permission.CONTACT_DEBTORS)
+    case_service.get_for_user(session, case_id=case_id, user=user)
+    return service.request_contact(session, case_id=case_id, **ask, **_identity(session, user))
+
+
+def request_contacts(
+    session: Session, *, user: User, asks: Sequence[ContactAsk]
+) -> list[ContactDecision]:
+    require(user, Permission.CONTACT_DEBTORS)
+    identity = _identity(session, user)
+    for ask in asks:
+        case_service.get_for_user(session, case_id=ask.case_id, user=user)
+    return service.request_contacts(session, asks=[replace(ask, **identity) for ask in asks])
+
+
+def log_contact(
+    session: Session,
+    *,
+    user: User,
+    decision_id: int,
+    attempted_at: datetime,
+    connected: bool,
+    conversation: bool = False,
+    outcome: str | None = None,
+    note: str | None = None,
+) -> ContactAttempt:
+    """Only the user who asked the gate may log the contact it decided."""
+    require(user, Permission.CONTACT_DEBTORS)
+    decision = compliance_repository.decision(session, decision_id=decision_id)
+    if decision is None or decision.requested_by != user.username:
+        raise DecisionNotFound(f"gate decision {decision_id} does not exist")
+    case_service.get_for_user(session, case_id=decision.case_id, user=user)
+    return service.log_contact(
+        session,
+        decision_id=decision_id,
+        attempted_at=attempted_at,
+        connected=connected,
+        conversation=conversation,
+        outcome=outcome,
+        note=note,
+    )
+
+
+def contacts_of_case(session: Session, *, user: User, case_id: int) -> Sequence[ContactAttempt]:
+    require(user, Permission.VIEW_CASES)
+    case_service.get_for_user(session, case_id=case_id, user=user)
+    return service.contacts_of_case(session, case_id=case_id)

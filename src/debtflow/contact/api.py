@@ -1,0 +1,61 @@
+"""JSON routes for contacts: ask the gate, then log the contact against its decision. Who
+asks — user, collector, collecting party — is the signed-in user, never the request body."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+from debtflow.auth.deps import CurrentUser
+from debtflow.compliance.service import ContactAsk
+from debtflow.contact import access
+from debtflow.contact.schemas import (
+    BatchContactRequest,
+    ContactLog,
+    ContactRead,
+    ContactRequest,
+    DecisionRead,
+)
+from debtflow.web.deps import DbSession
+
+router = APIRouter(prefix="/api", tags=["contacts"])
+
+
+@router.post("/cases/{case_id}/contact-decisions", response_model=DecisionRead, status_code=201)
+def request_contact(
+    case_id: int, body: ContactRequest, session: DbSession, user: CurrentUser
+) -> DecisionRead:
+    decision = access.request_contact(session, user=user, case_id=case_id, **body.model_dump())
+    return DecisionRead.model_validate(decision, from_attributes=True)
+
+
+@router.post("/contact-decisions/batch", response_model=list[DecisionRead], status_code=201)
+def request_contacts(
+    body: list[BatchContactRequest], session: DbSession, user: CurrentUser
+) -> list[DecisionRead]:
+    decisions = access.request_contacts(
+        session,
+        user=user,
+        asks=[
+            ContactAsk(**item.model_dump(), requested_by=user.username, collecting_party="")
+            for item in body
+        ],
+    )
+    return [DecisionRead.model_validate(d, from_attributes=True) for d in decisions]
+
+
+@router.post(
+    "/contact-decisions/{decision_id}/contacts", response_model=ContactRead, status_code=201
+)
+def log_contact(
+    decision_id: int, body: ContactLog, session: DbSession, user: CurrentUser
+) -> ContactRead:
+    attempt = access.log_contact(session, user=user, decision_id=decision_id, **body.model_dump())
+    return ContactRead.model_validate(attempt, from_attributes=True)
+
+
+@router.get("/cases/{case_id}/contacts", response_model=list[ContactRead])
+def list_contacts(case_id: int, session: DbSession, user: CurrentUser) -> list[ContactRead]:
+    return [
+        ContactRead.model_validate(attempt, from_attributes=True)
+        for attempt in access.contacts_of_case(session, user=user, case_id=case_id)
+    ]

@@ -1,0 +1,102 @@
+"""Contact operations. Every path that reaches a debtor goes through these two calls:
+
+1. ``request_contact`` asks the compliance gate before the contact and stores its decision
+   (allow or deny, reasons, pack version, next allowed time);
+2. ``log_contact`` records what happened, only against an allowed (or supervisor-overridden)
+   decision, re-checked at the actual contact time under the same per-debtor lock.
+
+The API, the web pages, the dialer hook, field visits, part-time collectors and partners all
+call these; nothing else writes a contact attempt.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy.orm import Session
+
+from debtflow.compliance import service as compliance_service
+from debtflow.compliance.service import ContactAsk
+from debtflow.contact import repository
+from debtflow.models import ContactAttempt, ContactDecision
+
+
+def request_contact(
+    session: Session,
+    *,
+    case_id: int,
+    channel: str,
+    planned_at: datetime,
+    collecting_party: str,
+    requested_by: str,
+    collector_id: int | None = None,
+    target: str = "debtor",
+    contact_point_id: int | None = None,
+    account_id: int | None = None,
+    purpose: str = "collection",
+    debtor_unreachable: bool = False,
+    script_text: str | None = None,
+    now: datetime | None = None,
+) -> ContactDecision:
+    """Ask the gate whether this contact may happen; the stored decision is returned either
+    way (``allowed``, ``reasons``, ``next_allowed_at``)."""
+    return compliance_service.decide(
+        session,
+        case_id=case_id,
+        channel=channel,
+        planned_at=planned_at,
+        collecting_party=collecting_party,
+        requested_by=requested_by,
+        collector_id=collector_id,
+        target=target,
+        contact_point_id=contact_point_id,
+        account_id=account_id,
+        purpose=purpose,
+        debtor_unreachable=debtor_unreachable,
+        script_text=script_text,
+        now=now,
+    )
+
+
+def request_contacts(
+    session: Session, *, asks: Sequence[ContactAsk], now: datetime | None = None
+) -> list[ContactDecision]:
+    """Ask the gate about a batch of contacts (a dialer's next numbers) in one transaction;
+    every decision is stored, in order. Two asks for the same debtor in one batch are
+    decided one after the other, so they cannot both take the last allowed call."""
+    return compliance_service.decide_many(session, asks=asks, now=now)
+
+
+def log_contact(
+    session: Session,
+    *,
+    decision_id: int,
+    attempted_at: datetime,
+    connected: bool,
+    conversation: bool = False,
+    outcome: str | None = None,
+    note: str | None = None,
+    now: datetime | None = None,
+) -> ContactAttempt:
+    """Record a contact made under ``decision_id``. Refused (ContactNotPermitted) for a deny
+    without a supervisor override, an already used or expired decision, or a contact the
+    gate refuses at ``attempted_at``."""
+    decision = compliance_service.permit_attempt(
+        session, decision_id=decision_id, attempted_at=attempted_at, now=now
+    )
+    attempt = repository.add_attempt(
+        session,
+        decision=decision,
+        attempted_at=attempted_at,
+        connected=connected,
+        conversation=conversation,
+        outcome=outcome,
+        note=note,
+    )
+    session.flush()
+    return attempt
+
+
+def contacts_of_case(session: Session, *, case_id: int) -> Sequence[ContactAttempt]:
+    return repository.attempts_of_case(session, case_id=case_id)

@@ -1,0 +1,144 @@
+"""`audit` finds every altered row — an attacker with database access drops the guards
+first — and says what and where."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import text
+
+from debtflow import evidence
+from debtflow.core.evidence.leaf import EvidenceLeaf, LeafKind
+from debtflow.evidence.audit import audit
+from debtflow.evidence.heads import issue_tree_head
+from debtflow.evidence.log import AttachedFile, file_store
+
+T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
+
+
+@pytest.fixture
+def log(session):
+    """A log of 21 leaves (one with a file) and two signed heads (sizes 13 and 21)."""
+    acts = [
+        evidence.EvidenceAct(
+            LeafKind.CONTACT_ATTEMPT, 4 + i % 3, T0 + timedelta(minutes=i), {"n": i}
+        )
+        for i in range(13)
+    ]
+    evidence.append_many(session, acts)
+    first = issue_tree_head(session, now=T0 + timedelta(hours=1))
+    evidence.append(
+        session,
+        kind="recording",
+        case_id=4,
+        occurred_at=T0,
+        payload={"seconds": 95},
+        files=[AttachedFile(b"RIFF....WAVE call", "audio/wav")],
+    )
+    evidence.append_many(session, acts[:7])
+    second = issue_tree_head(session, now=T0 + timedelta(hours=2))
+    assert audit(session, files=file_store()).clean
+    return first.row.id, second.row.id
+
+
+def _sql(session, statement, **values):
+    session.execute(text(statement), values)
+
+
+def _forged_leaf(n: int) -> bytes:
+    return EvidenceLeaf(LeafKind.PAYMENT, 4, T0, {"amount_fen": n}).canonical_bytes()
+
+
+def test_altered_leaf_bytes_are_found(session, log, drop_guards):
+    drop_guards(session)
+    _sql(session, "UPDATE evidence_leaf SET canonical_bytes = :v WHERE idx = 5", v=_forged_leaf(1))
+    problems = audit(session).problems
+    assert any(p.startswith("leaf #5: stored leaf hash") for p in problems)
+    assert any(p.startswith("leaf #5: columns say kind contact_attempt") for p in problems)
+
+
+def test_an_altered_leaf_hash_is_found(session, log, drop_guards):
+    drop_guards(session)
+    _sql(session, "UPDATE evidence_leaf SET leaf_hash = :v WHERE idx = 17", v=b"\x07" * 32)
+    problems = audit(session).problems
+    assert problems and problems[0].startswith("leaf #17: stored leaf hash")
+
+
+def test_a_consistently_rewritten_leaf_is_caught_by_the_nodes_and_the_signed_heads(
+    session, log, drop_guards
+):
+    first_head, second_head = log
+    from debtflow.core.evidence.merkle import leaf_hash
+
+    forged = _forged_leaf(999_999)
+    drop_guards(session)
+    _sql(
+        session,
+        "UPDATE evidence_leaf SET canonical_bytes = :b, leaf_hash = :h, kind = 'payment', "
+        "case_id = 4 WHERE idx = 2",
+        b=forged,
+        h=leaf_hash(forged),
+    )
+    problems = audit(session).problems
+    assert any(p.startswith("node (level 1, index 1): stored hash") for p in problems)
+    assert any(p.startswith(f"tree head #{first_head} (size 13): signed root") for p in problems)
+    assert any(p.startswith(f"tree head #{second_head} (size 21): signed root") for p in problems)
+
+
+def test_an_altered_node_is_found(session, log, drop_guards):
+    drop_guards(session)
+    _sql(session, "UPDATE evidence_node SET hash = :v WHERE level = 2 AND idx = 3", v=b"\0" * 32)
+    problems = audit(session).problems
+    assert len(problems) == 1
+    assert problems[0].startswith("node (level 2, index 3): stored hash 0000")
+    assert "covers leaves 12–15" in problems[0]
+
+
+@pytest.mark.parametrize(
+    ("column", "value"),
+    [
+        ("root_hash", b"\x01" * 32),
+        ("tree_size", 20),
+        ("timestamp_us", 1),
+        ("signature", b"\x02" * 64),
+    ],
+)
+def test_an_altered_tree_head_is_found(session, log, drop_guards, column, value):
+    _, second_head = log
+    drop_guards(session)
+    _sql(
+        session,
+        f"UPDATE evidence_tree_head SET {column} = :v WHERE id = :i",
+        v=value,
+        i=second_head,
+    )
+    problems = audit(session).problems
+    assert problems == [
+        f"tree head #{second_head} (size {20 if column == 'tree_size' else 21}): "
+        "log signature does not verify"
+    ]
+
+
+def test_deleted_leaves_and_a_rewound_log_are_found(session, log, drop_guards):
+    drop_guards(session)
+    _sql(session, "DELETE FROM evidence_leaf WHERE idx = 20")
+    _sql(session, "UPDATE evidence_log_state SET tree_size = 20")
+    problems = audit(session).problems
+    assert any("covers more leaves than the 20 stored" in p for p in problems)
+    _sql(session, "DELETE FROM evidence_leaf WHERE idx = 8")
+    problems = audit(session).problems
+    assert any(p.startswith("leaf #8: missing") for p in problems)
+    assert any(p.startswith("log state: tree size is 20 but 8") for p in problems)
+
+
+def test_an_altered_stored_file_is_found(session, log):
+    from sqlalchemy import select
+
+    from debtflow.models import EvidenceFile
+
+    digest = session.execute(select(EvidenceFile.sha256)).scalar_one()
+    path = file_store().path_of(digest)
+    path.write_bytes(b"RIFF....WAVE edited")
+    problems = audit(session, files=file_store()).problems
+    assert problems == [p for p in problems if p.startswith(f"file {digest}:")] and problems

@@ -1,0 +1,172 @@
+"""Appending to the SQL log: indices, tree, proofs, files, bad input, append-only guards."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from sqlalchemy import func, select, text
+from sqlalchemy.exc import DBAPIError
+
+from debtflow import evidence
+from debtflow.core.evidence.leaf import LeafKind, parse_leaf
+from debtflow.core.evidence.merkle import (
+    leaf_hash,
+    root_hash,
+    verify_consistency,
+    verify_inclusion,
+)
+from debtflow.core.evidence.node_store import (
+    stored_consistency_proof,
+    stored_inclusion_proof,
+    stored_root_hash,
+)
+from debtflow.evidence.log import AttachedFile, EvidenceAct, InvalidEvidence, file_store
+from debtflow.evidence.store import SqlNodeStore, committed_tree_size
+from debtflow.models import EvidenceFile, EvidenceLogLeaf, EvidenceLogNode
+
+T0 = datetime(2026, 11, 20, 9, 30, tzinfo=UTC)
+
+
+def _acts(count: int, *, case_id: int = 7, start: int = 0) -> list[EvidenceAct]:
+    return [
+        EvidenceAct(
+            LeafKind.CONTACT_ATTEMPT,
+            case_id,
+            T0 + timedelta(minutes=start + i),
+            {"attempt": start + i, "channel": "phone", "outcome": "no_answer"},
+        )
+        for i in range(count)
+    ]
+
+
+def _stored_leaf_hashes(session) -> list[bytes]:
+    rows = session.execute(
+        select(EvidenceLogLeaf.canonical_bytes).order_by(EvidenceLogLeaf.idx)
+    ).scalars()
+    return [leaf_hash(bytes(raw)) for raw in rows]
+
+
+def test_appends_get_consecutive_indices_and_the_tree_matches_the_leaves(session):
+    first = evidence.append(
+        session,
+        kind=LeafKind.PAYMENT,
+        case_id=3,
+        occurred_at=T0,
+        payload={"amount_fen": 40_000, "reference": "P-1"},
+    )
+    rest = evidence.append_many(session, _acts(20))
+    assert [first.index, *(leaf.index for leaf in rest)] == list(range(21))
+    assert committed_tree_size(session) == 21
+    hashes = _stored_leaf_hashes(session)
+    assert hashes[0] == first.leaf_hash
+    store = SqlNodeStore(session)
+    assert stored_root_hash(store, 21) == root_hash(hashes)
+    leaf = parse_leaf(session.get(EvidenceLogLeaf, 0).canonical_bytes)
+    assert (leaf.kind, leaf.case_id, dict(leaf.payload)) == (
+        LeafKind.PAYMENT,
+        3,
+        {"amount_fen": 40_000, "reference": "P-1"},
+    )
+    # only complete subtrees are stored: 21 leaves -> 10 + 5 + 2 + 1 nodes above level 0
+    assert session.scalar(select(func.count()).select_from(EvidenceLogNode)) == 18
+
+
+def test_one_batch_and_many_single_appends_give_the_same_tree(session):
+    evidence.append_many(session, _acts(13))
+    batched_root = stored_root_hash(SqlNodeStore(session), 13)
+    for act in _acts(13, start=13):
+        evidence.append(
+            session,
+            kind=act.kind,
+            case_id=act.case_id,
+            occurred_at=act.occurred_at,
+            payload=act.payload,
+        )
+    hashes = _stored_leaf_hashes(session)
+    store = SqlNodeStore(session)
+    assert batched_root == root_hash(hashes[:13])
+    assert stored_root_hash(store, 26) == root_hash(hashes)
+
+
+def test_proofs_from_the_sql_store_verify_in_one_read(session):
+    evidence.append_many(session, _acts(37))
+    store = SqlNodeStore(session)
+    root = stored_root_hash(store, 37)
+    hashes = _stored_leaf_hashes(session)
+    for index in (0, 1, 18, 32, 36):
+        before = store.reads
+        proof = stored_inclusion_proof(store, index, 37)
+        assert store.reads == before + 1
+        verify_inclusion(hashes[index], index, 37, proof, root)
+    for old in (1, 8, 20, 37):
+        proof = stored_consistency_proof(store, old, 37)
+        verify_consistency(old, 37, root_hash(hashes[:old]), root, proof)
+
+
+def test_attached_files_are_stored_by_hash_and_cited_by_the_leaf(session):
+    photo = AttachedFile(b"\x89PNG field check-in photo", "image/png")
+    appended = evidence.append(
+        session,
+        kind="field_checkin",
+        case_id=9,
+        occurred_at=T0,
+        payload={"lat_e6": 31_230_416, "lon_e6": 121_473_701},
+        files=[photo, photo],
+    )
+    assert len(appended.file_sha256) == 1
+    digest = appended.file_sha256[0]
+    assert file_store().read(digest) == photo.content
+    row = session.get(EvidenceFile, digest)
+    assert (row.size, row.media_type) == (len(photo.content), "image/png")
+    leaf = parse_leaf(session.get(EvidenceLogLeaf, appended.index).canonical_bytes)
+    assert leaf.file_sha256 == (digest,)
+    again = evidence.append(
+        session, kind="field_checkin", case_id=9, occurred_at=T0, payload={}, files=[photo]
+    )
+    assert again.file_sha256 == (digest,)
+    assert session.scalar(select(func.count()).select_from(EvidenceFile)) == 1
+
+
+@pytest.mark.parametrize(
+    ("kind", "occurred_at", "payload", "message"),
+    [
+        ("phone_call", T0, {}, "unknown evidence kind"),
+        ("payment", T0.replace(tzinfo=None), {}, "occurred_at"),
+        ("payment", T0, {"amount": 12.5}, "payload"),
+        ("payment", T0, {"when": object()}, "payload"),
+    ],
+)
+def test_bad_acts_are_refused_and_nothing_is_written(session, kind, occurred_at, payload, message):
+    evidence.append_many(session, _acts(3))
+    with pytest.raises(InvalidEvidence, match=message):
+        evidence.append(session, kind=kind, case_id=7, occurred_at=occurred_at, payload=payload)
+    with pytest.raises(InvalidEvidence, match="positive"):
+        evidence.append(session, kind="payment", case_id=0, occurred_at=T0, payload={})
+    assert committed_tree_size(session) == 3
+    assert session.scalar(select(func.count()).select_from(EvidenceLogLeaf)) == 3
+
+
+def test_a_batch_with_one_bad_act_appends_nothing(session):
+    acts = [*_acts(4), EvidenceAct("payment", 7, T0, {"amount": 1.5})]
+    with pytest.raises(InvalidEvidence):
+        evidence.append_many(session, acts)
+    assert committed_tree_size(session) == 0
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "UPDATE evidence_leaf SET kind = 'payment' WHERE idx = 1",
+        "DELETE FROM evidence_leaf WHERE idx = 3",
+        "UPDATE evidence_node SET hash = hash WHERE level = 1",
+        "DELETE FROM evidence_node",
+        "UPDATE evidence_log_state SET tree_size = 2",
+        "DELETE FROM evidence_log_state",
+    ],
+)
+def test_the_database_refuses_to_rewrite_the_log(session, statement):
+    evidence.append_many(session, _acts(4))
+    with pytest.raises(DBAPIError, match="append-only|never shrinks"), session.begin_nested():
+        session.execute(text(statement))
+    assert committed_tree_size(session) == 4

@@ -1,0 +1,296 @@
+"""Every role x every route of the app -> allowed or denied as designed.
+
+The routes are enumerated from the app itself: a route added without an entry in
+``MATRIX`` fails ``test_every_route_is_in_the_matrix``, so nothing ships unprotected by
+accident."""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+
+import httpx
+from fastapi import FastAPI
+from fastapi.testclient import TestClient
+
+from debtflow.app import create_app
+from debtflow.models import Role
+from debtflow.web.deps import business_today
+
+ROLES: list[Role | None] = [
+    Role.ADMIN,
+    Role.OPERATIONS_MANAGER,
+    Role.ONLINE_AGENT,
+    Role.FIELD_AGENT,
+    Role.COMPLIANCE_AUDITOR,
+    Role.PART_TIME_COLLECTOR,
+    Role.PARTNER,
+    Role.DEBTOR,
+    None,  # not signed in
+]
+
+
+def row(*statuses: int) -> dict[Role | None, int]:
+    assert len(statuses) == len(ROLES)
+    return dict(zip(ROLES, statuses, strict=True))
+
+
+def same(status: int) -> dict[Role | None, int]:
+    return row(*([status] * len(ROLES)))
+
+
+Send = Callable[[TestClient, "Target"], httpx.Response]
+
+
+class Target:
+    """What the requests aim at: case A is agent1's (and not the demo debtor's)."""
+
+    def __init__(self, case_a: int, csrf: str) -> None:
+        self.case_a = case_a
+        self.csrf = csrf
+
+
+def due() -> str:
+    return (business_today() + timedelta(days=7)).isoformat()
+
+
+def soon() -> str:
+    return (datetime.now(UTC) + timedelta(hours=1)).isoformat()
+
+
+def last_week() -> dict[str, str]:
+    now = datetime.now(UTC)
+    return {"since": (now - timedelta(days=7)).isoformat(), "until": now.isoformat()}
+
+
+#:  (method, path) -> (how to call it, expected status per role)
+#:  columns: admin, manager, online agent, field agent, auditor, part-time, partner, debtor,
+#:  anonymous
+MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
+    # JSON API: bearer tokens
+    ("GET", "/api/cases"): (
+        lambda c, t: c.get("/api/cases"),
+        row(200, 200, 200, 200, 200, 200, 200, 403, 401),
+    ),
+    ("GET", "/api/cases/{case_id}"): (
+        lambda c, t: c.get(f"/api/cases/{t.case_a}"),
+        row(200, 200, 200, 404, 200, 404, 404, 403, 401),
+    ),
+    ("POST", "/api/cases/{case_id}/promises"): (
+        lambda c, t: c.post(
+            f"/api/cases/{t.case_a}/promises", json={"amount_fen": 10_000, "due": due()}
+        ),
+        row(201, 201, 201, 404, 403, 404, 404, 403, 401),
+    ),
+    ("POST", "/api/conversations/analyze"): (
+        lambda c, t: c.post(
+            "/api/conversations/analyze",
+            json={"utterances": [{"speaker": "debtor", "text": "我下周五还五百"}]},
+        ),
+        row(200, 200, 200, 200, 200, 200, 200, 403, 401),
+    ),
+    # contacts go through the compliance gate; who asks is the signed-in user
+    ("POST", "/api/cases/{case_id}/contact-decisions"): (
+        lambda c, t: c.post(
+            f"/api/cases/{t.case_a}/contact-decisions",
+            json={"channel": "sms", "planned_at": soon()},
+        ),
+        row(201, 201, 201, 404, 403, 404, 404, 403, 401),
+    ),
+    ("POST", "/api/contact-decisions/batch"): (
+        lambda c, t: c.post(
+            "/api/contact-decisions/batch",
+            json=[{"case_id": t.case_a, "channel": "sms", "planned_at": soon()}],
+        ),
+        row(201, 201, 201, 404, 403, 404, 404, 403, 401),
+    ),
+    ("POST", "/api/contact-decisions/{decision_id}/contacts"): (  # not the caller's decision
+        lambda c, t: c.post(
+            "/api/contact-decisions/999999/contacts",
+            json={"attempted_at": soon(), "connected": False},
+        ),
+        row(404, 404, 404, 404, 403, 404, 404, 403, 401),
+    ),
+    ("GET", "/api/cases/{case_id}/contacts"): (
+        lambda c, t: c.get(f"/api/cases/{t.case_a}/contacts"),
+        row(200, 200, 200, 404, 200, 404, 404, 403, 401),
+    ),
+    ("POST", "/api/contact-decisions/{decision_id}/override"): (
+        lambda c, t: c.post(
+            "/api/contact-decisions/999999/override",
+            json={"written_reason": "debtor asked us to call back tonight"},
+        ),
+        row(404, 404, 403, 403, 403, 403, 403, 403, 401),
+    ),
+    ("POST", "/api/debtors/{debtor_id}/restrictions"): (
+        lambda c, t: c.post(
+            "/api/debtors/999999/restrictions", json={"flag": "dispute", "reason": "disputed"}
+        ),
+        row(404, 404, 403, 403, 404, 403, 403, 403, 401),
+    ),
+    ("GET", "/api/cases/{case_id}/personal-data/{kind}"): (
+        lambda c, t: c.get(
+            f"/api/cases/{t.case_a}/personal-data/id_number",
+            params={"purpose": "核实身份 verify identity before a call"},
+        ),
+        row(200, 200, 200, 404, 200, 404, 404, 403, 401),
+    ),
+    ("GET", "/api/compliance/report"): (
+        lambda c, t: c.get("/api/compliance/report", params=last_week()),
+        row(200, 200, 403, 403, 200, 403, 403, 403, 401),
+    ),
+    ("GET", "/api/portal/debts"): (
+        lambda c, t: c.get("/api/portal/debts"),
+        row(403, 403, 403, 403, 403, 403, 403, 200, 401),
+    ),
+    ("GET", "/api/auth/me"): (
+        lambda c, t: c.get("/api/auth/me"),
+        row(200, 200, 200, 200, 200, 200, 200, 200, 401),
+    ),
+    # public by design
+    ("POST", "/api/auth/token"): (
+        lambda c, t: c.post(
+            "/api/auth/token", data={"username": "agent2", "password": "debtflow-demo"}
+        ),
+        same(200),
+    ),
+    ("POST", "/api/auth/debtor/code"): (
+        lambda c, t: c.post("/api/auth/debtor/code", json={"phone": "19900000000"}),
+        same(202),
+    ),
+    ("POST", "/api/auth/debtor/token"): (
+        lambda c, t: c.post(
+            "/api/auth/debtor/token", data={"phone": "19900000000", "code": "000000"}
+        ),
+        same(401),
+    ),
+    ("GET", "/api/health"): (lambda c, t: c.get("/api/health"), same(200)),
+    ("GET", "/openapi.json"): (lambda c, t: c.get("/openapi.json"), same(200)),
+    ("GET", "/api/docs"): (lambda c, t: c.get("/api/docs"), same(200)),
+    ("GET", "/docs/oauth2-redirect"): (lambda c, t: c.get("/docs/oauth2-redirect"), same(200)),
+    ("GET", "/redoc"): (lambda c, t: c.get("/redoc"), same(200)),
+    ("MOUNT", "/static"): (lambda c, t: c.get("/static/debtflow.css"), same(200)),
+    ("GET", "/"): (lambda c, t: c.get("/"), same(307)),
+    ("GET", "/login"): (lambda c, t: c.get("/login"), same(200)),
+    ("POST", "/login"): (  # no sign-in CSRF cookie: refused whoever asks
+        lambda c, t: c.post(
+            "/login", data={"username": "agent1", "password": "x", "csrf_token": "forged"}
+        ),
+        same(403),
+    ),
+    ("GET", "/debtor/login"): (lambda c, t: c.get("/debtor/login"), same(200)),
+    ("POST", "/debtor/login/code"): (
+        lambda c, t: c.post("/debtor/login/code", data={"phone": "19900000000"}),
+        same(403),
+    ),
+    ("POST", "/debtor/login/verify"): (
+        lambda c, t: c.post("/debtor/login/verify", data={"phone": "1990000", "code": "1"}),
+        same(403),
+    ),
+    ("GET", "/lang/{code}"): (lambda c, t: c.get("/lang/en?next=/login"), same(303)),
+    # pages: session cookies; anonymous browsers are sent to /login
+    ("GET", "/cases"): (
+        lambda c, t: c.get("/cases"),
+        row(200, 200, 200, 200, 200, 200, 200, 303, 303),
+    ),
+    ("GET", "/cases/{case_id}"): (
+        lambda c, t: c.get(f"/cases/{t.case_a}"),
+        row(200, 200, 200, 404, 200, 404, 404, 403, 303),
+    ),
+    ("POST", "/cases/{case_id}/promises"): (
+        lambda c, t: c.post(
+            f"/cases/{t.case_a}/promises",
+            data={"amount_yuan": "120.50", "due": due(), "csrf_token": t.csrf},
+        ),
+        row(303, 303, 303, 404, 403, 404, 404, 404, 303),
+    ),
+    ("GET", "/portal"): (
+        lambda c, t: c.get("/portal"),
+        row(303, 303, 303, 303, 303, 303, 303, 200, 303),
+    ),
+    ("POST", "/logout"): (  # last: it ends the session
+        lambda c, t: c.post("/logout", data={"csrf_token": t.csrf}),
+        same(303),
+    ),
+}
+
+
+def app_routes(app: FastAPI) -> set[tuple[str, str]]:
+    """(method, path) of every route, descending into included routers; mounts as MOUNT."""
+    found: set[tuple[str, str]] = set()
+
+    def walk(routes: list) -> None:  # type: ignore[type-arg]
+        for route in routes:
+            nested = getattr(route, "effective_candidates", None)
+            if nested is not None:
+                walk(nested())
+                continue
+            path = route.path
+            methods = getattr(route, "methods", None)
+            if methods is None:
+                found.add(("MOUNT", path))
+                continue
+            for method in methods - {"HEAD"}:
+                found.add((method, path))
+
+    walk(app.routes)
+    return found
+
+
+def test_every_route_is_in_the_matrix() -> None:
+    routes = app_routes(create_app())
+    assert ("GET", "/api/cases") in routes and ("POST", "/login") in routes
+    unlisted = routes - set(MATRIX)
+    assert not unlisted, f"routes with no authorisation decision in MATRIX: {sorted(unlisted)}"
+    stale = set(MATRIX) - routes
+    assert not stale, f"MATRIX lists routes the app no longer has: {sorted(stale)}"
+
+
+def test_matrix_every_role_every_route(demo_world) -> None:  # type: ignore[no-untyped-def]
+    agent_cases = demo_world.cases_of_collector[demo_world.callers[Role.ONLINE_AGENT].collector_id]
+    case_a = min(agent_cases - demo_world.debtor_case_ids)
+    failures = []
+    for role in ROLES:
+        api = demo_world.client(role)
+        page = demo_world.client(role, cookie=True)
+        csrf = demo_world.callers[role].csrf_token if role is not None else "none"
+        target = Target(case_a, csrf)
+        for (method, path), (send, expected) in MATRIX.items():
+            client = api if path.startswith("/api/") else page
+            response = send(client, target)
+            if response.status_code != expected[role]:
+                failures.append(
+                    f"{role.value if role else 'anonymous'} {method} {path}: "
+                    f"{response.status_code} (expected {expected[role]}) {response.text[:120]}"
+                )
+    assert not failures, "\n".join(failures)
+
+
+def test_each_role_sees_exactly_its_scope(demo_world) -> None:  # type: ignore[no-untyped-def]
+    world = demo_world
+    for role, caller in world.callers.items():
+        client = world.client(role)
+        response = client.get("/api/cases", params={"limit": 500})
+        if role == Role.DEBTOR:
+            assert response.status_code == 403
+            debts = client.get("/api/portal/debts").json()["items"]
+            assert {d["case_id"] for d in debts} == world.debtor_case_ids
+            assert world.debtor_case_ids, "the demo debtor has a debt"
+            continue
+        ids = {item["id"] for item in response.json()["items"]}
+        assert response.json()["total"] == len(ids)
+        if role in (Role.ADMIN, Role.OPERATIONS_MANAGER, Role.COMPLIANCE_AUDITOR):
+            assert ids == world.all_case_ids
+        else:
+            assert caller.collector_id is not None
+            assert ids == world.cases_of_collector[caller.collector_id]
+            assert ids, f"{role.value} has cases in the demo"
+    agent1 = world.client(Role.ONLINE_AGENT)
+    for other in sorted(world.cases_of_collector[world.agent2_collector_id])[:3]:
+        assert agent1.get(f"/api/cases/{other}").status_code == 404
+        assert (
+            agent1.post(
+                f"/api/cases/{other}/promises", json={"amount_fen": 100, "due": due()}
+            ).status_code
+            == 404
+        )
