@@ -11,6 +11,7 @@ from debtflow.cli import (
     conversation,
     creditor,
     db,
+    dispatch,
     evidence,
     model,
     portfolio,
@@ -33,6 +34,7 @@ app.add_typer(case.app, name="case")
 compliance.app.command("report")(compliance_report.report)
 app.add_typer(compliance.app, name="compliance")
 app.add_typer(conversation.app, name="conversation")
+app.add_typer(dispatch.app, name="dispatch")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(model.app, name="model")
 app.add_typer(route.app, name="route")

@@ -1,0 +1,634 @@
+"""Generalized Assignment Problem solver: LP-guided heuristic warm start, then CP-SAT.
+
+Every job goes to exactly one agent; the resources an agent's jobs consume must fit its
+capacity; the total cost is minimised (or the profit maximised). The steps:
+
+1. LP relaxation (HiGHS): a lower bound, fractional assignments and reduced costs.
+2. Construction: each job to the agent with its largest LP share, then a penalised local
+   search (shift and swap moves, overload priced by a growing penalty) until feasible and
+   no move improves.
+3. Reduced-cost fixing: a pair whose reduced cost pushes the LP bound past the incumbent
+   cannot be in a better solution and is left out of the model.
+4. CP-SAT on the reduced model, hinted with the incumbent, for the rest of the time limit.
+"""
+
+from __future__ import annotations
+
+import math
+import os
+import threading
+import time
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+from ortools.sat.python import cp_model
+from scipy.optimize import linprog
+from scipy.sparse import coo_matrix
+
+from debtflow.core.dispatch.orlib import GapInstance
+
+IntArray = npt.NDArray[np.int64]
+FloatArray = npt.NDArray[np.float64]
+
+
+@dataclass(frozen=True)
+class GapSolution:
+    """``agent_of_job[j]`` is the agent job j goes to (-1 everywhere when none was found).
+
+    ``objective`` is in the caller's sense (profit when maximising), ``bound`` the best
+    proven bound in the same sense (LP relaxation or CP-SAT's), ``None`` when unknown.
+    """
+
+    agent_of_job: IntArray
+    objective: int | None
+    feasible: bool
+    optimal: bool
+    bound: float | None
+    seconds: float
+    status: str
+
+
+def objective_value(instance: GapInstance, agent_of_job: IntArray) -> int:
+    """Total cost (or profit) of an assignment in the instance's own numbers."""
+    jobs = np.arange(instance.jobs)
+    return int(instance.cost[agent_of_job, jobs].sum())
+
+
+def agent_loads(instance: GapInstance, agent_of_job: IntArray) -> IntArray:
+    jobs = np.arange(instance.jobs)
+    used = instance.resource[agent_of_job, jobs]
+    return np.bincount(agent_of_job, weights=used, minlength=instance.agents).astype(np.int64)
+
+
+def is_feasible(instance: GapInstance, agent_of_job: IntArray) -> bool:
+    """Every job on a valid agent and no agent over capacity."""
+    if agent_of_job.shape != (instance.jobs,):
+        return False
+    if (agent_of_job < 0).any() or (agent_of_job >= instance.agents).any():
+        return False
+    return bool((agent_loads(instance, agent_of_job) <= instance.capacity).all())
+
+
+@dataclass(frozen=True)
+class _Relaxation:
+    bound: float
+    share: FloatArray  # (m, n) fractional assignment
+    reduced_cost: FloatArray  # (m, n)
+
+
+def _solve_relaxation(cost: IntArray, instance: GapInstance) -> _Relaxation | None:
+    m, n = instance.agents, instance.jobs
+    allowed = instance.resource <= instance.capacity[:, None]
+    agents_idx, jobs_idx = np.nonzero(allowed)
+    count = agents_idx.size
+    columns = np.arange(count)
+    job_rows = coo_matrix((np.ones(count), (jobs_idx, columns)), shape=(n, count)).tocsr()
+    agent_rows = coo_matrix(
+        (instance.resource[agents_idx, jobs_idx].astype(np.float64), (agents_idx, columns)),
+        shape=(m, count),
+    ).tocsr()
+    result = linprog(
+        cost[agents_idx, jobs_idx].astype(np.float64),
+        A_ub=agent_rows,
+        b_ub=instance.capacity.astype(np.float64),
+        A_eq=job_rows,
+        b_eq=np.ones(n),
+        bounds=(0.0, None),
+        method="highs",
+    )
+    if result.status != 0:
+        return None
+    share = np.zeros((m, n))
+    share[agents_idx, jobs_idx] = result.x
+    reduced = np.full((m, n), np.inf)
+    reduced[agents_idx, jobs_idx] = np.maximum(result.lower.marginals, 0.0)
+    return _Relaxation(bound=float(result.fun), share=share, reduced_cost=reduced)
+
+
+def _lagrangian_relaxation(
+    cost: IntArray, instance: GapInstance, deadline: float
+) -> _Relaxation | None:
+    """Relax the capacities with prices ``price[i] >= 0`` per unit of agent i's resource:
+    each job then simply takes its cheapest priced agent. Subgradient ascent on the prices;
+    every price vector gives a valid lower bound, the best one is kept. Used for models too
+    large for a quick LP solve."""
+    m, n = instance.agents, instance.jobs
+    jobs = np.arange(n)
+    c = cost.astype(np.float64)
+    r = instance.resource.astype(np.float64)
+    cap = instance.capacity.astype(np.float64)
+    c = np.where(r <= cap[:, None], c, np.inf)
+    if not np.isfinite(c).any(axis=0).all():
+        return None
+    price = np.zeros(m)
+    best_bound = -math.inf
+    best_price = price.copy()
+    scale = float(np.abs(c[np.isfinite(c)]).mean()) + 1.0
+    step_share = 2.0
+    stall = 0
+    for _ in range(3000):
+        priced = c + price[:, None] * r
+        choice = np.argmin(priced, axis=0)
+        value = float(priced[choice, jobs].sum() - price @ cap)
+        if value > best_bound + 1e-9 * abs(best_bound if math.isfinite(best_bound) else 1.0):
+            best_bound, best_price, stall = value, price.copy(), 0
+        else:
+            stall += 1
+            if stall >= 25:
+                step_share, stall = step_share / 2.0, 0
+        used = np.bincount(choice, weights=r[choice, jobs], minlength=m)
+        direction = used - cap
+        direction[(price <= 0.0) & (direction < 0.0)] = 0.0
+        norm = float(direction @ direction)
+        if norm == 0.0 or step_share < 1e-6 or time.monotonic() > deadline:
+            break
+        gap_estimate = max(0.01 * abs(best_bound), 0.01 * scale)
+        price = np.maximum(price + step_share * gap_estimate / norm * direction, 0.0)
+    priced = c + best_price[:, None] * r
+    choice = np.argmin(priced, axis=0)
+    share = np.zeros((m, n))
+    share[choice, jobs] = 1.0
+    reduced = priced - priced[choice, jobs]
+    return _Relaxation(bound=best_bound, share=share, reduced_cost=reduced)
+
+
+def _overload(load: FloatArray, capacity: FloatArray) -> FloatArray:
+    return np.maximum(load - capacity, 0.0)
+
+
+def _local_search(
+    cost: FloatArray,
+    resource: FloatArray,
+    capacity: FloatArray,
+    start: IntArray,
+    deadline: float,
+) -> IntArray:
+    """Penalised shift/swap descent from ``start``; returns the best feasible assignment
+    found, or the last (possibly infeasible) one when none was feasible."""
+    m, n = cost.shape
+    jobs = np.arange(n)
+    assign = start.copy()
+    spread = float(cost.max() - cost.min()) + 1.0
+    penalty = spread / max(float(resource[resource > 0].min(initial=1.0)), 1e-9)
+    best: IntArray | None = None
+    best_cost = math.inf
+    for _round in range(30):
+        _descend(cost, resource, capacity, assign, penalty, deadline)
+        load = np.bincount(assign, weights=resource[assign, jobs], minlength=m)
+        if (load <= capacity + 1e-9).all():
+            total = float(cost[assign, jobs].sum())
+            if total < best_cost:
+                best, best_cost = assign.copy(), total
+            break
+        penalty *= 4.0
+        if time.monotonic() > deadline:
+            break
+    return best if best is not None else assign
+
+
+def _descend(
+    cost: FloatArray,
+    resource: FloatArray,
+    capacity: FloatArray,
+    assign: IntArray,
+    penalty: float,
+    deadline: float,
+) -> None:
+    m, n = cost.shape
+    jobs = np.arange(n)
+    load: FloatArray = np.bincount(assign, weights=resource[assign, jobs], minlength=m).astype(
+        np.float64
+    )
+    while time.monotonic() < deadline:
+        # Best shift move over all jobs and agents.
+        own_cost = cost[assign, jobs]
+        own_res = resource[assign, jobs]
+        over_now = _overload(load, capacity)
+        leave_gain = _overload(load[assign] - own_res, capacity[assign]) - over_now[assign]
+        arrive = _overload(load[:, None] + resource, capacity[:, None]) - over_now[:, None]
+        delta = cost - own_cost + penalty * (arrive + leave_gain)
+        delta[assign, jobs] = np.inf
+        flat = int(np.argmin(delta))
+        if delta.flat[flat] < -1e-9:
+            to_agent, job = divmod(flat, n)
+            from_agent = int(assign[job])
+            load[from_agent] -= resource[from_agent, job]
+            load[to_agent] += resource[to_agent, job]
+            assign[job] = to_agent
+            continue
+        if not _best_swap(cost, resource, capacity, assign, load, penalty, deadline):
+            return
+
+
+def _best_swap(
+    cost: FloatArray,
+    resource: FloatArray,
+    capacity: FloatArray,
+    assign: IntArray,
+    load: FloatArray,
+    penalty: float,
+    deadline: float,
+) -> bool:
+    """Apply the first improving swap found (scanning jobs in order); False if none."""
+    n = cost.shape[1]
+    jobs = np.arange(n)
+    over_now = _overload(load, capacity)
+    for job in range(n):
+        if time.monotonic() > deadline:
+            return False
+        a = int(assign[job])
+        b = assign  # partner agents
+        own_cost = cost[assign, jobs]
+        # job -> b, partner k -> a
+        cost_delta = cost[b, job] + cost[a, jobs] - cost[a, job] - own_cost
+        load_a = load[a] - resource[a, job] + resource[a, jobs]
+        load_b = load[b] - resource[b, jobs] + resource[b, job]
+        over_delta = (
+            _overload(load_a, capacity[a])
+            - over_now[a]
+            + _overload(load_b, capacity[b])
+            - over_now[b]
+        )
+        delta = cost_delta + penalty * over_delta
+        delta[b == a] = np.inf
+        partner = int(np.argmin(delta))
+        if delta[partner] < -1e-9:
+            pa = int(assign[partner])
+            load[a] += resource[a, partner] - resource[a, job]
+            load[pa] += resource[pa, job] - resource[pa, partner]
+            assign[job], assign[partner] = pa, a
+            return True
+    return False
+
+
+def _cp_sat(
+    instance: GapInstance,
+    cost: IntArray,
+    keep: npt.NDArray[np.bool_],
+    hint: IntArray | None,
+    seconds: float,
+    workers: int,
+    seed: int,
+) -> tuple[IntArray | None, str, float | None]:
+    deadline = time.monotonic() + seconds
+    m, n = instance.agents, instance.jobs
+    model = cp_model.CpModel()
+    variables: dict[tuple[int, int], cp_model.IntVar] = {}
+    for agent, job in zip(*np.nonzero(keep), strict=True):
+        variables[(int(agent), int(job))] = model.new_bool_var(f"x{agent}_{job}")
+    by_job: list[list[cp_model.IntVar]] = [[] for _ in range(n)]
+    by_agent: list[list[tuple[cp_model.IntVar, int]]] = [[] for _ in range(m)]
+    for (agent, job), var in variables.items():
+        by_job[job].append(var)
+        by_agent[agent].append((var, int(instance.resource[agent, job])))
+    for job_vars in by_job:
+        if not job_vars:
+            return None, "INFEASIBLE", None
+        model.add_exactly_one(job_vars)
+    for agent in range(m):
+        pairs = by_agent[agent]
+        if pairs:
+            model.add(sum(w * v for v, w in pairs) <= int(instance.capacity[agent]))
+    model.minimize(sum(int(cost[a, j]) * v for (a, j), v in variables.items()))
+    if hint is not None:
+        for (agent, job), var in variables.items():
+            model.add_hint(var, 1 if hint[job] == agent else 0)
+    solver = cp_model.CpSolver()
+    solver.parameters.max_time_in_seconds = max(min(seconds, deadline - time.monotonic()), 0.05)
+    solver.parameters.num_workers = workers
+    solver.parameters.random_seed = seed
+    status = solver.solve(model)
+    name = solver.status_name(status)
+    if status not in (cp_model.OPTIMAL, cp_model.FEASIBLE):
+        return None, name, None
+    assign = np.full(n, -1, dtype=np.int64)
+    for (agent, job), var in variables.items():
+        if solver.boolean_value(var):
+            assign[job] = agent
+    return assign, name, float(solver.best_objective_bound)
+
+
+_SMALL_MODEL = 5000
+_LP_LIMIT = 20_000
+# Larger models take seconds to build in Python (holding the GIL the tabu search needs)
+# and CP-SAT rarely improves on the tabu search there within the limit.
+_BACKGROUND_MODEL_LIMIT = 40_000
+# Up to this many jobs the tabu search also evaluates every job exchange each iteration.
+_FULL_SWAP_JOBS = 400
+_TENURE_DIVISOR = 20
+_TENURE_BASE = 3
+# Iterations without a new best before the tabu search restarts from a perturbed best.
+_STALL_ITERATIONS = 600
+
+
+def default_workers() -> int:
+    return max(1, min(8, os.cpu_count() or 1))
+
+
+def _tabu_search(
+    cost: FloatArray,
+    resource: FloatArray,
+    capacity: FloatArray,
+    start: IntArray,
+    deadline: float,
+    seed: int,
+    target: float,
+) -> IntArray | None:
+    """Tabu search over shift moves with strategic oscillation: overload is priced by a
+    weight that grows while the current assignment is infeasible and shrinks while it is
+    feasible, so the search crosses the capacity boundary (a shift into an overloaded
+    agent followed by a shift out of it acts as a swap or an ejection chain). A job may
+    not return to the agent it just left for a few iterations unless that gives a new
+    best feasible assignment. Returns the best feasible assignment seen, if any."""
+    rng = np.random.default_rng(seed)
+    m, n = cost.shape
+    jobs = np.arange(n)
+    assign = start.copy()
+    load: FloatArray = np.bincount(assign, weights=resource[assign, jobs], minlength=m).astype(
+        np.float64
+    )
+    forbidden = resource > capacity[:, None]
+    tabu_until = np.zeros((m, n), dtype=np.int64)
+    weight = float(np.abs(cost).mean()) / max(float(resource.mean()), 1e-9)
+    current = float(cost[assign, jobs].sum())
+    best: IntArray | None = None
+    best_cost = math.inf
+    if (load <= capacity + 1e-9).all():
+        best, best_cost = assign.copy(), current
+    iteration = 0
+    tenure_spread = max(2, n // _TENURE_DIVISOR)
+    with_swaps = n <= _FULL_SWAP_JOBS
+    last_gain = 0
+    while best_cost > target and time.monotonic() < deadline:
+        iteration += 1
+        if best is not None and iteration - last_gain > _STALL_ITERATIONS:
+            # Stagnation: restart from the best assignment with a few random shifts.
+            assign = best.copy()
+            moved = rng.choice(n, size=max(2, n // 10), replace=False)
+            assign[moved] = rng.integers(0, m, size=moved.size)
+            load = np.bincount(assign, weights=resource[assign, jobs], minlength=m).astype(
+                np.float64
+            )
+            current = float(cost[assign, jobs].sum())
+            tabu_until[:] = 0
+            last_gain = iteration
+        own_res = resource[assign, jobs]
+        over_now = np.maximum(load - capacity, 0.0)
+        leave = np.maximum(load[assign] - own_res - capacity[assign], 0.0) - over_now[assign]
+        arrive = np.maximum(load[:, None] + resource - capacity[:, None], 0.0)
+        arrive -= over_now[:, None]
+        cost_delta = cost - cost[assign, jobs]
+        overload_after = over_now.sum() + arrive + leave
+        delta = cost_delta + weight * (arrive + leave)
+        delta[assign, jobs] = np.inf
+        delta[forbidden] = np.inf
+        aspiration = (overload_after <= 1e-9) & (current + cost_delta < best_cost - 1e-9)
+        delta[(tabu_until > iteration) & ~aspiration] = np.inf
+        flat = int(np.argmin(delta))
+        if with_swaps:
+            swap = _best_swap_move(
+                cost,
+                resource,
+                capacity,
+                assign,
+                load,
+                weight,
+                tabu_until,
+                iteration,
+                current,
+                best_cost,
+            )
+            if swap is not None and swap[0] < float(delta.flat[flat]):
+                _, job, partner, swap_cost = swap
+                a, b = int(assign[job]), int(assign[partner])
+                load[a] += resource[a, partner] - resource[a, job]
+                load[b] += resource[b, job] - resource[b, partner]
+                assign[job], assign[partner] = b, a
+                current += swap_cost
+                tenure = _TENURE_BASE + int(rng.integers(tenure_spread))
+                tabu_until[a, job] = iteration + tenure
+                tabu_until[b, partner] = iteration + tenure
+                if (load <= capacity + 1e-9).all():
+                    if current < best_cost - 1e-9:
+                        best, best_cost, last_gain = assign.copy(), current, iteration
+                    weight /= 1.02
+                else:
+                    weight *= 1.02
+                continue
+        if not math.isfinite(float(delta.flat[flat])):
+            break
+        to_agent, job = divmod(flat, n)
+        from_agent = int(assign[job])
+        load[from_agent] -= resource[from_agent, job]
+        load[to_agent] += resource[to_agent, job]
+        assign[job] = to_agent
+        current += float(cost_delta[to_agent, job])
+        tabu_until[from_agent, job] = iteration + _TENURE_BASE + int(rng.integers(tenure_spread))
+        if (load <= capacity + 1e-9).all():
+            if current < best_cost - 1e-9:
+                best, best_cost, last_gain = assign.copy(), current, iteration
+            weight /= 1.02
+        else:
+            weight *= 1.02
+    return best
+
+
+def _best_swap_move(
+    cost: FloatArray,
+    resource: FloatArray,
+    capacity: FloatArray,
+    assign: IntArray,
+    load: FloatArray,
+    weight: float,
+    tabu_until: npt.NDArray[np.int64],
+    iteration: int,
+    current: float,
+    best_cost: float,
+) -> tuple[float, int, int, float] | None:
+    """Best non-tabu exchange of two jobs between their agents, over all pairs:
+    (penalised delta, job, partner, cost delta)."""
+    n = assign.size
+    jobs = np.arange(n)
+    own_cost = cost[assign, jobs]
+    own_res = resource[assign, jobs]
+    by_own = cost[assign]  # [j, k] = cost of job k on j's agent
+    cost_delta = by_own.T + by_own - own_cost[:, None] - own_cost[None, :]
+    res_own = resource[assign]  # [j, k] = resource of job k on j's agent
+    over_now = np.maximum(load - capacity, 0.0)
+    cap_j = capacity[assign]
+    base_j = load[assign] - own_res
+    new_j = base_j[:, None] + res_own  # j's agent after giving j, taking k
+    new_k = base_j[None, :] + res_own.T  # k's agent after giving k, taking j
+    change = (
+        np.maximum(new_j - cap_j[:, None], 0.0)
+        - over_now[assign][:, None]
+        + np.maximum(new_k - cap_j[None, :], 0.0)
+        - over_now[assign][None, :]
+    )
+    delta = cost_delta + weight * change
+    same = assign[:, None] == assign[None, :]
+    tabu = (tabu_until[assign[None, :], jobs[:, None]] > iteration) | (
+        tabu_until[assign[:, None], jobs[None, :]] > iteration
+    )
+    feasible_after = over_now.sum() + change <= 1e-9
+    aspiration = feasible_after & (current + cost_delta < best_cost - 1e-9)
+    forbidden = (resource[assign[None, :], jobs[:, None]] > cap_j[None, :]) | (
+        resource[assign[:, None], jobs[None, :]] > cap_j[:, None]
+    )
+    delta[same | forbidden | (tabu & ~aspiration)] = np.inf
+    flat = int(np.argmin(delta))
+    if not math.isfinite(float(delta.flat[flat])):
+        return None
+    job, partner = divmod(flat, n)
+    return float(delta.flat[flat]), job, partner, float(cost_delta.flat[flat])
+
+
+class _BackgroundSat:
+    """Full CP-SAT model solved in a thread (CP-SAT releases the GIL) while the tabu
+    search runs in the calling thread; on a machine with more cores it adds its own
+    portfolio of workers."""
+
+    def __init__(
+        self,
+        instance: GapInstance,
+        cost: IntArray,
+        keep: npt.NDArray[np.bool_],
+        hint: IntArray | None,
+        seconds: float,
+        workers: int,
+        seed: int,
+    ) -> None:
+        self.result: tuple[IntArray | None, str, float | None] = (None, "UNKNOWN", None)
+        self._thread = threading.Thread(
+            target=self._run,
+            args=(instance, cost, keep, hint, seconds, workers, seed),
+            daemon=True,
+        )
+        self._thread.start()
+
+    def _run(
+        self,
+        instance: GapInstance,
+        cost: IntArray,
+        keep: npt.NDArray[np.bool_],
+        hint: IntArray | None,
+        seconds: float,
+        workers: int,
+        seed: int,
+    ) -> None:
+        self.result = _cp_sat(instance, cost, keep, hint, seconds, workers, seed)
+
+    def join(self) -> tuple[IntArray | None, str, float | None]:
+        self._thread.join()
+        return self.result
+
+
+def solve_gap(
+    instance: GapInstance,
+    *,
+    maximize: bool = False,
+    time_limit_s: float = 30.0,
+    workers: int | None = None,
+    seed: int = 0,
+) -> GapSolution:
+    """Best assignment found within ``time_limit_s`` seconds of wall time."""
+    if time_limit_s <= 0:
+        raise ValueError("time_limit_s must be positive")
+    started = time.monotonic()
+    deadline = started + time_limit_s
+    cost = -instance.cost if maximize else instance.cost
+    sign = -1 if maximize else 1
+    n = instance.jobs
+    empty = np.full(n, -1, dtype=np.int64)
+
+    def finish(
+        assign: IntArray | None, optimal: bool, bound: float | None, status: str
+    ) -> GapSolution:
+        found = assign is not None and is_feasible(instance, assign)
+        chosen = assign if assign is not None and found else empty
+        return GapSolution(
+            agent_of_job=chosen,
+            objective=objective_value(instance, chosen) if found else None,
+            feasible=found,
+            optimal=found and optimal,
+            bound=None if bound is None else sign * bound,
+            seconds=time.monotonic() - started,
+            status=status,
+        )
+
+    if instance.agents * instance.jobs <= _LP_LIMIT:
+        relaxation = _solve_relaxation(cost, instance)
+    else:
+        relaxation = _lagrangian_relaxation(cost, instance, started + 0.1 * time_limit_s)
+    if relaxation is None:
+        return finish(None, False, None, "INFEASIBLE")
+    bound = relaxation.bound
+
+    heuristic_deadline = started + 0.5 * time_limit_s
+    start = np.argmax(relaxation.share, axis=0).astype(np.int64)
+    incumbent = _local_search(
+        cost.astype(np.float64),
+        instance.resource.astype(np.float64),
+        instance.capacity.astype(np.float64),
+        start,
+        heuristic_deadline,
+    )
+    keep = instance.resource <= instance.capacity[:, None]
+    chosen_workers = workers if workers is not None else default_workers()
+    jobs = np.arange(n)
+    hint: IntArray | None = incumbent if is_feasible(instance, incumbent) else None
+    if hint is not None and float(cost[hint, jobs].sum()) <= math.ceil(bound - 1e-6):
+        return finish(hint, True, bound, "OPTIMAL")
+    if hint is None or int(keep.sum()) <= _SMALL_MODEL:
+        # Small models are often solved outright; without an incumbent CP-SAT is the
+        # way to a first feasible assignment.
+        share = 0.5 if hint is None else 0.2
+        solved, status, sat_bound = _cp_sat(
+            instance, cost, keep, hint, share * (deadline - time.monotonic()), chosen_workers, seed
+        )
+        if sat_bound is not None:
+            bound = max(bound, sat_bound)
+        if solved is not None and is_feasible(instance, solved):
+            if status == "OPTIMAL":
+                return finish(solved, True, bound, status)
+            hint = solved
+        elif status == "INFEASIBLE":
+            return finish(None, False, None, status)
+    if hint is None:
+        return finish(None, False, bound, "UNKNOWN")
+
+    target = math.ceil(bound - 1e-6)
+    upper = float(cost[hint, jobs].sum())
+    keep &= bound + relaxation.reduced_cost <= upper + 1e-6
+    keep[hint, jobs] = True
+    margin = 0.05 * min(time_limit_s, 2.0)
+    sat_seconds = deadline - time.monotonic() - margin
+    background = (
+        _BackgroundSat(instance, cost, keep, hint, sat_seconds, max(1, chosen_workers - 1), seed)
+        if sat_seconds > 0.5 and int(keep.sum()) <= _BACKGROUND_MODEL_LIMIT
+        else None
+    )
+    searched = _tabu_search(
+        cost.astype(np.float64),
+        instance.resource.astype(np.float64),
+        instance.capacity.astype(np.float64),
+        hint,
+        deadline - margin,
+        seed,
+        target,
+    )
+    candidates = [hint]
+    if searched is not None and is_feasible(instance, searched):
+        candidates.append(searched)
+    status = "FEASIBLE"
+    if background is not None:
+        solved, sat_status, sat_bound = background.join()
+        if sat_bound is not None:
+            bound = max(bound, sat_bound)
+        if solved is not None and is_feasible(instance, solved):
+            candidates.append(solved)
+            status = sat_status
+    best = min(candidates, key=lambda assign: int(cost[assign, jobs].sum()))
+    proven = status == "OPTIMAL" or int(cost[best, jobs].sum()) <= math.ceil(bound - 1e-6)
+    return finish(best, proven, bound, "OPTIMAL" if proven else "FEASIBLE")
