@@ -51,9 +51,8 @@ def main() -> None:
     path = workdir / "portfolio.csv"
     t0 = time.perf_counter()
     write_csv(path, generate_rows(CREDITORS[0], count=args.rows, seed=11, today=TODAY))
-    print(
-        f"generated {args.rows:,} rows in {time.perf_counter() - t0:.1f} s ({path.stat().st_size / 1e6:.1f} MB)"
-    )
+    megabytes = path.stat().st_size / 1e6
+    print(f"generated {args.rows:,} rows in {time.perf_counter() - t0:.1f} s ({megabytes:.1f} MB)")
 
     start = time.perf_counter()
     sheet = read_portfolio(path)
@@ -79,7 +78,8 @@ def main() -> None:
         elapsed, created = timed_import(args.pg_url.rsplit("/", 1)[0] + "/" + name, path)
         assert created == args.rows
         print(
-            f"PostgreSQL import               : {args.rows / elapsed:10,.0f} rows/s ({elapsed:.1f} s)"
+            f"PostgreSQL import               : {args.rows / elapsed:10,.0f} rows/s "
+            f"({elapsed:.1f} s)"
             f"  = {baseline / elapsed:.2f} × baseline rate   target ≥ 5,000 rows/s"
         )
     finally:
