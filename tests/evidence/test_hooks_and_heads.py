@@ -61,9 +61,9 @@ def test_payment_promise_and_transition_are_logged_in_the_same_transaction(sessi
     leaves = _leaves(session)
     assert [leaf.kind for leaf in leaves] == [
         LeafKind.PROMISE,
-        LeafKind.ASSIGNMENT,  # new -> promised
+        LeafKind.CASE_STATUS,  # new -> promised
         LeafKind.PAYMENT,
-        LeafKind.ASSIGNMENT,  # promised -> paying
+        LeafKind.CASE_STATUS,  # promised -> paying
     ]
     assert {leaf.case_id for leaf in leaves} == {case.id}
     assert leaves[0].payload["amount_fen"] == 50_000
