@@ -12,6 +12,7 @@ from debtflow.cli import (
     creditor,
     db,
     dispatch,
+    dispatch_ops,
     evidence,
     model,
     portfolio,
@@ -34,6 +35,7 @@ app.add_typer(case.app, name="case")
 compliance.app.command("report")(compliance_report.report)
 app.add_typer(compliance.app, name="compliance")
 app.add_typer(conversation.app, name="conversation")
+dispatch.app.registered_commands += dispatch_ops.app.registered_commands
 app.add_typer(dispatch.app, name="dispatch")
 app.add_typer(evidence.app, name="evidence")
 app.add_typer(model.app, name="model")

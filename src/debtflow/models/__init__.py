@@ -13,6 +13,14 @@ from debtflow.models.compliance import (
 from debtflow.models.contact import ContactAttempt
 from debtflow.models.creditor import Creditor
 from debtflow.models.debtor import Address, ContactPoint, Debtor
+from debtflow.models.dispatch import (
+    DispatchAssignment,
+    DispatchDailyMetrics,
+    DispatchModelState,
+    DispatchOutcome,
+    DispatchOverride,
+    FieldRoute,
+)
 from debtflow.models.evidence import (
     EvidenceCosignature,
     EvidenceFile,
@@ -42,6 +50,12 @@ __all__ = [
     "ContactPoint",
     "Creditor",
     "Debtor",
+    "DispatchAssignment",
+    "DispatchDailyMetrics",
+    "DispatchModelState",
+    "DispatchOutcome",
+    "DispatchOverride",
+    "FieldRoute",
     "EvidenceCosignature",
     "EvidenceFile",
     "EvidenceLogLeaf",

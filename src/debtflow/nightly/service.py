@@ -41,6 +41,7 @@ _STEPS: dict[str, RegisteredStep] = {}
 STEP_MODULES: tuple[str, ...] = (
     "debtflow.strategy.service",
     "debtflow.evidence.nightly",
+    "debtflow.dispatch.steps",
 )
 
 
@@ -76,6 +77,9 @@ CHANGE_KEYS = frozenset(
         "promises_broken",
         "cases_settled",
         "strategy_updated",
+        "dispatch_assigned",
+        "dispatch_released",
+        "routes_planned",
     }
 )
 

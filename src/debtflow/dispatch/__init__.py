@@ -1,0 +1,2 @@
+"""Dispatch: nightly assignment, real-time placement, overrides, explanations, learning,
+field routes and daily metrics (see docs/dispatch.md)."""

@@ -1,0 +1,246 @@
+"""Nightly dispatch, real time, overrides, explanations, learning and routes on SQLite and
+PostgreSQL."""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+
+import pytest
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.exc import DBAPIError
+
+from debtflow.collector import service as collector_service
+from debtflow.core.errors import InvalidInput
+from debtflow.demo.collectors import generate_collectors
+from debtflow.dispatch import field_routes, service
+from debtflow.dispatch import metrics as dispatch_metrics
+from debtflow.models import Case, Collector, DispatchAssignment, DispatchOverride, FieldRoute
+from debtflow.nightly import service as nightly
+from debtflow.portfolio import service as portfolio_service
+from debtflow.promise import service as promise_service
+from factories import TODAY, make_creditor, portfolio_rows, write_portfolio
+
+
+@pytest.fixture
+def portfolio(session, tmp_path, monkeypatch):
+    monkeypatch.setattr(field_routes, "TIME_LIMIT_S", 0.2)
+    make_creditor(session)
+    path = write_portfolio(tmp_path / "p.csv", portfolio_rows(count=40, seed=5))
+    portfolio_service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    collector_service.save_many(session, specs=generate_collectors(cases=240, seed=3))
+    session.flush()
+    return session
+
+
+def history_count(session, case_id=None):
+    stmt = select(func.count()).select_from(DispatchAssignment)
+    if case_id is not None:
+        stmt = stmt.where(DispatchAssignment.case_id == case_id)
+    return session.scalar(stmt)
+
+
+def collector_code(session, collector_id):
+    return session.get(Collector, collector_id).code
+
+
+def test_nightly_assigns_with_reasons_and_a_second_run_changes_nothing(portfolio):
+    session = portfolio
+    report = nightly.run(session, as_of=TODAY)
+    counts = report.steps["dispatch"]
+    cases = session.scalars(select(Case)).all()
+    assigned = [c for c in cases if c.assigned_collector_id is not None]
+    assert counts["dispatch_assigned"] == len(assigned) == history_count(session) > 0
+    row = session.scalars(select(DispatchAssignment)).first()
+    assert row.how == "nightly" and row.reasons and row.runner_up_collector_id is not None
+    assert row.margin_fen == row.value_fen - row.runner_up_value_fen
+    again = nightly.run(session, as_of=TODAY)
+    assert again.steps["dispatch"]["dispatch_assigned"] == 0
+    assert again.steps["route"]["routes_planned"] == 0
+    assert history_count(session) == len(assigned)
+
+
+def test_capacity_is_respected(portfolio):
+    session = portfolio
+    session.execute(update(Collector).values(capacity_hours_week=1))  # 4 online cases each
+    nightly.run(session, as_of=TODAY)
+    held = session.execute(
+        select(Case.assigned_collector_id, func.count())
+        .where(Case.assigned_collector_id.is_not(None))
+        .group_by(Case.assigned_collector_id)
+    ).all()
+    kinds = dict(session.execute(select(Collector.id, Collector.kind)).all())
+    limit = {"online_agent": 4, "field_agent": 0, "part_time": 0, "law_firm": 0}
+    for collector_id, n in held:
+        assert n <= limit[str(kinds[collector_id])]
+
+
+def test_explain_names_collector_runner_up_and_margin(portfolio):
+    session = portfolio
+    case_id = session.scalars(select(Case.id).order_by(Case.id)).first()
+    with pytest.raises(service.NotYetDispatched, match="nightly"):
+        service.explain(session, case_id=case_id)
+    nightly.run(session, as_of=TODAY)
+    words = service.explain(session, case_id=case_id)
+    case = session.get(Case, case_id)
+    assert words.collector.collector_id == case.assigned_collector_id
+    assert words.collector.code in words.en and "runner-up:" in words.en
+    assert "次选" in words.zh and "margin" in words.en
+    assert any(r.en in words.en for r in words.reasons)
+    with pytest.raises(service.CaseNotFound):
+        service.explain(session, case_id=999_999)
+
+
+def test_override_is_recorded_kept_by_the_night_and_history_is_append_only(portfolio):
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    case = session.scalars(select(Case).order_by(Case.id)).first()
+    before = case.assigned_collector_id
+    other = session.scalars(
+        select(Collector.id).where(Collector.kind == "online_agent", Collector.id != before)
+    ).first()
+    with pytest.raises(InvalidInput, match="reason"):
+        service.override(session, case_id=case.id, collector_id=other, reason=" ", by="李经理")
+    service.override(
+        session, case_id=case.id, collector_id=other, reason="debtor asked for a woman", by="李经理"
+    )
+    record = session.scalars(select(DispatchOverride)).one()
+    assert (record.from_collector_id, record.to_collector_id) == (before, other)
+    assert record.by == "李经理"
+    words = service.explain(session, case_id=case.id)
+    assert "override by 李经理: debtor asked for a woman" in words.en
+    nightly.run(session, as_of=TODAY + timedelta(days=1))
+    session.refresh(case)
+    assert case.assigned_collector_id == other
+    assert history_count(session, case.id) == 2
+    with pytest.raises(DBAPIError), session.begin_nested():
+        session.execute(delete(DispatchAssignment).where(DispatchAssignment.case_id == case.id))
+
+
+def test_a_pending_promise_blocks_reassignment(portfolio):
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    case = session.scalars(
+        select(Case).where(Case.assigned_collector_id.is_not(None)).order_by(Case.id)
+    ).first()
+    # move it by hand (outside dispatch) to a collector the plan would not choose
+    law_firm = session.scalars(select(Collector.id).where(Collector.kind == "law_firm")).first()
+    session.execute(update(Case).where(Case.id == case.id).values(assigned_collector_id=law_firm))
+    promise_service.record(
+        session,
+        case_id=case.id,
+        amount_fen=10_000,
+        made_on=TODAY,
+        due=TODAY + timedelta(days=10),
+        actor="test",
+    )
+    nightly.run(session, as_of=TODAY + timedelta(days=1))
+    session.refresh(case)
+    assert case.assigned_collector_id == law_firm
+    # without the promise the plan takes it back
+    other = session.scalars(
+        select(Case).where(Case.id != case.id, Case.assigned_collector_id.is_not(None))
+    ).first()
+    session.execute(update(Case).where(Case.id == other.id).values(assigned_collector_id=law_firm))
+    nightly.run(session, as_of=TODAY + timedelta(days=2))
+    session.refresh(other)
+    assert other.assigned_collector_id != law_firm
+
+
+def test_assign_now_places_a_returned_case_and_keeps_history(portfolio):
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    case = session.scalars(select(Case).order_by(Case.id)).first()
+    with pytest.raises(service.AlreadyAssigned):
+        service.assign_now(session, case_id=case.id)
+    first = case.assigned_collector_id
+    session.execute(
+        update(Case).where(Case.id == case.id).values(assigned_collector_id=None, assigned_at=None)
+    )
+    placed = service.assign_now(session, case_id=case.id)
+    session.refresh(case)
+    assert case.assigned_collector_id == placed.collector_id
+    latest = session.scalars(
+        select(DispatchAssignment)
+        .where(DispatchAssignment.case_id == case.id)
+        .order_by(DispatchAssignment.id.desc())
+    ).first()
+    assert latest.how == "realtime" and latest.previous_collector_id == first
+    assert placed.collector_code == collector_code(session, placed.collector_id)
+    assert history_count(session, case.id) == 2
+
+
+def test_outcomes_through_the_database_shift_learned_values(portfolio):
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    online = session.scalars(
+        select(Collector.id).where(Collector.kind == "online_agent").order_by(Collector.id)
+    ).all()
+    good, poor = online[0], online[1]
+    cases = session.scalars(
+        select(Case).where(Case.assigned_collector_id.in_(online)).order_by(Case.id)
+    ).all()
+    probe = cases[0].id
+    before = {
+        v.collector_id: v.value_fen
+        for v in service.candidate_values(session, case_id=probe, collector_ids=[good, poor])
+    }
+    for i, case in enumerate(cases[1:25]):
+        target = good if i % 2 == 0 else poor
+        if case.assigned_collector_id != target:
+            service.override(
+                session, case_id=case.id, collector_id=target, reason="experiment", by="test"
+            )
+        recovered = case.outstanding_fen if target == good else 0
+        for _ in range(3):
+            service.record_outcome(session, case_id=case.id, recovered_fen=recovered)
+    after = {
+        v.collector_id: v.value_fen
+        for v in service.candidate_values(session, case_id=probe, collector_ids=[good, poor])
+    }
+    assert after[good] > before[good]
+    assert after[poor] < before[poor]
+    assert (after[good] - after[poor]) - (before[good] - before[poor]) > 1_000  # ¥10
+
+
+def test_record_outcome_refuses_bad_input(portfolio):
+    session = portfolio
+    case_id = session.scalars(select(Case.id)).first()
+    with pytest.raises(service.NotYetDispatched):
+        service.record_outcome(session, case_id=case_id, recovered_fen=100)
+    nightly.run(session, as_of=TODAY)
+    with pytest.raises(InvalidInput, match="negative"):
+        service.record_outcome(session, case_id=case_id, recovered_fen=-1)
+
+
+def test_field_routes_stay_inside_windows_and_the_day(portfolio):
+    session = portfolio
+    session.execute(update(Case).values(channel="field"))
+    nightly.run(session, as_of=TODAY)
+    routes = session.scalars(select(FieldRoute)).all()
+    assert routes
+    stops = [s for r in routes for s in r.stops]
+    assert stops
+    for route in routes:
+        for stop in route.stops:
+            start = datetime.fromisoformat(stop["start"])
+            end = datetime.fromisoformat(stop["end"])
+            assert route.leave_at <= start < end <= route.back_at
+            assert 9 <= start.astimezone(service.local_zone()).hour < 18
+        for stop in route.unvisitable:
+            assert stop["code"] and stop["reason_en"]
+    views = field_routes.routes(
+        session, day=TODAY, agent_code=field_routes.routes(session, day=TODAY)[0].code
+    )
+    assert len(views) == 1
+
+
+def test_daily_metrics_are_stored(portfolio):
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    day = session.scalars(select(DispatchAssignment.assigned_at)).first()
+    rows = dispatch_metrics.metrics_of(session, day=day.astimezone(service.local_zone()).date())
+    assert len(rows) == 1
+    row = rows[0]
+    assert row.assignments == history_count(session)
+    assert row.match_accuracy == pytest.approx(row.fitting / row.assignments)
+    assert row.reassignment_rate == 0.0
