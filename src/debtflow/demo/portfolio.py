@@ -102,6 +102,7 @@ def generate_rows(
     products = [p for p, _ in creditor.product_mix]
     weights = [w for _, w in creditor.product_mix]
     rows: list[dict[str, str]] = []
+    used_ids: set[str] = set()
     for n in range(start, start + count):
         product = rng.choices(products, weights=weights)[0]
         city = _pick_city(rng)
@@ -137,11 +138,15 @@ def generate_rows(
         )
         fees = rng.choice((0, 0, 0, 5_000, 10_000, 20_000)) if dpd > 30 else 0
         birth = date(rng.randint(1962, 2002), rng.randint(1, 12), rng.randint(1, 28))
+        identity = business_code(rng, city) if business else resident_id(rng, city, birth)
+        while identity in used_ids:  # one person per ID number in a generated file
+            identity = business_code(rng, city) if business else resident_id(rng, city, birth)
+        used_ids.add(identity)
         row: dict[str, str] = {
             "account_number": f"{creditor.code[:2]}{today:%y}{n:07d}",
             "debtor_type": "business" if business else "person",
             "name": fake.company() if business else fake.name(),
-            "id_number": business_code(rng, city) if business else resident_id(rng, city, birth),
+            "id_number": identity,
             "registered_on": (
                 (today - timedelta(days=rng.randint(400, 6000))).isoformat() if business else ""
             ),

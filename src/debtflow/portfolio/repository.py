@@ -2,18 +2,21 @@
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from debtflow.db import utcnow
-from debtflow.models import Account, Case, Creditor, Debtor
+from debtflow.models import Creditor
 from debtflow.models.enums import CaseStatus, Channel
+
+LOOKUP_CHUNK = 5000
 
 
 def creditor_by_code(session: Session, *, code: str) -> Creditor | None:
@@ -42,12 +45,12 @@ def _bulk_upsert(
     keys: Sequence[str],
     set_sql: dict[str, str],
 ) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET … through the driver's executemany.
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET … straight through the driver: sqlite3's
+    executemany, or on PostgreSQL a COPY into a staging table and one INSERT … SELECT.
 
-    Intake writes hundreds of thousands of rows; going straight to the driver (sqlite3 or
-    psycopg pipeline) skips SQLAlchemy's per-value processing, which costs more than the
-    database itself. Values are adapted exactly as the ORM types store them. ``rows`` must
-    share one set of columns and be unique on ``keys``.
+    Intake writes hundreds of thousands of rows; SQLAlchemy's per-value processing and a
+    statement per row cost more than the database itself. Values are adapted exactly as the
+    ORM types store them. ``rows`` must share one set of columns and be unique on ``keys``.
     """
     if not rows:
         return
@@ -72,7 +75,43 @@ def _bulk_upsert(
         for i, convert in converted:
             values[i] = convert(values[i])
         params.append(tuple(values))
-    session.connection().exec_driver_sql(sql, params)
+    if dialect == "postgresql":
+        _copy_upsert(session, table, columns, params, conflict=conflict, assignments=assignments)
+    else:
+        session.connection().exec_driver_sql(sql, params)
+
+
+def _copy_upsert(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    params: Sequence[tuple[Any, ...]],
+    *,
+    conflict: str,
+    assignments: str,
+) -> None:
+    """PostgreSQL: COPY the rows into a temporary twin of the table, then one
+    INSERT … SELECT … ON CONFLICT — one statement instead of one per row."""
+    quoted = ", ".join(_quote(c) for c in columns)
+    # the staging table has the listed columns' types and nothing else: no defaults (which
+    # would draw ids from the real sequence) and no constraints
+    shape = hashlib.blake2b(quoted.encode(), digest_size=4).hexdigest()
+    staging = _quote(f"staging_{table}_{shape}")
+    connection = session.connection()
+    connection.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "
+        f"SELECT {quoted} FROM {_quote(table)} WITH NO DATA"
+    )
+    connection.exec_driver_sql(f"TRUNCATE {staging}")
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
+        for values in params:
+            copy.write_row(values)
+    connection.exec_driver_sql(
+        f"INSERT INTO {_quote(table)} ({quoted}) SELECT {quoted} FROM {staging} "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
+    )
 
 
 def _quote(name: str) -> str:
@@ -90,11 +129,8 @@ def upsert_debtors(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str
     updatable = [c for c in stamped[0] if c not in ("id_number", "created_at")] if rows else []
     _bulk_upsert(session, "debtor", stamped, keys=["id_number"], set_sql=_excluded(updatable))
     ids = [r["id_number"] for r in rows]
-    return dict(
-        session.execute(select(Debtor.id_number, Debtor.id).where(Debtor.id_number.in_(ids)))
-        .tuples()
-        .all()
-    )
+    found = _select_in(session, "SELECT id_number, id FROM debtor WHERE id_number {match}", ids)
+    return dict(found)
 
 
 def upsert_addresses(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -148,10 +184,14 @@ def upsert_cases(session: Session, *, creditor_id: int, causes: dict[int, str]) 
             'THEN "case".overdue_cause ELSE excluded.overdue_cause END'
         },
     )
-    stmt = select(Case.debtor_id, Case.id).where(
-        Case.creditor_id == creditor_id, Case.debtor_id.in_(list(causes))
+    mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
+    found = _select_in(
+        session,
+        f'SELECT debtor_id, id FROM "case" WHERE creditor_id = {mark} AND debtor_id {{match}}',
+        list(causes),
+        before=(creditor_id,),
     )
-    return dict(session.execute(stmt).tuples().all())
+    return dict(found)
 
 
 def upsert_accounts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -180,77 +220,55 @@ def upsert_accounts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
-def existing_account_numbers(
-    session: Session, *, creditor_id: int, account_numbers: Sequence[str]
-) -> set[str]:
-    found: set[str] = set()
-    for start in range(0, len(account_numbers), 5000):
-        chunk = account_numbers[start : start + 5000]
-        found.update(
-            session.scalars(
-                select(Account.account_number).where(
-                    Account.creditor_id == creditor_id, Account.account_number.in_(chunk)
-                )
-            )
-        )
+def _select_in(
+    session: Session, sql: str, values: Sequence[Any], *, before: tuple[Any, ...] = ()
+) -> list[tuple[Any, ...]]:
+    """Run ``sql`` (holding ``{match}`` where ``column IN (…)`` belongs) for ``values`` in
+    chunks, through the driver: ``= ANY(array)`` on PostgreSQL, ``IN (?, …)`` on SQLite."""
+    connection = session.connection()
+    postgres = connection.dialect.name == "postgresql"
+    found: list[tuple[Any, ...]] = []
+    for start in range(0, len(values), LOOKUP_CHUNK):
+        chunk = list(values[start : start + LOOKUP_CHUNK])
+        if postgres:
+            statement, params = sql.format(match="= ANY(%s)"), (*before, chunk)
+        else:
+            marks = ", ".join("?" * len(chunk))
+            statement, params = sql.format(match=f"IN ({marks})"), (*before, *chunk)
+        found.extend(tuple(r) for r in connection.exec_driver_sql(statement, params).fetchall())
     return found
 
 
-def debtors_with_other_names(
-    session: Session, *, names_by_id_number: dict[str, str]
-) -> list[tuple[str, str]]:
-    """(id_number, stored name) where the database knows the ID under another name."""
-    out: list[tuple[str, str]] = []
-    keys = list(names_by_id_number)
-    for start in range(0, len(keys), 5000):
-        chunk = keys[start : start + 5000]
-        for id_number, name in session.execute(
-            select(Debtor.id_number, Debtor.name).where(Debtor.id_number.in_(chunk))
-        ):
-            if names_by_id_number[id_number] != name:
-                out.append((id_number, name))
-    return out
+def names_on_file(session: Session, *, id_numbers: Sequence[str]) -> dict[str, str]:
+    """{ID number: stored name} for the debtors already known."""
+    rows = _select_in(
+        session, "SELECT id_number, name FROM debtor WHERE id_number {match}", id_numbers
+    )
+    return {id_number: name for id_number, name in rows}
 
 
-def accounts_owned_by_other_debtors(
-    session: Session, *, creditor_id: int, owner_by_account: dict[str, str]
-) -> list[tuple[str, str]]:
-    """(account_number, stored debtor ID number) where a re-import would move an account."""
-    out: list[tuple[str, str]] = []
-    keys = list(owner_by_account)
-    for start in range(0, len(keys), 5000):
-        chunk = keys[start : start + 5000]
-        stmt = (
-            select(Account.account_number, Debtor.id_number)
-            .join(Debtor, Debtor.id == Account.debtor_id)
-            .where(Account.creditor_id == creditor_id, Account.account_number.in_(chunk))
-        )
-        for number, id_number in session.execute(stmt):
-            if owner_by_account[number] != id_number:
-                out.append((number, id_number))
-    return out
+def accounts_on_file(
+    session: Session, *, creditor_id: int, account_numbers: Sequence[str]
+) -> dict[str, str]:
+    """{account number: owning debtor's ID number} for this creditor's known accounts."""
+    mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
+    rows = _select_in(
+        session,
+        "SELECT a.account_number, d.id_number FROM account a JOIN debtor d ON d.id = a.debtor_id "
+        f"WHERE a.creditor_id = {mark} AND a.account_number {{match}}",
+        account_numbers,
+        before=(creditor_id,),
+    )
+    return {number: owner for number, owner in rows}
 
 
 def refresh_case_outstanding(session: Session, *, case_ids: Sequence[int]) -> None:
     """Case balance = sum of its accounts' outstanding components."""
-    total = (
-        select(
-            func.coalesce(
-                func.sum(
-                    Account.principal_fen
-                    + Account.interest_fen
-                    + Account.fees_fen
-                    + Account.penalty_fen
-                ),
-                0,
-            )
-        )
-        .where(Account.case_id == Case.id)
-        .scalar_subquery()
+    _select_in(
+        session,
+        'UPDATE "case" SET outstanding_fen = totals.total FROM ('
+        "SELECT case_id, SUM(principal_fen + interest_fen + fees_fen + penalty_fen) AS total "
+        "FROM account WHERE case_id {match} GROUP BY case_id) AS totals "
+        'WHERE "case".id = totals.case_id RETURNING "case".id',
+        case_ids,
     )
-    for start in range(0, len(case_ids), 5000):
-        chunk = list(case_ids[start : start + 5000])
-        session.execute(
-            update(Case).where(Case.id.in_(chunk)).values(outstanding_fen=total),
-            execution_options={"synchronize_session": False},
-        )

@@ -94,33 +94,35 @@ def validated_chunks(sheet: PortfolioSheet, *, today: date) -> Iterator[tuple[in
 
 
 def _conflicts_with_database(
-    session: Session, *, creditor_id: int, rows: Sequence[PortfolioRow], labels: dict[str, str]
+    rows: Sequence[PortfolioRow],
+    *,
+    names: dict[str, str],
+    owners: dict[str, str],
+    labels: dict[str, str],
 ) -> list[RowError]:
     """Errors only the database can reveal: an ID number known under another name, an
-    account number that belongs to another debtor."""
+    account number that belongs to another debtor (``names`` and ``owners`` are what the
+    database holds for the rows' ID and account numbers)."""
     errors: list[RowError] = []
-    names = {r.id_number: r.name for r in rows}
-    row_of_id = {r.id_number: r.row for r in rows}
-    for id_number, stored in repository.debtors_with_other_names(session, names_by_id_number=names):
-        errors.append(
-            RowError(
-                row_of_id[id_number],
-                labels.get("name", "name"),
-                f"ID number {id_number} is already on file as {stored!r}",
+    for row in rows:
+        stored = names.get(row.id_number)
+        if stored is not None and stored != row.name:
+            errors.append(
+                RowError(
+                    row.row,
+                    labels.get("name", "name"),
+                    f"ID number {row.id_number} is already on file as {stored!r}",
+                )
             )
-        )
-    owners = {r.account_number: r.id_number for r in rows}
-    row_of_account = {r.account_number: r.row for r in rows}
-    for number, stored_id in repository.accounts_owned_by_other_debtors(
-        session, creditor_id=creditor_id, owner_by_account=owners
-    ):
-        errors.append(
-            RowError(
-                row_of_account[number],
-                labels.get("account_number", "account_number"),
-                f"account {number} belongs to the debtor with ID {stored_id} already",
+        owner = owners.get(row.account_number)
+        if owner is not None and owner != row.id_number:
+            errors.append(
+                RowError(
+                    row.row,
+                    labels.get("account_number", "account_number"),
+                    f"account {row.account_number} belongs to the debtor with ID {owner} already",
+                )
             )
-        )
     return errors
 
 
@@ -187,8 +189,14 @@ def import_portfolio(
     for first_row, chunk in validated_chunks(sheet, today=today):
         result.rows_read += chunk.rows_read
         cross_rows.keep(chunk, sheet.rows[first_row - sheet.first_data_row :], first_row)
+        owners = repository.accounts_on_file(
+            session, creditor_id=creditor.id, account_numbers=[r.account_number for r in chunk.rows]
+        )
         clashes = _conflicts_with_database(
-            session, creditor_id=creditor.id, rows=chunk.rows, labels=headers.label
+            chunk.rows,
+            names=repository.names_on_file(session, id_numbers=[r.id_number for r in chunk.rows]),
+            owners=owners,
+            labels=headers.label,
         )
         if clashes:
             bad = {e.row for e in clashes}
@@ -202,9 +210,7 @@ def import_portfolio(
         result.rows_valid += len(chunk.rows)
         if result.errors and not skip_invalid:
             continue  # keep validating to report every error; write nothing more
-        existing = repository.existing_account_numbers(
-            session, creditor_id=creditor.id, account_numbers=[r.account_number for r in chunk.rows]
-        )
+        existing = {r.account_number for r in chunk.rows if r.account_number in owners}
         result.accounts_updated += len(existing)
         result.accounts_created += len(chunk.rows) - len(existing)
         if not dry_run:
