@@ -36,6 +36,13 @@ from debtflow.core.portfolio.identifiers import (
 
 DEFAULT_TIMEZONE = "Asia/Shanghai"
 _EMAIL = re.compile(r"^[^@\s]+@[^@\s]+\.[^@\s]+$")
+_CONTACT_FIELDS = tuple(
+    (f"contact{k}_name", f"contact{k}_relation", f"contact{k}_phone", f"contact{k}_authorised")
+    for k in range(1, CONTACT_SLOTS + 1)
+)
+_HISTORY_FIELDS = tuple(
+    (f"status_m{m}", f"statement_m{m}", f"paid_m{m}") for m in range(1, HISTORY_MONTHS + 1)
+)
 _WHOLE = re.compile(r"^-?\d+(\.0+)?$")
 _ISO_DATE = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _DATE_FORMATS = ("%Y-%m-%d", "%Y/%m/%d", "%Y%m%d", "%Y.%m.%d", "%Y年%m月%d日")
@@ -68,7 +75,7 @@ class MonthRecord:
     paid_fen: int
 
 
-@dataclass(frozen=True)
+@dataclass(slots=True)
 class PortfolioRow:
     row: int
     account_number: str
@@ -111,7 +118,6 @@ class PortfolioRow:
     overdue_cause: str
     contacts: tuple[ThirdPartyContact, ...] = ()
     history: tuple[MonthRecord, ...] = ()
-    raw: dict[str, str] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def outstanding_fen(self) -> int:
@@ -398,41 +404,41 @@ def validate_row(
     cause = r.choice("overdue_cause", OVERDUE_CAUSES, "unknown")
 
     contacts: list[ThirdPartyContact] = []
-    for k in range(1, CONTACT_SLOTS + 1):
-        c_name = r.text(f"contact{k}_name")
-        c_relation = r.text(f"contact{k}_relation")
-        c_phone_raw = r.text(f"contact{k}_phone")
-        c_auth_raw = r.text(f"contact{k}_authorised")
+    for name_field, relation_field, phone_field, auth_field in _CONTACT_FIELDS:
+        c_name = r.text(name_field)
+        c_relation = r.text(relation_field)
+        c_phone_raw = r.text(phone_field)
+        c_auth_raw = r.text(auth_field)
         if not (c_name or c_relation or c_phone_raw or c_auth_raw):
             continue
         if not c_name:
-            r.error(f"contact{k}_name", "a contact needs a name")
+            r.error(name_field, "a contact needs a name")
         if not c_relation:
-            r.error(f"contact{k}_relation", "a contact needs a relation to the debtor")
-        c_phone = r.phone(f"contact{k}_phone", required=True)
+            r.error(relation_field, "a contact needs a relation to the debtor")
+        c_phone = r.phone(phone_field, required=True)
         authorised = False
         if c_auth_raw:
             parsed = YES_NO.get(c_auth_raw.lower())
             if parsed is None:
-                r.error(f"contact{k}_authorised", f"{c_auth_raw!r} is not yes/no (是/否)")
+                r.error(auth_field, f"{c_auth_raw!r} is not yes/no (是/否)")
             else:
                 authorised = parsed
         if c_phone and phone and c_phone == phone:
-            r.error(f"contact{k}_phone", "a third-party contact cannot have the debtor's own phone")
+            r.error(phone_field, "a third-party contact cannot have the debtor's own phone")
         if c_name and c_relation and c_phone:
             contacts.append(ThirdPartyContact(c_name, c_relation, c_phone, authorised))
 
     history: list[MonthRecord] = []
-    for m in range(1, HISTORY_MONTHS + 1):
-        given = [r.text(f"{p}_m{m}") for p in ("status", "statement", "paid")]
+    for m, (status_field, statement_field, paid_field) in enumerate(_HISTORY_FIELDS, start=1):
+        given = (r.text(status_field), r.text(statement_field), r.text(paid_field))
         if not any(given):
             continue
         if not all(given):
-            r.error(f"status_m{m}", f"month {m} history needs status, statement and paid together")
+            r.error(status_field, f"month {m} history needs status, statement and paid together")
             continue
-        status = r.integer(f"status_m{m}", low=-2, high=9)
-        statement = r.fen(f"statement_m{m}")
-        month_paid = r.fen(f"paid_m{m}")
+        status = r.integer(status_field, low=-2, high=9)
+        statement = r.fen(statement_field)
+        month_paid = r.fen(paid_field)
         if status is not None and statement is not None and month_paid is not None:
             history.append(MonthRecord(status, statement, month_paid))
 
