@@ -7,6 +7,7 @@ import json
 from collections.abc import Callable, Sequence
 from datetime import UTC, date, datetime
 from enum import Enum
+from functools import lru_cache
 from typing import Any
 
 from sqlalchemy import select
@@ -23,6 +24,13 @@ def creditor_by_code(session: Session, *, code: str) -> Creditor | None:
     return session.scalars(select(Creditor).where(Creditor.code == code)).one_or_none()
 
 
+@lru_cache(maxsize=256)
+def _sqlite_timestamp(value: datetime | None) -> str | None:
+    """As SQLAlchemy stores an aware datetime in SQLite (UTC, no offset); a batch shares
+    one timestamp, so the cache makes this free."""
+    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+
+
 def _converter(sample: Any, dialect: str) -> Callable[[Any], Any] | None:
     """How a column's Python values become what the driver stores, as the ORM types would
     store them; ``None`` when the driver takes the value as it is."""
@@ -31,7 +39,7 @@ def _converter(sample: Any, dialect: str) -> Callable[[Any], Any] | None:
     if isinstance(sample, list | dict):
         return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
     if dialect == "sqlite" and isinstance(sample, datetime):
-        return lambda v: None if v is None else v.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
+        return _sqlite_timestamp
     if dialect == "sqlite" and isinstance(sample, date):
         return lambda v: None if v is None else v.isoformat()
     return None

@@ -30,7 +30,8 @@ from debtflow.models.enums import ContactKind, ContactParty
 from debtflow.portfolio import repository
 from debtflow.portfolio.reader import PortfolioSheet, read_portfolio
 
-VALIDATE_CHUNK_ROWS = 5000
+# small chunks let the writer start early while worker processes validate the rest
+VALIDATE_CHUNK_ROWS = 1000
 WRITE_CHUNK_ROWS = 2000
 Progress = Callable[[int], None]
 
