@@ -397,3 +397,22 @@ def test_one_bad_ask_refuses_the_whole_batch(session):
             session, asks=[_ask(world, at(11)), _ask(world, at(11), channel="pager")], now=at(11)
         )
     assert len(session.scalars(select(ContactDecision)).all()) == before
+
+
+def test_a_logged_contact_goes_to_the_evidence_log_with_its_gate_decision(session):
+    from debtflow.core.evidence.leaf import LeafKind, parse_leaf
+    from debtflow.models import EvidenceLogLeaf
+
+    world = make_world(session)
+    attempt = call(session, world, at(10), connected=False)
+    rows = session.scalars(select(EvidenceLogLeaf).order_by(EvidenceLogLeaf.idx)).all()
+    leaves = [parse_leaf(row.canonical_bytes) for row in rows]
+    contact = [leaf for leaf in leaves if leaf.kind == LeafKind.CONTACT_ATTEMPT]
+    assert len(contact) == 1
+    payload = contact[0].payload
+    assert contact[0].case_id == world.case.id
+    assert payload["attempt_id"] == attempt.id
+    assert payload["connected"] is False
+    assert payload["gate"]["decision_id"] == attempt.decision_id
+    assert payload["gate"]["allowed"] is True
+    assert payload["gate"]["pack_version"].startswith("cn-2025")

@@ -16,9 +16,11 @@ from datetime import datetime
 
 from sqlalchemy.orm import Session
 
+from debtflow import evidence
 from debtflow.compliance import service as compliance_service
 from debtflow.compliance.service import ContactAsk
 from debtflow.contact import repository
+from debtflow.core.evidence.leaf import LeafKind
 from debtflow.models import ContactAttempt, ContactDecision
 
 
@@ -95,6 +97,28 @@ def log_contact(
         note=note,
     )
     session.flush()
+    evidence.append(
+        session,
+        kind=LeafKind.CONTACT_ATTEMPT,
+        case_id=decision.case_id,
+        occurred_at=attempted_at,
+        payload={
+            "attempt_id": attempt.id,
+            "channel": decision.channel,
+            "collecting_party": decision.collecting_party,
+            "connected": connected,
+            "conversation": conversation,
+            "gate": {
+                "allowed": decision.allowed,
+                "decision_id": decision.id,
+                "pack_version": decision.pack_version,
+                "reasons": list(decision.reasons),
+            },
+            "outcome": outcome,
+            "requested_by": decision.requested_by,
+            "target": decision.target,
+        },
+    )
     return attempt
 
 
