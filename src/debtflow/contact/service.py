@@ -23,42 +23,9 @@ from debtflow.contact import repository
 from debtflow.core.evidence.leaf import LeafKind
 from debtflow.models import ContactAttempt, ContactDecision
 
-
-def request_contact(
-    session: Session,
-    *,
-    case_id: int,
-    channel: str,
-    planned_at: datetime,
-    collecting_party: str,
-    requested_by: str,
-    collector_id: int | None = None,
-    target: str = "debtor",
-    contact_point_id: int | None = None,
-    account_id: int | None = None,
-    purpose: str = "collection",
-    debtor_unreachable: bool = False,
-    script_text: str | None = None,
-    now: datetime | None = None,
-) -> ContactDecision:
-    """Ask the gate whether this contact may happen; the stored decision is returned either
-    way (``allowed``, ``reasons``, ``next_allowed_at``)."""
-    return compliance_service.decide(
-        session,
-        case_id=case_id,
-        channel=channel,
-        planned_at=planned_at,
-        collecting_party=collecting_party,
-        requested_by=requested_by,
-        collector_id=collector_id,
-        target=target,
-        contact_point_id=contact_point_id,
-        account_id=account_id,
-        purpose=purpose,
-        debtor_unreachable=debtor_unreachable,
-        script_text=script_text,
-        now=now,
-    )
+# Ask the gate whether one contact may happen; the stored decision is returned either way
+# (``allowed``, ``reasons``, ``next_allowed_at``). The gate itself is the compliance service.
+request_contact = compliance_service.decide
 
 
 def request_contacts(

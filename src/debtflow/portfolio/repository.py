@@ -3,46 +3,20 @@
 from __future__ import annotations
 
 import hashlib
-import json
-from collections.abc import Callable, Sequence
-from datetime import UTC, date, datetime
-from enum import Enum
-from functools import lru_cache
+from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from debtflow.bulk import driver_rows, quote, select_in
 from debtflow.db import utcnow
 from debtflow.models import Creditor
 from debtflow.models.enums import CaseStatus, Channel
 
-LOOKUP_CHUNK = 5000
-
 
 def creditor_by_code(session: Session, *, code: str) -> Creditor | None:
     return session.scalars(select(Creditor).where(Creditor.code == code)).one_or_none()
-
-
-@lru_cache(maxsize=256)
-def _sqlite_timestamp(value: datetime | None) -> str | None:
-    """As SQLAlchemy stores an aware datetime in SQLite (UTC, no offset); a batch shares
-    one timestamp, so the cache makes this free."""
-    return None if value is None else value.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f")
-
-
-def _converter(sample: Any, dialect: str) -> Callable[[Any], Any] | None:
-    """How a column's Python values become what the driver stores, as the ORM types would
-    store them; ``None`` when the driver takes the value as it is."""
-    if isinstance(sample, Enum):
-        return lambda v: None if v is None else v.value
-    if isinstance(sample, list | dict):
-        return lambda v: None if v is None else json.dumps(v, ensure_ascii=False)
-    if dialect == "sqlite" and isinstance(sample, datetime):
-        return _sqlite_timestamp
-    if dialect == "sqlite" and isinstance(sample, date):
-        return lambda v: None if v is None else v.isoformat()
-    return None
 
 
 def _bulk_upsert(
@@ -65,24 +39,14 @@ def _bulk_upsert(
     dialect = session.get_bind().dialect.name
     mark = "?" if dialect == "sqlite" else "%s"
     columns = list(rows[0])
-    quoted = ", ".join(_quote(c) for c in columns)
-    conflict = ", ".join(_quote(k) for k in keys)
-    assignments = ", ".join(f"{_quote(c)} = {expr}" for c, expr in set_sql.items())
+    quoted = ", ".join(quote(c) for c in columns)
+    conflict = ", ".join(quote(k) for k in keys)
+    assignments = ", ".join(f"{quote(c)} = {expr}" for c, expr in set_sql.items())
     sql = (
-        f"INSERT INTO {_quote(table)} ({quoted}) VALUES ({', '.join([mark] * len(columns))}) "
+        f"INSERT INTO {quote(table)} ({quoted}) VALUES ({', '.join([mark] * len(columns))}) "
         f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
     )
-    converters: list[Callable[[Any], Any] | None] = []
-    for c in columns:
-        sample = next((row[c] for row in rows if row[c] is not None), None)
-        converters.append(_converter(sample, dialect))
-    converted = [(i, f) for i, f in enumerate(converters) if f is not None]
-    params = []
-    for row in rows:
-        values = [row[c] for c in columns]
-        for i, convert in converted:
-            values[i] = convert(values[i])
-        params.append(tuple(values))
+    params = driver_rows(rows, columns, dialect)
     if dialect == "postgresql":
         _copy_upsert(session, table, columns, params, conflict=conflict, assignments=assignments)
     else:
@@ -100,15 +64,15 @@ def _copy_upsert(
 ) -> None:
     """PostgreSQL: COPY the rows into a temporary twin of the table, then one
     INSERT … SELECT … ON CONFLICT — one statement instead of one per row."""
-    quoted = ", ".join(_quote(c) for c in columns)
+    quoted = ", ".join(quote(c) for c in columns)
     # the staging table has the listed columns' types and nothing else: no defaults (which
     # would draw ids from the real sequence) and no constraints
     shape = hashlib.blake2b(quoted.encode(), digest_size=4).hexdigest()
-    staging = _quote(f"staging_{table}_{shape}")
+    staging = quote(f"staging_{table}_{shape}")
     connection = session.connection()
     connection.exec_driver_sql(
         f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "
-        f"SELECT {quoted} FROM {_quote(table)} WITH NO DATA"
+        f"SELECT {quoted} FROM {quote(table)} WITH NO DATA"
     )
     connection.exec_driver_sql(f"TRUNCATE {staging}")
     raw = connection.connection.dbapi_connection
@@ -117,17 +81,13 @@ def _copy_upsert(
         for values in params:
             copy.write_row(values)
     connection.exec_driver_sql(
-        f"INSERT INTO {_quote(table)} ({quoted}) SELECT {quoted} FROM {staging} "
+        f"INSERT INTO {quote(table)} ({quoted}) SELECT {quoted} FROM {staging} "
         f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
     )
 
 
-def _quote(name: str) -> str:
-    return '"' + name + '"'
-
-
 def _excluded(columns: Sequence[str]) -> dict[str, str]:
-    return {c: "excluded." + _quote(c) for c in columns}
+    return {c: "excluded." + quote(c) for c in columns}
 
 
 def upsert_debtors(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
@@ -137,7 +97,7 @@ def upsert_debtors(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str
     updatable = [c for c in stamped[0] if c not in ("id_number", "created_at")] if rows else []
     _bulk_upsert(session, "debtor", stamped, keys=["id_number"], set_sql=_excluded(updatable))
     ids = [r["id_number"] for r in rows]
-    found = _select_in(session, "SELECT id_number, id FROM debtor WHERE id_number {match}", ids)
+    found = select_in(session, "SELECT id_number, id FROM debtor WHERE id_number {match}", ids)
     return dict(found)
 
 
@@ -193,7 +153,7 @@ def upsert_cases(session: Session, *, creditor_id: int, causes: dict[int, str]) 
         },
     )
     mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
-    found = _select_in(
+    found = select_in(
         session,
         f'SELECT debtor_id, id FROM "case" WHERE creditor_id = {mark} AND debtor_id {{match}}',
         list(causes),
@@ -228,28 +188,9 @@ def upsert_accounts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
     )
 
 
-def _select_in(
-    session: Session, sql: str, values: Sequence[Any], *, before: tuple[Any, ...] = ()
-) -> list[tuple[Any, ...]]:
-    """Run ``sql`` (holding ``{match}`` where ``column IN (…)`` belongs) for ``values`` in
-    chunks, through the driver: ``= ANY(array)`` on PostgreSQL, ``IN (?, …)`` on SQLite."""
-    connection = session.connection()
-    postgres = connection.dialect.name == "postgresql"
-    found: list[tuple[Any, ...]] = []
-    for start in range(0, len(values), LOOKUP_CHUNK):
-        chunk = list(values[start : start + LOOKUP_CHUNK])
-        if postgres:
-            statement, params = sql.format(match="= ANY(%s)"), (*before, chunk)
-        else:
-            marks = ", ".join("?" * len(chunk))
-            statement, params = sql.format(match=f"IN ({marks})"), (*before, *chunk)
-        found.extend(tuple(r) for r in connection.exec_driver_sql(statement, params).fetchall())
-    return found
-
-
 def names_on_file(session: Session, *, id_numbers: Sequence[str]) -> dict[str, str]:
     """{ID number: stored name} for the debtors already known."""
-    rows = _select_in(
+    rows = select_in(
         session, "SELECT id_number, name FROM debtor WHERE id_number {match}", id_numbers
     )
     return {id_number: name for id_number, name in rows}
@@ -260,7 +201,7 @@ def accounts_on_file(
 ) -> dict[str, str]:
     """{account number: owning debtor's ID number} for this creditor's known accounts."""
     mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
-    rows = _select_in(
+    rows = select_in(
         session,
         "SELECT a.account_number, d.id_number FROM account a JOIN debtor d ON d.id = a.debtor_id "
         f"WHERE a.creditor_id = {mark} AND a.account_number {{match}}",
@@ -272,7 +213,7 @@ def accounts_on_file(
 
 def refresh_case_outstanding(session: Session, *, case_ids: Sequence[int]) -> None:
     """Case balance = sum of its accounts' outstanding components."""
-    _select_in(
+    select_in(
         session,
         'UPDATE "case" SET outstanding_fen = totals.total FROM ('
         "SELECT case_id, SUM(principal_fen + interest_fen + fees_fen + penalty_fen) AS total "

@@ -3,14 +3,13 @@ results they write back to the case."""
 
 from __future__ import annotations
 
-import json
 from collections.abc import Iterator, Sequence
-from datetime import date
 from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from debtflow.bulk import update_by_id
 from debtflow.core.case.lifecycle import OPEN_STATUSES
 from debtflow.models import Case, ContactAttempt, Creditor, Debtor, PromiseToPay
 from debtflow.models.enums import PromiseStatus
@@ -108,27 +107,7 @@ def failed_contact_streaks_between(session: Session, *, first: int, last: int) -
 
 def save_strategy(session: Session, updates: Sequence[dict[str, Any]]) -> None:
     """Write strategy results by case id through the driver (one statement, many rows)."""
-    if not updates:
-        return
-    dialect = session.get_bind().dialect.name
-    mark = "?" if dialect == "sqlite" else "%s"
-    columns = [c for c in updates[0] if c != "id"]
-    sql = (
-        'UPDATE "case" SET ' + ", ".join(f'"{c}" = {mark}' for c in columns) + f" WHERE id = {mark}"
-    )
-    params = []
-    for row in updates:
-        values: list[Any] = []
-        for c in columns:
-            value = row[c]
-            if isinstance(value, list | dict):
-                value = json.dumps(value, ensure_ascii=False, sort_keys=True)
-            elif isinstance(value, date) and dialect == "sqlite":
-                value = value.isoformat()
-            values.append(value)
-        values.append(row["id"])
-        params.append(tuple(values))
-    session.connection().exec_driver_sql(sql, params)
+    update_by_id(session, "case", updates)
 
 
 def case_inputs(session: Session, *, case_id: int) -> Any:
