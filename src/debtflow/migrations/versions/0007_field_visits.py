@@ -1,4 +1,4 @@
-"""agent notes, field-visit requests, field check-ins and visit outcomes (workbench and field app)
+"""field app: field-visit requests, check-ins with position, visit outcomes
 
 Revision ID: 0007
 Revises: 0006
