@@ -7,7 +7,7 @@ Revises: 0010
 from __future__ import annotations
 
 revision = "0011"
-down_revision = "0011"
+down_revision = "0010"
 branch_labels = None
 depends_on = None
 
