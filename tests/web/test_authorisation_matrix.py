@@ -115,6 +115,22 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
         lambda c, t: c.get(f"/api/cases/{t.case_a}/contacts"),
         row(200, 200, 200, 404, 200, 404, 404, 403, 401),
     ),
+    # recordings and message text of a logged contact (attempt 999999 is nobody's)
+    ("POST", "/api/cases/{case_id}/recordings"): (
+        lambda c, t: c.post(
+            f"/api/cases/{t.case_a}/recordings",
+            data={"contact_attempt_id": "999999"},
+            files={"recording": ("call.wav", b"RIFF....WAVE", "audio/wav")},
+        ),
+        row(404, 404, 404, 404, 403, 404, 404, 403, 401),
+    ),
+    ("POST", "/api/cases/{case_id}/messages"): (
+        lambda c, t: c.post(
+            f"/api/cases/{t.case_a}/messages",
+            json={"contact_attempt_id": 999999, "body": "您好，请尽快还款。"},
+        ),
+        row(404, 404, 404, 404, 403, 404, 404, 403, 401),
+    ),
     ("POST", "/api/contact-decisions/{decision_id}/override"): (
         lambda c, t: c.post(
             "/api/contact-decisions/999999/override",

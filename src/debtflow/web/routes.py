@@ -9,6 +9,7 @@ from debtflow.auth import pages as auth_pages
 from debtflow.compliance import api as compliance_api
 from debtflow.contact import api as contact_api
 from debtflow.conversation import api as conversation_api
+from debtflow.evidence import api as evidence_api
 from debtflow.portal import api as portal_api
 from debtflow.portal import pages as portal_pages
 
@@ -20,3 +21,4 @@ router.include_router(portal_pages.router)
 router.include_router(conversation_api.router)
 router.include_router(contact_api.router)
 router.include_router(compliance_api.router)
+router.include_router(evidence_api.router)
