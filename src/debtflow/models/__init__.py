@@ -11,6 +11,7 @@ from debtflow.models.compliance import (
     QaSample,
 )
 from debtflow.models.contact import ContactAttempt
+from debtflow.models.conversation import ConversationAnalysis
 from debtflow.models.creditor import Creditor
 from debtflow.models.debtor import Address, ContactPoint, Debtor
 from debtflow.models.dispatch import (
@@ -42,6 +43,7 @@ __all__ = [
     "CaseStatusChange",
     "Collector",
     "ContactAttempt",
+    "ConversationAnalysis",
     "ContactDecision",
     "ContactRestriction",
     "DenyOverride",
