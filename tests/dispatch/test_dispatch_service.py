@@ -3,7 +3,7 @@ PostgreSQL."""
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import delete, func, select, update
@@ -244,3 +244,86 @@ def test_daily_metrics_are_stored(portfolio):
     assert row.assignments == history_count(session)
     assert row.match_accuracy == pytest.approx(row.fitting / row.assignments)
     assert row.reassignment_rate == 0.0
+
+
+def test_an_angry_conversation_history_moves_the_case_toward_a_communicative_collector(portfolio):
+    from debtflow.core.dispatch.features import COMMUNICATIVE_TAGS
+    from debtflow.models import ConversationAnalysis
+
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    online = session.scalars(
+        select(Collector).where(Collector.kind == "online_agent").order_by(Collector.id)
+    ).all()
+    talker, other = online[0].id, online[1].id
+    # same skills, opposite styles: only the communication style tells them apart
+    online[0].tags = ["style:communicative"]
+    online[1].tags = ["style:firm"]
+    session.flush()
+    styles = {
+        e.profile.collector_id: e.profile.style_tags
+        for e in service.collector_pool(session).collectors
+    }
+    assert styles[talker] & COMMUNICATIVE_TAGS and not styles[other] & COMMUNICATIVE_TAGS
+    probe = session.scalars(
+        select(Case.id).where(Case.channel == "online").order_by(Case.id)
+    ).first()
+
+    def values() -> dict[int, int]:
+        return {
+            v.collector_id: v.value_fen
+            for v in service.candidate_values(session, case_id=probe, collector_ids=[talker, other])
+        }
+
+    before = values()
+    for i in range(6):
+        session.add(
+            ConversationAnalysis(
+                case_id=probe,
+                analysed_at=datetime.now(UTC) - timedelta(days=i),
+                speaker="debtor",
+                emotion="angry" if i % 3 else "anxious",
+                intent="refuse" if i == 0 else "other",
+                text_sha256="0" * 64,
+            )
+        )
+    # the collector's side and utterances older than the window do not count
+    session.add(
+        ConversationAnalysis(
+            case_id=probe,
+            analysed_at=datetime.now(UTC),
+            speaker="collector",
+            emotion=None,
+            text_sha256="1" * 64,
+        )
+    )
+    session.flush()
+    after = values()
+    assert after[talker] - before[talker] > after[other] - before[other]
+    assert after[talker] - after[other] > before[talker] - before[other]
+
+
+def test_conversation_history_outside_the_window_is_ignored(portfolio):
+    from debtflow.dispatch import repository
+    from debtflow.models import ConversationAnalysis
+
+    session = portfolio
+    case_id = session.scalars(select(Case.id).order_by(Case.id)).first()
+    now = datetime.now(UTC)
+    for days, emotion in ((1, "angry"), (200, "sad")):
+        session.add(
+            ConversationAnalysis(
+                case_id=case_id,
+                analysed_at=now - timedelta(days=days),
+                speaker="debtor",
+                emotion=emotion,
+                intent="cannot_pay",
+                text_sha256="2" * 64,
+            )
+        )
+    session.flush()
+    histories = repository.conversation_histories(
+        session, [case_id], since=service.conversation_since(now)
+    )
+    assert histories[case_id].emotions == {"angry": 1}
+    assert histories[case_id].intents == {"cannot_pay": 1}

@@ -13,7 +13,7 @@ The documented rules (docs/dispatch.md):
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any
 
@@ -141,7 +141,11 @@ def case_entry(
     address: Any | None,
     has_phone: bool,
     product: str | None,
+    emotions: Mapping[str, int] | None = None,
+    intents: Mapping[str, int] | None = None,
 ) -> CaseEntry:
+    """``emotions`` and ``intents`` count the debtor's analysed utterances (conversation
+    analysis) in the history window; absent history reads as neutral."""
     location = None
     if address is not None and address.latitude is not None and address.longitude is not None:
         location = GeoPoint(float(address.latitude), float(address.longitude))
@@ -177,6 +181,8 @@ def case_entry(
         industry=row.industry if product == ProductType.SMALL_BUSINESS.value else None,
         location=location,
         timezone=row.timezone or "Asia/Shanghai",
+        emotions=dict(emotions or {}),
+        intents=dict(intents or {}),
     )
     return CaseEntry(
         profile=profile,

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
@@ -19,6 +20,7 @@ from debtflow.models import (
     Collector,
     ContactAttempt,
     ContactPoint,
+    ConversationAnalysis,
     Debtor,
     DispatchAssignment,
     DispatchDailyMetrics,
@@ -29,6 +31,8 @@ from debtflow.models import (
     PromiseToPay,
 )
 from debtflow.models.enums import ContactParty, PromiseStatus
+
+LOOKUP_CHUNK = 5_000
 
 _ASSIGNMENTS = cast(Table, DispatchAssignment.__table__)
 _CASES = cast(Table, Case.__table__)
@@ -144,6 +148,49 @@ def reachable_phones(session: Session, debtor_ids: Sequence[int]) -> set[int]:
         .distinct()
     )
     return set(session.scalars(stmt).all())
+
+
+@dataclass(frozen=True)
+class ConversationHistory:
+    """What the debtor's analysed utterances showed: emotion -> count, intent -> count."""
+
+    emotions: dict[str, int]
+    intents: dict[str, int]
+
+
+def conversation_histories(
+    session: Session, case_ids: Sequence[int], *, since: datetime
+) -> dict[int, ConversationHistory]:
+    """Per case, the emotions and intents of the debtor's utterances analysed since ``since``
+    (one grouped query per chunk of cases); cases without any are left out."""
+    histories: dict[int, ConversationHistory] = {}
+    ids = list(case_ids)
+    for first in range(0, len(ids), LOOKUP_CHUNK):
+        stmt = (
+            select(
+                ConversationAnalysis.case_id,
+                ConversationAnalysis.emotion,
+                ConversationAnalysis.intent,
+                func.count(),
+            )
+            .where(
+                ConversationAnalysis.case_id.in_(ids[first : first + LOOKUP_CHUNK]),
+                ConversationAnalysis.speaker == "debtor",
+                ConversationAnalysis.analysed_at >= since,
+            )
+            .group_by(
+                ConversationAnalysis.case_id,
+                ConversationAnalysis.emotion,
+                ConversationAnalysis.intent,
+            )
+        )
+        for case_id, emotion, intent, count in session.execute(stmt).all():
+            history = histories.setdefault(int(case_id), ConversationHistory({}, {}))
+            if emotion:
+                history.emotions[emotion] = history.emotions.get(emotion, 0) + int(count)
+            if intent:
+                history.intents[intent] = history.intents.get(intent, 0) + int(count)
+    return histories
 
 
 def main_products(session: Session, case_ids: Sequence[int]) -> dict[int, str]:

@@ -77,6 +77,7 @@ CHUNK_CASES = 5_000
 PAIRS_PER_CHUNK = 2_000_000
 OVERRIDE_PIN_DAYS = 30
 SCENE_HOUR = 10  # the nightly plan values contact hours as of 10:00 on the dispatch day
+CONVERSATION_HISTORY_DAYS = 90  # how far back debtor emotions and intents feed matching
 POLICY = AssignmentPolicy(
     continuity_threshold_fen=5_000,  # a case moves only when the gain beats ¥50
     fair_share=0.9,
@@ -123,20 +124,36 @@ def collector_pool(session: Session) -> CollectorPool:
     return CollectorPool([collector_entry(row) for row in repository.active_collectors(session)])
 
 
-def case_entries(session: Session, rows: Sequence[Any]) -> list[CaseEntry]:
+def conversation_since(now: datetime) -> datetime:
+    """Start of the window of conversation history that dispatch reads."""
+    return now - timedelta(days=CONVERSATION_HISTORY_DAYS)
+
+
+def case_entries(
+    session: Session, rows: Sequence[Any], *, now: datetime | None = None
+) -> list[CaseEntry]:
     debtor_ids = [r.debtor_id for r in rows]
+    case_ids = [r.id for r in rows]
     addresses = repository.addresses_of(session, debtor_ids)
     phones = repository.reachable_phones(session, debtor_ids)
-    products = repository.main_products(session, [r.id for r in rows])
-    return [
-        case_entry(
-            r,
-            address=addresses.get(r.debtor_id),
-            has_phone=r.debtor_id in phones,
-            product=products.get(r.id),
+    products = repository.main_products(session, case_ids)
+    histories = repository.conversation_histories(
+        session, case_ids, since=conversation_since(now or utcnow())
+    )
+    entries = []
+    for r in rows:
+        history = histories.get(r.id)
+        entries.append(
+            case_entry(
+                r,
+                address=addresses.get(r.debtor_id),
+                has_phone=r.debtor_id in phones,
+                product=products.get(r.id),
+                emotions=history.emotions if history else None,
+                intents=history.intents if history else None,
+            )
         )
-        for r in rows
-    ]
+    return entries
 
 
 _LEARNER_CACHE: dict[tuple[str, int, datetime], OutcomeLearner] = {}
@@ -434,7 +451,7 @@ def dispatch_cases(session: Session, as_of: date) -> StepCounts:
     # about PAIRS_PER_CHUNK candidate pairs in memory at a time
     size = max(100, min(CHUNK_CASES, PAIRS_PER_CHUNK // max(1, len(pool.online))))
     for number, rows in enumerate(repository.open_case_chunks(session, size=size)):
-        entries = case_entries(session, rows)
+        entries = case_entries(session, rows, now=scene)
         pending = repository.pending_promise_cases(session, [r.id for r in rows])
         learner.round = as_of.toordinal() * 1000 + number
         scored = _score(
@@ -617,8 +634,16 @@ def assign_now(session: Session, *, case_id: int) -> RealtimeAssignment:
     ]
     rank = {"home": 0, "work": 1}
     address = min(addresses, key=lambda a: rank.get(a.kind, 2)) if addresses else None
+    history = repository.conversation_histories(
+        session, [case_id], since=conversation_since(utcnow())
+    ).get(case_id)
     entry = case_entry(
-        row, address=address, has_phone=bool(row.phones), product=row.product and str(row.product)
+        row,
+        address=address,
+        has_phone=bool(row.phones),
+        product=row.product and str(row.product),
+        emotions=history.emotions if history else None,
+        intents=history.intents if history else None,
     )
     pool, learner = _realtime_state(session)
     if not pool.collectors:
