@@ -74,7 +74,7 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     from debtflow.cli.common import business_today
     from debtflow.db import get_engine, unit_of_work
     from debtflow.demo import service as demo_service
-    from debtflow.dispatch import service
+    from debtflow.dispatch import errors, realtime, service
     from debtflow.migrate import upgrade
     from debtflow.models import Case, DispatchAssignment
 
@@ -123,12 +123,12 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     latencies = []
     refused = 0
     with unit_of_work(engine) as session:
-        service.assign_now(session, case_id=released[0])  # warm caches (learner, imports)
+        realtime.assign_now(session, case_id=released[0])  # warm caches (learner, imports)
         for case_id in released[1:]:
             started = time.perf_counter()
             try:
-                service.assign_now(session, case_id=case_id)
-            except service.NoCollectorFree:
+                realtime.assign_now(session, case_id=case_id)
+            except errors.NoCollectorFree:
                 refused += 1
             latencies.append(time.perf_counter() - started)
         history = session.scalar(select(func.count()).select_from(DispatchAssignment))
@@ -157,7 +157,7 @@ def learning(engine: object) -> None:
     from sqlalchemy import select
 
     from debtflow.db import unit_of_work
-    from debtflow.dispatch import service
+    from debtflow.dispatch import learning, overrides
     from debtflow.models import Case, Collector
 
     with unit_of_work(engine) as session:
@@ -173,7 +173,7 @@ def learning(engine: object) -> None:
         def values() -> dict[int, int]:
             return {
                 v.collector_id: v.value_fen
-                for v in service.candidate_values(
+                for v in learning.candidate_values(
                     session, case_id=probe, collector_ids=[good, poor]
                 )
             }
@@ -182,10 +182,10 @@ def learning(engine: object) -> None:
         for i, case in enumerate(cases[1:]):
             target = good if i % 2 == 0 else poor
             if case.assigned_collector_id != target:
-                service.override(
+                overrides.override(
                     session, case_id=case.id, collector_id=target, reason="simulation", by="bench"
                 )
-            service.record_outcome(
+            learning.record_outcome(
                 session,
                 case_id=case.id,
                 recovered_fen=case.outstanding_fen if target == good else 0,

@@ -12,7 +12,15 @@ from sqlalchemy.exc import DBAPIError
 from debtflow.collector import service as collector_service
 from debtflow.core.errors import InvalidInput
 from debtflow.demo.collectors import generate_collectors
-from debtflow.dispatch import field_routes, service
+from debtflow.dispatch import (
+    errors,
+    explanations,
+    field_routes,
+    learning,
+    overrides,
+    realtime,
+    scoring,
+)
 from debtflow.dispatch import metrics as dispatch_metrics
 from debtflow.models import Case, Collector, DispatchAssignment, DispatchOverride, FieldRoute
 from debtflow.nightly import service as nightly
@@ -77,17 +85,17 @@ def test_capacity_is_respected(portfolio):
 def test_explain_names_collector_runner_up_and_margin(portfolio):
     session = portfolio
     case_id = session.scalars(select(Case.id).order_by(Case.id)).first()
-    with pytest.raises(service.NotYetDispatched, match="nightly"):
-        service.explain(session, case_id=case_id)
+    with pytest.raises(errors.NotYetDispatched, match="nightly"):
+        explanations.explain(session, case_id=case_id)
     nightly.run(session, as_of=TODAY)
-    words = service.explain(session, case_id=case_id)
+    words = explanations.explain(session, case_id=case_id)
     case = session.get(Case, case_id)
     assert words.collector.collector_id == case.assigned_collector_id
     assert words.collector.code in words.en and "runner-up:" in words.en
     assert "次选" in words.zh and "margin" in words.en
     assert any(r.en in words.en for r in words.reasons)
-    with pytest.raises(service.CaseNotFound):
-        service.explain(session, case_id=999_999)
+    with pytest.raises(errors.CaseNotFound):
+        explanations.explain(session, case_id=999_999)
 
 
 def test_override_is_recorded_kept_by_the_night_and_history_is_append_only(portfolio):
@@ -99,14 +107,14 @@ def test_override_is_recorded_kept_by_the_night_and_history_is_append_only(portf
         select(Collector.id).where(Collector.kind == "online_agent", Collector.id != before)
     ).first()
     with pytest.raises(InvalidInput, match="reason"):
-        service.override(session, case_id=case.id, collector_id=other, reason=" ", by="李经理")
-    service.override(
+        overrides.override(session, case_id=case.id, collector_id=other, reason=" ", by="李经理")
+    overrides.override(
         session, case_id=case.id, collector_id=other, reason="debtor asked for a woman", by="李经理"
     )
     record = session.scalars(select(DispatchOverride)).one()
     assert (record.from_collector_id, record.to_collector_id) == (before, other)
     assert record.by == "李经理"
-    words = service.explain(session, case_id=case.id)
+    words = explanations.explain(session, case_id=case.id)
     assert "override by 李经理: debtor asked for a woman" in words.en
     nightly.run(session, as_of=TODAY + timedelta(days=1))
     session.refresh(case)
@@ -150,13 +158,13 @@ def test_assign_now_places_a_returned_case_and_keeps_history(portfolio):
     session = portfolio
     nightly.run(session, as_of=TODAY)
     case = session.scalars(select(Case).order_by(Case.id)).first()
-    with pytest.raises(service.AlreadyAssigned):
-        service.assign_now(session, case_id=case.id)
+    with pytest.raises(errors.AlreadyAssigned):
+        realtime.assign_now(session, case_id=case.id)
     first = case.assigned_collector_id
     session.execute(
         update(Case).where(Case.id == case.id).values(assigned_collector_id=None, assigned_at=None)
     )
-    placed = service.assign_now(session, case_id=case.id)
+    placed = realtime.assign_now(session, case_id=case.id)
     session.refresh(case)
     assert case.assigned_collector_id == placed.collector_id
     latest = session.scalars(
@@ -182,20 +190,20 @@ def test_outcomes_through_the_database_shift_learned_values(portfolio):
     probe = cases[0].id
     before = {
         v.collector_id: v.value_fen
-        for v in service.candidate_values(session, case_id=probe, collector_ids=[good, poor])
+        for v in learning.candidate_values(session, case_id=probe, collector_ids=[good, poor])
     }
     for i, case in enumerate(cases[1:25]):
         target = good if i % 2 == 0 else poor
         if case.assigned_collector_id != target:
-            service.override(
+            overrides.override(
                 session, case_id=case.id, collector_id=target, reason="experiment", by="test"
             )
         recovered = case.outstanding_fen if target == good else 0
         for _ in range(3):
-            service.record_outcome(session, case_id=case.id, recovered_fen=recovered)
+            learning.record_outcome(session, case_id=case.id, recovered_fen=recovered)
     after = {
         v.collector_id: v.value_fen
-        for v in service.candidate_values(session, case_id=probe, collector_ids=[good, poor])
+        for v in learning.candidate_values(session, case_id=probe, collector_ids=[good, poor])
     }
     assert after[good] > before[good]
     assert after[poor] < before[poor]
@@ -205,11 +213,11 @@ def test_outcomes_through_the_database_shift_learned_values(portfolio):
 def test_record_outcome_refuses_bad_input(portfolio):
     session = portfolio
     case_id = session.scalars(select(Case.id)).first()
-    with pytest.raises(service.NotYetDispatched):
-        service.record_outcome(session, case_id=case_id, recovered_fen=100)
+    with pytest.raises(errors.NotYetDispatched):
+        learning.record_outcome(session, case_id=case_id, recovered_fen=100)
     nightly.run(session, as_of=TODAY)
     with pytest.raises(InvalidInput, match="negative"):
-        service.record_outcome(session, case_id=case_id, recovered_fen=-1)
+        learning.record_outcome(session, case_id=case_id, recovered_fen=-1)
 
 
 def test_field_routes_stay_inside_windows_and_the_day(portfolio):
@@ -225,7 +233,7 @@ def test_field_routes_stay_inside_windows_and_the_day(portfolio):
             start = datetime.fromisoformat(stop["start"])
             end = datetime.fromisoformat(stop["end"])
             assert route.leave_at <= start < end <= route.back_at
-            assert 9 <= start.astimezone(service.local_zone()).hour < 18
+            assert 9 <= start.astimezone(scoring.local_zone()).hour < 18
         for stop in route.unvisitable:
             assert stop["code"] and stop["reason_en"]
     views = field_routes.routes(
@@ -238,7 +246,7 @@ def test_daily_metrics_are_stored(portfolio):
     session = portfolio
     nightly.run(session, as_of=TODAY)
     day = session.scalars(select(DispatchAssignment.assigned_at)).first()
-    rows = dispatch_metrics.metrics_of(session, day=day.astimezone(service.local_zone()).date())
+    rows = dispatch_metrics.metrics_of(session, day=day.astimezone(scoring.local_zone()).date())
     assert len(rows) == 1
     row = rows[0]
     assert row.assignments == history_count(session)
@@ -262,7 +270,7 @@ def test_an_angry_conversation_history_moves_the_case_toward_a_communicative_col
     session.flush()
     styles = {
         e.profile.collector_id: e.profile.style_tags
-        for e in service.collector_pool(session).collectors
+        for e in scoring.collector_pool(session).collectors
     }
     assert styles[talker] & COMMUNICATIVE_TAGS and not styles[other] & COMMUNICATIVE_TAGS
     probe = session.scalars(
@@ -272,7 +280,9 @@ def test_an_angry_conversation_history_moves_the_case_toward_a_communicative_col
     def values() -> dict[int, int]:
         return {
             v.collector_id: v.value_fen
-            for v in service.candidate_values(session, case_id=probe, collector_ids=[talker, other])
+            for v in learning.candidate_values(
+                session, case_id=probe, collector_ids=[talker, other]
+            )
         }
 
     before = values()
@@ -323,7 +333,7 @@ def test_conversation_history_outside_the_window_is_ignored(portfolio):
         )
     session.flush()
     histories = repository.conversation_histories(
-        session, [case_id], since=service.conversation_since(now)
+        session, [case_id], since=scoring.conversation_since(now)
     )
     assert histories[case_id].emotions == {"angry": 1}
     assert histories[case_id].intents == {"cannot_pay": 1}

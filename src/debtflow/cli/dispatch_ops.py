@@ -20,12 +20,12 @@ def explain(
     language: str = typer.Option("both", "--lang", help="zh, en or both"),
 ) -> None:
     """Why the case is with its collector: reasons, runner-up and margin."""
-    from debtflow.dispatch import service
+    from debtflow.dispatch import explanations
 
     if language not in ("zh", "en", "both"):
         raise fail("--lang must be zh, en or both", 2)
     with transaction() as session:
-        explanation = service.explain(session, case_id=case_id)
+        explanation = explanations.explain(session, case_id=case_id)
     if language in ("zh", "both"):
         console.print(explanation.zh, highlight=False, markup=False)
     if language == "both":
@@ -43,11 +43,11 @@ def override(
     by: str = typer.Option("cli", "--by", help="who makes the override"),
 ) -> None:
     """Give a case to another collector by hand; who and why are recorded."""
-    from debtflow.dispatch import service
+    from debtflow.dispatch import overrides
 
     with transaction() as session:
-        collector_id = service.collector_id_for(session, code_or_id=collector)
-        assignment = service.override(
+        collector_id = overrides.collector_id_for(session, code_or_id=collector)
+        assignment = overrides.override(
             session, case_id=case_id, collector_id=collector_id, reason=reason, by=by
         )
         margin = assignment.margin_fen
@@ -67,10 +67,10 @@ def override(
 @domain_errors
 def assign(case_id: int = typer.Argument(..., help="case id")) -> None:
     """Assign a new or returned case now, without waiting for the night."""
-    from debtflow.dispatch import service
+    from debtflow.dispatch import realtime
 
     with transaction() as session:
-        placed = service.assign_now(session, case_id=case_id)
+        placed = realtime.assign_now(session, case_id=case_id)
     console.print(
         f"case {case_id} → {placed.collector_code}, expected value "
         f"¥{fen_to_yuan(placed.value_fen)} ({placed.seconds * 1000:.1f} ms)",
@@ -110,7 +110,7 @@ def metrics(
 
 
 def _clock(text: str) -> str:
-    from debtflow.dispatch.service import local_zone
+    from debtflow.dispatch.scoring import local_zone
 
     return datetime.fromisoformat(text).astimezone(local_zone()).strftime("%H:%M")
 
@@ -123,7 +123,7 @@ def routes(
 ) -> None:
     """Each field agent's planned visits for a day, and the visits that cannot be made."""
     from debtflow.dispatch import field_routes
-    from debtflow.dispatch.service import local_zone
+    from debtflow.dispatch.scoring import local_zone
 
     wanted = parse_day(day)
     with transaction() as session:

@@ -1,0 +1,166 @@
+"""Why a case is with its collector: the stored reasons, the runner-up and the margin,
+overrides and history, in words a manager can read."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from debtflow.core.dispatch.match import (
+    REASON_CODES,
+    MatchReason,
+    make_reason,
+)
+from debtflow.dispatch import repository
+from debtflow.dispatch.errors import CaseNotFound, NotYetDispatched
+from debtflow.dispatch.scoring import local_zone
+
+# ------------------------------------------------------------------ explanations
+
+
+@dataclass(frozen=True)
+class CollectorName:
+    collector_id: int
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class DispatchExplanation:
+    case_id: int
+    how: str
+    assigned_at: datetime
+    collector: CollectorName
+    value_fen: int
+    probability: float
+    reasons: tuple[MatchReason, ...]
+    runner_up: CollectorName | None
+    runner_up_value_fen: int | None
+    margin_fen: int | None
+    deciding: tuple[MatchReason, ...]
+    fits: bool
+    unmet: tuple[str, ...]
+    override_by: str | None
+    override_reason: str | None
+    assignments_in_history: int
+    en: str
+    zh: str
+
+
+def _yuan(fen: int) -> str:
+    sign = "-" if fen < 0 else ""
+    return f"{sign}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+
+
+def _reasons(stored: Sequence[dict[str, Any]]) -> tuple[MatchReason, ...]:
+    return tuple(
+        make_reason(str(r["code"]), float(r["logit"]))
+        for r in stored
+        if r.get("code") in REASON_CODES
+    )
+
+
+HOW_TEXT = {
+    "nightly": ("nightly plan", "夜间统一分案"),
+    "realtime": ("real-time assignment", "实时分案"),
+    "override": ("manager override", "主管手工调整"),
+}
+
+
+def explain(session: Session, *, case_id: int) -> DispatchExplanation:
+    """Why the case is with its collector: reasons, runner-up and margin, as stored."""
+    if repository.case_row(session, case_id=case_id) is None:
+        raise CaseNotFound(f"case {case_id} does not exist")
+    history = repository.assignment_history(session, case_id=case_id)
+    if not history:
+        raise NotYetDispatched(
+            f"case {case_id} has not been dispatched yet; run `debtflow nightly` or "
+            "`debtflow dispatch assign CASE`"
+        )
+    latest = history[-1]
+    names = repository.collectors_by_id(
+        session, [latest.collector_id, latest.runner_up_collector_id or latest.collector_id]
+    )
+
+    def name(collector_id: int | None) -> CollectorName | None:
+        if collector_id is None:
+            return None
+        row = names.get(collector_id)
+        return CollectorName(collector_id, row.code if row else "?", row.name if row else "?")
+
+    chosen = name(latest.collector_id)
+    assert chosen is not None
+    runner = name(latest.runner_up_collector_id)
+    record = (
+        repository.override_of(session, assignment_id=latest.id)
+        if latest.how == "override"
+        else None
+    )
+    reasons = _reasons(latest.reasons)
+    deciding = _reasons(latest.deciding)
+    how_en, how_zh = HOW_TEXT.get(latest.how, (latest.how, latest.how))
+    local = latest.assigned_at.astimezone(local_zone())
+    en = [
+        f"case {case_id} → {chosen.code} {chosen.name} ({how_en}, {local:%Y-%m-%d %H:%M}): "
+        f"expected value {_yuan(latest.value_fen)}, recovery probability "
+        f"{latest.probability:.0%}",
+        *(f"  {'+' if r.logit > 0 else '-'} {r.en}" for r in reasons),
+    ]
+    zh = [
+        f"案件 {case_id} → {chosen.code} {chosen.name}（{how_zh}，{local:%Y-%m-%d %H:%M}）："
+        f"预期价值 {_yuan(latest.value_fen)}，回款概率 {latest.probability:.0%}",
+        *(f"  {'+' if r.logit > 0 else '-'} {r.zh}" for r in reasons),
+    ]
+    if runner is not None and latest.runner_up_value_fen is not None:
+        margin = latest.margin_fen or 0
+        en.append(
+            f"runner-up: {runner.code} {runner.name}, expected value "
+            f"{_yuan(latest.runner_up_value_fen)}; margin {_yuan(margin)}"
+        )
+        zh.append(
+            f"次选：{runner.code} {runner.name}，预期价值 {_yuan(latest.runner_up_value_fen)}；"
+            f"差额 {_yuan(margin)}"
+        )
+        if margin == 0:
+            en.append("  (equally valued: the plan chose between them by the collectors' loads)")
+            zh.append("  （两者预期价值相同：按催收员工作量均衡分配）")
+        if deciding:
+            en.append("deciding:")
+            en += [f"  * {r.en}" for r in deciding]
+            zh.append("决定因素：")
+            zh += [f"  * {r.zh}" for r in deciding]
+    else:
+        en.append("no other eligible collector")
+        zh.append("没有其他符合条件的催收员")
+    if record is not None:
+        en.append(f"override by {record.by}: {record.reason}")
+        zh.append(f"{record.by} 手工调整，原因：{record.reason}")
+    if not latest.fits:
+        en.append("does not fit the case's needs: " + ", ".join(latest.unmet))
+        zh.append("不满足案件需要：" + "、".join(latest.unmet))
+    en.append(f"assignments kept in history: {len(history)}")
+    zh.append(f"历史分案记录：{len(history)} 条")
+    return DispatchExplanation(
+        case_id=case_id,
+        how=latest.how,
+        assigned_at=latest.assigned_at,
+        collector=chosen,
+        value_fen=latest.value_fen,
+        probability=latest.probability,
+        reasons=reasons,
+        runner_up=runner,
+        runner_up_value_fen=latest.runner_up_value_fen,
+        margin_fen=latest.margin_fen,
+        deciding=deciding,
+        fits=latest.fits,
+        unmet=tuple(latest.unmet),
+        override_by=record.by if record else None,
+        override_reason=record.reason if record else None,
+        assignments_in_history=len(history),
+        en="\n".join(en),
+        zh="\n".join(zh),
+    )
