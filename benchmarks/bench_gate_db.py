@@ -36,6 +36,7 @@ from sqlalchemy.orm import Session
 
 from debtflow.compliance import repository
 from debtflow.compliance.service import ContactAsk
+from debtflow.config import personal_data_cipher
 from debtflow.contact import service
 from debtflow.core.compliance.contact import Channel, ContactIntent, ContactRecord, Target
 from debtflow.core.compliance.gate import evaluate, history_days_needed
@@ -81,14 +82,17 @@ def _fill(engine: Engine, *, rows: int, seed: int) -> int:
             "max_term_months, min_first_payment_bp, created_at) "
             "VALUES (1, 'BENCH', 'bench bank', 'cn-2025', 3000, 36, 500, now())"
         )
+        cipher = personal_data_cipher()  # ID numbers are stored encrypted (migration 0009)
         with cursor.copy(
-            "COPY debtor (id, debtor_type, name, id_number, timezone, main_customers, "
-            "created_at, updated_at) FROM STDIN"
+            "COPY debtor (id, debtor_type, name, id_number_encrypted, id_number_index, "
+            "timezone, main_customers, created_at, updated_at) FROM STDIN"
         ) as copy:
             for i in range(1, debtors + 1):
+                number = f"B{i:017d}"
                 copy.write_row(
-                    (i, "person", f"d{i}", f"B{i:017d}", "Asia/Shanghai", "[]", NOW, NOW)
-                )
+                    (i, "person", f"d{i}", cipher.encrypt(number), cipher.blind_index(number),
+                     "Asia/Shanghai", "[]", NOW, NOW)
+                )  # fmt: skip
         with cursor.copy(
             'COPY "case" (id, creditor_id, debtor_id, status, bucket, days_past_due, '
             "outstanding_fen, channel, overdue_cause, opened_at, updated_at) FROM STDIN"

@@ -2,12 +2,24 @@
 
 from __future__ import annotations
 
+import contextlib
+import json
+import os
+import tempfile
 from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from debtflow.core.compliance.crypto import (
+    PersonalDataCipher,
+    PersonalDataKeyError,
+    decode_key,
+    encode_key,
+    new_key,
+    parse_key_ring,
+)
 from debtflow.core.strategy.buckets import DEFAULT_EDGES
 
 
@@ -40,6 +52,23 @@ class Settings(BaseSettings):
     evidence_signing_key: SecretStr | None = None
     evidence_signing_key_file: Path | None = None
     evidence_file_dir: Path | None = None
+    # field app: a check-in farther than this from the debtor's address is flagged "far"
+    field_far_metres: int = 500
+    # payments: the provider ("simulated" for development), the webhook signing secret
+    # (default: a random one kept in <data_dir>/payments/webhook-secret), the signature's
+    # tolerance, and where the simulated provider delivers its webhooks (default: this app)
+    payment_provider: str = "simulated"
+    payment_webhook_secret: SecretStr | None = None
+    payment_webhook_tolerance_s: int = 300
+    payment_webhook_url: str | None = None
+    # personal data (ID and phone numbers) encrypted at rest: the key ring
+    # "k1:<base64 32 bytes>,k2:<base64>", which key seals new values, and the blind-index
+    # HMAC key (base64, >= 32 bytes). Unset: a key file <data_dir>/compliance/pii-keys.json
+    # (0600) is created on first use — for development; production sets all three.
+    pii_keys: SecretStr | None = None
+    pii_current_key: str | None = None
+    pii_index_key: SecretStr | None = None
+    pii_key_file: Path | None = None
 
     @field_validator("database_url")
     @classmethod
@@ -54,3 +83,81 @@ class Settings(BaseSettings):
 @lru_cache
 def get_settings() -> Settings:
     return Settings()
+
+
+def pii_key_file(settings: Settings | None = None) -> Path:
+    settings = settings or get_settings()
+    return settings.pii_key_file or settings.data_dir / "compliance" / "pii-keys.json"
+
+
+_CIPHER: list[tuple[Settings, PersonalDataCipher]] = []
+
+
+def personal_data_cipher() -> PersonalDataCipher:
+    """The personal-data cipher of the current settings (see docs/compliance-operations.md,
+    "Personal-data keys"). Built once per settings object: every stored value read or
+    written goes through here, so a hit costs one identity check."""
+    settings = get_settings()
+    if _CIPHER and _CIPHER[0][0] is settings:
+        return _CIPHER[0][1]
+    cipher = _build_cipher(settings)
+    _CIPHER[:] = [(settings, cipher)]
+    return cipher
+
+
+def forget_personal_data_cipher() -> None:
+    """Rebuild the cipher on next use (after the key file changed in this process)."""
+    _CIPHER.clear()
+
+
+def _build_cipher(settings: Settings) -> PersonalDataCipher:
+    if settings.pii_keys is not None or settings.pii_index_key is not None:
+        if settings.pii_keys is None or settings.pii_index_key is None:
+            raise PersonalDataKeyError(
+                "set both DEBTFLOW_PII_KEYS and DEBTFLOW_PII_INDEX_KEY (or neither, for a "
+                "development key file)"
+            )
+        ring = parse_key_ring(settings.pii_keys.get_secret_value())
+        current = settings.pii_current_key
+        if current is None:
+            if len(ring) != 1:
+                raise PersonalDataKeyError("DEBTFLOW_PII_CURRENT_KEY must name the current key")
+            current = next(iter(ring))
+        index = decode_key(settings.pii_index_key.get_secret_value(), name="index")
+        return PersonalDataCipher(ring, current, index)
+    path = pii_key_file(settings)
+    if not path.exists():
+        write_pii_key_file(path, current="k1", keys={"k1": new_key()}, index_key=new_key())
+    stored = json.loads(path.read_text(encoding="utf-8"))
+    ring = {key_id: decode_key(text, name=key_id) for key_id, text in stored["keys"].items()}
+    return PersonalDataCipher(
+        ring, stored["current"], decode_key(stored["index_key"], name="index")
+    )
+
+
+def write_pii_key_file(
+    path: Path, *, current: str, keys: dict[str, bytes], index_key: bytes, replace: bool = False
+) -> None:
+    """Write the development key file with mode 0600. A new file is linked into place so
+    that two processes starting at once keep the first one's keys."""
+    document = {
+        "current": current,
+        "keys": {key_id: encode_key(key) for key_id, key in keys.items()},
+        "index_key": encode_key(index_key),
+    }
+    path.parent.mkdir(parents=True, exist_ok=True)
+    handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".pii-")
+    try:
+        os.fchmod(handle, 0o600)
+        with os.fdopen(handle, "w", encoding="utf-8") as sink:
+            json.dump(document, sink, indent=2)
+            sink.flush()
+            os.fsync(sink.fileno())
+        if replace:
+            os.replace(temporary, path)
+            forget_personal_data_cipher()
+        else:
+            with contextlib.suppress(FileExistsError):  # another process was first
+                os.link(temporary, path)
+    finally:
+        Path(temporary).unlink(missing_ok=True)

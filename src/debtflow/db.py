@@ -74,7 +74,10 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(connection: Any) -> None:
-            connection.exec_driver_sql("BEGIN")
+            # execution option sqlite_begin="IMMEDIATE": take the write lock at BEGIN, for a
+            # transaction that reads and then writes (see ``immediate``)
+            mode = connection.get_execution_options().get("sqlite_begin", "")
+            connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
     return create_engine(url, echo=echo, pool_pre_ping=True)
@@ -84,6 +87,15 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
 def get_engine() -> Engine:
     settings = get_settings()
     return make_engine(settings.database_url, echo=settings.sql_echo)
+
+
+def immediate(session: Session) -> None:
+    """Make the session's transaction a writer from its first statement. SQLite keeps one
+    snapshot per transaction, so a transaction that read before another writer committed
+    cannot write afterwards ("database is locked"); BEGIN IMMEDIATE waits for the writer
+    instead. Call it before the session's first statement; PostgreSQL needs nothing."""
+    if session.get_bind().dialect.name == "sqlite":
+        session.connection(execution_options={"sqlite_begin": "IMMEDIATE"})
 
 
 def session_factory(engine: Engine | None = None) -> sessionmaker[Session]:

@@ -320,7 +320,7 @@ def test_conversation_history_outside_the_window_is_ignored(portfolio):
     session = portfolio
     case_id = session.scalars(select(Case.id).order_by(Case.id)).first()
     now = datetime.now(UTC)
-    for days, emotion in ((1, "angry"), (200, "sad")):
+    for days, emotion in ((1, "angry"), (200, "sad"), (-1, "positive")):
         session.add(
             ConversationAnalysis(
                 case_id=case_id,
@@ -333,7 +333,7 @@ def test_conversation_history_outside_the_window_is_ignored(portfolio):
         )
     session.flush()
     histories = repository.conversation_histories(
-        session, [case_id], since=scoring.conversation_since(now)
+        session, [case_id], since=scoring.conversation_since(now), until=now
     )
     assert histories[case_id].emotions == {"angry": 1}
     assert histories[case_id].intents == {"cannot_pay": 1}

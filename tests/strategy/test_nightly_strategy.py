@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import timedelta
 from pathlib import Path
 
+import numpy as np
 import pytest
-from sqlalchemy import select
+from sqlalchemy import select, update
 
 from debtflow.config import get_settings
 from debtflow.core.case.lifecycle import OPEN_STATUSES
-from debtflow.models import Case
+from debtflow.core.strategy.segmentation import SEGMENT_ORDER
+from debtflow.core.strategy.treatment import TreatmentKind, shipped_treatment_rules
+from debtflow.core.strategy.treatment_batch import KIND_ORDER
+from debtflow.models import Account, Case
 from debtflow.nightly import service as nightly
 from debtflow.portfolio import service as portfolio_service
 from debtflow.strategy import service as strategy_service
@@ -124,3 +129,87 @@ def test_a_bad_rule_file_is_refused_with_its_reason(portfolio, tmp_path, monkeyp
 
 def test_model_file_is_the_configured_one(propensity_model):
     assert Path(get_settings().propensity_model) == propensity_model
+
+
+def _results(session):
+    session.expire_all()
+    return {
+        c.id: (
+            c.propensity,
+            c.segment,
+            c.segment_rule,
+            c.segment_reasons,
+            c.treatment,
+            c.strategy_digest,
+        )
+        for c in open_cases(session)
+    }
+
+
+def test_chunk_size_does_not_change_any_result(portfolio, monkeypatch):
+    session, _ = portfolio
+    strategy_service.plan_cases(session, TODAY)
+    whole = _results(session)
+    session.execute(update(Case).values(strategy_digest=None, treatment=None, segment=None))
+    monkeypatch.setattr(strategy_service, "CHUNK_CASES", 7)
+    done: list[int] = []
+    counts = strategy_service.plan_cases(session, TODAY, progress=done.append)
+    assert counts == {"cases_scored": len(whole), "strategy_updated": len(whole)}
+    steps = np.diff([0, *done])
+    assert done[-1] == len(whole) and (steps > 0).all() and (steps <= 7).all()
+    assert len(done) >= -(-len(whole) // 7)
+    assert _results(session) == whole
+
+
+def test_only_cases_whose_result_changed_are_rewritten(portfolio):
+    session, _ = portfolio
+    strategy_service.plan_cases(session, TODAY)
+    before = _results(session)
+    target = next(c for c in open_cases(session) if c.treatment["kind"] != "legal")
+    account = session.scalars(select(Account).where(Account.case_id == target.id)).first()
+    session.execute(
+        update(Account)
+        .where(Account.id == account.id)
+        .values(principal_fen=account.principal_fen * 3)
+    )
+    later = TODAY + timedelta(days=1)
+    counts = strategy_service.plan_cases(session, later)
+    assert counts["strategy_updated"] == 1
+    after = _results(session)
+    assert after[target.id][4] != before[target.id][4]  # a bigger debt, another plan
+    assert {k: v for k, v in after.items() if k != target.id} == {
+        k: v for k, v in before.items() if k != target.id
+    }
+    dates = {c.id: c.strategy_on for c in open_cases(session)}
+    assert dates[target.id] == later
+    assert set(dates.values()) == {TODAY, later}
+
+
+def test_stored_treatment_text_is_the_plan_as_sorted_json():
+    rules = shipped_treatment_rules()
+    rng = np.random.default_rng(4)
+    n = 64
+    segment = rng.integers(0, len(SEGMENT_ORDER), n).astype(np.int8)
+    kinds = np.array(
+        [KIND_ORDER.index(rules.by_segment[SEGMENT_ORDER[s]].kind) for s in segment], np.int8
+    )
+    plans = strategy_service.PlanColumns(
+        kind=kinds,
+        values=rng.integers(-5_000, 10**9, (n, len(strategy_service.PLAN_FIELDS))),
+        breaches=rng.integers(0, 8, n),
+    )
+    rows = np.arange(n)
+    texts = strategy_service._treatment_texts(rows, segment, plans, rules)
+    for i, text in enumerate(texts):
+        rule = rules.by_segment[SEGMENT_ORDER[segment[i]]]
+        if rule.kind is TreatmentKind.LEGAL:
+            want = {"kind": "legal", "actions": [a.value for a in rule.actions]}
+        else:
+            want = {
+                "kind": rule.kind.value,
+                **dict(zip(strategy_service.PLAN_FIELDS, plans.values[i].tolist(), strict=True)),
+                "refused": [
+                    code for bit, code in strategy_service.BREACH_CODES if plans.breaches[i] & bit
+                ],
+            }
+        assert text == json.dumps(want, ensure_ascii=False, sort_keys=True)

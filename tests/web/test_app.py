@@ -19,6 +19,10 @@ def test_health_is_public_cases_need_a_token(demo_world):
     assert {"id", "bucket", "days_past_due", "outstanding_fen", "status"} <= set(first)
     assert manager.get(f"/api/cases/{first['id']}").json()["id"] == first["id"]
 
+    # past PostgreSQL's INTEGER (SQLite's are 64-bit: simply not found), past 64 bits
+    assert manager.get("/api/cases/99999999999").status_code in (404, 422)
+    too_big = manager.get(f"/api/cases/{2**64 + 1}")
+    assert too_big.status_code == 422 and too_big.json()["error"] == "invalid_input"
     missing = manager.get("/api/cases/999999")
     assert missing.status_code == 404 and "does not exist" in missing.json()["detail"]
     assert manager.get("/api/cases", params={"limit": 0}).status_code == 422

@@ -6,6 +6,7 @@ accident."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -63,6 +64,36 @@ def last_week() -> dict[str, str]:
     return {"since": (now - timedelta(days=7)).isoformat(), "until": now.isoformat()}
 
 
+def field_visit_request(c: TestClient, t: Target) -> httpx.Response:
+    """Ask for a visit on case A and, when granted, withdraw it again so the next role's
+    request is not refused as a duplicate."""
+    response = c.post(
+        "/api/field/requests", json={"case_id": t.case_a, "reason": "电话失联，需上门"}
+    )
+    if response.status_code == 201:
+        withdrawn = c.post(f"/api/field/requests/{response.json()['id']}/cancel")
+        assert withdrawn.status_code == 200, withdrawn.text
+    return response
+
+
+FIELD_PHOTO = b"\xff\xd8\xff\xe0\x00\x10JFIF\x00" + bytes(64)
+
+
+def workbench_visit_request(c: TestClient, t: Target) -> httpx.Response:
+    """Ask for a visit on case A from its page and, when granted, withdraw it again (through
+    the field API) so the next role's request is not refused as a duplicate."""
+    response = c.post(
+        f"/cases/{t.case_a}/field-visits", data={"reason": "电话失联，需上门", "csrf_token": t.csrf}
+    )
+    granted = re.search(r"[?&]visit=(\d+)", response.headers.get("location", ""))
+    if response.status_code == 303 and granted:
+        withdrawn = c.post(
+            f"/api/field/requests/{granted.group(1)}/cancel", headers={"X-CSRF-Token": t.csrf}
+        )
+        assert withdrawn.status_code == 200, withdrawn.text
+    return response
+
+
 #:  (method, path) -> (how to call it, expected status per role)
 #:  columns: admin, manager, online agent, field agent, auditor, part-time, partner, debtor,
 #:  anonymous
@@ -82,12 +113,16 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
         ),
         row(201, 201, 201, 404, 403, 404, 404, 403, 401),
     ),
+    # with a case_id the analysis is stored against the case: contact roles that reach it
     ("POST", "/api/conversations/analyze"): (
         lambda c, t: c.post(
             "/api/conversations/analyze",
-            json={"utterances": [{"speaker": "debtor", "text": "我下周五还五百"}]},
+            json={
+                "utterances": [{"speaker": "debtor", "text": "我下周五还五百"}],
+                "case_id": t.case_a,
+            },
         ),
-        row(200, 200, 200, 200, 200, 200, 200, 403, 401),
+        row(200, 200, 200, 404, 403, 404, 404, 403, 401),
     ),
     # contacts go through the compliance gate; who asks is the signed-in user
     ("POST", "/api/cases/{case_id}/contact-decisions"): (
@@ -155,6 +190,11 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
         lambda c, t: c.get("/api/compliance/report", params=last_week()),
         row(200, 200, 403, 403, 200, 403, 403, 403, 401),
     ),
+    # manager dashboard: admin, operations manager and compliance auditor read it
+    ("GET", "/api/reports/dashboard"): (
+        lambda c, t: c.get("/api/reports/dashboard", params=last_week()),
+        row(200, 200, 403, 403, 200, 403, 403, 403, 401),
+    ),
     ("GET", "/api/portal/debts"): (
         lambda c, t: c.get("/api/portal/debts"),
         row(403, 403, 403, 403, 403, 403, 403, 200, 401),
@@ -220,9 +260,225 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
         ),
         row(303, 303, 303, 404, 403, 404, 404, 404, 303),
     ),
+    # agent workbench: contacts go through the gate (allowed or denied, the page answers 303
+    # to the decision); notes and visit requests need a working role; the script is read-only
+    ("POST", "/cases/{case_id}/contacts"): (
+        lambda c, t: c.post(
+            f"/cases/{t.case_a}/contacts", data={"channel": "sms", "csrf_token": t.csrf}
+        ),
+        row(303, 303, 303, 404, 403, 404, 404, 404, 303),
+    ),
+    ("POST", "/cases/{case_id}/notes"): (
+        lambda c, t: c.post(
+            f"/cases/{t.case_a}/notes", data={"body": "回访记录", "csrf_token": t.csrf}
+        ),
+        row(303, 303, 303, 404, 403, 404, 404, 404, 303),
+    ),
+    ("POST", "/cases/{case_id}/script"): (
+        lambda c, t: c.post(
+            f"/cases/{t.case_a}/script", data={"said": "我再想想", "csrf_token": t.csrf}
+        ),
+        row(200, 200, 200, 404, 200, 404, 404, 404, 303),
+    ),
+    ("POST", "/cases/{case_id}/field-visits"): (
+        workbench_visit_request,
+        row(303, 303, 303, 404, 403, 404, 404, 404, 303),
+    ),
+    ("GET", "/api/cases/{case_id}/notes"): (
+        lambda c, t: c.get(f"/api/cases/{t.case_a}/notes"),
+        row(200, 200, 200, 404, 200, 404, 404, 403, 401),
+    ),
+    ("POST", "/api/cases/{case_id}/notes"): (
+        lambda c, t: c.post(f"/api/cases/{t.case_a}/notes", json={"body": "回访记录"}),
+        row(201, 201, 201, 404, 403, 404, 404, 403, 401),
+    ),
+    ("GET", "/dashboard"): (
+        lambda c, t: c.get("/dashboard"),
+        row(200, 200, 403, 403, 200, 403, 403, 403, 303),
+    ),
+    # field app: field collectors act on their own stops only (case A is an online agent's
+    # case on nobody's route: 404); admins, managers and auditors read routes (naming whose)
+    ("POST", "/api/field/requests"): (
+        field_visit_request,
+        row(201, 201, 201, 404, 403, 404, 404, 403, 401),
+    ),
+    ("POST", "/api/field/requests/{request_id}/cancel"): (
+        lambda c, t: c.post("/api/field/requests/999999/cancel"),
+        row(404, 404, 404, 404, 403, 404, 404, 403, 401),
+    ),
+    ("GET", "/api/field/route"): (
+        lambda c, t: c.get("/api/field/route"),
+        row(422, 422, 403, 200, 422, 200, 403, 403, 401),
+    ),
+    ("POST", "/api/field/stops/{case_id}/checkin"): (
+        lambda c, t: c.post(
+            f"/api/field/stops/{t.case_a}/checkin",
+            json={"latitude": 30.27, "longitude": 120.15, "accuracy_m": 20},
+        ),
+        row(403, 403, 403, 404, 403, 404, 403, 403, 401),
+    ),
+    ("POST", "/api/field/stops/{case_id}/outcome"): (
+        lambda c, t: c.post(f"/api/field/stops/{t.case_a}/outcome", json={"outcome": "not_home"}),
+        row(403, 403, 403, 404, 403, 404, 403, 403, 401),
+    ),
+    ("POST", "/api/field/stops/{case_id}/files"): (
+        lambda c, t: c.post(
+            f"/api/field/stops/{t.case_a}/files",
+            files={"file": ("door.jpg", FIELD_PHOTO, "image/jpeg")},
+        ),
+        row(403, 403, 403, 404, 403, 404, 403, 403, 401),
+    ),
+    ("GET", "/field"): (
+        lambda c, t: c.get("/field"),
+        row(200, 200, 403, 200, 200, 200, 403, 303, 303),
+    ),
+    ("POST", "/field/stops/{case_id}/outcome"): (
+        lambda c, t: c.post(
+            f"/field/stops/{t.case_a}/outcome", data={"outcome": "not_home", "csrf_token": t.csrf}
+        ),
+        row(403, 403, 403, 404, 403, 404, 403, 403, 303),
+    ),
+    ("POST", "/field/stops/{case_id}/files"): (
+        lambda c, t: c.post(
+            f"/field/stops/{t.case_a}/files",
+            data={"csrf_token": t.csrf},
+            files={"file": ("door.jpg", FIELD_PHOTO, "image/jpeg")},
+        ),
+        row(403, 403, 403, 404, 403, 404, 403, 403, 303),
+    ),
     ("GET", "/portal"): (
         lambda c, t: c.get("/portal"),
         row(303, 303, 303, 303, 303, 303, 303, 200, 303),
+    ),
+    # debtor portal: a debtor reaches only their own cases (case A is not theirs: 404);
+    # staff are refused (403); the webhook is public but must be signed (400 unsigned)
+    ("GET", "/api/portal/cases/{case_id}/offers"): (
+        lambda c, t: c.get(f"/api/portal/cases/{t.case_a}/offers"),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 401),
+    ),
+    ("POST", "/api/portal/cases/{case_id}/plan"): (
+        lambda c, t: c.post(f"/api/portal/cases/{t.case_a}/plan", json={"term_months": 6}),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 401),
+    ),
+    ("GET", "/api/portal/cases/{case_id}/plan"): (
+        lambda c, t: c.get(f"/api/portal/cases/{t.case_a}/plan"),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 401),
+    ),
+    ("POST", "/api/portal/cases/{case_id}/agreement/signature"): (
+        lambda c, t: c.post(
+            f"/api/portal/cases/{t.case_a}/agreement/signature",
+            json={"signer_name": "张三", "read_confirmed": True},
+        ),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 401),
+    ),
+    ("POST", "/api/portal/cases/{case_id}/payments"): (
+        lambda c, t: c.post(
+            f"/api/portal/cases/{t.case_a}/payments",
+            json={"idempotency_key": "matrix-key-1", "amount_fen": 100},
+        ),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 401),
+    ),
+    ("POST", "/api/portal/cases/{case_id}/disputes"): (
+        lambda c, t: c.post(
+            f"/api/portal/cases/{t.case_a}/disputes", data={"reason": "这笔欠款我已经还清了"}
+        ),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 401),
+    ),
+    ("POST", "/api/portal/cases/{case_id}/legal-advice"): (
+        lambda c, t: c.post(
+            f"/api/portal/cases/{t.case_a}/legal-advice",
+            json={"question": "利息是否合法？", "contact_channel": "call"},
+        ),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 401),
+    ),
+    ("GET", "/api/portal/legal-advice"): (
+        lambda c, t: c.get("/api/portal/legal-advice"),
+        row(200, 200, 403, 403, 403, 403, 403, 403, 401),
+    ),
+    ("GET", "/api/portal/contact-preferences"): (
+        lambda c, t: c.get("/api/portal/contact-preferences"),
+        row(403, 403, 403, 403, 403, 403, 403, 200, 401),
+    ),
+    ("PUT", "/api/portal/contact-preferences"): (
+        lambda c, t: c.put(
+            "/api/portal/contact-preferences",
+            json={"earliest_local": "09:00", "latest_local": "18:00", "channels": ["sms"]},
+        ),
+        row(403, 403, 403, 403, 403, 403, 403, 200, 401),
+    ),
+    ("POST", "/api/payments/webhook"): (
+        lambda c, t: c.post("/api/payments/webhook", content=b'{"id":"evt_forged"}'),
+        same(400),
+    ),
+    ("GET", "/portal/cases/{case_id}"): (
+        lambda c, t: c.get(f"/portal/cases/{t.case_a}"),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 303),
+    ),
+    ("GET", "/portal/cases/{case_id}/agreement/print"): (
+        lambda c, t: c.get(f"/portal/cases/{t.case_a}/agreement/print"),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 303),
+    ),
+    ("POST", "/portal/cases/{case_id}/plan"): (
+        lambda c, t: c.post(
+            f"/portal/cases/{t.case_a}/plan", data={"term_months": "6", "csrf_token": t.csrf}
+        ),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 303),
+    ),
+    ("POST", "/portal/cases/{case_id}/agreement/sign"): (
+        lambda c, t: c.post(
+            f"/portal/cases/{t.case_a}/agreement/sign",
+            data={"signer_name": "张三", "read_confirmed": "yes", "csrf_token": t.csrf},
+        ),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 303),
+    ),
+    ("POST", "/portal/cases/{case_id}/pay"): (
+        lambda c, t: c.post(
+            f"/portal/cases/{t.case_a}/pay",
+            data={"payment_key": "matrix-page-key", "csrf_token": t.csrf},
+        ),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 303),
+    ),
+    ("POST", "/portal/cases/{case_id}/dispute"): (
+        lambda c, t: c.post(
+            f"/portal/cases/{t.case_a}/dispute",
+            data={"reason": "这笔欠款我已经还清了", "csrf_token": t.csrf},
+        ),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 303),
+    ),
+    ("POST", "/portal/cases/{case_id}/legal-advice"): (
+        lambda c, t: c.post(
+            f"/portal/cases/{t.case_a}/legal-advice",
+            data={"question": "利息是否合法？", "contact_channel": "call", "csrf_token": t.csrf},
+        ),
+        row(403, 403, 403, 403, 403, 403, 403, 404, 303),
+    ),
+    ("GET", "/portal/preferences"): (
+        lambda c, t: c.get("/portal/preferences"),
+        row(403, 403, 403, 403, 403, 403, 403, 200, 303),
+    ),
+    ("POST", "/portal/preferences"): (
+        lambda c, t: c.post(
+            "/portal/preferences",
+            data={
+                "earliest_local": "09:00",
+                "latest_local": "18:00",
+                "channels": "sms",
+                "csrf_token": t.csrf,
+            },
+        ),
+        row(403, 403, 403, 403, 403, 403, 403, 303, 303),
+    ),
+    ("GET", "/legal-advice"): (
+        lambda c, t: c.get("/legal-advice"),
+        row(200, 200, 403, 403, 403, 403, 403, 403, 303),
+    ),
+    ("GET", "/pay/sim/{payment_id}"): (  # the simulated provider's page: unknown payment
+        lambda c, t: c.get("/pay/sim/sim_unknown"),
+        same(404),
+    ),
+    ("POST", "/pay/sim/{payment_id}/confirm"): (
+        lambda c, t: c.post("/pay/sim/sim_unknown/confirm"),
+        same(404),
     ),
     ("POST", "/logout"): (  # last: it ends the session
         lambda c, t: c.post("/logout", data={"csrf_token": t.csrf}),

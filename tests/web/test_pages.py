@@ -61,8 +61,10 @@ def test_staff_sign_in_queue_case_page_and_promise(demo_world):
     own = demo_world.cases_of_collector[demo_world.callers[Role.ONLINE_AGENT].collector_id]
     linked = {int(i) for i in re.findall(r'class="case-link" href="/cases/(\d+)"', queue.text)}
     assert linked == own
-    dpd = [int(d) for d in re.findall(r'<td class="num">(\d+)</td>\n', queue.text)]
-    assert dpd == sorted(dpd, reverse=True), "queue in priority order (most days past due first)"
+    values = [int(v) for v in re.findall(r'data-value-fen="(-?\d+)"', queue.text)]
+    assert values and values == sorted(values, reverse=True), (
+        "queue in dispatch priority order (highest expected value first)"
+    )
 
     case_id = min(own)
     page = client.get(f"/cases/{case_id}")

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from debtflow.models import ApiToken, Collector, DebtorOneTimeCode, User, WebSession
+from debtflow.models.debtor import personal_data_index
 
 
 def by_username(session: Session, *, username: str) -> User | None:
@@ -16,7 +17,9 @@ def by_username(session: Session, *, username: str) -> User | None:
 
 
 def by_phone(session: Session, *, phone: str) -> User | None:
-    return session.scalars(select(User).where(User.phone == phone)).one_or_none()
+    return session.scalars(
+        select(User).where(User.phone_index == personal_data_index(phone))
+    ).one_or_none()
 
 
 def by_id(session: Session, *, user_id: int) -> User | None:
@@ -55,7 +58,8 @@ def live_token(session: Session, *, token_hash: str, now: datetime) -> ApiToken 
 
 def codes_sent_since(session: Session, *, phone: str, since: datetime) -> int:
     stmt = select(func.count()).where(
-        DebtorOneTimeCode.phone == phone, DebtorOneTimeCode.sent_at > since
+        DebtorOneTimeCode.phone_index == personal_data_index(phone),
+        DebtorOneTimeCode.sent_at > since,
     )
     return int(session.scalar(stmt) or 0)
 
@@ -64,7 +68,7 @@ def latest_open_code(session: Session, *, phone: str, now: datetime) -> DebtorOn
     stmt = (
         select(DebtorOneTimeCode)
         .where(
-            DebtorOneTimeCode.phone == phone,
+            DebtorOneTimeCode.phone_index == personal_data_index(phone),
             DebtorOneTimeCode.used_at.is_(None),
             DebtorOneTimeCode.expires_at > now,
         )

@@ -21,6 +21,7 @@ from debtflow.core.compliance.personal_data import PersonalDataError, normalise_
 from debtflow.core.errors import Conflict, DomainError, InvalidInput, NotFound
 from debtflow.db import utcnow
 from debtflow.models import ApiToken, DebtorOneTimeCode, Role, User, WebSession
+from debtflow.models.debtor import personal_data_index
 
 MAX_FAILED_LOGINS = 5
 LOCKOUT = timedelta(minutes=15)
@@ -275,7 +276,7 @@ def request_debtor_code(
     code = f"{secrets.randbelow(1_000_000):06d}"
     row = DebtorOneTimeCode(
         user_id=user.id,
-        phone=phone,
+        phone_index=personal_data_index(phone),
         code_hash=digest(f"{phone}:{code}"),
         sent_at=now,
         expires_at=now + CODE_LIFETIME,

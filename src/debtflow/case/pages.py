@@ -4,7 +4,7 @@ as the JSON API."""
 from __future__ import annotations
 
 from datetime import date
-from typing import Annotated
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,6 +12,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from debtflow.auth.deps import PageVisitor, check_csrf
 from debtflow.auth.scoping import Permission, case_scope, permits
 from debtflow.case import service
+from debtflow.compliance import service as compliance_service
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.compliance.personal_data import (
     FieldKind,
@@ -20,11 +21,15 @@ from debtflow.core.compliance.personal_data import (
     show_field,
 )
 from debtflow.core.errors import DomainError
-from debtflow.models import Role
+from debtflow.db import utcnow
+from debtflow.field import service as field_service
+from debtflow.models import ContactDecision, Role
+from debtflow.note import service as note_service
 from debtflow.portal import service as portal_service
 from debtflow.portal.capacity import capacity_report
 from debtflow.promise import service as promise_service
 from debtflow.web.deps import TEMPLATES, DbSession, business_today
+from debtflow.workbench import service as workbench
 
 router = APIRouter()
 
@@ -55,7 +60,7 @@ def case_list(
 ) -> Response:
     if not permits(visitor.user, Permission.VIEW_CASES):
         return RedirectResponse("/portal", status_code=303)
-    listing = service.list_for_user(
+    queue = workbench.queue(
         session,
         user=visitor.user,
         bucket=bucket or None,
@@ -69,14 +74,14 @@ def case_list(
         {
             "visitor": visitor,
             "title_key": "all_queue" if case_scope(visitor.user).all_cases else "my_queue",
-            "listing": listing,
+            "queue": queue,
             "offset": (page - 1) * PER_PAGE,
             "bucket": bucket or "",
             "status": status.value if status else "",
             "statuses": [s.value for s in CaseStatus],
             "buckets": service.bucket_names(),
             "page": page,
-            "pages": max(1, -(-listing.total // PER_PAGE)),
+            "pages": max(1, -(-queue.total // PER_PAGE)),
         },
     )
 
@@ -91,7 +96,27 @@ def _masked_id_number(id_number: str, role: Role) -> str:
     return shown.text or "—"
 
 
-def _case_page(
+def _is_htmx(request: Request) -> bool:
+    return request.headers.get("HX-Request") == "true"
+
+
+def _gate_decision(
+    session: DbSession, visitor: PageVisitor, case_id: int, decision_id: int | None
+) -> ContactDecision | None:
+    """The gate decision named in the query string, shown only to the user who asked for
+    it and only on its own case."""
+    if decision_id is None:
+        return None
+    try:
+        decision = compliance_service.get_decision(session, decision_id=decision_id)
+    except DomainError:
+        return None
+    if decision.case_id != case_id or decision.requested_by != visitor.user.username:
+        return None
+    return decision
+
+
+def _case_context(
     request: Request,
     session: DbSession,
     visitor: PageVisitor,
@@ -99,8 +124,12 @@ def _case_page(
     *,
     message: str | None = None,
     error: str | None = None,
-    status_code: int = 200,
-) -> HTMLResponse:
+    error_for: str | None = None,
+    gate: ContactDecision | None = None,
+    reading: workbench.ScriptReading | None = None,
+    form: dict[str, str] | None = None,
+    visit_id: int | None = None,
+) -> dict[str, object]:
     case, debtor, creditor, collector = service.get_row_for_user(
         session, case_id=case_id, user=visitor.user
     )
@@ -115,32 +144,255 @@ def _case_page(
         instalments_fen=[a.instalment_fen for a in history.accounts],
         outstanding_fen=[a.outstanding_fen for a in history.accounts],
     )
-    return TEMPLATES.TemplateResponse(
-        request,
-        "case.html",
-        {
-            "visitor": visitor,
-            "case": case,
-            "debtor": debtor,
-            "id_number": _masked_id_number(debtor.id_number, visitor.user.role),
-            "creditor": creditor,
-            "collector": collector,
-            "history": history,
-            "capacity": capacity,
-            "can_promise": permits(visitor.user, Permission.RECORD_PROMISE),
-            "today": business_today(),
-            "message": message,
-            "error": error,
-        },
-        status_code=status_code,
+    desk = workbench.desk(
+        session,
+        case=case,
+        debtor=debtor,
+        creditor=creditor,
+        user=visitor.user,
+        current_monthly_fen=capacity.instalments_here_fen,
     )
+    return {
+        "visitor": visitor,
+        "case": case,
+        "debtor": debtor,
+        "id_number": _masked_id_number(debtor.id_number, visitor.user.role),
+        "creditor": creditor,
+        "collector": collector,
+        "history": history,
+        "capacity": capacity,
+        "desk": desk,
+        "notes": note_service.notes_of_case(session, case_id=case_id, user=visitor.user),
+        "note_max": note_service.MAX_NOTE_LENGTH,
+        "channels": workbench.CHANNELS,
+        "can_promise": permits(visitor.user, Permission.RECORD_PROMISE),
+        "today": business_today(),
+        "message": message,
+        "error": error,
+        "error_for": error_for,
+        "gate": gate,
+        "reading": reading,
+        "form": form or {},
+        "visit_id": visit_id,
+    }
+
+
+def _case_page(
+    request: Request,
+    session: DbSession,
+    visitor: PageVisitor,
+    case_id: int,
+    *,
+    message: str | None = None,
+    error: str | None = None,
+    status_code: int = 200,
+    **parts: Any,
+) -> HTMLResponse:
+    context = _case_context(
+        request, session, visitor, case_id, message=message, error=error, **parts
+    )
+    return TEMPLATES.TemplateResponse(request, "case.html", context, status_code=status_code)
+
+
+def _part(
+    request: Request,
+    session: DbSession,
+    visitor: PageVisitor,
+    case_id: int,
+    template: str,
+    *,
+    status_code: int = 200,
+    **parts: Any,
+) -> HTMLResponse:
+    """One workbench section: the htmx answer to a form, or the whole page around it for a
+    browser without JavaScript."""
+    if not _is_htmx(request):
+        return _case_page(request, session, visitor, case_id, status_code=status_code, **parts)
+    context = _case_context(request, session, visitor, case_id, **parts)
+    return TEMPLATES.TemplateResponse(request, template, context, status_code=status_code)
 
 
 @router.get("/cases/{case_id}", response_class=HTMLResponse, include_in_schema=False)
 def case_page(
-    case_id: int, request: Request, session: DbSession, visitor: PageVisitor
+    case_id: int,
+    request: Request,
+    session: DbSession,
+    visitor: PageVisitor,
+    gate: int | None = Query(None, ge=1, le=2**62),
+    visit: int | None = Query(None, ge=1, le=2**62),
 ) -> HTMLResponse:
-    return _case_page(request, session, visitor, case_id)
+    return _case_page(
+        request,
+        session,
+        visitor,
+        case_id,
+        gate=_gate_decision(session, visitor, case_id, gate),
+        visit_id=visit,
+    )
+
+
+def _checked(value: str) -> bool:
+    return value.strip().lower() in ("1", "on", "true", "yes")
+
+
+@router.post("/cases/{case_id}/contacts", include_in_schema=False)
+def log_contact(
+    case_id: int,
+    request: Request,
+    session: DbSession,
+    visitor: PageVisitor,
+    channel: Annotated[str, Form(max_length=20)],
+    party: Annotated[str, Form(max_length=20)] = "debtor",
+    connected: Annotated[str, Form(max_length=5)] = "",
+    conversation: Annotated[str, Form(max_length=5)] = "",
+    debtor_unreachable: Annotated[str, Form(max_length=5)] = "",
+    outcome: Annotated[str, Form(max_length=100)] = "",
+    note: Annotated[str, Form(max_length=4000)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Ask the compliance gate about a contact made now; log it when allowed. Either way
+    the decision is shown: a deny with its reasons and next allowed time."""
+    check_csrf(visitor, csrf_token)
+    case = service.get_for_user(session, case_id=case_id, user=visitor.user)
+    form = {"channel": channel, "party": party, "outcome": outcome, "note": note}
+    try:
+        if party != "debtor" and not party.isdigit():
+            raise _BadForm(f"{party!r} is neither the debtor nor a contact point")
+        result = workbench.log_contact_now(
+            session,
+            user=visitor.user,
+            case_id=case.id,
+            channel=channel,
+            contact_point_id=None if party == "debtor" else int(party),
+            connected=_checked(connected),
+            conversation=_checked(conversation),
+            outcome=outcome.strip() or None,
+            note=note.strip() or None,
+            debtor_unreachable=_checked(debtor_unreachable),
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _part(
+            request,
+            session,
+            visitor,
+            case_id,
+            "workbench_contacts.html",
+            status_code=exc.status_code,
+            error=exc.message,
+            error_for="contact",
+            form=form,
+        )
+    if not _is_htmx(request):
+        return RedirectResponse(
+            f"/cases/{case_id}?gate={result.decision.id}#contacts", status_code=303
+        )
+    return _part(
+        request, session, visitor, case_id, "workbench_contacts.html", gate=result.decision
+    )
+
+
+@router.post("/cases/{case_id}/notes", include_in_schema=False)
+def add_note(
+    case_id: int,
+    request: Request,
+    session: DbSession,
+    visitor: PageVisitor,
+    body: Annotated[str, Form(max_length=note_service.MAX_NOTE_LENGTH + 200)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Add a note to the case (append-only)."""
+    check_csrf(visitor, csrf_token)
+    case = service.get_for_user(session, case_id=case_id, user=visitor.user)
+    try:
+        note_service.add_note(session, case_id=case.id, user=visitor.user, body=body)
+    except DomainError as exc:
+        session.rollback()
+        return _part(
+            request,
+            session,
+            visitor,
+            case_id,
+            "workbench_notes.html",
+            status_code=exc.status_code,
+            error=exc.message,
+            error_for="note",
+            form={"body": body},
+        )
+    if not _is_htmx(request):
+        return RedirectResponse(f"/cases/{case_id}?noted=1#notes", status_code=303)
+    return _part(request, session, visitor, case_id, "workbench_notes.html", message="note_added")
+
+
+@router.post("/cases/{case_id}/field-visits", include_in_schema=False)
+def request_field_visit(
+    case_id: int,
+    request: Request,
+    session: DbSession,
+    visitor: PageVisitor,
+    reason: Annotated[str, Form(max_length=4000)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Ask for a field visit on the case (the nightly route step schedules it)."""
+    check_csrf(visitor, csrf_token)
+    case = service.get_for_user(session, case_id=case_id, user=visitor.user)
+    try:
+        visit = field_service.request_visit(
+            session, case_id=case.id, user=visitor.user, reason=reason, now=utcnow()
+        )
+    except DomainError as exc:
+        session.rollback()
+        return _part(
+            request,
+            session,
+            visitor,
+            case_id,
+            "workbench_visit.html",
+            status_code=exc.status_code,
+            error=exc.message,
+            error_for="visit",
+            form={"reason": reason},
+        )
+    if not _is_htmx(request):
+        return RedirectResponse(f"/cases/{case_id}?visit={visit.id}#field-visit", status_code=303)
+    return _part(request, session, visitor, case_id, "workbench_visit.html", visit_id=visit.id)
+
+
+@router.post("/cases/{case_id}/script", include_in_schema=False)
+def next_script(
+    case_id: int,
+    request: Request,
+    session: DbSession,
+    visitor: PageVisitor,
+    said: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """The next script for what the debtor just said (reads and stores nothing)."""
+    check_csrf(visitor, csrf_token)
+    case = service.get_for_user(session, case_id=case_id, user=visitor.user)
+    try:
+        reading = workbench.script_for_reply(session, case_id=case.id, user=visitor.user, said=said)
+    except DomainError as exc:
+        return _part(
+            request,
+            session,
+            visitor,
+            case_id,
+            "workbench_script.html",
+            status_code=exc.status_code,
+            error=exc.message,
+            error_for="script",
+            form={"said": said},
+        )
+    return _part(
+        request,
+        session,
+        visitor,
+        case_id,
+        "workbench_script.html",
+        reading=reading,
+        form={"said": said},
+    )
 
 
 @router.post("/cases/{case_id}/promises", include_in_schema=False)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session, selectinload
 
 from debtflow.models import Case, CaseStatusChange, Collector, Creditor, Debtor
@@ -12,8 +12,14 @@ from debtflow.models.enums import CaseStatus
 
 
 def get(session: Session, *, case_id: int, for_update: bool = False) -> Case | None:
+    """The case; with ``for_update`` its row is locked until the transaction ends
+    (PostgreSQL ``FOR UPDATE``; SQLite has no row locks, so a no-op UPDATE of the row takes
+    the database write lock instead — made the transaction's first statement, it serialises
+    the writers without stale reads)."""
     stmt = select(Case).where(Case.id == case_id)
     if for_update:
+        if session.get_bind().dialect.name == "sqlite":
+            session.execute(update(Case).where(Case.id == case_id).values(id=Case.id))
         stmt = stmt.with_for_update()
     return session.scalars(stmt).one_or_none()
 

@@ -4,11 +4,13 @@ from __future__ import annotations
 
 import json
 import sys
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Annotated, Any
 
 import typer
 
+from debtflow.cli.common import domain_errors, transaction
 from debtflow.conversation import service as conversation_service
 from debtflow.conversation.service import ConversationModelError
 from debtflow.core.conversation.analysis import ConversationAnalyzer, Turn, summarise
@@ -292,10 +294,25 @@ def _parse_turn(number: int, line: str) -> Turn:
 def analyze(
     models_dir: ModelDir = None,
     data: DataDir = None,
-    case: Annotated[
-        Path | None,
+    case_id: Annotated[
+        int | None,
         typer.Option(
             "--case",
+            help="Store the analyses against this case: one row per utterance, the "
+            "transcript and results in the evidence log, a stated cause on the case.",
+        ),
+    ] = None,
+    contact_attempt: Annotated[
+        int | None,
+        typer.Option("--contact-attempt", help="The logged contact attempt of --case."),
+    ] = None,
+    analysed_by: Annotated[
+        str, typer.Option("--by", help="Who analysed it (recorded with --case).")
+    ] = "cli",
+    context: Annotated[
+        Path | None,
+        typer.Option(
+            "--context",
             help="JSON case context: debtor_name, creditor_name, agent_name, outstanding_fen, "
             "segment, plan {instalment_count, instalment_fen, current_monthly_fen}.",
         ),
@@ -311,6 +328,8 @@ def analyze(
     ] = False,
 ) -> None:
     """Read JSON lines {"speaker": "debtor"|"collector", "text": ...}; write one JSON line each."""
+    if contact_attempt is not None and case_id is None:
+        _fail("--contact-attempt needs the --case it belongs to")
     turns = []
     for number, line in enumerate(sys.stdin, start=1):
         if not line.strip():
@@ -319,11 +338,47 @@ def analyze(
             turns.append(_parse_turn(number, line))
         except ValueError as exc:
             _fail(str(exc))
-    context = _read_case(case)
+    case_context = None if context is None and case_id is not None else _read_case(context)
     models = _load_or_train(models_dir, data)
     analyzer = _analyzer(models, library, rules)
-    readings = analyzer.read(turns, context)
+    if case_id is not None:
+        _attach(turns, case_id, contact_attempt, analysed_by, analyzer, case_context, summary)
+        return
+    readings = analyzer.read(turns, case_context)
     for reading in readings:
         typer.echo(json.dumps(reading.as_json(), ensure_ascii=False))
     if summary:
         typer.echo(json.dumps(summarise(readings).as_json(), ensure_ascii=False), err=True)
+
+
+@domain_errors
+def _attach(
+    turns: list[Turn],
+    case_id: int,
+    contact_attempt: int | None,
+    analysed_by: str,
+    analyzer: ConversationAnalyzer,
+    context: CaseContext | None,
+    summary: bool,
+) -> None:
+    with transaction() as session:
+        attached = conversation_service.attach_analysis(
+            session,
+            utterances=[(t.speaker.value, t.text) for t in turns],
+            case_id=case_id,
+            contact_attempt_id=contact_attempt,
+            analysed_by=analysed_by,
+            now=datetime.now(UTC),
+            reader=analyzer,
+            context=context,
+        )
+    for reading in attached.readings:
+        typer.echo(json.dumps(reading, ensure_ascii=False))
+    if summary:
+        typer.echo(json.dumps(attached.summary, ensure_ascii=False), err=True)
+    cause = f"; overdue cause now {attached.case_cause}" if attached.cause_updated else ""
+    typer.echo(
+        f"stored {len(attached.analysis_ids)} analyses for case {case_id}; "
+        f"evidence leaf {attached.evidence.index}{cause}",
+        err=True,
+    )

@@ -7,6 +7,7 @@ import typer
 from debtflow.cli import (
     case,
     compliance,
+    compliance_keys,
     compliance_report,
     conversation,
     creditor,
@@ -33,6 +34,7 @@ app.add_typer(creditor.app, name="creditor")
 app.add_typer(portfolio.app, name="portfolio")
 app.add_typer(case.app, name="case")
 compliance.app.command("report")(compliance_report.report)
+compliance.app.command("rotate-pii-key")(compliance_keys.rotate_pii_key)
 app.add_typer(compliance.app, name="compliance")
 app.add_typer(conversation.app, name="conversation")
 dispatch.app.registered_commands += dispatch_ops.app.registered_commands

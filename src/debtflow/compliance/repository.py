@@ -3,25 +3,37 @@ overrides, restrictions, personal-data views, QA samples and retention deletes."
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 
 from sqlalchemy import (
+    ARRAY,
     Boolean,
+    ColumnElement,
+    Integer,
     String,
+    Table,
+    any_,
     bindparam,
     cast,
     delete,
     exists,
     func,
+    insert,
     literal,
     or_,
     select,
     text,
+    type_coerce,
     union_all,
+    update,
 )
 from sqlalchemy.orm import Session
 
+from debtflow.core.case.lifecycle import CaseStatus
+from debtflow.db import Base
 from debtflow.models import (
     Account,
     Case,
@@ -35,6 +47,16 @@ from debtflow.models import (
     PersonalDataView,
     QaSample,
 )
+
+
+def _one_of(
+    session: Session, column: ColumnElement[int], ids: Sequence[int]
+) -> ColumnElement[bool]:
+    """``column IN ids``; on PostgreSQL ``column = ANY(:array)``, one parameter whatever the
+    number of ids, so the statement text stays the same and the driver can prepare it once."""
+    if session.get_bind().dialect.name == "postgresql":
+        return column == any_(literal(list(ids), ARRAY(Integer)))
+    return column.in_(ids)
 
 
 def _lock_debtor(session: Session, *, debtor_of: str, key: int) -> int | None:
@@ -61,36 +83,6 @@ def lock_debtor_of_decision(session: Session, *, decision_id: int) -> int | None
     )
 
 
-def lock_and_load_cases(
-    session: Session, *, case_ids: Sequence[int]
-) -> dict[int, tuple[Case, Creditor, Debtor]]:
-    """Lock the debtors of ``case_ids`` and load case, creditor and debtor rows.
-
-    PostgreSQL: one ``SELECT … ORDER BY debtor.id FOR UPDATE OF debtor`` (rows are locked
-    in debtor-id order, so two batches cannot deadlock). SQLite: a no-op UPDATE of the
-    debtor rows first takes the database write lock (what ``BEGIN IMMEDIATE`` would)."""
-    if not case_ids:
-        return {}
-    stmt = (
-        select(Case, Creditor, Debtor)
-        .join(Creditor, Creditor.id == Case.creditor_id)
-        .join(Debtor, Debtor.id == Case.debtor_id)
-        .where(Case.id.in_(case_ids))
-        .order_by(Debtor.id, Case.id)
-    )
-    if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            text(
-                'UPDATE debtor SET id = id WHERE id IN (SELECT debtor_id FROM "case" '
-                "WHERE id IN :case_ids)"
-            ).bindparams(bindparam("case_ids", expanding=True)),
-            {"case_ids": list(case_ids)},
-        )
-    else:
-        stmt = stmt.with_for_update(of=Debtor)
-    return {case.id: (case, creditor, debtor) for case, creditor, debtor in session.execute(stmt)}
-
-
 def accounts(session: Session, *, account_ids: Sequence[int]) -> dict[int, Account]:
     if not account_ids:
         return {}
@@ -113,15 +105,12 @@ def unlifted_restrictions(
     """Every restriction of these debtors not lifted (the gate checks times and cases)."""
     found: dict[int, list[ContactRestriction]] = {}
     stmt = select(ContactRestriction).where(
-        ContactRestriction.debtor_id.in_(debtor_ids), ContactRestriction.lifted_at.is_(None)
+        _one_of(session, ContactRestriction.debtor_id, debtor_ids),
+        ContactRestriction.lifted_at.is_(None),
     )
     for row in session.scalars(stmt):
         found.setdefault(row.debtor_id, []).append(row)
     return found
-
-
-def add_all(session: Session, rows: Sequence[object]) -> None:
-    session.add_all(rows)
 
 
 def case_with_creditor(session: Session, *, case_id: int) -> tuple[Case, Creditor, Debtor] | None:
@@ -160,7 +149,10 @@ def history_rows(
         ContactAttempt.collecting_party,
         ContactAttempt.account_id,
         cast(ContactAttempt.party, String),
-    ).where(ContactAttempt.debtor_id.in_(debtor_ids), ContactAttempt.attempted_at >= since)
+    ).where(
+        _one_of(session, ContactAttempt.debtor_id, debtor_ids),
+        ContactAttempt.attempted_at >= since,
+    )
     used = exists().where(ContactAttempt.decision_id == ContactDecision.id)
     overridden = exists().where(DenyOverride.decision_id == ContactDecision.id)
     reservations = select(
@@ -173,7 +165,7 @@ def history_rows(
         ContactDecision.account_id,
         ContactDecision.target,
     ).where(
-        ContactDecision.debtor_id.in_(debtor_ids),
+        _one_of(session, ContactDecision.debtor_id, debtor_ids),
         ContactDecision.planned_at >= since,
         ContactDecision.expires_at > now,
         or_(ContactDecision.allowed, overridden),
@@ -309,3 +301,169 @@ def delete_contact_records(session: Session, *, debtor_id: int) -> dict[str, int
         result = session.execute(stmt.execution_options(synchronize_session=False))
         counts[table] = int(result.rowcount or 0)  # type: ignore[attr-defined]
     return counts
+
+
+#: Every column holding personal data encrypted at rest (``EncryptedPersonalData``).
+ENCRYPTED_COLUMNS: tuple[tuple[str, str], ...] = (
+    ("debtor", "id_number_encrypted"),
+    ("contact_point", "value_encrypted"),
+    ("app_user", "phone_encrypted"),
+)
+
+
+def _encrypted_column(table: str, column: str) -> tuple[Table, ColumnElement[str]]:
+    if (table, column) not in ENCRYPTED_COLUMNS:
+        raise ValueError(f"{table}.{column} is not an encrypted personal-data column")
+    rows = Base.metadata.tables[table]
+    # the stored token as text: no decryption on the way out, no encryption on the way in
+    return rows, type_coerce(rows.c[column], String)
+
+
+def count_encrypted_values(session: Session, *, table: str, column: str) -> int:
+    rows, token = _encrypted_column(table, column)
+    return int(session.scalar(select(func.count()).select_from(rows).where(token.is_not(None))))
+
+
+def encrypted_values(
+    session: Session, *, table: str, column: str, after_id: int, limit: int
+) -> list[tuple[int, str]]:
+    """(row id, stored token) of the next ``limit`` rows after ``after_id``, by id."""
+    rows, token = _encrypted_column(table, column)
+    stmt = (
+        select(rows.c.id, token)
+        .where(rows.c.id > after_id, token.is_not(None))
+        .order_by(rows.c.id)
+        .limit(limit)
+    )
+    return [(int(row_id), str(value)) for row_id, value in session.execute(stmt)]
+
+
+def store_encrypted_values(
+    session: Session, *, table: str, column: str, tokens: Sequence[tuple[int, str]]
+) -> None:
+    """Replace stored tokens (row id, new token) in one executemany."""
+    if not tokens:
+        return
+    rows, _token = _encrypted_column(table, column)
+    stmt = (
+        update(rows)
+        .where(rows.c.id == bindparam("row_id"))
+        .values({column: bindparam("new_token", type_=String)})
+    )
+    session.connection().execute(
+        stmt, [{"row_id": row_id, "new_token": token} for row_id, token in tokens]
+    )
+
+
+@dataclass(frozen=True, slots=True)
+class GateSubject:
+    """What the gate needs of a case, read under the debtor's lock: no ORM objects."""
+
+    case_id: int
+    case_status: CaseStatus
+    debtor_id: int
+    debtor_timezone: str
+    creditor_code: str
+    compliance_pack: str
+
+
+def lock_gate_subjects(session: Session, *, case_ids: Sequence[int]) -> dict[int, GateSubject]:
+    """Lock the debtors of ``case_ids`` and read what the gate needs of each case, in one
+    statement on PostgreSQL (``… ORDER BY debtor.id FOR UPDATE OF debtor``: rows are locked
+    in debtor-id order, so two batches cannot deadlock). SQLite: a no-op UPDATE of the
+    debtor rows first takes the database write lock (what ``BEGIN IMMEDIATE`` would)."""
+    if not case_ids:
+        return {}
+    stmt = (
+        select(
+            Case.id,
+            Case.status,
+            Debtor.id,
+            Debtor.timezone,
+            Creditor.code,
+            Creditor.compliance_pack,
+        )
+        .join(Creditor, Creditor.id == Case.creditor_id)
+        .join(Debtor, Debtor.id == Case.debtor_id)
+        .where(_one_of(session, Case.id, case_ids))
+        .order_by(Debtor.id, Case.id)
+    )
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(
+            text(
+                'UPDATE debtor SET id = id WHERE id IN (SELECT debtor_id FROM "case" '
+                "WHERE id IN :case_ids)"
+            ).bindparams(bindparam("case_ids", expanding=True)),
+            {"case_ids": list(case_ids)},
+        )
+    else:
+        stmt = stmt.with_for_update(of=Debtor)
+    return {row[0]: GateSubject(*row) for row in session.execute(stmt)}
+
+
+@dataclass(slots=True)
+class NewDecision:
+    """A gate decision's values before it is stored (``insert_decisions``)."""
+
+    debtor_id: int
+    case_id: int
+    account_id: int | None
+    collector_id: int | None
+    collecting_party: str
+    requested_by: str
+    channel: str
+    target: str
+    contact_point_id: int | None
+    purpose: str
+    debtor_unreachable: bool
+    script_text: str | None
+    planned_at: datetime
+    expires_at: datetime
+    decided_at: datetime
+    allowed: bool = False
+    reasons: list[str] = field(default_factory=list)
+    pack_version: str = ""
+    next_allowed_at: datetime | None = None
+
+
+_DECISION_COLUMNS = [c.key for c in ContactDecision.__table__.columns if c.key != "id"]
+COPY_FROM = 32  # decisions per batch from which PostgreSQL batches are COPied
+_REASONS = _DECISION_COLUMNS.index("reasons")
+
+
+def insert_decisions(session: Session, rows: Sequence[NewDecision]) -> list[ContactDecision]:
+    """Store new gate decisions; returns them as stored, in the same order.
+
+    A few rows (a single ask): one ORM bulk INSERT … RETURNING, one round trip. A batch on
+    PostgreSQL: ids drawn from the table's sequence in one statement, the rows COPied in and
+    read back in one SELECT — three round trips whatever the batch size, no per-row
+    statement and no long multi-row INSERT for the driver to parse."""
+    if not rows:
+        return []
+    values = [{name: getattr(row, name) for name in _DECISION_COLUMNS} for row in rows]
+    if len(rows) < COPY_FROM or session.get_bind().dialect.name != "postgresql":
+        stmt = insert(ContactDecision).returning(ContactDecision, sort_by_parameter_order=True)
+        return list(session.scalars(stmt, values))
+    connection = session.connection()
+    ids = [
+        int(new_id)
+        for new_id in connection.exec_driver_sql(
+            "SELECT nextval(pg_get_serial_sequence('contact_decision', 'id')) "
+            f"FROM generate_series(1, {len(rows)})"
+        ).scalars()
+    ]
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    names = ", ".join(["id", *_DECISION_COLUMNS])
+    with raw.cursor() as cursor, cursor.copy(f"COPY contact_decision ({names}) FROM STDIN") as copy:
+        for new_id, row in zip(ids, values, strict=True):
+            line = [new_id, *row.values()]
+            line[_REASONS + 1] = json.dumps(line[_REASONS + 1])
+            copy.write_row(line)
+    stored = {
+        decision.id: decision
+        for decision in session.scalars(
+            select(ContactDecision).where(_one_of(session, ContactDecision.id, ids))
+        )
+    }
+    return [stored[new_id] for new_id in ids]

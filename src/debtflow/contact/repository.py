@@ -52,3 +52,10 @@ def attempts_of_case(session: Session, *, case_id: int) -> Sequence[ContactAttem
         .order_by(ContactAttempt.attempted_at, ContactAttempt.id)
     )
     return session.scalars(stmt).all()
+
+
+def attempt_of_case(session: Session, *, case_id: int, attempt_id: int) -> ContactAttempt | None:
+    stmt = select(ContactAttempt).where(
+        ContactAttempt.id == attempt_id, ContactAttempt.case_id == case_id
+    )
+    return session.scalars(stmt).first()

@@ -91,3 +91,8 @@ def log_contact(
 
 def contacts_of_case(session: Session, *, case_id: int) -> Sequence[ContactAttempt]:
     return repository.attempts_of_case(session, case_id=case_id)
+
+
+def contact_of_case(session: Session, *, case_id: int, attempt_id: int) -> ContactAttempt | None:
+    """The logged contact ``attempt_id`` when it belongs to case ``case_id``, else None."""
+    return repository.attempt_of_case(session, case_id=case_id, attempt_id=attempt_id)

@@ -1,16 +1,27 @@
 """Conversation intelligence on the platform: the trained models (loaded once per process,
-trained from the shipped data the first time), and analysis of a conversation's turns."""
+trained from the shipped data the first time), analysis of a conversation's turns, and
+analyses attached to a case: stored per utterance, the transcript and results appended to
+the evidence log, a stated overdue cause written to the case while it is unknown."""
 
 from __future__ import annotations
 
+import hashlib
 import os
 from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from sqlalchemy.orm import Session
+
+from debtflow.auth.scoping import Permission, require
+from debtflow.case import service as case_service
 from debtflow.config import get_settings
+from debtflow.contact import service as contact_service
+from debtflow.conversation import repository
 from debtflow.core.conversation.analysis import ConversationAnalyzer, Turn, summarise
-from debtflow.core.conversation.labels import Speaker
+from debtflow.core.conversation.labels import Segment, Speaker
 from debtflow.core.conversation.scripts import CaseContext, load_library
 from debtflow.core.conversation.speech import load_rules
 from debtflow.core.conversation.trained import (
@@ -21,11 +32,29 @@ from debtflow.core.conversation.trained import (
     train_models,
 )
 from debtflow.core.errors import InvalidInput
+from debtflow.core.evidence.leaf import LeafKind
+from debtflow.evidence import log
+from debtflow.models import Case, ContactAttempt, ConversationAnalysis, User
+from debtflow.models.enums import OverdueCause
 
 
 class ConversationModelError(InvalidInput):
     code = "conversation_model"
     status_code = 503
+
+
+class ContactAttemptMismatch(InvalidInput):
+    code = "contact_attempt_mismatch"
+
+
+#: a cause the debtor states that the case's overdue cause (read by the segmentation) takes
+STATED_CAUSES: dict[str, OverdueCause] = {
+    "unemployment": OverdueCause.UNEMPLOYMENT,
+    "illness": OverdueCause.ILLNESS,
+    "business_downturn": OverdueCause.BUSINESS_DOWNTURN,
+}
+#: channels whose conversation is written text (the rest are spoken: calls, AI voice, visits)
+MESSAGE_CHANNELS = frozenset({"sms", "email", "app"})
 
 
 def model_dir() -> Path:
@@ -95,6 +124,14 @@ def analyze(
     utterances: Sequence[tuple[str, str]], *, case: CaseContext | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Readings for (speaker, text) pairs in order, and the conversation summary."""
+    turns = _turns(utterances)
+    readings = analyzer().read(turns, case)
+    return [r.as_json() for r in readings], summarise(readings).as_json()
+
+
+def _turns(utterances: Sequence[tuple[str, str]]) -> list[Turn]:
+    if not utterances:
+        raise InvalidInput("no utterances to analyse")
     turns = []
     for number, (speaker, text) in enumerate(utterances, start=1):
         if speaker not in ("debtor", "collector"):
@@ -102,5 +139,182 @@ def analyze(
         if not text.strip():
             raise InvalidInput(f"utterance {number}: text is empty")
         turns.append(Turn(Speaker(speaker), text))
-    readings = analyzer().read(turns, case)
-    return [r.as_json() for r in readings], summarise(readings).as_json()
+    return turns
+
+
+@dataclass(frozen=True)
+class AttachedAnalysis:
+    """An analysis stored against a case: the readings and summary (as :func:`analyze`),
+    the stored row ids, where the evidence leaf landed and the cause now on the case."""
+
+    readings: list[dict[str, Any]]
+    summary: dict[str, Any]
+    analysis_ids: list[int]
+    evidence: log.AppendedLeaf
+    case_cause: str
+    cause_updated: bool
+
+
+def analyze_for_user(
+    session: Session,
+    *,
+    user: User,
+    utterances: Sequence[tuple[str, str]],
+    case_id: int,
+    contact_attempt_id: int | None = None,
+    now: datetime,
+) -> AttachedAnalysis:
+    """:func:`attach_analysis` for a signed-in user: they must be allowed to contact
+    debtors (403) and reach the case (404, as for a missing case)."""
+    require(user, Permission.CONTACT_DEBTORS)
+    case_service.get_for_user(session, case_id=case_id, user=user)
+    return attach_analysis(
+        session,
+        utterances=utterances,
+        case_id=case_id,
+        contact_attempt_id=contact_attempt_id,
+        analysed_by=user.username,
+        now=now,
+    )
+
+
+def attach_analysis(
+    session: Session,
+    *,
+    utterances: Sequence[tuple[str, str]],
+    case_id: int,
+    contact_attempt_id: int | None = None,
+    analysed_by: str,
+    now: datetime,
+    reader: ConversationAnalyzer | None = None,
+    context: CaseContext | None = None,
+) -> AttachedAnalysis:
+    """Analyse a conversation of a case and keep the result (the caller commits).
+
+    ``reader`` defaults to the process's analyzer and ``context`` (what scripts may quote)
+    to the case's outstanding balance and segment.
+
+    One ``conversation_analysis`` row per utterance; one evidence leaf for the whole batch
+    (``message`` for an SMS/e-mail/app contact, else ``recording``: a spoken conversation's
+    transcript) whose payload carries the transcript's SHA-256 and the results, with the
+    transcript attached as a file; the first stated unemployment / illness / business
+    downturn becomes the case's overdue cause when that is still unknown. A contact attempt,
+    when given, must be a logged contact of this case (422 otherwise)."""
+    turns = _turns(utterances)
+    case = case_service.get(session, case_id=case_id)
+    attempt = _attempt_of(session, case_id=case_id, contact_attempt_id=contact_attempt_id)
+    readings = (reader or analyzer()).read(turns, context or _context_of(case))
+    as_json = [r.as_json() for r in readings]
+    summary = summarise(readings).as_json()
+
+    rows = [_row_of(reading, case_id=case_id, attempt=attempt, now=now) for reading in as_json]
+    repository.add_analyses(session, rows)
+
+    transcript = "\n".join(f"{speaker}: {text}" for speaker, text in utterances).encode("utf-8")
+    digest = hashlib.sha256(transcript).hexdigest()
+    channel = None if attempt is None else attempt.channel
+    kind = LeafKind.MESSAGE if channel in MESSAGE_CHANNELS else LeafKind.RECORDING
+    leaf = log.append(
+        session,
+        kind=kind,
+        case_id=case_id,
+        occurred_at=now,
+        payload={
+            "analysis": "conversation",
+            "attempt_id": None if attempt is None else attempt.id,
+            "channel": channel,
+            "transcript_sha256": digest,
+            "utterances": len(rows),
+            "analysed_by": analysed_by,
+            "analysis_ids": [row.id for row in rows],
+            "results": [_evidence_result(row) for row in rows],
+            "compliance_score": int(summary["compliance_score"]),
+            "willingness_permille": _permille(summary["willingness"]),
+        },
+        files=[log.AttachedFile(transcript, "text/plain; charset=utf-8")],
+    )
+
+    cause_updated = False
+    stated = next((STATED_CAUSES[r.cause] for r in rows if r.cause in STATED_CAUSES), None)
+    if stated is not None:
+        cause_updated = repository.set_cause_if_unknown(session, case_id=case_id, cause=stated)
+    return AttachedAnalysis(
+        readings=as_json,
+        summary=summary,
+        analysis_ids=[row.id for row in rows],
+        evidence=leaf,
+        case_cause=case_service.get(session, case_id=case_id).overdue_cause.value,
+        cause_updated=cause_updated,
+    )
+
+
+def analyses_of_case(session: Session, *, case_id: int) -> Sequence[ConversationAnalysis]:
+    return repository.analyses_of_case(session, case_id=case_id)
+
+
+def _attempt_of(
+    session: Session, *, case_id: int, contact_attempt_id: int | None
+) -> ContactAttempt | None:
+    if contact_attempt_id is None:
+        return None
+    for attempt in contact_service.contacts_of_case(session, case_id=case_id):
+        if attempt.id == contact_attempt_id:
+            return attempt
+    raise ContactAttemptMismatch(
+        f"contact attempt {contact_attempt_id} is not a logged contact of case {case_id}"
+    )
+
+
+def _context_of(case: Case) -> CaseContext:
+    segment = case.segment if case.segment in {s.value for s in Segment} else None
+    return CaseContext(
+        outstanding_fen=case.outstanding_fen,
+        segment=None if segment is None else Segment(segment),
+    )
+
+
+def _row_of(
+    reading: dict[str, Any], *, case_id: int, attempt: ContactAttempt | None, now: datetime
+) -> ConversationAnalysis:
+    text_sha256 = hashlib.sha256(reading["text"].encode("utf-8")).hexdigest()
+    common = {
+        "case_id": case_id,
+        "contact_attempt_id": None if attempt is None else attempt.id,
+        "analysed_at": now,
+        "speaker": reading["speaker"],
+        "text_sha256": text_sha256,
+    }
+    if reading["speaker"] == Speaker.DEBTOR.value:
+        return ConversationAnalysis(
+            **common,
+            emotion=reading["emotion"],
+            intent=reading["intent"],
+            cause=reading["cause"],
+            willingness=float(reading["willingness"]),
+        )
+    return ConversationAnalysis(
+        **common,
+        compliance_score=float(reading["score"]),
+        flags=[
+            {"violation": f["violation"], "rule": f["rule"], "severity": f["severity"]}
+            for f in reading["flags"]
+        ],
+    )
+
+
+def _permille(value: float | None) -> int | None:
+    return None if value is None else round(value * 1000)
+
+
+def _evidence_result(row: ConversationAnalysis) -> dict[str, object]:
+    """The stored row as evidence JSON (no floats in a leaf: shares are in per mille)."""
+    return {
+        "speaker": row.speaker,
+        "text_sha256": row.text_sha256,
+        "emotion": row.emotion,
+        "intent": row.intent,
+        "cause": row.cause,
+        "willingness_permille": _permille(row.willingness),
+        "compliance_score": None if row.compliance_score is None else int(row.compliance_score),
+        "flags": [f["violation"] for f in row.flags or []],
+    }

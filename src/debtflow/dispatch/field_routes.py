@@ -95,20 +95,34 @@ def plan_routes(session: Session, as_of: date) -> StepCounts:
     if not agents:
         return counts
     held = repository.field_cases_of(session, list(agents))
+    # open field-visit requests go to the field agent serving the debtor's region, ahead
+    # of the agent's own cases and whatever the last visit was (debtflow.field)
+    from debtflow.field import service as field_service
+
+    requested = field_service.schedule_requested_visits(
+        session, agent_ids=sorted(agents), as_of=as_of
+    )
     case_ids = [r.id for r in held]
     day_start = datetime.combine(as_of, WORKING_DAY[0], zone)
     visited = repository.recent_visits(
         session, case_ids, since=day_start - timedelta(days=VISIT_GAP_DAYS)
     )
     values = repository.latest_values(session, case_ids)
-    addresses = repository.addresses_of(session, sorted({r.debtor_id for r in held}))
+    addresses = repository.addresses_of(
+        session, sorted({r.debtor_id for r in (*held, *requested.stops)})
+    )
     by_agent: dict[int, list[Any]] = {}
     for r in held:
-        if r.id not in visited:
+        if r.id not in visited and r.id not in requested.case_ids:
             by_agent.setdefault(r.assigned_collector_id, []).append(r)
+    for stop in requested.stops:
+        by_agent.setdefault(stop.assigned_collector_id, []).append(stop)
     stored = repository.routes_of_day(session, day=as_of)
     for agent_id, agent in sorted(agents.items()):
-        rows = sorted(by_agent.get(agent_id, []), key=lambda r: (-values.get(r.id, 0), r.id))
+        rows = sorted(
+            by_agent.get(agent_id, []),
+            key=lambda r: (r.id not in requested.case_ids, -values.get(r.id, 0), r.id),
+        )
         rows = rows[:MAX_VISITS_CONSIDERED]
         visits: list[FieldVisit] = []
         unlocated: list[dict[str, Any]] = []

@@ -75,8 +75,9 @@ def assign_now(session: Session, *, case_id: int) -> RealtimeAssignment:
     ]
     rank = {"home": 0, "work": 1}
     address = min(addresses, key=lambda a: rank.get(a.kind, 2)) if addresses else None
+    now = utcnow()
     history = repository.conversation_histories(
-        session, [case_id], since=conversation_since(utcnow())
+        session, [case_id], since=conversation_since(now), until=now
     ).get(case_id)
     entry = case_entry(
         row,
@@ -89,7 +90,6 @@ def assign_now(session: Session, *, case_id: int) -> RealtimeAssignment:
     pool, learner = realtime_state(session)
     if not pool.collectors:
         raise NoCollectorFree("there is no active collector")
-    now = utcnow()
     scored = score_candidates(
         [entry], pool, [pool.candidates(entry)], scene_time=now, learner=learner, explore=True
     )

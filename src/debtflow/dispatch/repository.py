@@ -159,10 +159,11 @@ class ConversationHistory:
 
 
 def conversation_histories(
-    session: Session, case_ids: Sequence[int], *, since: datetime
+    session: Session, case_ids: Sequence[int], *, since: datetime, until: datetime
 ) -> dict[int, ConversationHistory]:
-    """Per case, the emotions and intents of the debtor's utterances analysed since ``since``
-    (one grouped query per chunk of cases); cases without any are left out."""
+    """Per case, the emotions and intents of the debtor's utterances analysed in
+    [``since``, ``until``) (one grouped query per chunk of cases); cases without any are
+    left out."""
     histories: dict[int, ConversationHistory] = {}
     ids = list(case_ids)
     for first in range(0, len(ids), LOOKUP_CHUNK):
@@ -177,6 +178,7 @@ def conversation_histories(
                 ConversationAnalysis.case_id.in_(ids[first : first + LOOKUP_CHUNK]),
                 ConversationAnalysis.speaker == "debtor",
                 ConversationAnalysis.analysed_at >= since,
+                ConversationAnalysis.analysed_at < until,
             )
             .group_by(
                 ConversationAnalysis.case_id,

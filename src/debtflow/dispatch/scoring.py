@@ -91,8 +91,9 @@ def case_entries(
     addresses = repository.addresses_of(session, debtor_ids)
     phones = repository.reachable_phones(session, debtor_ids)
     products = repository.main_products(session, case_ids)
+    until = now or utcnow()
     histories = repository.conversation_histories(
-        session, case_ids, since=conversation_since(now or utcnow())
+        session, case_ids, since=conversation_since(until), until=until
     )
     entries = []
     for r in rows:

@@ -21,6 +21,7 @@ from debtflow.case import service as case_service
 from debtflow.contact import service as contact_service
 from debtflow.core.errors import InvalidInput, NotFound
 from debtflow.core.evidence.leaf import LeafKind
+from debtflow.core.field.media import MediaRejected, check_upload
 from debtflow.evidence import log
 from debtflow.models import ContactAttempt, User
 
@@ -33,8 +34,6 @@ MESSAGE_CHANNELS = frozenset({"sms", "email", "app"})
 RECORDING_MEDIA_TYPES = frozenset(
     {
         "audio/aac",
-        "audio/amr",
-        "audio/flac",
         "audio/mp4",
         "audio/mpeg",
         "audio/ogg",
@@ -59,9 +58,11 @@ def _attempt_of_case(
 ) -> ContactAttempt:
     require(user, Permission.CONTACT_DEBTORS)
     case_service.get_for_user(session, case_id=case_id, user=user)
-    for attempt in contact_service.contacts_of_case(session, case_id=case_id):
-        if attempt.id == contact_attempt_id:
-            return attempt
+    attempt = contact_service.contact_of_case(
+        session, case_id=case_id, attempt_id=contact_attempt_id
+    )
+    if attempt is not None:
+        return attempt
     raise ContactAttemptNotFound(
         f"contact attempt {contact_attempt_id} is not a logged contact of case {case_id}"
     )
@@ -94,12 +95,10 @@ def record_recording(
     if kind not in RECORDING_MEDIA_TYPES:
         allowed = ", ".join(sorted(RECORDING_MEDIA_TYPES))
         raise EvidenceFileRejected(f"a recording must be audio ({allowed}), not {media_type!r}")
-    if not content:
-        raise EvidenceFileRejected("the recording is empty")
-    if len(content) > MAX_RECORDING_BYTES:
-        raise EvidenceFileRejected(
-            f"the recording is {len(content):,} bytes; the limit is {MAX_RECORDING_BYTES:,}"
-        )
+    try:  # the bytes must be what the declared type says (magic numbers), within the limit
+        check_upload(content, kind, max_bytes=MAX_RECORDING_BYTES)
+    except MediaRejected as exc:
+        raise EvidenceFileRejected(f"the recording is refused: {exc}") from None
     files = [log.AttachedFile(content, kind)]
     payload: dict[str, object] = {
         "attempt_id": attempt.id,

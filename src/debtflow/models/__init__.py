@@ -31,7 +31,18 @@ from debtflow.models.evidence import (
     EvidenceSigningKey,
     EvidenceTreeHead,
 )
+from debtflow.models.field import FieldCheckin, FieldVisitFile, FieldVisitRequest
+from debtflow.models.note import CaseNote
 from debtflow.models.payment import Payment
+from debtflow.models.portal import (
+    ContactPreference,
+    DebtorDispute,
+    LegalAdviceRequest,
+    PaymentIntent,
+    PaymentWebhookEvent,
+    PlanInstalment,
+    PortalPlan,
+)
 from debtflow.models.promise import PromiseToPay
 from debtflow.models.user import ApiToken, DebtorOneTimeCode, Role, User, WebSession
 
@@ -40,6 +51,7 @@ __all__ = [
     "Address",
     "BucketTransition",
     "Case",
+    "CaseNote",
     "CaseStatusChange",
     "Collector",
     "ContactAttempt",
@@ -58,6 +70,9 @@ __all__ = [
     "DispatchOutcome",
     "DispatchOverride",
     "FieldRoute",
+    "FieldCheckin",
+    "FieldVisitFile",
+    "FieldVisitRequest",
     "EvidenceCosignature",
     "EvidenceFile",
     "EvidenceLogLeaf",
@@ -67,6 +82,13 @@ __all__ = [
     "EvidenceTreeHead",
     "Payment",
     "PromiseToPay",
+    "ContactPreference",
+    "DebtorDispute",
+    "LegalAdviceRequest",
+    "PaymentIntent",
+    "PaymentWebhookEvent",
+    "PlanInstalment",
+    "PortalPlan",
     "ApiToken",
     "DebtorOneTimeCode",
     "Role",

@@ -4,9 +4,10 @@ from datetime import datetime
 from enum import StrEnum
 
 from sqlalchemy import ForeignKey, Index, String
-from sqlalchemy.orm import Mapped, mapped_column
+from sqlalchemy.orm import Mapped, mapped_column, validates
 
 from debtflow.db import Base, UTCDateTime, utcnow
+from debtflow.models.debtor import EncryptedPersonalData, personal_data_index
 from debtflow.models.enums import str_enum
 
 
@@ -36,12 +37,19 @@ class User(Base):
     password_hash: Mapped[str | None] = mapped_column(String(200))
     collector_id: Mapped[int | None] = mapped_column(ForeignKey("collector.id"), index=True)
     debtor_id: Mapped[int | None] = mapped_column(ForeignKey("debtor.id"), index=True)
-    phone: Mapped[str | None] = mapped_column(String(32), unique=True)  # debtors' sign-in
+    # debtors' sign-in phone: encrypted, looked up and kept unique by its blind index
+    phone: Mapped[str | None] = mapped_column("phone_encrypted", EncryptedPersonalData)
+    phone_index: Mapped[str | None] = mapped_column(String(64), unique=True)
     active: Mapped[bool] = mapped_column(default=True)
     failed_logins: Mapped[int] = mapped_column(default=0)
     locked_until: Mapped[datetime | None] = mapped_column(UTCDateTime)
     last_login_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+    @validates("phone")
+    def _index_phone(self, _key: str, value: str | None) -> str | None:
+        self.phone_index = None if value is None else personal_data_index(value)
+        return value
 
 
 class WebSession(Base):
@@ -72,14 +80,15 @@ class ApiToken(Base):
 
 
 class DebtorOneTimeCode(Base):
-    """A sign-in code sent to a debtor's phone; only its SHA-256 is kept."""
+    """A sign-in code sent to a debtor's phone; only its SHA-256 is kept, and of the phone
+    only its blind index (``personal_data_index``)."""
 
     __tablename__ = "debtor_one_time_code"
-    __table_args__ = (Index("ix_debtor_one_time_code_phone_sent", "phone", "sent_at"),)
+    __table_args__ = (Index("ix_debtor_one_time_code_phone_index_sent", "phone_index", "sent_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id", ondelete="CASCADE"))
-    phone: Mapped[str] = mapped_column(String(32))
+    phone_index: Mapped[str] = mapped_column(String(64))
     code_hash: Mapped[str] = mapped_column(String(64))
     sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime)

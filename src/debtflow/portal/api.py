@@ -2,15 +2,39 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from debtflow.auth.deps import CurrentUser
+from debtflow.models import DebtorDispute, LegalAdviceRequest, PaymentIntent
 from debtflow.models.enums import PromiseStatus
+from debtflow.payment.provider import current_provider
 from debtflow.portal import service
-from debtflow.portal.schemas import AccountRead, DebtList, DebtRead
+from debtflow.portal.schemas import (
+    AccountRead,
+    ContactPreferenceRead,
+    ContactPreferenceWrite,
+    DebtList,
+    DebtRead,
+    DisputeRead,
+    InstalmentRead,
+    LegalAdviceCreate,
+    LegalAdviceRead,
+    OfferList,
+    OfferRead,
+    PaymentCreate,
+    PaymentIntentRead,
+    PlanChoice,
+    PlanRead,
+    SignatureCreate,
+    WebhookResult,
+)
 from debtflow.web.deps import DbSession
 
 router = APIRouter(prefix="/api/portal", tags=["portal"])
+webhooks = APIRouter(prefix="/api/payments", tags=["payments"])
+MAX_WEBHOOK_BYTES = 64 * 1024
 
 
 @router.get("/debts", response_model=DebtList)
@@ -42,3 +66,230 @@ def my_debts(session: DbSession, user: CurrentUser) -> DebtList:
             )
         )
     return DebtList(items=items)
+
+
+def _offer_read(o: service.PlanOffer) -> OfferRead:
+    return OfferRead(
+        kind=o.kind,
+        term_months=o.term_months,
+        recommended=o.recommended,
+        owed_fen=o.offer.debt.total_fen,
+        relief_fen=o.offer.relief_fen,
+        down_payment_fen=o.offer.down_payment_fen,
+        total_fen=o.total_fen,
+        current_monthly_fen=o.offer.debt.current_monthly_fen,
+        largest_instalment_fen=o.offer.schedule.largest_instalment_fen,
+        monthly_change_bp=o.change_bp,
+        monthly_change_zh=o.change_zh,
+        monthly_change_en=o.change_en,
+        schedule=[
+            InstalmentRead(
+                number=r.number,
+                due_on=r.due_on,
+                principal_fen=r.principal_fen,
+                interest_fen=r.interest_fen,
+                amount_fen=r.amount_fen,
+            )
+            for r in o.schedule
+        ],
+    )
+
+
+def _plan_read(current: service.CasePlan) -> PlanRead:
+    plan = current.plan
+    due = current.next_due() if current.signed else None
+    return PlanRead(
+        case_id=plan.case_id,
+        status=plan.status,
+        term_months=plan.term_months,
+        start_on=plan.start_on,
+        relief_fen=plan.relief_fen,
+        down_payment_fen=plan.down_payment_fen,
+        total_fen=plan.total_fen,
+        agreement_text=plan.agreement_text,
+        agreement_sha256=plan.agreement_sha256,
+        signer_name=plan.signer_name,
+        signed_at=plan.signed_at,
+        evidence_index=plan.evidence_index,
+        schedule=[
+            InstalmentRead(
+                number=r.number,
+                due_on=r.due_on,
+                principal_fen=r.principal_fen,
+                interest_fen=r.interest_fen,
+                amount_fen=r.amount_fen,
+            )
+            for r in current.instalments
+        ],
+        next_due_on=due[0].due_on if due else None,
+        next_due_fen=due[1] if due else None,
+    )
+
+
+def _intent_read(intent: PaymentIntent) -> PaymentIntentRead:
+    return PaymentIntentRead(
+        id=intent.id,
+        case_id=intent.case_id,
+        provider=intent.provider,
+        provider_payment_id=intent.provider_payment_id,
+        amount_fen=intent.amount_fen,
+        status=intent.status,
+        redirect_url=intent.redirect_url,
+    )
+
+
+def _dispute_read(d: DebtorDispute) -> DisputeRead:
+    return DisputeRead.model_validate(d, from_attributes=True)
+
+
+def _advice_read(r: LegalAdviceRequest) -> LegalAdviceRead:
+    return LegalAdviceRead.model_validate(r, from_attributes=True)
+
+
+@router.get("/cases/{case_id}/offers", response_model=OfferList)
+def offers(case_id: int, session: DbSession, user: CurrentUser) -> OfferList:
+    """The plans on offer for the debtor's case, each payment dated, in fen."""
+    found = service.plan_offers(session, case_id=case_id, user=user)
+    return OfferList(items=[_offer_read(o) for o in found])
+
+
+@router.post("/cases/{case_id}/plan", response_model=PlanRead, status_code=201)
+def choose(case_id: int, body: PlanChoice, session: DbSession, user: CurrentUser) -> PlanRead:
+    """Choose an offer by its term; the schedule is re-derived on the server."""
+    service.choose_plan(session, case_id=case_id, user=user, term_months=body.term_months)
+    current = service.plan_of(session, case_id=case_id, user=user)
+    assert current is not None
+    return _plan_read(current)
+
+
+@router.get("/cases/{case_id}/plan", response_model=PlanRead)
+def plan(case_id: int, session: DbSession, user: CurrentUser) -> PlanRead:
+    current = service.plan_of(session, case_id=case_id, user=user)
+    if current is None:
+        raise service.NoPlanChosen(f"no plan chosen for case {case_id}")
+    return _plan_read(current)
+
+
+@router.post("/cases/{case_id}/agreement/signature", response_model=PlanRead, status_code=201)
+def sign(
+    case_id: int, body: SignatureCreate, request: Request, session: DbSession, user: CurrentUser
+) -> PlanRead:
+    """Sign the chosen plan's agreement (once)."""
+    service.sign_agreement(
+        session,
+        case_id=case_id,
+        user=user,
+        signer_name=body.signer_name,
+        read_confirmed=body.read_confirmed,
+        ip=request.client.host if request.client else None,
+        user_agent=request.headers.get("user-agent"),
+    )
+    current = service.plan_of(session, case_id=case_id, user=user)
+    assert current is not None
+    return _plan_read(current)
+
+
+@router.post("/cases/{case_id}/payments", response_model=PaymentIntentRead, status_code=201)
+def pay(
+    case_id: int, body: PaymentCreate, session: DbSession, user: CurrentUser
+) -> PaymentIntentRead:
+    """Start a payment with the provider; follow ``redirect_url`` to pay."""
+    intent = service.start_payment(
+        session,
+        case_id=case_id,
+        user=user,
+        idempotency_key=body.idempotency_key,
+        amount_fen=body.amount_fen,
+        provider=current_provider(),
+    )
+    return _intent_read(intent)
+
+
+@router.post("/cases/{case_id}/disputes", response_model=DisputeRead, status_code=201)
+def dispute(
+    case_id: int,
+    session: DbSession,
+    user: CurrentUser,
+    reason: Annotated[str, Form(max_length=2000)],
+    file: Annotated[UploadFile | None, File()] = None,
+) -> DisputeRead:
+    """Dispute the case, optionally with a PDF, JPEG or PNG of at most 10 MB."""
+    row = service.file_dispute(
+        session, case_id=case_id, user=user, reason=reason, upload=read_upload(file)
+    )
+    return _dispute_read(row)
+
+
+def read_upload(file: UploadFile | None) -> service.UploadedFile | None:
+    """The uploaded file, read to at most one byte over the limit (so a larger one is
+    refused without reading it all)."""
+    if file is None or not file.filename:
+        return None
+    content = file.file.read(service.MAX_UPLOAD_BYTES + 1)
+    return service.UploadedFile(
+        file_name=file.filename,
+        media_type=file.content_type or "application/octet-stream",
+        content=content,
+    )
+
+
+@router.post("/cases/{case_id}/legal-advice", response_model=LegalAdviceRead, status_code=201)
+def legal_advice(
+    case_id: int, body: LegalAdviceCreate, session: DbSession, user: CurrentUser
+) -> LegalAdviceRead:
+    row = service.request_legal_advice(
+        session,
+        case_id=case_id,
+        user=user,
+        question=body.question,
+        contact_channel=body.contact_channel,
+        contact_time=body.contact_time,
+    )
+    return _advice_read(row)
+
+
+@router.get("/legal-advice", response_model=list[LegalAdviceRead])
+def legal_advice_list(session: DbSession, user: CurrentUser) -> list[LegalAdviceRead]:
+    """Every legal-advice request (operations managers and admins)."""
+    return [_advice_read(r) for r, _, _ in service.legal_advice_requests(session, user=user)]
+
+
+@router.get("/contact-preferences", response_model=ContactPreferenceRead | None)
+def get_preferences(session: DbSession, user: CurrentUser) -> ContactPreferenceRead | None:
+    row = service.contact_preferences(session, user=user)
+    return ContactPreferenceRead.model_validate(row, from_attributes=True) if row else None
+
+
+@router.put("/contact-preferences", response_model=ContactPreferenceRead)
+def put_preferences(
+    body: ContactPreferenceWrite, session: DbSession, user: CurrentUser
+) -> ContactPreferenceRead:
+    row = service.set_contact_preferences(
+        session,
+        user=user,
+        earliest_local=body.earliest_local,
+        latest_local=body.latest_local,
+        channels=body.channels,
+    )
+    return ContactPreferenceRead.model_validate(row, from_attributes=True)
+
+
+async def raw_body(request: Request) -> bytes:
+    body = b""
+    async for chunk in request.stream():
+        body += chunk
+        if len(body) > MAX_WEBHOOK_BYTES:
+            raise service.InvalidWebhook("the webhook body is too large")
+    return body
+
+
+@webhooks.post("/webhook", response_model=WebhookResult)
+def webhook(
+    request: Request, session: DbSession, body: Annotated[bytes, Depends(raw_body)]
+) -> WebhookResult:
+    """The payment provider's signed webhook (``Debtflow-Signature``; see
+    docs/debtor-portal.md). 400 for a bad or stale signature; 200 for a duplicate."""
+    outcome = service.receive_webhook(
+        session, provider=current_provider(), headers=dict(request.headers), body=body
+    )
+    return WebhookResult(outcome=outcome.outcome, payment_ids=list(outcome.payment_ids))

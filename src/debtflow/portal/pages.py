@@ -1,13 +1,26 @@
-"""The debtor portal's pages."""
+"""The debtor portal's pages (phone-sized): debts, a case with its plan offers, the
+agreement to sign and its printable copy, paying, disputes, legal advice, contact
+preferences; the simulated payment provider's pay page; the managers' list of
+legal-advice requests."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Request
+import uuid
+from collections.abc import Callable
+from datetime import time
+from typing import Annotated, Any
+
+from fastapi import APIRouter, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from debtflow.auth.deps import PageVisitor
+from debtflow.auth.deps import PageVisitor, Visitor, check_csrf
 from debtflow.auth.scoping import Permission, permits
+from debtflow.config import get_settings
+from debtflow.core.errors import DomainError, NotFound
+from debtflow.db import utcnow
+from debtflow.payment.provider import SIMULATED, SimulatedProvider, current_provider, http_sender
 from debtflow.portal import service
+from debtflow.portal.api import read_upload
 from debtflow.web.deps import TEMPLATES, DbSession
 
 router = APIRouter(include_in_schema=False)
@@ -27,3 +40,317 @@ def portal(request: Request, session: DbSession, visitor: PageVisitor) -> Respon
             "total_fen": sum(d.outstanding_fen for d in debts),
         },
     )
+
+
+def _case_page(
+    request: Request,
+    session: Any,
+    visitor: Visitor,
+    case_id: int,
+    *,
+    error: str | None = None,
+    status_code: int = 200,
+) -> Response:
+    view = service.portal_case(session, case_id=case_id, user=visitor.user)
+    return TEMPLATES.TemplateResponse(
+        request,
+        "portal_case.html",
+        {
+            "visitor": visitor,
+            "view": view,
+            "error": error,
+            "notice": next(
+                (
+                    k
+                    for k in ("chosen", "signed", "paid", "disputed", "advice")
+                    if k in request.query_params
+                ),
+                None,
+            ),
+            "payment_key": uuid.uuid4().hex,
+            "max_upload_mb": service.MAX_UPLOAD_BYTES // (1024 * 1024),
+            "advice_channels": service.ADVICE_CHANNELS,
+        },
+        status_code=status_code,
+    )
+
+
+@router.get("/portal/cases/{case_id}", response_class=HTMLResponse)
+def portal_case(
+    request: Request, case_id: int, session: DbSession, visitor: PageVisitor
+) -> Response:
+    return _case_page(request, session, visitor, case_id)
+
+
+def _after(
+    request: Request,
+    session: Any,
+    visitor: Visitor,
+    case_id: int,
+    act: Callable[[], Any],
+    then: Callable[[Any], str],
+) -> Response:
+    """Run ``act`` and redirect to ``then(result)``; on a domain error show the case page
+    again with the message (``act``'s writes are rolled back with its savepoint). 403 and
+    404 are not shown on the page: they answer as everywhere else."""
+    try:
+        with session.begin_nested():
+            result = act()
+    except DomainError as error:
+        if error.status_code in (403, 404):
+            raise
+        return _case_page(
+            request, session, visitor, case_id, error=error.message, status_code=error.status_code
+        )
+    return RedirectResponse(then(result), status_code=303)
+
+
+@router.post("/portal/cases/{case_id}/plan")
+def choose_plan(
+    request: Request,
+    case_id: int,
+    session: DbSession,
+    visitor: PageVisitor,
+    term_months: Annotated[int, Form(ge=1, le=360)],
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    check_csrf(visitor, csrf_token)
+    return _after(
+        request,
+        session,
+        visitor,
+        case_id,
+        lambda: service.choose_plan(
+            session, case_id=case_id, user=visitor.user, term_months=term_months
+        ),
+        lambda _plan: f"/portal/cases/{case_id}?chosen=1#agreement",
+    )
+
+
+@router.post("/portal/cases/{case_id}/agreement/sign")
+def sign_agreement(
+    request: Request,
+    case_id: int,
+    session: DbSession,
+    visitor: PageVisitor,
+    signer_name: Annotated[str, Form(max_length=200)] = "",
+    read_confirmed: Annotated[str, Form(max_length=10)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    check_csrf(visitor, csrf_token)
+    return _after(
+        request,
+        session,
+        visitor,
+        case_id,
+        lambda: service.sign_agreement(
+            session,
+            case_id=case_id,
+            user=visitor.user,
+            signer_name=signer_name,
+            read_confirmed=read_confirmed == "yes",
+            ip=request.client.host if request.client else None,
+            user_agent=request.headers.get("user-agent"),
+        ),
+        lambda _row: f"/portal/cases/{case_id}?signed=1",
+    )
+
+
+@router.get("/portal/cases/{case_id}/agreement/print", response_class=HTMLResponse)
+def print_agreement(
+    request: Request, case_id: int, session: DbSession, visitor: PageVisitor
+) -> Response:
+    current = service.plan_of(session, case_id=case_id, user=visitor.user)
+    if current is None:
+        raise service.NoPlanChosen(f"no plan chosen for case {case_id}")
+    return TEMPLATES.TemplateResponse(
+        request, "agreement_print.html", {"visitor": visitor, "current": current}
+    )
+
+
+@router.post("/portal/cases/{case_id}/pay")
+def pay(
+    request: Request,
+    case_id: int,
+    session: DbSession,
+    visitor: PageVisitor,
+    payment_key: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Start paying the next amount due; the page's one-off key makes a double submit
+    land on the same payment."""
+    check_csrf(visitor, csrf_token)
+    return _after(
+        request,
+        session,
+        visitor,
+        case_id,
+        lambda: service.start_payment(
+            session,
+            case_id=case_id,
+            user=visitor.user,
+            idempotency_key=payment_key,
+            provider=current_provider(),
+        ),
+        lambda intent: intent.redirect_url,
+    )
+
+
+@router.post("/portal/cases/{case_id}/dispute")
+def dispute(
+    request: Request,
+    case_id: int,
+    session: DbSession,
+    visitor: PageVisitor,
+    reason: Annotated[str, Form(max_length=2000)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+    file: Annotated[UploadFile | None, File()] = None,
+) -> Response:
+    check_csrf(visitor, csrf_token)
+    upload = read_upload(file)
+    return _after(
+        request,
+        session,
+        visitor,
+        case_id,
+        lambda: service.file_dispute(
+            session, case_id=case_id, user=visitor.user, reason=reason, upload=upload
+        ),
+        lambda _row: f"/portal/cases/{case_id}?disputed=1",
+    )
+
+
+@router.post("/portal/cases/{case_id}/legal-advice")
+def legal_advice(
+    request: Request,
+    case_id: int,
+    session: DbSession,
+    visitor: PageVisitor,
+    question: Annotated[str, Form(max_length=2000)] = "",
+    contact_channel: Annotated[str, Form(max_length=20)] = "",
+    contact_time: Annotated[str, Form(max_length=100)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    check_csrf(visitor, csrf_token)
+    return _after(
+        request,
+        session,
+        visitor,
+        case_id,
+        lambda: service.request_legal_advice(
+            session,
+            case_id=case_id,
+            user=visitor.user,
+            question=question,
+            contact_channel=contact_channel,
+            contact_time=contact_time,
+        ),
+        lambda _row: f"/portal/cases/{case_id}?advice=1",
+    )
+
+
+@router.get("/portal/preferences", response_class=HTMLResponse)
+def preferences(request: Request, session: DbSession, visitor: PageVisitor) -> Response:
+    row = service.contact_preferences(session, user=visitor.user)
+    return TEMPLATES.TemplateResponse(
+        request,
+        "portal_preferences.html",
+        {
+            "visitor": visitor,
+            "row": row,
+            "channels": service.PREFERENCE_CHANNELS,
+            "saved": "saved" in request.query_params,
+            "error": None,
+        },
+    )
+
+
+@router.post("/portal/preferences", response_class=HTMLResponse)
+def save_preferences(
+    request: Request,
+    session: DbSession,
+    visitor: PageVisitor,
+    earliest_local: Annotated[time, Form()],
+    latest_local: Annotated[time, Form()],
+    channels: Annotated[list[str] | None, Form()] = None,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    check_csrf(visitor, csrf_token)
+    try:
+        with session.begin_nested():
+            service.set_contact_preferences(
+                session,
+                user=visitor.user,
+                earliest_local=earliest_local,
+                latest_local=latest_local,
+                channels=channels or [],
+            )
+    except DomainError as error:
+        if error.status_code in (403, 404):
+            raise
+        return TEMPLATES.TemplateResponse(
+            request,
+            "portal_preferences.html",
+            {
+                "visitor": visitor,
+                "row": service.contact_preferences(session, user=visitor.user),
+                "channels": service.PREFERENCE_CHANNELS,
+                "saved": False,
+                "error": error.message,
+            },
+            status_code=error.status_code,
+        )
+    return RedirectResponse("/portal/preferences?saved=1", status_code=303)
+
+
+@router.get("/legal-advice", response_class=HTMLResponse)
+def legal_advice_list(request: Request, session: DbSession, visitor: PageVisitor) -> Response:
+    rows = service.legal_advice_requests(session, user=visitor.user)
+    return TEMPLATES.TemplateResponse(
+        request, "portal_legal_advice.html", {"visitor": visitor, "rows": rows}
+    )
+
+
+# --- the simulated payment provider's pages (development only) --------------------------
+
+
+def _simulated_intent(session: Any, payment_id: str) -> Any:
+    if get_settings().payment_provider != SIMULATED:
+        raise NotFound("the simulated payment provider is not in use")
+    return service.pending_intent(session, provider_payment_id=payment_id)
+
+
+@router.get("/pay/sim/{payment_id}", response_class=HTMLResponse)
+def simulated_pay_page(request: Request, payment_id: str, session: DbSession) -> Response:
+    """The simulated provider's pay page (a real provider's page lives on its own site)."""
+    intent = _simulated_intent(session, payment_id)
+    return TEMPLATES.TemplateResponse(request, "pay_sim.html", {"visitor": None, "intent": intent})
+
+
+@router.post("/pay/sim/{payment_id}/confirm")
+def simulated_confirm(request: Request, payment_id: str, session: DbSession) -> Response:
+    """The payer confirmed: the simulated provider sends its signed webhook to the app
+    (``DEBTFLOW_PAYMENT_WEBHOOK_URL`` or this server's ``/api/payments/webhook``), then
+    sends the payer back to the case page."""
+    intent = _simulated_intent(session, payment_id)
+    provider_payment_id, amount_fen, case_id = (
+        intent.provider_payment_id,
+        intent.amount_fen,
+        intent.case_id,
+    )
+    session.rollback()  # hold nothing while the webhook is handled in another request
+    url = get_settings().payment_webhook_url or str(request.base_url) + "api/payments/webhook"
+    status = SimulatedProvider().confirm(
+        provider_payment_id=provider_payment_id,
+        amount_fen=amount_fen,
+        paid_at=utcnow(),
+        webhook_url=url,
+        send=SENDER["send"],
+    )
+    if status != 200:
+        return HTMLResponse(f"the webhook was refused ({status})", status_code=502)
+    return RedirectResponse(f"/portal/cases/{case_id}?paid=1", status_code=303)
+
+
+#: how the simulated provider delivers webhooks (tests swap in their client)
+SENDER: dict[str, Any] = {"send": http_sender}

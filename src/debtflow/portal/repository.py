@@ -3,11 +3,29 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from datetime import datetime
 
-from sqlalchemy import select
+from sqlalchemy import delete, func, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
-from debtflow.models import Account, Case, ContactAttempt, Creditor, Payment, PromiseToPay
+from debtflow.models import (
+    Account,
+    Case,
+    ContactAttempt,
+    ContactPreference,
+    Creditor,
+    Debtor,
+    DebtorDispute,
+    LegalAdviceRequest,
+    Payment,
+    PaymentIntent,
+    PaymentWebhookEvent,
+    PlanInstalment,
+    PortalPlan,
+    PromiseToPay,
+)
 
 
 def cases_of_debtor(session: Session, *, debtor_id: int) -> Sequence[tuple[Case, Creditor]]:
@@ -57,3 +75,131 @@ def contacts_of_case(
         .limit(limit)
     )
     return session.scalars(stmt).all()
+
+
+# --- plans, agreements, payments, disputes, legal advice, contact preferences ---------
+
+
+def case_parties(session: Session, *, case_id: int) -> tuple[Creditor, Debtor]:
+    stmt = (
+        select(Creditor, Debtor)
+        .join(Case, Case.creditor_id == Creditor.id)
+        .join(Debtor, Debtor.id == Case.debtor_id)
+        .where(Case.id == case_id)
+    )
+    row = session.execute(stmt).one()
+    return row[0], row[1]
+
+
+def plan_of_case(session: Session, *, case_id: int, for_update: bool = False) -> PortalPlan | None:
+    stmt = select(PortalPlan).where(PortalPlan.case_id == case_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def instalments_of_plan(session: Session, *, plan_id: int) -> Sequence[PlanInstalment]:
+    stmt = (
+        select(PlanInstalment)
+        .where(PlanInstalment.plan_id == plan_id)
+        .order_by(PlanInstalment.number)
+    )
+    return session.scalars(stmt).all()
+
+
+def replace_instalments(session: Session, *, plan_id: int, rows: Sequence[PlanInstalment]) -> None:
+    session.execute(delete(PlanInstalment).where(PlanInstalment.plan_id == plan_id))
+    session.add_all(rows)
+
+
+def paid_on_case_since(session: Session, *, case_id: int, since: datetime) -> int:
+    stmt = select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
+        Payment.case_id == case_id, Payment.paid_at >= since
+    )
+    return int(session.scalar(stmt) or 0)
+
+
+def intent_by_key(session: Session, *, user_id: int, idempotency_key: str) -> PaymentIntent | None:
+    stmt = select(PaymentIntent).where(
+        PaymentIntent.user_id == user_id, PaymentIntent.idempotency_key == idempotency_key
+    )
+    return session.scalars(stmt).one_or_none()
+
+
+def intent_by_provider_id(
+    session: Session, *, provider_payment_id: str, for_update: bool = False
+) -> PaymentIntent | None:
+    stmt = select(PaymentIntent).where(PaymentIntent.provider_payment_id == provider_payment_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def intents_of_case(session: Session, *, case_id: int, limit: int = 20) -> Sequence[PaymentIntent]:
+    stmt = (
+        select(PaymentIntent)
+        .where(PaymentIntent.case_id == case_id)
+        .order_by(PaymentIntent.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
+def record_event_once(session: Session, *, values: dict[str, object]) -> int | None:
+    """Insert a webhook event unless (provider, event_id) is already there; the id of the
+    new row, or None for a duplicate. On PostgreSQL a concurrent insert of the same pair
+    waits for the first transaction and then inserts nothing."""
+    dialect = session.connection().dialect.name
+    insert = postgresql_insert if dialect == "postgresql" else sqlite_insert
+    stmt = (
+        insert(PaymentWebhookEvent)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=["provider", "event_id"])
+        .returning(PaymentWebhookEvent.id)
+    )
+    return session.execute(stmt).scalar_one_or_none()
+
+
+def set_event_outcome(session: Session, *, event_row_id: int, outcome: str) -> None:
+    session.execute(
+        update(PaymentWebhookEvent)
+        .where(PaymentWebhookEvent.id == event_row_id)
+        .values(outcome=outcome)
+    )
+
+
+def disputes_of_case(session: Session, *, case_id: int) -> Sequence[DebtorDispute]:
+    stmt = (
+        select(DebtorDispute)
+        .where(DebtorDispute.case_id == case_id)
+        .order_by(DebtorDispute.id.desc())
+    )
+    return session.scalars(stmt).all()
+
+
+def legal_requests_of_case(session: Session, *, case_id: int) -> Sequence[LegalAdviceRequest]:
+    stmt = (
+        select(LegalAdviceRequest)
+        .where(LegalAdviceRequest.case_id == case_id)
+        .order_by(LegalAdviceRequest.id.desc())
+    )
+    return session.scalars(stmt).all()
+
+
+def legal_requests(
+    session: Session, *, limit: int = 200
+) -> Sequence[tuple[LegalAdviceRequest, Debtor, Creditor]]:
+    stmt = (
+        select(LegalAdviceRequest, Debtor, Creditor)
+        .join(Debtor, Debtor.id == LegalAdviceRequest.debtor_id)
+        .join(Case, Case.id == LegalAdviceRequest.case_id)
+        .join(Creditor, Creditor.id == Case.creditor_id)
+        .order_by(LegalAdviceRequest.created_at.desc(), LegalAdviceRequest.id.desc())
+        .limit(limit)
+    )
+    return [(r[0], r[1], r[2]) for r in session.execute(stmt).all()]
+
+
+def contact_preference(session: Session, *, debtor_id: int) -> ContactPreference | None:
+    stmt = select(ContactPreference).where(ContactPreference.debtor_id == debtor_id)
+    return session.scalars(stmt).one_or_none()

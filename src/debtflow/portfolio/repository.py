@@ -10,6 +10,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from debtflow.bulk import driver_rows, quote, select_in
+from debtflow.config import personal_data_cipher
 from debtflow.db import utcnow
 from debtflow.models import Creditor
 from debtflow.models.enums import CaseStatus, Channel
@@ -91,14 +92,42 @@ def _excluded(columns: Sequence[str]) -> dict[str, str]:
 
 
 def upsert_debtors(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Create or update debtors by ID number; returns {id_number: debtor id}."""
+    """Create or update debtors by ID number (plain in ``rows``; stored encrypted and found
+    by its blind index); returns {id_number: debtor id}."""
     now = utcnow()
-    stamped = [{**r, "created_at": now, "updated_at": now} for r in rows]
-    updatable = [c for c in stamped[0] if c not in ("id_number", "created_at")] if rows else []
-    _bulk_upsert(session, "debtor", stamped, keys=["id_number"], set_sql=_excluded(updatable))
-    ids = [r["id_number"] for r in rows]
-    found = select_in(session, "SELECT id_number, id FROM debtor WHERE id_number {match}", ids)
-    return dict(found)
+    cipher = personal_data_cipher()
+    index_of = {r["id_number"]: cipher.blind_index(r["id_number"]) for r in rows}
+    stamped = [
+        {
+            **r,
+            "id_number": cipher.encrypt(r["id_number"]),
+            "id_number_index": index_of[r["id_number"]],
+            "created_at": now,
+            "updated_at": now,
+        }
+        for r in rows
+    ]
+    fixed = ("id_number", "id_number_index", "created_at")
+    updatable = [c for c in stamped[0] if c not in fixed] if rows else []
+    _bulk_upsert(
+        session,
+        "debtor",
+        [_renamed(r, "id_number", "id_number_encrypted") for r in stamped],
+        keys=["id_number_index"],
+        set_sql=_excluded(updatable),
+    )
+    found = dict(
+        select_in(
+            session,
+            "SELECT id_number_index, id FROM debtor WHERE id_number_index {match}",
+            list(set(index_of.values())),
+        )
+    )
+    return {id_number: found[index] for id_number, index in index_of.items()}
+
+
+def _renamed(row: dict[str, Any], old: str, new: str) -> dict[str, Any]:
+    return {(new if key == old else key): value for key, value in row.items()}
 
 
 def upsert_addresses(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -112,12 +141,24 @@ def upsert_addresses(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def upsert_contact_points(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    stamped = [{**r, "valid": True} for r in rows]
+    """Create or update contact points by (debtor, kind, blind index of the value); the value
+    (plain in ``rows``) is stored encrypted. Values written differently but equal once
+    normalised are one contact point (the last row wins)."""
+    cipher = personal_data_cipher()
+    unique: dict[tuple[int, str, str], dict[str, Any]] = {}
+    for r in rows:
+        index = cipher.blind_index(r["value"])
+        unique[(r["debtor_id"], r["kind"], index)] = {
+            **_renamed(r, "value", "value_encrypted"),
+            "value_encrypted": cipher.encrypt(r["value"]),
+            "value_index": index,
+            "valid": True,
+        }
     _bulk_upsert(
         session,
         "contact_point",
-        stamped,
-        keys=["debtor_id", "kind", "value"],
+        list(unique.values()),
+        keys=["debtor_id", "kind", "value_index"],
         set_sql=_excluded(["party", "contact_name", "relation", "authorised"]),
     )
 
@@ -189,11 +230,16 @@ def upsert_accounts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
 
 
 def names_on_file(session: Session, *, id_numbers: Sequence[str]) -> dict[str, str]:
-    """{ID number: stored name} for the debtors already known."""
+    """{ID number: stored name} for the debtors already known (found by blind index)."""
+    cipher = personal_data_cipher()
+    index_of = {id_number: cipher.blind_index(id_number) for id_number in id_numbers}
     rows = select_in(
-        session, "SELECT id_number, name FROM debtor WHERE id_number {match}", id_numbers
+        session,
+        "SELECT id_number_index, name FROM debtor WHERE id_number_index {match}",
+        list(set(index_of.values())),
     )
-    return {id_number: name for id_number, name in rows}
+    name_of = dict(rows)
+    return {i: name_of[index] for i, index in index_of.items() if index in name_of}
 
 
 def accounts_on_file(
@@ -203,12 +249,14 @@ def accounts_on_file(
     mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
     rows = select_in(
         session,
-        "SELECT a.account_number, d.id_number FROM account a JOIN debtor d ON d.id = a.debtor_id "
+        "SELECT a.account_number, d.id_number_encrypted FROM account a "
+        "JOIN debtor d ON d.id = a.debtor_id "
         f"WHERE a.creditor_id = {mark} AND a.account_number {{match}}",
         account_numbers,
         before=(creditor_id,),
     )
-    return {number: owner for number, owner in rows}
+    cipher = personal_data_cipher()
+    return {number: cipher.decrypt(owner) for number, owner in rows}
 
 
 def refresh_case_outstanding(session: Session, *, case_ids: Sequence[int]) -> None:

@@ -4,69 +4,166 @@ results they write back to the case."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+from datetime import date
 from typing import Any
 
+import numpy as np
+import numpy.typing as npt
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from debtflow.bulk import update_by_id
+from debtflow.bulk import quote
 from debtflow.core.case.lifecycle import OPEN_STATUSES
 from debtflow.models import Case, ContactAttempt, Creditor, Debtor, PromiseToPay
 from debtflow.models.enums import PromiseStatus
 
 
-def open_case_chunks(session: Session, *, size: int) -> Iterator[Sequence[Any]]:
-    """Open cases with their debtor's profile and creditor's mandate, ``size`` at a time."""
+@dataclass(frozen=True)
+class OpenCases:
+    """One chunk of open cases (ascending id) with what scoring, segmentation and treatment
+    read of their debtor, as columns."""
+
+    case_id: npt.NDArray[np.int64]
+    creditor_id: npt.NDArray[np.int64]
+    days_past_due: npt.NDArray[np.int64]
+    overdue_cause: list[str]
+    strategy_digest: list[str | None]
+    birth_date: npt.NDArray[np.datetime64]
+    """NaT where unknown."""
+    is_business: npt.NDArray[np.bool_]
+    has_employer: npt.NDArray[np.bool_]
+    monthly_income_fen: npt.NDArray[np.int64]
+    """0 where unknown, like the other money columns here."""
+    other_debts_fen: npt.NDArray[np.int64]
+    monthly_spending_fen: npt.NDArray[np.int64]
+    monthly_revenue_fen: npt.NDArray[np.int64]
+
+
+@dataclass(frozen=True)
+class Mandate:
+    max_relief_bp: int
+    max_term_months: int
+    min_first_payment_bp: int
+
+
+def _mark(session: Session) -> str:
+    return "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+
+
+def _fetch(session: Session, sql: str, params: tuple[Any, ...]) -> list[tuple[Any, ...]]:
+    """Plain row tuples straight from the DB-API cursor (no SQLAlchemy row objects)."""
+    raw = session.connection().connection.dbapi_connection
+    assert raw is not None
+    cursor = raw.cursor()
+    try:
+        cursor.execute(sql, params)
+        return cursor.fetchall()
+    finally:
+        cursor.close()
+
+
+def open_case_chunks(session: Session, *, size: int) -> Iterator[OpenCases]:
+    """Open cases with their debtor's profile, in id order, at most ``size`` at a time, read
+    through the driver (SQLAlchemy's per-row processing costs more than the query on a
+    million cases).
+
+    Each chunk is the open cases of a primary-key range ``size`` ids wide, starting at the
+    next existing id (a ``min(id)`` the key index answers). A plain ``id > last ORDER BY id
+    LIMIT size`` lets a planner without fresh statistics (a table just loaded) scan every open
+    case and sort them, once per chunk."""
+    mark = _mark(session)
+    statuses = sorted(status.value for status in OPEN_STATUSES)
+    next_id = f'SELECT min(id) FROM "case" WHERE id > {mark}'
+    sql = (
+        "SELECT c.id, c.creditor_id, c.days_past_due, c.overdue_cause, c.strategy_digest, "
+        "d.birth_date, CASE WHEN d.debtor_type = 'business' THEN 1 ELSE 0 END, "
+        "CASE WHEN d.employer IS NULL OR d.employer = '' THEN 0 ELSE 1 END, "
+        "COALESCE(d.monthly_income_fen, 0), COALESCE(d.other_debts_fen, 0), "
+        "COALESCE(d.monthly_spending_fen, 0), COALESCE(d.monthly_revenue_fen, 0) "
+        'FROM "case" c JOIN debtor d ON d.id = c.debtor_id '
+        f"WHERE c.id > {mark} AND c.id <= {mark} "
+        f"AND c.status IN ({', '.join([mark] * len(statuses))}) ORDER BY c.id"
+    )
     last_id = 0
     while True:
-        stmt = (
-            select(
-                Case.id,
-                Case.creditor_id,
-                Case.days_past_due,
-                Case.overdue_cause,
-                Case.strategy_digest,
-                Debtor.birth_date,
-                Debtor.employer,
-                Debtor.debtor_type,
-                Debtor.monthly_income_fen,
-                Debtor.other_debts_fen,
-                Debtor.monthly_spending_fen,
-                Debtor.monthly_revenue_fen,
-                Creditor.max_relief_bp,
-                Creditor.max_term_months,
-                Creditor.min_first_payment_bp,
-            )
-            .join(Debtor, Debtor.id == Case.debtor_id)
-            .join(Creditor, Creditor.id == Case.creditor_id)
-            .where(Case.status.in_(list(OPEN_STATUSES)), Case.id > last_id)
-            .order_by(Case.id)
-            .limit(size)
-        )
-        rows = session.execute(stmt).all()
-        if not rows:
+        start = _fetch(session, next_id, (last_id,))[0][0]
+        if start is None:
             return
-        yield rows
-        last_id = rows[-1].id
+        end = int(start) - 1 + size
+        rows = _fetch(session, sql, (int(start) - 1, end, *statuses))
+        last_id = end
+        if not rows:
+            continue
+        columns = list(zip(*rows, strict=True))
+        ints = {i: np.array(columns[i], dtype=np.int64) for i in (0, 1, 2, 6, 7, 8, 9, 10, 11)}
+        yield OpenCases(
+            case_id=ints[0],
+            creditor_id=ints[1],
+            days_past_due=ints[2],
+            overdue_cause=list(columns[3]),
+            strategy_digest=list(columns[4]),
+            # SQLite gives ISO text, PostgreSQL dates; None becomes NaT
+            birth_date=np.array(columns[5], dtype="datetime64[D]"),
+            is_business=ints[6].astype(bool),
+            has_employer=ints[7].astype(bool),
+            monthly_income_fen=ints[8],
+            other_debts_fen=ints[9],
+            monthly_spending_fen=ints[10],
+            monthly_revenue_fen=ints[11],
+        )
 
 
-def accounts_between(session: Session, *, first: int, last: int) -> list[tuple[Any, ...]]:
-    """(case id, principal, interest, fees, penalty, instalment, credit limit, original,
-    repayment history as JSON text) of the accounts of cases ``first``..``last``.
+def creditor_mandates(session: Session) -> dict[int, Mandate]:
+    """Every creditor's mandate for plan offers, by creditor id."""
+    stmt = select(
+        Creditor.id,
+        Creditor.max_relief_bp,
+        Creditor.max_term_months,
+        Creditor.min_first_payment_bp,
+    )
+    return {
+        creditor_id: Mandate(int(relief), int(term), int(first))
+        for creditor_id, relief, term, first in session.execute(stmt).all()
+    }
 
-    Read through the driver: the history stays JSON text for the caller to decode, which is
-    several times faster than SQLAlchemy's per-row JSON processing on a million rows."""
-    mark = "?" if session.get_bind().dialect.name == "sqlite" else "%s"
+
+@dataclass(frozen=True)
+class CaseAccounts:
+    """The accounts of a range of cases, as columns (one entry per account)."""
+
+    case_id: npt.NDArray[np.int64]
+    principal_fen: npt.NDArray[np.int64]
+    interest_fen: npt.NDArray[np.int64]
+    fees_fen: npt.NDArray[np.int64]
+    penalty_fen: npt.NDArray[np.int64]
+    instalment_fen: npt.NDArray[np.int64]
+    credit_limit_fen: npt.NDArray[np.int64]
+    """0 where the account has none."""
+    original_fen: npt.NDArray[np.int64]
+    history: list[str | None]
+    """Repayment history as stored JSON text, for the caller to decode in bulk."""
+
+
+def accounts_between(session: Session, *, first: int, last: int) -> CaseAccounts:
+    """The accounts of cases ``first``..``last`` (open or not; the caller picks), read through
+    the driver with the history left as JSON text."""
+    mark = _mark(session)
     history = "repayment_history" + (
         "::text" if session.get_bind().dialect.name == "postgresql" else ""
     )
     sql = (
         "SELECT case_id, principal_fen, interest_fen, fees_fen, penalty_fen, instalment_fen, "
-        f"credit_limit_fen, original_fen, {history} FROM account "
+        f"COALESCE(credit_limit_fen, 0), original_fen, {history} FROM account "
         f"WHERE case_id BETWEEN {mark} AND {mark}"
     )
-    cursor = session.connection().exec_driver_sql(sql, (first, last))
-    return [tuple(row) for row in cursor.fetchall()]
+    rows = _fetch(session, sql, (first, last))
+    if not rows:
+        empty = np.zeros(0, dtype=np.int64)
+        return CaseAccounts(*([empty] * 8), history=[])  # type: ignore[arg-type]
+    columns = list(zip(*rows, strict=True))
+    numbers = [np.array(column, dtype=np.int64) for column in columns[:8]]
+    return CaseAccounts(*numbers, history=list(columns[8]))  # type: ignore[arg-type]
 
 
 def broken_promises_between(session: Session, *, first: int, last: int) -> dict[int, int]:
@@ -105,9 +202,59 @@ def failed_contact_streaks_between(session: Session, *, first: int, last: int) -
     return {case_id: int(n) for case_id, n in session.execute(stmt).all()}
 
 
-def save_strategy(session: Session, updates: Sequence[dict[str, Any]]) -> None:
-    """Write strategy results by case id through the driver (one statement, many rows)."""
-    update_by_id(session, "case", updates)
+RESULT_COLUMNS = (
+    "propensity",
+    "propensity_model",
+    "segment",
+    "segment_rule",
+    "segment_reasons",
+    "treatment",
+    "strategy_rules",
+    "strategy_digest",
+)
+"""What :func:`save_strategy` writes, after the case id; ``segment_reasons`` and
+``treatment`` as JSON text."""
+
+
+def save_strategy(
+    session: Session, results: Sequence[tuple[Any, ...]], *, strategy_on: date
+) -> None:
+    """Write strategy results ``(case id, *RESULT_COLUMNS)`` and the date they were made.
+
+    PostgreSQL: COPY into a temporary table and one ``UPDATE … FROM`` it; SQLite: one
+    executemany of an UPDATE by primary key (an in-process database gains nothing from a
+    staging table)."""
+    if not results:
+        return
+    connection = session.connection()
+    assignments = ", ".join(f"{quote(c)} = s.{quote(c)}" for c in RESULT_COLUMNS)
+    if connection.dialect.name != "postgresql":
+        marks = ", ".join(f"{quote(c)} = ?" for c in (*RESULT_COLUMNS, "strategy_on"))
+        day = strategy_on.isoformat()
+        connection.exec_driver_sql(
+            f'UPDATE "case" SET {marks} WHERE id = ?',
+            [(*row[1:], day, row[0]) for row in results],
+        )
+        return
+    names = ", ".join(quote(c) for c in ("id", *RESULT_COLUMNS))
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    with raw.cursor() as cursor:
+        cursor.execute(
+            "CREATE TEMPORARY TABLE IF NOT EXISTS strategy_result "
+            f'ON COMMIT DROP AS SELECT {names} FROM "case" WITH NO DATA'
+        )
+        cursor.execute("TRUNCATE strategy_result")
+        with cursor.copy(f"COPY strategy_result ({names}) FROM STDIN") as copy:
+            for row in results:
+                copy.write_row(row)
+        cursor.execute("ANALYZE strategy_result")
+        # the id range keeps the planner on the primary key instead of a scan of every case
+        cursor.execute(
+            f'UPDATE "case" c SET {assignments}, strategy_on = %s '
+            "FROM strategy_result s WHERE c.id = s.id AND c.id BETWEEN %s AND %s",
+            (strategy_on, min(row[0] for row in results), max(row[0] for row in results)),
+        )
 
 
 def case_inputs(session: Session, *, case_id: int) -> Any:

@@ -8,8 +8,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -20,7 +19,7 @@ from sqlalchemy.orm import Session
 from debtflow.config import get_settings
 from debtflow.core.errors import Conflict
 from debtflow.core.strategy.explanation import explain
-from debtflow.core.strategy.features import RepaymentHistory
+from debtflow.core.strategy.features import RepaymentHistory, monthly_history_from_json
 from debtflow.core.strategy.segmentation import (
     CAUSE_CODES,
     SEGMENT_ORDER,
@@ -29,6 +28,7 @@ from debtflow.core.strategy.segmentation import (
     Segment,
     SegmentationRules,
     SegmentDecision,
+    SegmentedColumns,
     load_rules,
     segment_many,
     shipped_rules,
@@ -54,7 +54,7 @@ from debtflow.core.strategy.treatment_batch import (
 from debtflow.nightly.service import StepCounts, register_step
 from debtflow.strategy import repository, training
 
-CHUNK_CASES = 20_000
+CHUNK_CASES = 50_000
 # Scored histories are put in the training data's units (NT$ of 2005) so that the model's
 # log-amount features stay on the scale it learned: 1 CNY ≈ 4.4 TWD, and 100 fen = 1 CNY.
 TRAINING_UNITS_PER_FEN = 0.044
@@ -63,6 +63,10 @@ BREACH_CODES = (
     (BREACH_TERM, "term"),
     (BREACH_FIRST_PAYMENT, "first_payment"),
 )
+DIGEST_BYTES = 12
+CAUSE_BY_NAME = {cause.value: CAUSE_CODES[cause] for cause in OverdueCause}
+Progress = Callable[[int], None]
+"""Called after each chunk with the number of cases done so far."""
 
 
 def strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
@@ -79,76 +83,75 @@ def strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
     return segmentation, treatment
 
 
-def _income_stable(rows: Sequence[Any]) -> np.ndarray:
-    """Known income that covers other debts and living costs, with an employer; for a
-    business, known revenue."""
-    out = np.zeros(len(rows), dtype=bool)
-    for i, r in enumerate(rows):
-        if r.debtor_type == "business":
-            out[i] = bool(r.monthly_revenue_fen)
-        elif r.monthly_income_fen and r.employer:
-            committed = (r.other_debts_fen or 0) + (r.monthly_spending_fen or 0)
-            out[i] = r.monthly_income_fen > committed
-    return out
-
-
 @dataclass
 class ChunkInputs:
+    case_id: np.ndarray
     history: RepaymentHistory
     columns_without_score: dict[str, np.ndarray]
     debts: DebtColumns
-    min_first_payment_bp: np.ndarray
-    mandates: list[tuple[int, int]]
+    creditor_id: np.ndarray
+    stored_digest: list[str | None]
+
+
+def _income_stable(chunk: repository.OpenCases) -> np.ndarray:
+    """Known income that covers other debts and living costs, with an employer; for a
+    business, known revenue."""
+    committed = chunk.other_debts_fen + chunk.monthly_spending_fen
+    person = (
+        (chunk.monthly_income_fen > 0) & chunk.has_employer & (chunk.monthly_income_fen > committed)
+    )
+    return np.where(chunk.is_business, chunk.monthly_revenue_fen != 0, person)
 
 
 def _inputs(
-    rows: Sequence[Any],
-    accounts: Sequence[tuple[Any, ...]],
+    chunk: repository.OpenCases,
+    accounts: repository.CaseAccounts,
     broken: dict[int, int],
     streaks: dict[int, int],
     *,
     months: int,
     as_of: date,
 ) -> ChunkInputs:
-    n = len(rows)
-    position = {r.id: i for i, r in enumerate(rows)}
-    status = np.full((n, months), -2, dtype=np.int64)
-    statement = np.zeros((n, months), dtype=np.int64)
-    paid = np.zeros((n, months), dtype=np.int64)
+    ids = chunk.case_id
+    n = ids.size
+    at = np.searchsorted(ids, accounts.case_id)
+    inside = at < n
+    inside[inside] = ids[at[inside]] == accounts.case_id[inside]  # accounts of open cases only
+    at = at[inside]
+
+    def per_case(values: np.ndarray) -> np.ndarray:
+        total = np.zeros(n, dtype=np.int64)
+        np.add.at(total, at, values[inside])
+        return total
+
+    principal = per_case(accounts.principal_fen)
+    interest = per_case(accounts.interest_fen)
+    penalty = per_case(accounts.penalty_fen + accounts.fees_fen)
+    monthly = per_case(accounts.instalment_fen)
+    # the largest account (first of equals) carries the history and the credit line
+    rows = np.flatnonzero(inside)
+    order = np.lexsort((rows, -accounts.principal_fen[rows], at))
+    first_of_case = np.r_[True, at[order][1:] != at[order][:-1]] if order.size else order
+    main = rows[order][first_of_case]
+    main_case = at[order][first_of_case]
     credit_limit = np.zeros(n, dtype=np.int64)
-    principal = np.zeros(n, dtype=np.int64)
-    interest = np.zeros(n, dtype=np.int64)
-    penalty = np.zeros(n, dtype=np.int64)
-    monthly = np.zeros(n, dtype=np.int64)
-    main_principal = np.full(n, -1, dtype=np.int64)
-    main_history: list[str | None] = [None] * n
-    for case_id, prin, inter, fees, pen, inst, limit, original, history in accounts:
-        i = position.get(case_id)
-        if i is None:
-            continue  # account of a case that is not open
-        principal[i] += prin
-        interest[i] += inter
-        penalty[i] += pen + fees
-        monthly[i] += inst
-        if prin > main_principal[i]:  # the largest account carries the history
-            main_principal[i] = prin
-            credit_limit[i] = round((limit or original) * TRAINING_UNITS_PER_FEN)
-            main_history[i] = history
-    for i, text in enumerate(main_history):
-        if not text:
-            continue
-        for m, month in enumerate(json.loads(text)[:months]):
-            status[i, m] = month["status"]
-            statement[i, m] = month["statement_fen"]
-            paid[i, m] = month["paid_fen"]
-    statement = np.round(statement * TRAINING_UNITS_PER_FEN).astype(np.int64)
-    paid = np.round(paid * TRAINING_UNITS_PER_FEN).astype(np.int64)
-    age = np.array(
-        [(as_of - r.birth_date).days / 365.25 if r.birth_date else np.nan for r in rows],
-        dtype=np.float64,
+    line = np.where(
+        accounts.credit_limit_fen[main] > 0,
+        accounts.credit_limit_fen[main],
+        accounts.original_fen[main],
     )
-    cause_code = {cause.value: CAUSE_CODES[cause] for cause in OverdueCause}
+    credit_limit[main_case] = np.rint(line * TRAINING_UNITS_PER_FEN).astype(np.int64)
+    texts: list[str | None] = [None] * n
+    for case_index, account_index in zip(main_case.tolist(), main.tolist(), strict=True):
+        texts[case_index] = accounts.history[account_index]
+    status, statement, paid = monthly_history_from_json(texts, months)
+    statement = np.rint(statement * TRAINING_UNITS_PER_FEN).astype(np.int64)
+    paid = np.rint(paid * TRAINING_UNITS_PER_FEN).astype(np.int64)
+    days_old = (np.datetime64(as_of, "D") - chunk.birth_date).astype(np.float64)
+    age = np.where(np.isnat(chunk.birth_date), np.nan, days_old / 365.25)
+    id_list = ids.tolist()
     return ChunkInputs(
+        case_id=ids,
         history=RepaymentHistory(
             status=status,
             statement_amount=statement,
@@ -157,113 +160,232 @@ def _inputs(
             age_years=age,
         ),
         columns_without_score={
-            "days_past_due": np.array([r.days_past_due for r in rows], dtype=np.int64),
-            "overdue_cause": np.array(
-                [cause_code[str(r.overdue_cause)] for r in rows], dtype=np.int8
-            ),
-            "failed_contact_streak": np.array([streaks.get(r.id, 0) for r in rows], np.int64),
-            "broken_promises": np.array([broken.get(r.id, 0) for r in rows], dtype=np.int64),
+            "days_past_due": chunk.days_past_due,
+            "overdue_cause": np.array([CAUSE_BY_NAME[c] for c in chunk.overdue_cause], np.int8),
+            "failed_contact_streak": np.array([streaks.get(i, 0) for i in id_list], np.int64),
+            "broken_promises": np.array([broken.get(i, 0) for i in id_list], np.int64),
             "late_months": (status >= 1).sum(axis=1).astype(np.int64),
-            "income_stable": _income_stable(rows),
+            "income_stable": _income_stable(chunk),
         },
         debts=DebtColumns(principal, interest, penalty, monthly),
-        min_first_payment_bp=np.array([r.min_first_payment_bp for r in rows], dtype=np.int64),
-        mandates=[(r.max_relief_bp, r.max_term_months) for r in rows],
+        creditor_id=chunk.creditor_id,
+        stored_digest=chunk.strategy_digest,
     )
 
 
-def _digest(result: dict[str, Any]) -> str:
-    return hashlib.blake2b(repr(sorted(result.items())).encode(), digest_size=12).hexdigest()
+@dataclass(frozen=True)
+class PlanColumns:
+    """Treatment headline of every case of a chunk, as arrays (see :class:`BatchPlans`)."""
+
+    kind: np.ndarray
+    values: np.ndarray
+    """(n, 7) int64: term, repayment months, relief, down payment, first payment, largest
+    instalment, burden change (bp)."""
+    breaches: np.ndarray
 
 
-def plan_cases(session: Session, as_of: date) -> StepCounts:
-    """Nightly step: propensity, segment with reasons, and treatment for every open case."""
+PLAN_FIELDS = (
+    "term_months",
+    "repayment_months",
+    "relief_fen",
+    "down_payment_fen",
+    "first_payment_fen",
+    "largest_instalment_fen",
+    "burden_change_bp",
+)
+
+
+def _treat(
+    segment: np.ndarray,
+    inputs: ChunkInputs,
+    mandates: dict[int, repository.Mandate],
+    rules: TreatmentRules,
+) -> PlanColumns:
+    """Offer headlines, one propose_many call per creditor mandate."""
+    n = segment.shape[0]
+    kind = np.zeros(n, dtype=np.int8)
+    values = np.zeros((n, len(PLAN_FIELDS)), dtype=np.int64)
+    breaches = np.zeros(n, dtype=np.int64)
+    debts = inputs.debts
+    total = debts.principal_fen + debts.interest_fen + debts.penalty_fen
+    for creditor in np.unique(inputs.creditor_id).tolist():
+        idx = np.flatnonzero(inputs.creditor_id == creditor)
+        mandate = mandates[creditor]
+        part = DebtColumns(
+            debts.principal_fen[idx],
+            debts.interest_fen[idx],
+            debts.penalty_fen[idx],
+            debts.current_monthly_fen[idx],
+        )
+        plans = propose_many(
+            segment[idx], part, Mandate(mandate.max_relief_bp, mandate.max_term_months, 0), rules
+        )
+        kind[idx] = plans.kind
+        for column, name in enumerate(PLAN_FIELDS):
+            values[idx, column] = getattr(plans, name)
+        minimum = -(-total[idx] * mandate.min_first_payment_bp // 10_000)
+        breaches[idx] = plans.breaches.astype(np.int64) | np.where(
+            plans.first_payment_fen < minimum, BREACH_FIRST_PAYMENT, 0
+        )
+    legal = kind == KIND_ORDER.index(TreatmentKind.LEGAL)
+    values[legal] = 0
+    breaches[legal] = 0
+    return PlanColumns(kind=kind, values=values, breaches=breaches)
+
+
+def _treatment_texts(
+    rows: np.ndarray, segment: np.ndarray, plans: PlanColumns, rules: TreatmentRules
+) -> list[str]:
+    """The stored treatment JSON of ``rows`` (what ``json.dumps(plan, sort_keys=True)`` gives),
+    built from one template: legal treatment is the segment's action list."""
+    legal_kind = KIND_ORDER.index(TreatmentKind.LEGAL)
+    legal_text = {
+        index: _json(
+            {
+                "kind": TreatmentKind.LEGAL.value,
+                "actions": [a.value for a in rules.by_segment[seg].actions],
+            }
+        )
+        for index, seg in enumerate(SEGMENT_ORDER)
+        if rules.by_segment[seg].kind is TreatmentKind.LEGAL
+    }
+    kind_text = [json.dumps(k.value) for k in KIND_ORDER]
+    refused_text = [
+        json.dumps([code for bit, code in BREACH_CODES if bits & bit]) for bits in range(8)
+    ]
+    template = (
+        '{"burden_change_bp": %d, "down_payment_fen": %d, "first_payment_fen": %d, '
+        '"kind": %s, "largest_instalment_fen": %d, "refused": %s, "relief_fen": %d, '
+        '"repayment_months": %d, "term_months": %d}'
+    )
+    out = []
+    for k, seg, (term, repay, relief, down, first, largest, burden), bits in zip(
+        plans.kind[rows].tolist(),
+        segment[rows].tolist(),
+        plans.values[rows].tolist(),
+        plans.breaches[rows].tolist(),
+        strict=True,
+    ):
+        if k == legal_kind:
+            out.append(legal_text[seg])
+        else:
+            out.append(
+                template
+                % (
+                    burden,
+                    down,
+                    first,
+                    kind_text[k],
+                    largest,
+                    refused_text[bits],
+                    relief,
+                    repay,
+                    term,
+                )  # fmt: skip
+            )
+    return out
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _digests(
+    salt: str,
+    propensity_ten_thousandths: np.ndarray,
+    segmented: SegmentedColumns,
+    plans: PlanColumns,
+) -> list[str]:
+    """Fingerprint of each case's whole result: model and rule versions (``salt``), score,
+    segment and rule, and every treatment figure."""
+    matrix = np.ascontiguousarray(
+        np.column_stack(
+            [
+                propensity_ten_thousandths,
+                segmented.segment.astype(np.int64),
+                segmented.rule.astype(np.int64),
+                plans.kind.astype(np.int64),
+                plans.values,
+                plans.breaches,
+            ]
+        ).astype("<i8")
+    )
+    key = hashlib.blake2b(salt.encode(), digest_size=32).digest()
+    width = matrix.shape[1] * 8
+    raw = matrix.tobytes()
+    return [
+        hashlib.blake2b(raw[at : at + width], digest_size=DIGEST_BYTES, key=key).hexdigest()
+        for at in range(0, len(raw), width)
+    ]
+
+
+def plan_cases(session: Session, as_of: date, *, progress: Progress | None = None) -> StepCounts:
+    """Nightly step: propensity, segment with reasons, and treatment for every open case.
+
+    Reads the open cases in chunks of :data:`CHUNK_CASES` through the driver, scores a chunk
+    with one booster call, segments and treats it on arrays, and writes only the cases whose
+    result fingerprint changed."""
     model = training.current_model()
     model_label = training.model_label(model)
     segmentation, treatment = strategy_rules()
     rules_label = f"{segmentation.version}+{treatment.version}"
     rule_names = [r.name for r in segmentation.rules]
-    rule_reasons = [[reason.code for reason in r.reasons] for r in segmentation.rules]
+    rule_reasons = [_json([reason.code for reason in r.reasons]) for r in segmentation.rules]
     segment_names = [s.value for s in SEGMENT_ORDER]
+    salt = f"{model_label}|{rules_label}"
+    mandates = repository.creditor_mandates(session)
     seen = changed = 0
-    for rows in repository.open_case_chunks(session, size=CHUNK_CASES):
-        first, last = rows[0].id, rows[-1].id
+    for chunk in repository.open_case_chunks(session, size=CHUNK_CASES):
+        first, last = int(chunk.case_id[0]), int(chunk.case_id[-1])
         inputs = _inputs(
-            rows,
+            chunk,
             repository.accounts_between(session, first=first, last=last),
             repository.broken_promises_between(session, first=first, last=last),
             repository.failed_contact_streaks_between(session, first=first, last=last),
             months=model.metadata.months,
             as_of=as_of,
         )
-        propensity = np.round(model.score(inputs.history), 4).tolist()
+        score = np.rint(model.score(inputs.history) * 10_000).astype(np.int64)
         segmented = segment_many(
-            CaseColumns(propensity=np.array(propensity), **inputs.columns_without_score),
-            segmentation,
+            CaseColumns(propensity=score / 10_000, **inputs.columns_without_score), segmentation
         )
-        plans = _treat(segmented.segment, inputs, treatment)
-        segments = segmented.segment.tolist()
-        rules_of = segmented.rule.tolist()
-        updates = []
-        for i, row in enumerate(rows):
-            result = {
-                "propensity": propensity[i],
-                "propensity_model": model_label,
-                "segment": segment_names[segments[i]],
-                "segment_rule": rule_names[rules_of[i]],
-                "segment_reasons": rule_reasons[rules_of[i]],
-                "treatment": plans[i],
-                "strategy_rules": rules_label,
-            }
-            digest = _digest(result)
-            seen += 1
-            if digest != row.strategy_digest:
-                updates.append(
-                    {"id": row.id, **result, "strategy_on": as_of, "strategy_digest": digest}
-                )
-        repository.save_strategy(session, updates)
-        changed += len(updates)
+        plans = _treat(segmented.segment, inputs, mandates, treatment)
+        digests = _digests(salt, score, segmented, plans)
+        rows = np.array(
+            [d != s for d, s in zip(digests, inputs.stored_digest, strict=True)], dtype=bool
+        ).nonzero()[0]
+        results = zip(
+            inputs.case_id[rows].tolist(),
+            (score[rows] / 10_000).tolist(),
+            segmented.segment[rows].tolist(),
+            segmented.rule[rows].tolist(),
+            _treatment_texts(rows, segmented.segment, plans, treatment),
+            [digests[i] for i in rows.tolist()],
+            strict=True,
+        )
+        repository.save_strategy(
+            session,
+            [
+                (
+                    case_id,
+                    propensity,
+                    model_label,
+                    segment_names[segment],
+                    rule_names[rule],
+                    rule_reasons[rule],
+                    treatment_text,
+                    rules_label,
+                    digest,
+                )  # fmt: skip
+                for case_id, propensity, segment, rule, treatment_text, digest in results
+            ],
+            strategy_on=as_of,
+        )
+        seen += int(chunk.case_id.size)
+        changed += int(rows.size)
+        if progress is not None:
+            progress(seen)
     return {"cases_scored": seen, "strategy_updated": changed}
-
-
-def _treat(segment: np.ndarray, inputs: ChunkInputs, rules: TreatmentRules) -> list[dict[str, Any]]:
-    n = segment.shape[0]
-    out: list[dict[str, Any]] = [{} for _ in range(n)]
-    groups: dict[tuple[int, int], list[int]] = defaultdict(list)
-    for i, mandate in enumerate(inputs.mandates):
-        groups[mandate].append(i)
-    for (relief_bp, term), members in groups.items():
-        idx = np.array(members, dtype=np.int64)
-        debts = DebtColumns(
-            inputs.debts.principal_fen[idx],
-            inputs.debts.interest_fen[idx],
-            inputs.debts.penalty_fen[idx],
-            inputs.debts.current_monthly_fen[idx],
-        )
-        plans = propose_many(segment[idx], debts, Mandate(relief_bp, term, 0), rules)
-        total = debts.principal_fen + debts.interest_fen + debts.penalty_fen
-        for j, i in enumerate(members):
-            kind = KIND_ORDER[int(plans.kind[j])]
-            if kind is TreatmentKind.LEGAL:
-                rule = rules.by_segment[SEGMENT_ORDER[int(segment[i])]]
-                out[i] = {"kind": kind.value, "actions": [a.value for a in rule.actions]}
-                continue
-            breaches = int(plans.breaches[j])
-            minimum = -(-int(total[j]) * int(inputs.min_first_payment_bp[i]) // 10_000)
-            if int(plans.first_payment_fen[j]) < minimum:
-                breaches |= BREACH_FIRST_PAYMENT
-            out[i] = {
-                "kind": kind.value,
-                "term_months": int(plans.term_months[j]),
-                "repayment_months": int(plans.repayment_months[j]),
-                "relief_fen": int(plans.relief_fen[j]),
-                "down_payment_fen": int(plans.down_payment_fen[j]),
-                "first_payment_fen": int(plans.first_payment_fen[j]),
-                "largest_instalment_fen": int(plans.largest_instalment_fen[j]),
-                "burden_change_bp": int(plans.burden_change_bp[j]),
-                "refused": [code for bit, code in BREACH_CODES if breaches & bit],
-            }
-    return out
 
 
 @dataclass(frozen=True)

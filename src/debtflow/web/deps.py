@@ -7,12 +7,12 @@ from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
-from fastapi import Depends
+from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
 from debtflow.config import get_settings
-from debtflow.db import session_factory
+from debtflow.db import immediate, session_factory
 from debtflow.web.i18n import i18n_context
 
 TEMPLATES = Jinja2Templates(
@@ -48,8 +48,16 @@ def business_today() -> date:
     return datetime.now(ZoneInfo(get_settings().default_timezone)).date()
 
 
-def db_session() -> Iterator[Session]:
+READ_ONLY_METHODS = frozenset({"GET", "HEAD", "OPTIONS"})
+
+
+def db_session(request: Request) -> Iterator[Session]:
+    """One transaction per request, committed before the response. A request that may write
+    begins as a writer on SQLite (see ``debtflow.db.immediate``), so two concurrent writes
+    wait for each other instead of failing on a stale snapshot."""
     session = session_factory()()
+    if request.method not in READ_ONLY_METHODS:
+        immediate(session)
     try:
         yield session
         session.commit()
@@ -60,4 +68,6 @@ def db_session() -> Iterator[Session]:
         session.close()
 
 
-DbSession = Annotated[Session, Depends(db_session)]
+# scope="function": commit before the response is sent, so the request a redirect leads to
+# (sign-in -> /cases, form post -> page) sees what this one wrote
+DbSession = Annotated[Session, Depends(db_session, scope="function")]

@@ -35,7 +35,7 @@ def test_analyze_writes_one_json_line_per_input(model_dir: Path, tmp_path: Path)
         {"speaker": "debtor", "text": "我是他老婆"},
     )
     result = runner.invoke(
-        app, ["analyze", "--models", str(model_dir), "--case", str(case)], input=stdin
+        app, ["analyze", "--models", str(model_dir), "--context", str(case)], input=stdin
     )
     assert result.exit_code == 0, result.output
     rows = [json.loads(line) for line in result.stdout.splitlines()]
@@ -68,7 +68,7 @@ def test_bad_case_file_is_a_clear_error(model_dir: Path, tmp_path: Path) -> None
     case.write_text('{"plan": {"instalment_count": 3, "instalment_fen": 12.5}}')
     result = runner.invoke(
         app,
-        ["analyze", "--models", str(model_dir), "--case", str(case)],
+        ["analyze", "--models", str(model_dir), "--context", str(case)],
         input=_lines({"speaker": "debtor", "text": "好的"}),
     )
     assert result.exit_code != 0

@@ -1,92 +1,18 @@
-"""PIPL protections for ID and phone numbers: field-level encryption, blind index, masking.
+"""PIPL protections for ID and phone numbers: normalisation and masking by role.
 
-Encrypted values are text tokens ``v1.<key id>.<base64url(nonce || ciphertext+tag)>`` made with
-AES-256-GCM; the field name (e.g. ``debtor.phone``) is bound as associated data so a token
-cannot be moved to another column. Several keys may be loaded at once: new tokens use the
-active key, old tokens still decrypt with theirs, and :meth:`FieldCipher.rotate` re-encrypts.
-
-The blind index is HMAC-SHA256 over the normalised value, keyed separately, so an encrypted
-phone can be found by equality without decrypting anything.
+Encryption at rest and the blind index are in ``debtflow.core.compliance.crypto``.
 """
 
 from __future__ import annotations
 
-import base64
-import hashlib
-import hmac
-import os
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
-
-TOKEN_VERSION = "v1"
-_NONCE_BYTES = 12
-_KEY_ID = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-
 
 class PersonalDataError(ValueError):
-    """A key, token or personal-data value is unusable."""
-
-
-def _check_key_id(key_id: str) -> None:
-    if not _KEY_ID.match(key_id):
-        raise PersonalDataError(f"key id {key_id!r} must be 1-32 letters, digits, '-' or '_'")
-
-
-class FieldCipher:
-    """AES-GCM field encryption with key ids so keys can rotate."""
-
-    def __init__(self, keys: Mapping[str, bytes], *, active_key_id: str) -> None:
-        if active_key_id not in keys:
-            raise PersonalDataError(f"active key {active_key_id!r} is not among the keys loaded")
-        self._keys: dict[str, AESGCM] = {}
-        for key_id, key in keys.items():
-            _check_key_id(key_id)
-            if len(key) != 32:
-                raise PersonalDataError(f"key {key_id!r} must be 32 bytes (AES-256)")
-            self._keys[key_id] = AESGCM(key)
-        self.active_key_id = active_key_id
-
-    def encrypt(self, plaintext: str, *, field: str) -> str:
-        nonce = os.urandom(_NONCE_BYTES)
-        sealed = self._keys[self.active_key_id].encrypt(nonce, plaintext.encode(), field.encode())
-        body = base64.urlsafe_b64encode(nonce + sealed).decode().rstrip("=")
-        return f"{TOKEN_VERSION}.{self.active_key_id}.{body}"
-
-    def key_id_of(self, token: str) -> str:
-        parts = token.split(".")
-        if len(parts) != 3 or parts[0] != TOKEN_VERSION:
-            raise PersonalDataError("not an encrypted field token")
-        return parts[1]
-
-    def decrypt(self, token: str, *, field: str) -> str:
-        key_id = self.key_id_of(token)
-        if key_id not in self._keys:
-            raise PersonalDataError(f"token was sealed with key {key_id!r}, which is not loaded")
-        body = token.split(".")[2]
-        try:
-            raw = base64.urlsafe_b64decode(body + "=" * (-len(body) % 4))
-            opened = self._keys[key_id].decrypt(
-                raw[:_NONCE_BYTES], raw[_NONCE_BYTES:], field.encode()
-            )
-        except (InvalidTag, ValueError) as exc:
-            raise PersonalDataError(
-                "token does not decrypt: tampered, truncated, or from another field"
-            ) from exc
-        return opened.decode()
-
-    def needs_rotation(self, token: str) -> bool:
-        return self.key_id_of(token) != self.active_key_id
-
-    def rotate(self, token: str, *, field: str) -> str:
-        """Re-encrypt with the active key (returns the token unchanged if already current)."""
-        if not self.needs_rotation(token):
-            return token
-        return self.encrypt(self.decrypt(token, field=field), field=field)
+    """A personal-data value is unusable (not a phone number, not an ID number)."""
 
 
 def normalise_phone(phone: str) -> str:
@@ -105,32 +31,6 @@ def normalise_id_number(id_number: str) -> str:
     if not re.fullmatch(r"\d{15}|\d{17}[\dX]", value):
         raise PersonalDataError("a resident ID number has 18 characters (or 15 for old cards)")
     return value
-
-
-class BlindIndex:
-    """Deterministic keyed index (HMAC-SHA256) for equality lookups on encrypted fields."""
-
-    def __init__(self, keys: Mapping[str, bytes], *, active_key_id: str) -> None:
-        if active_key_id not in keys:
-            raise PersonalDataError(f"active key {active_key_id!r} is not among the keys loaded")
-        for key_id, key in keys.items():
-            _check_key_id(key_id)
-            if len(key) < 32:
-                raise PersonalDataError(f"blind-index key {key_id!r} must be at least 32 bytes")
-        self._keys = dict(keys)
-        self.active_key_id = active_key_id
-
-    def _digest(self, key_id: str, normalised: str, field: str) -> str:
-        mac = hmac.new(self._keys[key_id], f"{field}\x00{normalised}".encode(), hashlib.sha256)
-        return f"{key_id}.{mac.hexdigest()}"
-
-    def index(self, normalised: str, *, field: str) -> str:
-        """Index value to store next to the encrypted field (active key)."""
-        return self._digest(self.active_key_id, normalised, field)
-
-    def lookup_values(self, normalised: str, *, field: str) -> list[str]:
-        """Every index value the field may hold mid-rotation: query with ``IN (...)``."""
-        return [self._digest(key_id, normalised, field) for key_id in sorted(self._keys)]
 
 
 class FieldKind(StrEnum):

@@ -48,6 +48,8 @@ class LeafKind(StrEnum):
     ASSIGNMENT = "assignment"
     OVERRIDE = "override"
     CASE_STATUS = "case_status"
+    DISPUTE = "dispute"
+    LEGAL_ADVICE = "legal_advice"
 
 
 LEAF_KIND_LABELS: dict[LeafKind, tuple[str, str]] = {
@@ -62,6 +64,8 @@ LEAF_KIND_LABELS: dict[LeafKind, tuple[str, str]] = {
     LeafKind.ASSIGNMENT: ("分案", "case assignment"),
     LeafKind.OVERRIDE: ("人工覆盖", "manual override"),
     LeafKind.CASE_STATUS: ("案件状态变更", "case status change"),
+    LeafKind.DISPUTE: ("债务异议", "debt dispute"),
+    LeafKind.LEGAL_ADVICE: ("法律咨询申请", "legal-advice request"),
 }
 
 

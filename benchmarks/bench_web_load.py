@@ -1,0 +1,299 @@
+"""Loopback load test of the web app on PostgreSQL with 2 uvicorn worker processes:
+requests/s and p50/p99 latency of logging a contact (gate decision + contact log, two
+POSTs) and of the case page (HTML, cookie session), beside a same-run baseline — the
+health endpoint (one ``SELECT 1``) through the same server, client and connections.
+
+A fresh database (``debtflow_bench_…`` on the test server, or ``--database-url``) gets the
+demo (``debtflow demo --cases N``) and its users; every open case is given to ``agent1``
+so the contacts spread over many debtors (the gate caps contacts per debtor and day).
+Then ``uvicorn --workers 2`` starts on a free loopback port and ``--connections`` client
+coroutines (httpx, one process) drive each scenario for ``--seconds``.
+
+Targets: ≥ 300 requests/s and p99 ≤ 100 ms for each scenario. The client, the two workers
+and PostgreSQL share this machine's cores, so the figures are a floor; read them beside
+the baseline. The gate applies the debtor's local quiet hours, so run it in Shanghai's
+day time for contacts to be allowed (the denied share is printed).
+
+    nice .venv/bin/python benchmarks/bench_web_load.py [--cases 300] [--seconds 10]
+        [--connections 24] [--database-url postgresql+psycopg://…] [--keep]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import itertools
+import os
+import shutil
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+
+import httpx
+from sqlalchemy import create_engine, text
+
+ADMIN_URL = os.environ.get(
+    "DEBTFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
+)
+BIN = Path(sys.executable).parent
+PASSWORD = "debtflow-demo"
+
+PREPARE = """
+import sys
+from sqlalchemy import select, update
+from debtflow.auth import service
+from debtflow.auth.demo_users import create_demo_users
+from debtflow.core.case.lifecycle import OPEN_STATUSES
+from debtflow.db import unit_of_work
+from debtflow.models import Case, User
+with unit_of_work() as session:
+    if session.scalars(select(User).where(User.username == "agent1")).first() is None:
+        create_demo_users(session, password=sys.argv[1])
+    agent = service.get_user(session, username="agent1")
+    session.execute(
+        update(Case)
+        .where(Case.status.in_(list(OPEN_STATUSES)))
+        .values(assigned_collector_id=agent.collector_id)
+    )
+    token, _web = service.start_session(session, user=agent)
+    print(token)
+"""
+
+
+def _admin(statement: str) -> None:
+    engine = create_engine(ADMIN_URL, isolation_level="AUTOCOMMIT")
+    with engine.connect() as connection:
+        connection.execute(text(statement))
+    engine.dispose()
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@dataclass
+class Tally:
+    latencies: list[float] = field(default_factory=list)  # seconds, one per HTTP request
+    errors: int = 0
+    denied: int = 0
+    operations: int = 0
+
+
+async def _drive(
+    base: str,
+    operation: Callable[[httpx.AsyncClient, int, Tally], Awaitable[None]],
+    *,
+    connections: int,
+    seconds: float,
+    warmup: float = 1.0,
+) -> tuple[Tally, float]:
+    limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
+    async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
+        counter = itertools.count()
+        stop_warmup = time.perf_counter() + warmup
+
+        async def warm() -> None:
+            scratch = Tally()
+            while time.perf_counter() < stop_warmup:
+                await operation(client, next(counter), scratch)
+
+        await asyncio.gather(*(warm() for _ in range(connections)))
+        tally = Tally()
+        started = time.perf_counter()
+        deadline = started + seconds
+
+        async def worker() -> None:
+            while time.perf_counter() < deadline:
+                await operation(client, next(counter), tally)
+
+        await asyncio.gather(*(worker() for _ in range(connections)))
+        return tally, time.perf_counter() - started
+
+
+async def _timed(tally: Tally, call: Awaitable[httpx.Response], ok: int) -> httpx.Response:
+    start = time.perf_counter()
+    response = await call
+    tally.latencies.append(time.perf_counter() - start)
+    if response.status_code != ok:
+        tally.errors += 1
+    return response
+
+
+def _scenarios(
+    bearer: str, cookie: str, case_ids: list[int]
+) -> dict[str, Callable[[httpx.AsyncClient, int, Tally], Awaitable[None]]]:
+    api = {"Authorization": f"Bearer {bearer}"}
+    page = {"Cookie": f"debtflow_session={cookie}"}
+
+    async def health(client: httpx.AsyncClient, _n: int, tally: Tally) -> None:
+        await _timed(tally, client.get("/api/health"), 200)
+        tally.operations += 1
+
+    async def log_contact(client: httpx.AsyncClient, n: int, tally: Tally) -> None:
+        case_id = case_ids[n % len(case_ids)]
+        now = datetime.now(UTC).isoformat()
+        decision = await _timed(
+            tally,
+            client.post(
+                f"/api/cases/{case_id}/contact-decisions",
+                json={"channel": "call", "planned_at": now},
+                headers=api,
+            ),
+            201,
+        )
+        tally.operations += 1
+        if decision.status_code != 201:
+            return
+        if not decision.json()["allowed"]:
+            tally.denied += 1
+            return
+        await _timed(
+            tally,
+            client.post(
+                f"/api/contact-decisions/{decision.json()['id']}/contacts",
+                json={"attempted_at": now, "connected": n % 3 == 0, "outcome": "no_answer"},
+                headers=api,
+            ),
+            201,
+        )
+
+    async def case_page(client: httpx.AsyncClient, n: int, tally: Tally) -> None:
+        await _timed(tally, client.get(f"/cases/{case_ids[n % len(case_ids)]}", headers=page), 200)
+        tally.operations += 1
+
+    return {
+        "baseline: GET /api/health": health,
+        "log a contact (decision + log POSTs)": log_contact,
+        "case page GET /cases/{id} (HTML)": case_page,
+    }
+
+
+def _percentile(values: list[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser.add_argument("--cases", type=int, default=300)
+    parser.add_argument("--seconds", type=float, default=10.0)
+    parser.add_argument("--connections", type=int, default=24)
+    parser.add_argument("--workers", type=int, default=2)
+    parser.add_argument("--database-url")
+    parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    args = parser.parse_args()
+
+    name = None
+    url = args.database_url
+    if url is None:
+        name = f"debtflow_bench_{uuid.uuid4().hex[:8]}"
+        _admin(f'CREATE DATABASE "{name}"')
+        url = ADMIN_URL.rsplit("/", 1)[0] + "/" + name
+    workdir = Path(tempfile.mkdtemp(prefix="debtflow-web-load-"))
+    env = {**os.environ, "DEBTFLOW_DATABASE_URL": url, "DEBTFLOW_DATA_DIR": str(workdir)}
+    server = None
+    try:
+        started = time.perf_counter()
+        debtflow = shutil.which("debtflow", path=str(BIN)) or str(BIN / "debtflow")
+        subprocess.run(
+            [debtflow, "demo", "--cases", str(args.cases), "--no-serve"],
+            env=env,
+            check=True,
+            capture_output=True,
+        )
+        cookie = subprocess.run(
+            [sys.executable, "-c", PREPARE, PASSWORD],
+            env=env,
+            check=True,
+            capture_output=True,
+            text=True,
+        ).stdout.strip()
+        print(f"demo with {args.cases} cases built in {time.perf_counter() - started:.0f} s")
+        port = _free_port()
+        log = (workdir / "uvicorn.log").open("w")
+        server = subprocess.Popen(
+            [sys.executable, "-m", "uvicorn", "debtflow.app:create_app", "--factory",
+             "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
+             "--log-level", "warning", "--no-access-log"],
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )  # fmt: skip
+        base = f"http://127.0.0.1:{port}"
+        deadline = time.monotonic() + 120
+        while True:
+            try:
+                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if server.poll() is not None or time.monotonic() > deadline:
+                print((workdir / "uvicorn.log").read_text(), file=sys.stderr)
+                raise SystemExit("uvicorn did not start")
+            time.sleep(0.3)
+        token = httpx.post(
+            f"{base}/api/auth/token", data={"username": "agent1", "password": PASSWORD}
+        ).json()["access_token"]
+        listing = httpx.get(
+            f"{base}/api/cases",
+            params={"limit": 500},
+            headers={"Authorization": f"Bearer {token}"},
+        ).json()
+        case_ids = [item["id"] for item in listing["items"]]
+        print(
+            f"uvicorn --workers {args.workers} on {base}; agent1 works {len(case_ids)} cases; "
+            f"{args.connections} connections, {args.seconds:.0f} s per scenario"
+        )
+        rows = []
+        for label, operation in _scenarios(token, cookie, case_ids).items():
+            tally, elapsed = asyncio.run(
+                _drive(base, operation, connections=args.connections, seconds=args.seconds)
+            )
+            rows.append((label, tally, elapsed))
+        baseline = len(rows[0][1].latencies) / rows[0][2]
+        print(
+            f"{'scenario':40} {'requests':>9} {'req/s':>8} {'vs base':>8} {'p50 ms':>7} "
+            f"{'p99 ms':>7} {'errors':>6} {'denied':>7}"
+        )
+        met = True
+        for label, tally, elapsed in rows:
+            rate = len(tally.latencies) / elapsed
+            p50 = _percentile(tally.latencies, 0.5) * 1000
+            p99 = _percentile(tally.latencies, 0.99) * 1000
+            denied = f"{tally.denied / tally.operations:.0%}" if "contact" in label else ""
+            print(
+                f"{label:40} {len(tally.latencies):>9,} {rate:>8,.0f} {rate / baseline:>7.2f}x "
+                f"{p50:>7.1f} {p99:>7.1f} {tally.errors:>6} {denied:>7}"
+            )
+            if not label.startswith("baseline"):
+                met = met and rate >= 300 and p99 <= 100
+        print(
+            "target >= 300 req/s and p99 <= 100 ms per scenario: "
+            + ("met" if met else "NOT met on this machine")
+        )
+        return 0
+    finally:
+        if server is not None:
+            server.terminate()
+            try:
+                server.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                server.kill()
+        shutil.rmtree(workdir, ignore_errors=True)
+        if name is not None and not args.keep:
+            _admin(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        elif name is not None:
+            print(f"kept database {url}")
+
+
+if __name__ == "__main__":
+    sys.exit(main())

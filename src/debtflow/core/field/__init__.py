@@ -1,0 +1,1 @@
+"""Pure field-app computation: visit outcomes, check-in distance, route map drawing."""

@@ -1,0 +1,1 @@
+"""Debtor-portal arithmetic: dated plan schedules, payment splits and agreement text."""

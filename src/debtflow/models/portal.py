@@ -1,0 +1,148 @@
+"""The debtor portal's aggregate: a chosen plan and its signed agreement, the plan's dated
+instalments, payment intents and provider webhook events, disputes, legal-advice requests
+and contact preferences."""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time
+
+from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column
+
+from debtflow.db import Base, UTCDateTime, utcnow
+
+PLAN_CHOSEN = "chosen"
+PLAN_SIGNED = "signed"
+INTENT_PENDING = "pending"
+INTENT_SUCCEEDED = "succeeded"
+
+
+class PortalPlan(Base):
+    """The plan a debtor chose for a case and, once signed, the agreement: the exact text,
+    its SHA-256, who signed, when, from where. One per case; a signed plan is final."""
+
+    __tablename__ = "portal_plan"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"), index=True)
+    status: Mapped[str] = mapped_column(String(12), default=PLAN_CHOSEN)
+    term_months: Mapped[int]
+    rules_version: Mapped[str] = mapped_column(String(100))
+    start_on: Mapped[date]
+    # the debt the offer was computed from, and the offer's headline (fen)
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_fen: Mapped[int] = mapped_column(BigInteger)
+    penalty_fen: Mapped[int] = mapped_column(BigInteger)
+    current_monthly_fen: Mapped[int] = mapped_column(BigInteger)
+    relief_fen: Mapped[int] = mapped_column(BigInteger)
+    down_payment_fen: Mapped[int] = mapped_column(BigInteger)
+    total_fen: Mapped[int] = mapped_column(BigInteger)
+    chosen_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    chosen_by: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    agreement_text: Mapped[str] = mapped_column(Text)
+    agreement_sha256: Mapped[str | None] = mapped_column(String(64))
+    signer_name: Mapped[str | None] = mapped_column(String(200))
+    signed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    signer_ip: Mapped[str | None] = mapped_column(String(64))
+    signer_user_agent: Mapped[str | None] = mapped_column(String(300))
+    evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+
+
+class PlanInstalment(Base):
+    """One dated payment of a plan (number 0 is the down payment)."""
+
+    __tablename__ = "plan_instalment"
+    __table_args__ = (UniqueConstraint("plan_id", "number"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    plan_id: Mapped[int] = mapped_column(ForeignKey("portal_plan.id"))
+    number: Mapped[int]
+    due_on: Mapped[date]
+    principal_fen: Mapped[int] = mapped_column(BigInteger)
+    interest_fen: Mapped[int] = mapped_column(BigInteger)
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+
+
+class PaymentIntent(Base):
+    """A payment started with a provider. The caller's idempotency key is unique per user:
+    the same key returns the same intent."""
+
+    __tablename__ = "payment_intent"
+    __table_args__ = (UniqueConstraint("user_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("app_user.id"))
+    idempotency_key: Mapped[str] = mapped_column(String(100))
+    provider: Mapped[str] = mapped_column(String(30))
+    provider_payment_id: Mapped[str] = mapped_column(String(100), unique=True)
+    redirect_url: Mapped[str] = mapped_column(String(300))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    status: Mapped[str] = mapped_column(String(12), default=INTENT_PENDING)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    paid_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+
+
+class PaymentWebhookEvent(Base):
+    """A provider event acted on once: the unique (provider, event id) pair is what makes
+    a replayed or concurrent duplicate webhook book nothing."""
+
+    __tablename__ = "payment_webhook_event"
+    __table_args__ = (UniqueConstraint("provider", "event_id"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    provider: Mapped[str] = mapped_column(String(30))
+    event_id: Mapped[str] = mapped_column(String(100))
+    event_type: Mapped[str] = mapped_column(String(50))
+    provider_payment_id: Mapped[str] = mapped_column(String(100))
+    amount_fen: Mapped[int] = mapped_column(BigInteger)
+    outcome: Mapped[str] = mapped_column(String(20))
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class DebtorDispute(Base):
+    """A debtor's dispute of a case, with an optional uploaded file (stored by SHA-256 in
+    the evidence file store) and the dispute restriction it put on contacts."""
+
+    __tablename__ = "debtor_dispute"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"))
+    reason: Mapped[str] = mapped_column(Text)
+    file_sha256: Mapped[str | None] = mapped_column(String(64))
+    file_name: Mapped[str | None] = mapped_column(String(200))
+    media_type: Mapped[str | None] = mapped_column(String(100))
+    file_size: Mapped[int | None]
+    restriction_id: Mapped[int] = mapped_column(ForeignKey("contact_restriction.id"))
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class LegalAdviceRequest(Base):
+    """A debtor's request for free legal advice, listed for operations managers."""
+
+    __tablename__ = "legal_advice_request"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"))
+    question: Mapped[str] = mapped_column(Text)
+    contact_channel: Mapped[str] = mapped_column(String(20))
+    contact_time: Mapped[str] = mapped_column(String(100))
+    status: Mapped[str] = mapped_column(String(12), default="open")
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+class ContactPreference(Base):
+    """When (the debtor's local time) and how the debtor prefers to be contacted."""
+
+    __tablename__ = "contact_preference"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"), unique=True)
+    earliest_local: Mapped[time]
+    latest_local: Mapped[time]
+    channels: Mapped[list[str]] = mapped_column(JSON)
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -1,0 +1,1 @@
+"""Management reports: the manager dashboard (figures, breakdowns, roll rates, charts)."""

@@ -1,0 +1,424 @@
+"""The agent workbench on the database: the queue in dispatch priority order, what the case
+page shows beyond the case itself (strategy in words, plan offer, suggested script, notes)
+and logging a contact made now through the compliance gate. Never commits."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import datetime
+from functools import lru_cache
+from typing import Any
+
+from sqlalchemy.orm import Session
+
+from debtflow.auth.scoping import Permission, case_scope, permits, require
+from debtflow.case import service as case_service
+from debtflow.contact import access as contact_access
+from debtflow.conversation import service as conversation_service
+from debtflow.core.case.lifecycle import CaseStatus
+from debtflow.core.compliance.personal_data import PersonalDataError, mask_phone
+from debtflow.core.conversation.labels import Emotion, Intent, Segment
+from debtflow.core.conversation.labels import OverdueCause as ScriptCause
+from debtflow.core.conversation.scripts import (
+    CaseContext,
+    NextAction,
+    PlanOffer,
+    ScriptLibrary,
+    choose_script,
+    load_library,
+)
+from debtflow.core.errors import InvalidInput
+from debtflow.db import utcnow
+from debtflow.models import Case, Collector, ContactAttempt, ContactDecision, Creditor, Debtor, User
+from debtflow.models.enums import ContactKind
+from debtflow.strategy import service as strategy_service
+from debtflow.workbench import repository
+
+CHANNELS = ("call", "sms", "email", "visit", "ai_voice")
+
+
+class InvalidContactForm(InvalidInput):
+    code = "invalid_contact_form"
+
+
+# --- the queue --------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QueueEntry:
+    case: Case
+    debtor: Debtor
+    creditor: Creditor
+    collector: Collector | None
+    #: expected value of the latest dispatch assignment (fen); None: never dispatched
+    value_fen: int | None
+    #: the latest gate decision was a deny: until when (None with ``blocked``: no end)
+    next_allowed_at: datetime | None
+    blocked: bool
+    blocked_reasons: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Queue:
+    entries: Sequence[QueueEntry]
+    total: int
+
+
+def queue(
+    session: Session,
+    *,
+    user: User,
+    bucket: str | None = None,
+    status: CaseStatus | None = None,
+    limit: int = 50,
+    offset: int = 0,
+    now: datetime | None = None,
+) -> Queue:
+    """The cases ``user`` may see (agents: theirs; managers, admins, auditors: all) in
+    dispatch priority order, with when each may next be contacted as far as the latest
+    gate decision on it says."""
+    require(user, Permission.VIEW_CASES)
+    scope = case_scope(user)
+    if not scope.all_cases and scope.collector_id is None:
+        return Queue(entries=[], total=0)
+    rows, total = repository.queue(
+        session,
+        collector_id=None if scope.all_cases else scope.collector_id,
+        bucket=bucket,
+        status=status,
+        limit=max(1, min(limit, 500)),
+        offset=max(0, offset),
+    )
+    now = now or utcnow()
+    decisions = repository.latest_decisions(session, case_ids=[r[0].id for r in rows])
+    entries = []
+    for case, debtor, creditor, collector, value_fen in rows:
+        until, blocked, reasons = _gate_state(decisions.get(case.id), now=now)
+        entries.append(
+            QueueEntry(case, debtor, creditor, collector, value_fen, until, blocked, reasons)
+        )
+    return Queue(entries=entries, total=total)
+
+
+def _gate_state(
+    decision: ContactDecision | None, *, now: datetime
+) -> tuple[datetime | None, bool, tuple[str, ...]]:
+    """(next allowed time, blocked, reasons) from the latest gate decision: blocked while a
+    deny is in force — until its next allowed time, or without end when it has none."""
+    if decision is None or decision.allowed:
+        return None, False, ()
+    reasons = tuple(decision.reasons)
+    if decision.next_allowed_at is None:
+        return None, True, reasons
+    if decision.next_allowed_at > now:
+        return decision.next_allowed_at, True, reasons
+    return None, False, ()
+
+
+# --- the case page ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlanView:
+    """The stored treatment of the case, ready to show."""
+
+    kind: str
+    repayment_months: int | None
+    term_months: int | None
+    monthly_fen: int | None
+    relief_fen: int | None
+    down_payment_fen: int | None
+    #: change of the monthly burden in whole percent (negative = lighter)
+    burden_change_percent: int | None
+    #: mandate limits the offer breaks (relief, term, first_payment): needs approval
+    refused: tuple[str, ...]
+    legal_actions: tuple[str, ...]
+
+    @property
+    def offerable(self) -> bool:
+        return self.kind != "legal" and not self.refused and bool(self.monthly_fen)
+
+
+@dataclass(frozen=True)
+class StrategyView:
+    planned: bool
+    segment: str | None
+    reason_codes: tuple[str, ...]
+    propensity: float | None
+    #: the explanation of ``debtflow case explain``, line by line
+    zh: tuple[str, ...]
+    en: tuple[str, ...]
+    plan: PlanView | None
+
+
+@dataclass(frozen=True)
+class ThirdParty:
+    contact_point_id: int
+    label: str
+
+
+@dataclass(frozen=True)
+class CaseDesk:
+    """Everything the case page shows beyond the case row and its history."""
+
+    strategy: StrategyView
+    script: NextAction
+    third_parties: Sequence[ThirdParty]
+    can_work: bool
+    can_contact: bool
+
+
+def _percent(bp: int) -> int:
+    magnitude = (abs(bp) + 50) // 100
+    return -magnitude if bp < 0 else magnitude
+
+
+def plan_view(treatment: dict[str, Any] | None) -> PlanView | None:
+    """The stored treatment (the nightly strategy step's JSON) as a plan to show."""
+    if not treatment or "kind" not in treatment:
+        return None
+    burden = treatment.get("burden_change_bp")
+    return PlanView(
+        kind=str(treatment["kind"]),
+        repayment_months=treatment.get("repayment_months"),
+        term_months=treatment.get("term_months"),
+        monthly_fen=treatment.get("largest_instalment_fen"),
+        relief_fen=treatment.get("relief_fen"),
+        down_payment_fen=treatment.get("down_payment_fen"),
+        burden_change_percent=None if burden is None else _percent(int(burden)),
+        refused=tuple(treatment.get("refused") or ()),
+        legal_actions=tuple(treatment.get("actions") or ()),
+    )
+
+
+def strategy_view(session: Session, *, case: Case) -> StrategyView:
+    """Segment, reasons and plan of the nightly strategy, in words (the explanation of
+    ``debtflow case explain``); an unplanned case says so."""
+    plan = plan_view(case.treatment)
+    if case.segment is None or case.propensity is None:
+        return StrategyView(False, None, (), None, (), (), plan)
+    explanation = strategy_service.explain_case(session, case_id=case.id)
+    return StrategyView(
+        planned=True,
+        segment=explanation.segment,
+        reason_codes=explanation.reason_codes,
+        propensity=explanation.propensity,
+        zh=tuple(explanation.zh.splitlines()),
+        en=tuple(explanation.en.splitlines()),
+        plan=plan,
+    )
+
+
+@lru_cache(maxsize=1)
+def script_library() -> ScriptLibrary:
+    return load_library()
+
+
+def _script_cause(case: Case) -> ScriptCause | None:
+    try:
+        return ScriptCause(case.overdue_cause.value)
+    except ValueError:
+        return None
+
+
+def case_context(
+    *, case: Case, debtor: Debtor, creditor: Creditor, agent: User, current_monthly_fen: int
+) -> CaseContext:
+    """What a script may quote about the case. The plan is quoted only when it is within
+    the creditor's mandate and lowers or keeps a known monthly payment."""
+    plan = plan_view(case.treatment)
+    offer = None
+    if (
+        plan is not None
+        and plan.offerable
+        and plan.repayment_months
+        and plan.monthly_fen
+        and current_monthly_fen > 0
+    ):
+        offer = PlanOffer(
+            instalment_count=plan.repayment_months,
+            instalment_fen=plan.monthly_fen,
+            current_monthly_fen=current_monthly_fen,
+        )
+    segment = None
+    if case.segment in {s.value for s in Segment}:
+        segment = Segment(case.segment)
+    return CaseContext(
+        debtor_name=debtor.name,
+        creditor_name=creditor.name,
+        agent_name=agent.display_name,
+        outstanding_fen=case.outstanding_fen,
+        segment=segment,
+        plan=offer,
+    )
+
+
+def opening_script(*, case: Case, context: CaseContext) -> NextAction:
+    """The script to open with before the debtor has said anything: chosen by segment and
+    cause from the shipped library, willingness taken as the case's propensity score."""
+    return choose_script(
+        script_library(),
+        emotion=Emotion.NEUTRAL,
+        intent=Intent.OTHER,
+        case=context,
+        cause=_script_cause(case),
+        willingness=case.propensity if case.propensity is not None else 0.5,
+    )
+
+
+def desk(
+    session: Session,
+    *,
+    case: Case,
+    debtor: Debtor,
+    creditor: Creditor,
+    user: User,
+    current_monthly_fen: int,
+) -> CaseDesk:
+    """The workbench parts of a case page; ``case`` was read through the case service's
+    scoping (``get_row_for_user``)."""
+    context = case_context(
+        case=case,
+        debtor=debtor,
+        creditor=creditor,
+        agent=user,
+        current_monthly_fen=current_monthly_fen,
+    )
+    third_parties = []
+    for point in repository.third_party_points(session, debtor_id=debtor.id):
+        shown = "***"
+        if point.kind == ContactKind.PHONE:
+            try:
+                shown = mask_phone(point.value)
+            except PersonalDataError:
+                shown = "—"
+        who = " ".join(p for p in (point.relation, point.contact_name) if p)
+        third_parties.append(ThirdParty(point.id, f"{who or point.kind.value} · {shown}"))
+    return CaseDesk(
+        strategy=strategy_view(session, case=case),
+        script=opening_script(case=case, context=context),
+        third_parties=third_parties,
+        can_work=permits(user, Permission.RECORD_PROMISE),
+        can_contact=permits(user, Permission.CONTACT_DEBTORS),
+    )
+
+
+@dataclass(frozen=True)
+class ScriptReading:
+    """What the debtor just said, as the conversation service reads it, and the script
+    it suggests next."""
+
+    emotion: str | None
+    intent: str | None
+    willingness: float | None
+    script: NextAction
+
+
+def script_for_reply(session: Session, *, case_id: int, user: User, said: str) -> ScriptReading:
+    """The next script for what the debtor just said on a case in ``user``'s reach (the
+    conversation service: emotion x intent x segment)."""
+    require(user, Permission.VIEW_CASES)
+    case, debtor, creditor, _collector = case_service.get_row_for_user(
+        session, case_id=case_id, user=user
+    )
+    text = said.strip()
+    if not text:
+        raise InvalidInput("type what the debtor said")
+    if len(text) > 2000:
+        raise InvalidInput("at most 2,000 characters")
+    accounts = case_service.get_with_accounts(session, case_id=case.id).accounts
+    context = case_context(
+        case=case,
+        debtor=debtor,
+        creditor=creditor,
+        agent=user,
+        current_monthly_fen=sum(a.instalment_fen for a in accounts),
+    )
+    readings, _summary = conversation_service.analyze([("debtor", text)], case=context)
+    reading = readings[0]
+    action = reading["next_action"]
+    return ScriptReading(
+        emotion=reading.get("emotion"),
+        intent=reading.get("intent"),
+        willingness=reading.get("willingness"),
+        script=NextAction(
+            script_id=action["script_id"],
+            library_version=action["library_version"],
+            purpose=action["purpose"],
+            text=action["text"],
+        ),
+    )
+
+
+# --- actions ----------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ContactResult:
+    """The gate's decision, and the logged attempt when it allowed the contact."""
+
+    decision: ContactDecision
+    attempt: ContactAttempt | None
+
+    @property
+    def logged(self) -> bool:
+        return self.attempt is not None
+
+
+def log_contact_now(
+    session: Session,
+    *,
+    user: User,
+    case_id: int,
+    channel: str,
+    contact_point_id: int | None = None,
+    connected: bool,
+    conversation: bool = False,
+    outcome: str | None = None,
+    note: str | None = None,
+    debtor_unreachable: bool = False,
+    now: datetime | None = None,
+) -> ContactResult:
+    """A contact made now: ask the compliance gate first (the decision is stored either
+    way); on a deny nothing is logged and the result carries the reasons and the next
+    allowed time; on an allow the attempt is logged against the decision (which appends
+    it to the evidence log). ``contact_point_id`` names a third party (None: the debtor);
+    ``conversation``: the right person was spoken to (counts only on a connected contact)."""
+    if channel not in CHANNELS:
+        raise InvalidContactForm(f"unknown channel {channel!r}; one of: {', '.join(CHANNELS)}")
+    if outcome is not None and len(outcome) > 40:
+        raise InvalidContactForm("the outcome is at most 40 characters")
+    if note is not None and len(note) > 2000:
+        raise InvalidContactForm("the note is at most 2,000 characters")
+    moment = now or utcnow()
+    script_text = None
+    if contact_point_id is not None:  # a third party hears only the identity-safe script
+        script_text = choose_script(
+            script_library(), emotion=Emotion.NEUTRAL, intent=Intent.THIRD_PARTY, case=CaseContext()
+        ).text
+    decision = contact_access.request_contact(
+        session,
+        user=user,
+        case_id=case_id,
+        channel=channel,
+        planned_at=moment,
+        target="debtor" if contact_point_id is None else "third_party",
+        contact_point_id=contact_point_id,
+        debtor_unreachable=debtor_unreachable,
+        script_text=script_text,
+        now=moment,
+    )
+    if not decision.allowed:
+        return ContactResult(decision=decision, attempt=None)
+    attempt = contact_access.log_contact(
+        session,
+        user=user,
+        decision_id=decision.id,
+        attempted_at=moment,
+        connected=connected,
+        conversation=connected and conversation,
+        outcome=outcome or None,
+        note=note or None,
+    )
+    return ContactResult(decision=decision, attempt=attempt)

@@ -1,0 +1,170 @@
+"""The portal through HTTP: JSON API and pages, the simulated provider's pay page sending
+its signed webhook, and the webhook's answers (400 bad/stale, 200 duplicate)."""
+
+from __future__ import annotations
+
+import json
+import re
+from datetime import UTC, datetime, timedelta
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import func, select
+
+from debtflow.app import create_app
+from debtflow.auth import service as auth_service
+from debtflow.auth.deps import SESSION_COOKIE
+from debtflow.core.payment_provider.signing import sign
+from debtflow.db import get_engine, unit_of_work
+from debtflow.migrate import upgrade
+from debtflow.models import Payment
+from debtflow.payment.provider import SimulatedProvider
+from debtflow.portal import pages
+from portal.conftest import make_world
+
+SECRET = b"test-webhook-secret"
+
+
+@pytest.fixture
+def http(database_url, monkeypatch):
+    upgrade(get_engine())
+    with unit_of_work() as session:
+        world = make_world(session)
+        token = auth_service.issue_api_token(session, user=world.mine.user)
+        cookie, web_session = auth_service.start_session(session, user=world.mine.user)
+        csrf = web_session.csrf_token
+    api = TestClient(create_app(), base_url="https://testserver", follow_redirects=False)
+    api.headers["Authorization"] = f"Bearer {token}"
+    browser = TestClient(create_app(), base_url="https://testserver", follow_redirects=False)
+    browser.cookies.set(SESSION_COOKIE, cookie)
+    webhook_client = TestClient(create_app(), base_url="https://testserver")
+
+    def send(url, headers, body):
+        return webhook_client.post(
+            "/api/payments/webhook", headers=headers, content=body
+        ).status_code
+
+    monkeypatch.setitem(pages.SENDER, "send", send)
+    return world, api, browser, csrf, webhook_client
+
+
+def payments_of(case_id):
+    with unit_of_work() as session:
+        return session.scalar(
+            select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(Payment.case_id == case_id)
+        )
+
+
+def test_api_choose_sign_pay_and_replay(http):
+    world, api, _, _, hook = http
+    case_id = world.mine.case.id
+    offers = api.get(f"/api/portal/cases/{case_id}/offers").json()["items"]
+    assert [o["term_months"] for o in offers] == [3, 6, 12]
+    six = next(o for o in offers if o["recommended"])
+    assert sum(r["amount_fen"] for r in six["schedule"]) == six["total_fen"] == 815_000
+    chosen = api.post(f"/api/portal/cases/{case_id}/plan", json={"term_months": 6, "total_fen": 1})
+    assert chosen.status_code == 201 and chosen.json()["total_fen"] == 815_000
+    assert api.post(f"/api/portal/cases/{case_id}/plan", json={"term_months": 7}).status_code == 422
+    signed = api.post(
+        f"/api/portal/cases/{case_id}/agreement/signature",
+        json={"signer_name": "李小梅", "read_confirmed": True},
+    )
+    assert signed.status_code == 201 and signed.json()["agreement_sha256"]
+    assert signed.json()["next_due_fen"] == 135_834
+    again = api.post(
+        f"/api/portal/cases/{case_id}/agreement/signature",
+        json={"signer_name": "李小梅", "read_confirmed": True},
+    )
+    assert again.status_code == 409
+    intent = api.post(
+        f"/api/portal/cases/{case_id}/payments", json={"idempotency_key": "http-key-0001"}
+    ).json()
+    same = api.post(
+        f"/api/portal/cases/{case_id}/payments", json={"idempotency_key": "http-key-0001"}
+    ).json()
+    assert same["id"] == intent["id"] and intent["amount_fen"] == 135_834
+
+    provider = SimulatedProvider(secret=SECRET, tolerance_s=300)
+    now = datetime.now(UTC)
+    headers, body = provider.signed_webhook(
+        provider_payment_id=intent["provider_payment_id"],
+        amount_fen=135_834,
+        paid_at=now,
+        event_id="evt_http_1",
+    )
+    booked = hook.post("/api/payments/webhook", headers=headers, content=body)
+    assert booked.status_code == 200 and booked.json()["outcome"] == "booked"
+    assert len(booked.json()["payment_ids"]) == 1
+    assert payments_of(case_id) == 135_834
+    replay = hook.post("/api/payments/webhook", headers=headers, content=body)
+    assert replay.status_code == 200 and replay.json()["outcome"] == "duplicate"
+    assert payments_of(case_id) == 135_834
+    # a bad signature and a stale one are refused with 400 and book nothing
+    bad = dict(headers, **{"Debtflow-Signature": sign(b"wrong", body, int(now.timestamp()))})
+    assert hook.post("/api/payments/webhook", headers=bad, content=body).status_code == 400
+    stale_at = now - timedelta(minutes=6)
+    stale_headers, stale_body = provider.signed_webhook(
+        provider_payment_id=intent["provider_payment_id"],
+        amount_fen=135_834,
+        paid_at=stale_at,
+        event_id="evt_http_stale",
+    )
+    stale = hook.post("/api/payments/webhook", headers=stale_headers, content=stale_body)
+    assert stale.status_code == 400 and "300 s" in json.dumps(stale.json())
+    assert payments_of(case_id) == 135_834
+    # someone else's case is not found
+    theirs = world.other.case.id
+    assert api.get(f"/api/portal/cases/{theirs}/offers").status_code == 404
+    assert api.post(f"/api/portal/cases/{theirs}/plan", json={"term_months": 6}).status_code == 404
+
+
+def test_pages_choose_sign_and_pay_through_the_simulated_provider(http):
+    world, _, browser, csrf, _ = http
+    case_id = world.mine.case.id
+    page = browser.get(f"/portal/cases/{case_id}")
+    assert page.status_code == 200 and "可选还款方案" in page.text and "推荐" in page.text
+    chosen = browser.post(
+        f"/portal/cases/{case_id}/plan", data={"term_months": "6", "csrf_token": csrf}
+    )
+    assert chosen.status_code == 303
+    page = browser.get(chosen.headers["location"])
+    assert "分期还款协议" in page.text and "sign-form" in page.text
+    unticked = browser.post(
+        f"/portal/cases/{case_id}/agreement/sign",
+        data={"signer_name": "李小梅", "csrf_token": csrf},
+    )
+    assert unticked.status_code == 422 and "tick" in unticked.text
+    forged = browser.post(
+        f"/portal/cases/{case_id}/agreement/sign",
+        data={"signer_name": "李小梅", "read_confirmed": "yes", "csrf_token": "forged"},
+    )
+    assert forged.status_code == 403
+    signed = browser.post(
+        f"/portal/cases/{case_id}/agreement/sign",
+        data={"signer_name": "李小梅", "read_confirmed": "yes", "csrf_token": csrf},
+    )
+    assert signed.status_code == 303
+    printable = browser.get(f"/portal/cases/{case_id}/agreement/print")
+    assert (
+        printable.status_code == 200 and "李小梅" in printable.text and "SHA-256" in printable.text
+    )
+    pay = browser.post(
+        f"/portal/cases/{case_id}/pay", data={"payment_key": "page-key-0001", "csrf_token": csrf}
+    )
+    assert pay.status_code == 303 and pay.headers["location"].startswith("/pay/sim/sim_")
+    sim = browser.get(pay.headers["location"])
+    assert sim.status_code == 200 and "1,358.34" in sim.text
+    confirm = browser.post(pay.headers["location"] + "/confirm")
+    assert confirm.status_code == 303 and confirm.headers["location"].endswith("?paid=1")
+    assert payments_of(case_id) == 135_834
+    assert browser.post(pay.headers["location"] + "/confirm").status_code == 303  # same event
+    assert payments_of(case_id) == 135_834
+    page = browser.get(f"/portal/cases/{case_id}?paid=1")
+    assert "还款已到账" in page.text and re.search(r"1,358\.34", page.text)
+    assert "1,358.34" in page.text.split('id="next-due"')[1][:200]  # instalment 2 now due
+    upload = browser.post(
+        f"/portal/cases/{case_id}/dispute",
+        data={"reason": "金额不对", "csrf_token": csrf},
+        files={"file": ("note.txt", b"plain text", "text/plain")},
+    )
+    assert upload.status_code == 422 and "not accepted" in upload.text

@@ -1,0 +1,306 @@
+"""Payment intents with idempotency keys, and the signed provider webhook that books a
+payment exactly once (replayed, or sent twice at the same moment)."""
+
+from __future__ import annotations
+
+import threading
+import time
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from debtflow.case.service import CaseNotFound
+from debtflow.core.payment_provider.signing import (
+    WebhookRejected,
+    parse_event,
+    sign,
+    verify_signature,
+)
+from debtflow.db import get_engine
+from debtflow.migrate import upgrade
+from debtflow.models import EvidenceLogLeaf, Payment, PaymentWebhookEvent
+from debtflow.payment.provider import SimulatedProvider
+from debtflow.portal import service
+from portal.conftest import NOW, make_world
+
+SECRET = b"test-webhook-secret"
+
+
+def provider() -> SimulatedProvider:
+    return SimulatedProvider(secret=SECRET, tolerance_s=300)
+
+
+def signed_plan(session, world):
+    case_id, user = world.mine.case.id, world.mine.user
+    service.choose_plan(session, case_id=case_id, user=user, term_months=6, now=NOW)
+    service.sign_agreement(
+        session,
+        case_id=case_id,
+        user=user,
+        signer_name="李小梅",
+        read_confirmed=True,
+        ip=None,
+        user_agent=None,
+        now=NOW,
+    )
+
+
+def webhook_for(intent, *, event_id="evt_1", sent_at=None, amount_fen=None):
+    return provider().signed_webhook(
+        provider_payment_id=intent.provider_payment_id,
+        amount_fen=amount_fen or intent.amount_fen,
+        paid_at=NOW + timedelta(minutes=1),
+        event_id=event_id,
+        sent_at=sent_at or NOW + timedelta(minutes=1),
+    )
+
+
+def count(session, model) -> int:
+    return int(session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+# --- the signing scheme ------------------------------------------------------------------
+
+
+def test_signature_good_bad_and_stale():
+    body = b'{"id":"evt_1"}'
+    stamp = int(NOW.timestamp())
+    header = sign(SECRET, body, stamp)
+    assert verify_signature(SECRET, body, header, NOW) == stamp
+    assert verify_signature(SECRET, body, header, NOW + timedelta(seconds=300)) == stamp
+    with pytest.raises(WebhookRejected, match="does not match"):
+        verify_signature(b"another secret", body, header, NOW)
+    with pytest.raises(WebhookRejected, match="does not match"):
+        verify_signature(SECRET, body + b" ", header, NOW)
+    with pytest.raises(WebhookRejected, match="does not match"):  # timestamp is signed too
+        verify_signature(SECRET, body, header.replace(f"t={stamp}", f"t={stamp + 1}"), NOW)
+    with pytest.raises(WebhookRejected, match="300 s"):
+        verify_signature(SECRET, body, header, NOW + timedelta(seconds=301))
+    with pytest.raises(WebhookRejected, match="300 s"):
+        verify_signature(SECRET, body, header, NOW - timedelta(seconds=301))
+    for broken in (None, "", "v1=abc", f"t={stamp}", "t=soon,v1=00"):
+        with pytest.raises(WebhookRejected):
+            verify_signature(SECRET, body, broken, NOW)
+
+
+def test_malformed_event_bodies_are_rejected():
+    for body in (
+        b"not json",
+        b'{"id":"e","type":"payment.succeeded","data":{}}',
+        b'{"id":"e","type":"t","data":{"payment_id":"p","amount_fen":1.5,'
+        b'"paid_at":"2026-11-29T02:00:00+00:00"}}',
+        b'{"id":"e","type":"t","data":{"payment_id":"p","amount_fen":100,'
+        b'"paid_at":"2026-11-29T02:00:00"}}',
+    ):
+        with pytest.raises(WebhookRejected):
+            parse_event(body)
+
+
+# --- intents -------------------------------------------------------------------------------
+
+
+def test_next_amount_due_and_idempotency_key(session, world):
+    signed_plan(session, world)
+    case_id, user = world.mine.case.id, world.mine.user
+    first = service.start_payment(
+        session, case_id=case_id, user=user, idempotency_key="key-00000001", provider=provider()
+    )
+    assert first.amount_fen == 135_834  # the first instalment of the 6-month plan
+    assert first.redirect_url == f"/pay/sim/{first.provider_payment_id}"
+    again = service.start_payment(
+        session, case_id=case_id, user=user, idempotency_key="key-00000001", provider=provider()
+    )
+    assert again.id == first.id
+    with pytest.raises(service.IdempotencyConflict):
+        service.start_payment(
+            session,
+            case_id=case_id,
+            user=user,
+            idempotency_key="key-00000001",
+            amount_fen=100,
+            provider=provider(),
+        )
+    other = service.start_payment(
+        session,
+        case_id=case_id,
+        user=user,
+        idempotency_key="key-00000002",
+        amount_fen=5_000,
+        provider=provider(),
+    )
+    assert other.id != first.id and other.provider_payment_id != first.provider_payment_id
+
+
+def test_bad_payment_requests(session, world):
+    case_id, user = world.mine.case.id, world.mine.user
+    with pytest.raises(service.InvalidPortalPayment, match="no signed plan"):
+        service.start_payment(
+            session, case_id=case_id, user=user, idempotency_key="key-00000003", provider=provider()
+        )
+    with pytest.raises(service.InvalidPortalPayment, match="more than"):
+        service.start_payment(
+            session,
+            case_id=case_id,
+            user=user,
+            idempotency_key="key-00000004",
+            amount_fen=842_001,
+            provider=provider(),
+        )
+    with pytest.raises(service.InvalidPortalPayment, match="idempotency key"):
+        service.start_payment(
+            session,
+            case_id=case_id,
+            user=user,
+            idempotency_key="short",
+            amount_fen=100,
+            provider=provider(),
+        )
+    with pytest.raises(CaseNotFound):
+        service.start_payment(
+            session,
+            case_id=world.other.case.id,
+            user=user,
+            idempotency_key="key-00000005",
+            amount_fen=100,
+            provider=provider(),
+        )
+
+
+# --- webhooks ------------------------------------------------------------------------------
+
+
+def test_webhook_books_once_and_replays_book_nothing(session, world):
+    signed_plan(session, world)
+    case_id, user = world.mine.case.id, world.mine.user
+    intent = service.start_payment(
+        session, case_id=case_id, user=user, idempotency_key="key-00000010", provider=provider()
+    )
+    leaves_before = count(session, EvidenceLogLeaf)
+    headers, body = webhook_for(intent)
+    now = NOW + timedelta(minutes=2)
+    outcome = service.receive_webhook(
+        session, provider=provider(), headers=headers, body=body, now=now
+    )
+    assert outcome.outcome == "booked"
+    payments = session.scalars(select(Payment).where(Payment.case_id == case_id)).all()
+    assert sum(p.amount_fen for p in payments) == 135_834
+    # the most overdue account (60 days) first, up to what it owes: one part is enough
+    assert [p.account_id for p in payments] == [world.mine.accounts[0].id]
+    assert intent.status == "succeeded"
+    payment_leaves = session.scalars(
+        select(EvidenceLogLeaf).where(EvidenceLogLeaf.idx >= leaves_before)
+    ).all()
+    assert [leaf.kind for leaf in payment_leaves if leaf.kind == "payment"] == ["payment"]
+    replay = service.receive_webhook(
+        session, provider=provider(), headers=headers, body=body, now=now
+    )
+    assert replay.outcome == "duplicate" and replay.payment_ids == ()
+    # the same payment under a new event id books nothing either
+    headers2, body2 = webhook_for(intent, event_id="evt_2")
+    assert (
+        service.receive_webhook(session, provider=provider(), headers=headers2, body=body2, now=now)
+    ).outcome == "already_paid"
+    assert count(session, Payment) == len(payments)
+    current = service.plan_of(session, case_id=case_id, user=user)
+    due = current.next_due()
+    assert (due[0].number, due[1]) == (2, 135_834)
+
+
+def test_webhook_refuses_bad_and_stale_signatures_and_odd_events(session, world):
+    case_id, user = world.mine.case.id, world.mine.user
+    intent = service.start_payment(
+        session,
+        case_id=case_id,
+        user=user,
+        idempotency_key="key-00000020",
+        amount_fen=1_000,
+        provider=provider(),
+    )
+    headers, body = webhook_for(intent)
+    forged = SimulatedProvider(secret=b"not the secret", tolerance_s=300)
+    with pytest.raises(service.InvalidWebhook) as bad:
+        service.receive_webhook(
+            session, provider=forged, headers=headers, body=body, now=NOW + timedelta(minutes=1)
+        )
+    assert bad.value.status_code == 400
+    with pytest.raises(service.InvalidWebhook, match="300 s"):
+        service.receive_webhook(
+            session,
+            provider=provider(),
+            headers=headers,
+            body=body,
+            now=NOW + timedelta(minutes=7),
+        )
+    assert count(session, PaymentWebhookEvent) == 0
+    wrong_amount = webhook_for(intent, event_id="evt_amount", amount_fen=999)
+    assert (
+        service.receive_webhook(
+            session,
+            provider=provider(),
+            headers=wrong_amount[0],
+            body=wrong_amount[1],
+            now=NOW + timedelta(minutes=1),
+        ).outcome
+        == "amount_mismatch"
+    )
+    unknown = provider().signed_webhook(
+        provider_payment_id="sim_nobody", amount_fen=1_000, paid_at=NOW, event_id="evt_unknown"
+    )
+    assert (
+        service.receive_webhook(
+            session, provider=provider(), headers=unknown[0], body=unknown[1], now=NOW
+        ).outcome
+        == "unknown_payment"
+    )
+    assert count(session, Payment) == 0
+
+
+def test_concurrent_duplicate_webhooks_book_once(database_url):
+    """Two deliveries of one event at the same moment: the second waits on the first's
+    unique (provider, event id) row and then books nothing."""
+    engine = get_engine()
+    upgrade(engine)
+    with Session(engine, expire_on_commit=False) as setup:
+        world = make_world(setup)
+        intent = service.start_payment(
+            setup,
+            case_id=world.mine.case.id,
+            user=world.mine.user,
+            idempotency_key="key-00000030",
+            amount_fen=300_000,
+            provider=provider(),
+        )
+        setup.commit()
+    headers, body = webhook_for(intent)
+    now = NOW + timedelta(minutes=2)
+    outcomes: list[str] = []
+
+    def deliver() -> None:
+        with Session(engine) as second:
+            outcome = service.receive_webhook(
+                second, provider=provider(), headers=headers, body=body, now=now
+            )
+            second.commit()
+            outcomes.append(outcome.outcome)
+
+    with Session(engine) as first:
+        booked = service.receive_webhook(
+            first, provider=provider(), headers=headers, body=body, now=now
+        )
+        assert booked.outcome == "booked"
+        thread = threading.Thread(target=deliver)
+        thread.start()
+        time.sleep(0.5)
+        assert outcomes == [], "the duplicate must wait for the first delivery"
+        first.commit()
+    thread.join(timeout=30)
+    assert outcomes == ["duplicate"]
+    with Session(engine) as check:
+        amounts = check.scalars(
+            select(Payment.amount_fen).where(Payment.case_id == world.mine.case.id)
+        ).all()
+        # 300,000 fen: 642,000 owed on the most overdue account, so one part
+        assert sorted(amounts) == [300_000]
+        assert count(check, PaymentWebhookEvent) == 1

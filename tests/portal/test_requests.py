@@ -1,0 +1,206 @@
+"""Disputes (with an upload, and the contact hold they put on the case), legal-advice
+requests, and contact preferences."""
+
+from __future__ import annotations
+
+import hashlib
+from datetime import time, timedelta
+
+import pytest
+from sqlalchemy import select
+
+from debtflow.auth.scoping import NotPermitted
+from debtflow.case.service import CaseNotFound
+from debtflow.compliance import service as compliance_service
+from debtflow.evidence.log import file_store
+from debtflow.models import ContactRestriction, EvidenceLogLeaf
+from debtflow.portal import service
+from portal.conftest import NOW
+
+PDF = b"%PDF-1.4\n1 0 obj<<>>endobj\ntrailer<<>>\n%%EOF\n"
+PNG = b"\x89PNG\r\n\x1a\n" + b"\x00" * 32
+
+
+def sms_decision(session, case_id):
+    return compliance_service.decide(
+        session,
+        case_id=case_id,
+        channel="sms",
+        planned_at=NOW + timedelta(hours=1),
+        collecting_party="in-house",
+        requested_by="agent-1",
+        now=NOW,
+    )
+
+
+def test_dispute_puts_a_hold_the_gate_enforces_and_hashes_the_file(session, world):
+    case_id, user = world.mine.case.id, world.mine.user
+    assert "dispute" not in sms_decision(session, case_id).reasons
+    dispute = service.file_dispute(
+        session,
+        case_id=case_id,
+        user=user,
+        reason="这笔欠款我在十月已经还清，附银行回单",
+        upload=service.UploadedFile("回单.pdf", "application/pdf", PDF),
+        now=NOW,
+    )
+    digest = hashlib.sha256(PDF).hexdigest()
+    assert (dispute.file_sha256, dispute.file_size, dispute.media_type) == (
+        digest,
+        len(PDF),
+        "application/pdf",
+    )
+    restriction = session.get(ContactRestriction, dispute.restriction_id)
+    assert (restriction.flag, restriction.case_id, restriction.lifted_at) == (
+        "dispute",
+        case_id,
+        None,
+    )
+    decision = sms_decision(session, case_id)
+    assert not decision.allowed and "dispute" in decision.reasons
+    leaf = session.scalars(select(EvidenceLogLeaf).where(EvidenceLogLeaf.kind == "dispute")).one()
+    assert leaf.case_id == case_id and digest.encode() in bytes(leaf.canonical_bytes)
+    assert file_store().read(digest) == PDF
+    # the other debtor's case is untouched
+    assert "dispute" not in sms_decision(session, world.other.case.id).reasons
+
+
+def test_a_dispute_without_a_file_is_fine(session, world):
+    dispute = service.file_dispute(
+        session, case_id=world.mine.case.id, user=world.mine.user, reason="金额不对", now=NOW
+    )
+    assert dispute.file_sha256 is None and dispute.restriction_id is not None
+
+
+@pytest.mark.parametrize(
+    ("upload", "error", "status"),
+    [
+        (
+            service.UploadedFile("big.pdf", "application/pdf", PDF + b"0" * (10 * 1024 * 1024)),
+            service.UploadTooLarge,
+            413,
+        ),
+        (service.UploadedFile("a.txt", "text/plain", b"hello"), service.InvalidUpload, 422),
+        (service.UploadedFile("fake.png", "image/png", PDF), service.InvalidUpload, 422),
+        (service.UploadedFile("empty.pdf", "application/pdf", b""), service.InvalidUpload, 422),
+    ],
+)
+def test_upload_limits(session, world, upload, error, status):
+    with pytest.raises(error) as refused:
+        service.file_dispute(
+            session,
+            case_id=world.mine.case.id,
+            user=world.mine.user,
+            reason="金额不对，请核实",
+            upload=upload,
+            now=NOW,
+        )
+    assert refused.value.status_code == status
+    assert session.scalars(select(ContactRestriction)).all() == []
+
+
+def test_exactly_ten_megabytes_is_accepted(session, world):
+    content = PNG + b"\x00" * (service.MAX_UPLOAD_BYTES - len(PNG))
+    dispute = service.file_dispute(
+        session,
+        case_id=world.mine.case.id,
+        user=world.mine.user,
+        reason="照片为证",
+        upload=service.UploadedFile("p.png", "image/png", content),
+        now=NOW,
+    )
+    assert dispute.file_size == service.MAX_UPLOAD_BYTES
+
+
+def test_dispute_on_someone_elses_case_or_without_reason(session, world):
+    with pytest.raises(CaseNotFound):
+        service.file_dispute(
+            session, case_id=world.other.case.id, user=world.mine.user, reason="不是我的", now=NOW
+        )
+    with pytest.raises(service.InvalidRequest):
+        service.file_dispute(
+            session, case_id=world.mine.case.id, user=world.mine.user, reason=" ", now=NOW
+        )
+
+
+def test_legal_advice_is_stored_logged_and_listed_for_managers(session, world):
+    row = service.request_legal_advice(
+        session,
+        case_id=world.mine.case.id,
+        user=world.mine.user,
+        question="罚息是否超过法定上限？",
+        contact_channel="call",
+        contact_time="工作日晚上",
+        now=NOW,
+    )
+    listed = service.legal_advice_requests(session, user=world.manager)
+    assert [(r.id, d.id) for r, d, _ in listed] == [(row.id, world.mine.debtor.id)]
+    assert (
+        session.scalars(select(EvidenceLogLeaf).where(EvidenceLogLeaf.kind == "legal_advice"))
+        .one()
+        .case_id
+        == world.mine.case.id
+    )
+    with pytest.raises(service.NotAManager):
+        service.legal_advice_requests(session, user=world.agent)
+    with pytest.raises(service.NotAManager):
+        service.legal_advice_requests(session, user=world.mine.user)
+    with pytest.raises(service.InvalidRequest, match="channel"):
+        service.request_legal_advice(
+            session,
+            case_id=world.mine.case.id,
+            user=world.mine.user,
+            question="可以吗？可以吗？",
+            contact_channel="pigeon",
+            contact_time="",
+            now=NOW,
+        )
+    with pytest.raises(CaseNotFound):
+        service.request_legal_advice(
+            session,
+            case_id=world.other.case.id,
+            user=world.mine.user,
+            question="可以吗？可以吗？",
+            contact_channel="sms",
+            contact_time="",
+            now=NOW,
+        )
+
+
+def test_contact_preferences(session, world):
+    user = world.mine.user
+    assert service.contact_preferences(session, user=user) is None
+    row = service.set_contact_preferences(
+        session,
+        user=user,
+        earliest_local=time(9, 30, 15),
+        latest_local=time(18),
+        channels=["sms", "call", "sms"],
+    )
+    assert (row.earliest_local, row.latest_local, row.channels) == (
+        time(9, 30),
+        time(18),
+        ["call", "sms"],
+    )
+    again = service.set_contact_preferences(
+        session, user=user, earliest_local=time(10), latest_local=time(12), channels=["email"]
+    )
+    assert again.id == row.id and service.contact_preferences(session, user=user).channels == [
+        "email"
+    ]
+    with pytest.raises(service.InvalidRequest, match="before"):
+        service.set_contact_preferences(
+            session, user=user, earliest_local=time(18), latest_local=time(9), channels=["sms"]
+        )
+    with pytest.raises(service.InvalidRequest, match="channel"):
+        service.set_contact_preferences(
+            session, user=user, earliest_local=time(9), latest_local=time(18), channels=["fax"]
+        )
+    with pytest.raises(NotPermitted):
+        service.set_contact_preferences(
+            session,
+            user=world.agent,
+            earliest_local=time(9),
+            latest_local=time(18),
+            channels=["sms"],
+        )

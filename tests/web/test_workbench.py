@@ -1,0 +1,503 @@
+"""The agent workbench through the app in-process, on SQLite and PostgreSQL: the queue in
+dispatch priority order, the case page's strategy / plan / script / notes sections, and the
+actions (contact through the compliance gate, note, next script) with and without htmx."""
+
+from __future__ import annotations
+
+import re
+from datetime import UTC, datetime, time, timedelta
+from zoneinfo import ZoneInfo
+
+import pytest
+from fastapi.testclient import TestClient
+from markupsafe import escape
+from sqlalchemy import func, select, text
+
+from debtflow.compliance import service as compliance_service
+from debtflow.core.conversation.scripts import yuan
+from debtflow.db import get_engine, unit_of_work
+from debtflow.models import (
+    Case,
+    CaseNote,
+    ContactAttempt,
+    ContactDecision,
+    DispatchAssignment,
+    EvidenceLogLeaf,
+    Role,
+)
+from debtflow.note.service import MAX_NOTE_LENGTH
+from debtflow.strategy import service as strategy_service
+from debtflow.web.deps import local_time
+from debtflow.workbench import service as workbench_service
+
+HTMX = {"HX-Request": "true"}
+SHANGHAI = ZoneInfo("Asia/Shanghai")
+
+
+def own_cases(world, role: Role = Role.ONLINE_AGENT) -> set[int]:  # type: ignore[no-untyped-def]
+    return world.cases_of_collector[world.callers[role].collector_id]
+
+
+def page_client(world, role: Role = Role.ONLINE_AGENT) -> TestClient:  # type: ignore[no-untyped-def]
+    return world.client(role, cookie=True)
+
+
+def csrf(world, role: Role = Role.ONLINE_AGENT) -> str:  # type: ignore[no-untyped-def]
+    return world.callers[role].csrf_token
+
+
+def open_case(world, *, role: Role = Role.ONLINE_AGENT) -> int:  # type: ignore[no-untyped-def]
+    """The agent's first open case that is not the demo debtor's."""
+    with unit_of_work() as session:
+        ids = session.scalars(
+            select(Case.id)
+            .where(
+                Case.id.in_(own_cases(world, role) - world.debtor_case_ids),
+                Case.status.in_(["new", "active", "promised", "paying"]),
+            )
+            .order_by(Case.id)
+        ).all()
+    assert ids, "the agent has an open case in the demo"
+    return ids[0]
+
+
+@pytest.fixture
+def business_hours(monkeypatch: pytest.MonkeyPatch) -> datetime:
+    """The workbench's clock set to the next 10:30 in Shanghai, so that contacts are inside
+    the allowed hours whenever the test runs (the gate decides at that time)."""
+    local_now = datetime.now(SHANGHAI)
+    day = local_now.date() + timedelta(days=0 if local_now.time() < time(10, 0) else 1)
+    moment = datetime.combine(day, time(10, 30), SHANGHAI).astimezone(UTC)
+    monkeypatch.setattr(workbench_service, "utcnow", lambda: moment)
+    return moment
+
+
+def latest_values(case_ids: set[int]) -> dict[int, int]:
+    with unit_of_work() as session:
+        rows = session.execute(
+            select(DispatchAssignment.case_id, DispatchAssignment.value_fen).order_by(
+                DispatchAssignment.assigned_at, DispatchAssignment.id
+            )
+        ).all()
+    values: dict[int, int] = {}
+    for case_id, value in rows:
+        if case_id in case_ids:
+            values[case_id] = value  # the last one wins
+    return values
+
+
+# --- queue ------------------------------------------------------------------------------
+
+
+def test_queue_is_in_dispatch_priority_order_and_scoped(demo_world):
+    agent = page_client(demo_world)
+    queue = agent.get("/cases")
+    assert queue.status_code == 200
+    rows = re.findall(r'<tr data-case="(\d+)" data-value-fen="(-?\d*)">', queue.text)
+    shown = [int(c) for c, _ in rows]
+    assert set(shown) == own_cases(demo_world), "an agent sees only their cases"
+    expected = latest_values(set(shown))
+    assert expected, "the demo's nightly cycle dispatched the agent's cases"
+    for case_id, value in rows:
+        assert (int(value) if value else None) == expected.get(int(case_id))
+    dispatched = [int(v) for _, v in rows if v]
+    assert dispatched == sorted(dispatched, reverse=True), "highest expected value first"
+    first_undispatched = next((i for i, (_, v) in enumerate(rows) if not v), len(rows))
+    assert all(not v for _, v in rows[first_undispatched:]), "never-dispatched cases come last"
+    assert "预期回款" in queue.text and "客户分层" in queue.text and "下次可联系" in queue.text
+
+    manager = page_client(demo_world, Role.OPERATIONS_MANAGER).get("/cases?page=1")
+    total = re.search(r'class="count">[^<]*?(\d+)</span>', manager.text)
+    assert total and int(total.group(1)) == len(demo_world.all_case_ids)
+    auditor = page_client(demo_world, Role.COMPLIANCE_AUDITOR).get("/cases")
+    assert auditor.status_code == 200 and 'action="/cases/' not in auditor.text
+
+
+def test_queue_shows_when_a_denied_case_may_next_be_contacted(demo_world, business_hours):
+    case_id = open_case(demo_world)
+    agent = page_client(demo_world)
+    for _ in range(3):  # the daily cap of connected calls (cn-2025: 3)
+        done = agent.post(
+            f"/cases/{case_id}/contacts",
+            data={"channel": "call", "connected": "1", "csrf_token": csrf(demo_world)},
+        )
+        assert done.status_code == 303
+    denied = agent.post(
+        f"/cases/{case_id}/contacts",
+        data={"channel": "call", "connected": "1", "csrf_token": csrf(demo_world)},
+    )
+    assert denied.status_code == 303
+    page = agent.get(denied.headers["location"])
+    assert 'class="error gate-deny"' in page.text
+    assert 'data-reason="daily_connected_call_limit"' in page.text
+    with unit_of_work() as session:
+        decision = session.scalars(
+            select(ContactDecision)
+            .where(ContactDecision.case_id == case_id)
+            .order_by(ContactDecision.id.desc())
+            .limit(1)
+        ).one()
+        attempts = session.scalar(select(func.count()).where(ContactAttempt.case_id == case_id))
+    assert not decision.allowed and decision.next_allowed_at is not None
+    assert attempts == 3, "the refused contact was not logged"
+    shown = local_time(decision.next_allowed_at)
+    assert f'<span class="next-allowed">{shown}</span>' in page.text
+    queue = agent.get("/cases").text
+    row = re.search(rf'<tr data-case="{case_id}".*?</tr>', queue, re.S)
+    assert row and 'class="blocked"' in row.group(0) and shown in row.group(0)
+
+
+# --- case page --------------------------------------------------------------------------
+
+
+def _case_with_plan(world, *, offerable: bool) -> int | None:  # type: ignore[no-untyped-def]
+    with unit_of_work() as session:
+        for case in session.scalars(
+            select(Case).where(Case.id.in_(own_cases(world))).order_by(Case.id)
+        ):
+            treatment = case.treatment or {}
+            kind = treatment.get("kind")
+            if (
+                kind in ("instalments", "restructuring")
+                and (not treatment.get("refused")) == offerable
+            ):
+                return case.id
+    return None
+
+
+def test_case_page_shows_strategy_plan_script_and_notes(demo_world):
+    agent = page_client(demo_world)
+    case_id = _case_with_plan(demo_world, offerable=True)
+    assert case_id is not None, "the demo gives the agent a case with a plan in mandate"
+    page = agent.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    with unit_of_work() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        treatment = dict(case.treatment or {})
+        explanation = strategy_service.explain_case(session, case_id=case_id)
+    for line in explanation.zh.splitlines():
+        assert str(escape(line)) in page.text, "the explanation of `debtflow case explain` is shown"
+    for code in explanation.reason_codes:
+        assert f'<code class="reason">{code}</code>' in page.text
+    offer = re.search(r'<dl class="facts plan" id="plan-offer">(.*?)</dl>', page.text, re.S)
+    assert offer
+    assert f"<dd>{treatment['repayment_months']}" in offer.group(1)
+    assert yuan(treatment["largest_instalment_fen"]) in offer.group(1)
+    assert yuan(treatment["relief_fen"]) in offer.group(1)
+    bp = treatment["burden_change_bp"]
+    percent = (abs(bp) + 50) // 100
+    assert (f"−{percent} %" if bp < 0 else f"+{percent} %") in offer.group(1)
+    script = re.search(
+        r'<blockquote class="script" data-script-id="([^"]+)">(.*?)</blockquote>', page.text, re.S
+    )
+    assert script and "{" not in script.group(2)
+    for section in ('id="strategy"', 'id="script"', 'id="contacts"', 'id="notes"', 'id="capacity"'):
+        assert section in page.text
+
+    agent.cookies.set("lang", "en")
+    english = agent.get(f"/cases/{case_id}").text
+    for line in explanation.en.splitlines():
+        assert str(escape(line)) in english
+    agent.cookies.delete("lang")
+
+    # a plan outside the creditor's mandate is marked and never quoted in the script
+    refused = _case_with_plan(demo_world, offerable=False)
+    if refused is not None:
+        other = agent.get(f"/cases/{refused}").text
+        assert "超出债权方授权" in other
+        quoted = re.search(r'<blockquote class="script"[^>]*>(.*?)</blockquote>', other, re.S)
+        assert quoted and "每期" not in quoted.group(1)
+
+
+def test_next_script_for_what_the_debtor_said(demo_world):
+    agent = page_client(demo_world)
+    case_id = open_case(demo_world)
+    answer = agent.post(
+        f"/cases/{case_id}/script",
+        data={"said": "你打错了，我不认识这个人", "csrf_token": csrf(demo_world)},
+        headers=HTMX,
+    )
+    assert answer.status_code == 200
+    assert answer.text.lstrip().startswith('<section class="card" id="script"')
+    assert 'data-script-id="wrong-number-close"' in answer.text
+    assert "<html" not in answer.text, "htmx gets the section only"
+    plain = agent.post(
+        f"/cases/{case_id}/script", data={"said": "  ", "csrf_token": csrf(demo_world)}
+    )
+    assert plain.status_code == 422 and "<html" in plain.text
+    forged = agent.post(f"/cases/{case_id}/script", data={"said": "好的"})
+    assert forged.status_code == 403
+
+
+# --- log a contact ----------------------------------------------------------------------
+
+
+def _counts(case_id: int) -> tuple[int, int, int]:
+    with unit_of_work() as session:
+        attempts = session.scalar(select(func.count()).where(ContactAttempt.case_id == case_id))
+        decisions = session.scalar(select(func.count()).where(ContactDecision.case_id == case_id))
+        leaves = session.scalar(
+            select(func.count()).where(
+                EvidenceLogLeaf.case_id == case_id, EvidenceLogLeaf.kind == "contact_attempt"
+            )
+        )
+    return int(attempts or 0), int(decisions or 0), int(leaves or 0)
+
+
+def test_log_contact_allowed_then_denied_by_a_restriction(demo_world, business_hours):
+    agent = page_client(demo_world)
+    case_id = open_case(demo_world)
+    before = _counts(case_id)
+
+    done = agent.post(
+        f"/cases/{case_id}/contacts",
+        data={
+            "channel": "call",
+            "party": "debtor",
+            "connected": "1",
+            "conversation": "1",
+            "outcome": "promised",
+            "note": "will pay on Friday",
+            "csrf_token": csrf(demo_world),
+        },
+    )
+    assert done.status_code == 303
+    assert re.fullmatch(rf"/cases/{case_id}\?gate=\d+#contacts", done.headers["location"])
+    after = _counts(case_id)
+    assert after == (before[0] + 1, before[1] + 1, before[2] + 1), "logged with its evidence"
+    with unit_of_work() as session:
+        attempt = session.scalars(
+            select(ContactAttempt)
+            .where(ContactAttempt.case_id == case_id)
+            .order_by(ContactAttempt.id.desc())
+            .limit(1)
+        ).one()
+    assert (attempt.channel, attempt.connected, attempt.conversation) == ("call", True, True)
+    assert attempt.outcome == "promised" and attempt.note == "will pay on Friday"
+    assert attempt.attempted_at == business_hours
+    shown = agent.get(done.headers["location"]).text
+    assert 'class="notice gate-allow"' in shown and f'data-attempt="{attempt.id}"' in shown
+
+    # the same through htmx: the contacts section comes back with the new row
+    partial = agent.post(
+        f"/cases/{case_id}/contacts",
+        data={"channel": "sms", "csrf_token": csrf(demo_world)},
+        headers=HTMX,
+    )
+    assert partial.status_code == 200 and "<html" not in partial.text
+    assert partial.text.lstrip().startswith('<section class="card" id="contacts"')
+    assert 'class="notice gate-allow"' in partial.text
+    assert _counts(case_id)[0] == after[0] + 1
+
+    with unit_of_work() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        compliance_service.set_restriction(
+            session, debtor_id=case.debtor_id, flag="do_not_contact", reason="asked", set_by="qa"
+        )
+    stopped = _counts(case_id)
+    denied = agent.post(
+        f"/cases/{case_id}/contacts",
+        data={"channel": "call", "connected": "1", "csrf_token": csrf(demo_world)},
+        headers=HTMX,
+    )
+    assert denied.status_code == 200
+    assert 'class="error gate-deny"' in denied.text
+    assert 'data-reason="do_not_contact"' in denied.text
+    assert "未定" in denied.text, "no next allowed time while the stop is in force"
+    assert _counts(case_id) == (stopped[0], stopped[1] + 1, stopped[2]), (
+        "the deny is stored as a decision; nothing is logged"
+    )
+
+
+def test_log_contact_refusals(demo_world, business_hours):
+    case_id = open_case(demo_world)
+    agent = page_client(demo_world)
+    before = _counts(case_id)
+    bad_channel = agent.post(
+        f"/cases/{case_id}/contacts", data={"channel": "pigeon", "csrf_token": csrf(demo_world)}
+    )
+    assert bad_channel.status_code == 422 and "unknown channel" in bad_channel.text
+    bad_party = agent.post(
+        f"/cases/{case_id}/contacts",
+        data={"channel": "call", "party": "boss", "csrf_token": csrf(demo_world)},
+        headers=HTMX,
+    )
+    assert bad_party.status_code == 422 and 'id="contacts"' in bad_party.text
+    stranger = agent.post(
+        f"/cases/{case_id}/contacts",
+        data={"channel": "call", "party": "999999", "csrf_token": csrf(demo_world)},
+    )
+    assert stranger.status_code == 422, "a contact point of someone else is refused"
+    no_csrf = agent.post(f"/cases/{case_id}/contacts", data={"channel": "call"})
+    assert no_csrf.status_code == 403
+    auditor = page_client(demo_world, Role.COMPLIANCE_AUDITOR).post(
+        f"/cases/{case_id}/contacts",
+        data={"channel": "call", "csrf_token": csrf(demo_world, Role.COMPLIANCE_AUDITOR)},
+    )
+    assert auditor.status_code == 403
+    other = min(demo_world.cases_of_collector[demo_world.agent2_collector_id])
+    foreign = agent.post(
+        f"/cases/{other}/contacts", data={"channel": "call", "csrf_token": csrf(demo_world)}
+    )
+    assert foreign.status_code == 404
+    assert _counts(case_id) == before, "nothing was decided or logged"
+    assert (
+        "记录联系"
+        not in page_client(demo_world, Role.COMPLIANCE_AUDITOR).get(f"/cases/{case_id}").text
+    ), "the auditor's case page has no contact form"
+
+
+# --- notes ------------------------------------------------------------------------------
+
+
+def _notes(case_id: int) -> list[str]:
+    with unit_of_work() as session:
+        return list(
+            session.scalars(
+                select(CaseNote.body).where(CaseNote.case_id == case_id).order_by(CaseNote.id)
+            )
+        )
+
+
+def test_notes_on_the_page_and_the_api(demo_world):
+    case_id = open_case(demo_world)
+    agent = page_client(demo_world)
+    done = agent.post(
+        f"/cases/{case_id}/notes",
+        data={
+            "body": "  debtor asks for calls after 18:00\r\n(works shifts)  ",
+            "csrf_token": csrf(demo_world),
+        },
+    )
+    assert done.status_code == 303 and done.headers["location"] == f"/cases/{case_id}?noted=1#notes"
+    assert _notes(case_id) == ["debtor asks for calls after 18:00\n(works shifts)"]
+    page = agent.get(done.headers["location"]).text
+    assert "已添加备注" in page and "debtor asks for calls after 18:00" in page
+
+    partial = agent.post(
+        f"/cases/{case_id}/notes",
+        data={"body": "x" * MAX_NOTE_LENGTH, "csrf_token": csrf(demo_world)},
+        headers=HTMX,
+    )
+    assert partial.status_code == 200 and "<html" not in partial.text
+    assert partial.text.lstrip().startswith('<section class="card" id="notes"')
+    assert len(_notes(case_id)) == 2
+
+    for body in ("", "   \n ", "y" * (MAX_NOTE_LENGTH + 1)):
+        refused = agent.post(
+            f"/cases/{case_id}/notes", data={"body": body, "csrf_token": csrf(demo_world)}
+        )
+        assert refused.status_code == 422, body[:10]
+    htmx_refused = agent.post(
+        f"/cases/{case_id}/notes", data={"body": " ", "csrf_token": csrf(demo_world)}, headers=HTMX
+    )
+    assert htmx_refused.status_code == 422 and "the note is empty" in htmx_refused.text
+    assert agent.post(f"/cases/{case_id}/notes", data={"body": "forged"}).status_code == 403
+    auditor = page_client(demo_world, Role.COMPLIANCE_AUDITOR).post(
+        f"/cases/{case_id}/notes",
+        data={"body": "audit", "csrf_token": csrf(demo_world, Role.COMPLIANCE_AUDITOR)},
+    )
+    assert auditor.status_code == 403
+    other = min(demo_world.cases_of_collector[demo_world.agent2_collector_id])
+    foreign = agent.post(
+        f"/cases/{other}/notes", data={"body": "not mine", "csrf_token": csrf(demo_world)}
+    )
+    assert foreign.status_code == 404
+    assert len(_notes(case_id)) == 2 and _notes(other) == []
+
+    api = demo_world.client(Role.ONLINE_AGENT)
+    made = api.post(f"/api/cases/{case_id}/notes", json={"body": "called the employer"})
+    assert made.status_code == 201
+    assert made.json()["author_username"] == "agent1" and made.json()["case_id"] == case_id
+    listed = api.get(f"/api/cases/{case_id}/notes").json()
+    assert [n["body"] for n in listed][0] == "called the employer", "newest first"
+    assert len(listed) == 3
+    assert api.post(f"/api/cases/{case_id}/notes", json={"body": " "}).status_code == 422
+    too_long = api.post(f"/api/cases/{case_id}/notes", json={"body": "z" * (MAX_NOTE_LENGTH + 1)})
+    assert too_long.status_code == 422
+    assert api.get(f"/api/cases/{other}/notes").status_code == 404
+    assert demo_world.client(Role.DEBTOR).get(f"/api/cases/{case_id}/notes").status_code == 403
+    assert (
+        demo_world.client(Role.COMPLIANCE_AUDITOR).get(f"/api/cases/{case_id}/notes").status_code
+        == 200
+    )
+    cookie_api = page_client(demo_world)
+    assert (
+        cookie_api.post(f"/api/cases/{case_id}/notes", json={"body": "no header"}).status_code
+        == 403
+    )
+
+
+def test_notes_are_append_only_in_the_database(demo_world):
+    case_id = open_case(demo_world)
+    agent = demo_world.client(Role.ONLINE_AGENT)
+    note_id = agent.post(f"/api/cases/{case_id}/notes", json={"body": "kept"}).json()["id"]
+    for statement in (
+        "UPDATE case_note SET body = 'changed' WHERE id = :id",
+        "DELETE FROM case_note WHERE id = :id",
+    ):
+        with pytest.raises(Exception, match="append-only"), get_engine().begin() as connection:
+            connection.execute(text(statement), {"id": note_id})
+    assert _notes(case_id) == ["kept"]
+
+
+# --- request a field visit --------------------------------------------------------------
+
+
+def test_request_a_field_visit_from_the_case_page(demo_world):
+    from debtflow.models import FieldVisitRequest
+
+    case_id = open_case(demo_world)
+    agent = page_client(demo_world)
+    assert 'id="field-visit"' in agent.get(f"/cases/{case_id}").text
+
+    empty = agent.post(
+        f"/cases/{case_id}/field-visits", data={"reason": "  ", "csrf_token": csrf(demo_world)}
+    )
+    assert empty.status_code == 422
+    done = agent.post(
+        f"/cases/{case_id}/field-visits",
+        data={"reason": "电话长期失联，需核实住址", "csrf_token": csrf(demo_world)},
+    )
+    assert done.status_code == 303
+    found = re.fullmatch(rf"/cases/{case_id}\?visit=(\d+)#field-visit", done.headers["location"])
+    assert found
+    with unit_of_work() as session:
+        visit = session.get(FieldVisitRequest, int(found.group(1)))
+        assert visit is not None
+        assert (visit.case_id, visit.reason, visit.status.value) == (
+            case_id,
+            "电话长期失联，需核实住址",
+            "requested",
+        )
+    assert f'data-visit="{visit.id}"' in agent.get(done.headers["location"]).text
+
+    again = agent.post(
+        f"/cases/{case_id}/field-visits",
+        data={"reason": "再次申请", "csrf_token": csrf(demo_world)},
+        headers=HTMX,
+    )
+    assert again.status_code == 409, "one open request per case"
+    assert again.text.lstrip().startswith('<section class="card" id="field-visit"')
+    assert "already has an open visit request" in again.text
+
+    assert agent.post(f"/cases/{case_id}/field-visits", data={"reason": "x"}).status_code == 403
+    auditor = page_client(demo_world, Role.COMPLIANCE_AUDITOR)
+    refused = auditor.post(
+        f"/cases/{case_id}/field-visits",
+        data={"reason": "audit", "csrf_token": csrf(demo_world, Role.COMPLIANCE_AUDITOR)},
+    )
+    assert refused.status_code == 403
+    assert 'id="field-visit"' not in auditor.get(f"/cases/{case_id}").text
+    other = min(demo_world.cases_of_collector[demo_world.agent2_collector_id])
+    foreign = agent.post(
+        f"/cases/{other}/field-visits", data={"reason": "x", "csrf_token": csrf(demo_world)}
+    )
+    assert foreign.status_code == 404
+    with unit_of_work() as session:
+        count = session.scalar(
+            select(func.count()).where(FieldVisitRequest.case_id.in_([case_id, other]))
+        )
+    assert count == 1
