@@ -4,8 +4,10 @@ strategy). Values are adapted exactly as the ORM types would store them."""
 
 from __future__ import annotations
 
+import hashlib
 import json
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Iterator, Sequence
+from contextlib import contextmanager
 from datetime import UTC, date, datetime
 from enum import Enum
 from functools import lru_cache
@@ -94,3 +96,110 @@ def select_in(
             statement, params = sql.format(match=f"IN ({marks})"), (*before, *chunk)
         found.extend(tuple(r) for r in connection.exec_driver_sql(statement, params).fetchall())
     return found
+
+
+def insert_rows(
+    session: Session, table: str, columns: Sequence[str], rows: Sequence[Sequence[Any]]
+) -> None:
+    """INSERT rows that are new (no key of them is in the table yet): sqlite3's executemany,
+    or on PostgreSQL a COPY straight into the table. Values are in the driver's form."""
+    if not rows:
+        return
+    connection = session.connection()
+    quoted = ", ".join(quote(c) for c in columns)
+    if connection.dialect.name != "postgresql":
+        marks = ", ".join("?" * len(columns))
+        connection.exec_driver_sql(f"INSERT INTO {quote(table)} ({quoted}) VALUES ({marks})", rows)
+        return
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {quote(table)} ({quoted}) FROM STDIN") as copy:
+        for values in rows:
+            copy.write_row(values)
+
+
+def upsert_rows(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[Sequence[Any]],
+    *,
+    keys: Sequence[str],
+    set_sql: dict[str, str],
+    returning: Sequence[str] = (),
+) -> list[tuple[Any, ...]]:
+    """INSERT … ON CONFLICT (keys) DO UPDATE SET … for rows in the driver's form, unique on
+    ``keys``: sqlite3's executemany, or on PostgreSQL a COPY into a temporary twin of the
+    table and one INSERT … SELECT. ``returning`` columns come back for every row inserted or
+    updated on PostgreSQL; on SQLite (no RETURNING with executemany) nothing comes back."""
+    if not rows:
+        return []
+    connection = session.connection()
+    quoted = ", ".join(quote(c) for c in columns)
+    conflict = ", ".join(quote(k) for k in keys)
+    assignments = ", ".join(f"{quote(c)} = {expr}" for c, expr in set_sql.items())
+    if connection.dialect.name != "postgresql":
+        marks = ", ".join("?" * len(columns))
+        connection.exec_driver_sql(
+            f"INSERT INTO {quote(table)} ({quoted}) VALUES ({marks}) "
+            f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}",
+            rows,
+        )
+        return []
+    # the staging table has the listed columns' types and nothing else: no defaults (which
+    # would draw ids from the real sequence) and no constraints
+    shape = hashlib.blake2b(quoted.encode(), digest_size=4).hexdigest()
+    staging = quote(f"staging_{table}_{shape}")
+    connection.exec_driver_sql(
+        f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "
+        f"SELECT {quoted} FROM {quote(table)} WITH NO DATA"
+    )
+    connection.exec_driver_sql(f"TRUNCATE {staging}")
+    raw = connection.connection.dbapi_connection
+    assert raw is not None
+    with raw.cursor() as cursor, cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
+        for values in rows:
+            copy.write_row(values)
+    back = f" RETURNING {', '.join(quote(c) for c in returning)}" if returning else ""
+    result = connection.exec_driver_sql(
+        f"INSERT INTO {quote(table)} ({quoted}) SELECT {quoted} FROM {staging} "
+        f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}{back}"
+    )
+    return [tuple(r) for r in result.fetchall()] if returning else []
+
+
+def reserve_ids(session: Session, table: str, count: int) -> list[int]:
+    """``count`` ids for new rows of ``table``, to be written with explicit ids in this
+    transaction: on PostgreSQL drawn from the table's id sequence in one round trip; on
+    SQLite the ids after the largest, as SQLite itself would assign them (SQLite has one
+    writer at a time: another connection that wrote in between makes this transaction's
+    first write fail, never reuse an id)."""
+    if count <= 0:
+        return []
+    connection = session.connection()
+    if connection.dialect.name != "postgresql":
+        largest = connection.exec_driver_sql(f"SELECT max(id) FROM {quote(table)}").scalar()
+        first = int(largest or 0) + 1
+        return list(range(first, first + count))
+    result = connection.exec_driver_sql(
+        "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)",
+        (quote(table), count),
+    )
+    return [r[0] for r in result.fetchall()]
+
+
+@contextmanager
+def large_page_cache(session: Session, *, mebibytes: int = 128) -> Iterator[None]:
+    """SQLite: a larger page cache on this session's connection while a bulk write runs
+    (the unique indexes of a large import do not fit the default 2 MiB, and every miss is
+    a read back from the file), then the connection's own setting again. Elsewhere: nothing."""
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    before = connection.exec_driver_sql("PRAGMA cache_size").scalar()
+    connection.exec_driver_sql(f"PRAGMA cache_size = -{mebibytes * 1024}")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")

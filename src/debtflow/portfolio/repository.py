@@ -1,262 +1,304 @@
-"""All SQL of portfolio intake: bulk upserts keyed by the natural keys of each table."""
+"""All SQL of portfolio intake: bulk writes keyed by the natural keys of each table.
+
+Rows arrive prepared (``debtflow.portfolio.preparation``): values in the driver's form,
+personal data already encrypted and found by blind index. Rows of new debtors and new
+accounts are inserted with ids drawn up front — on PostgreSQL a COPY straight into the
+table, on SQLite one executemany — so no id is looked up afterwards; rows that may exist
+already go through one ``INSERT … ON CONFLICT`` per table and chunk.
+"""
 
 from __future__ import annotations
 
-import hashlib
-from collections.abc import Sequence
-from typing import Any
+from collections.abc import Collection, Iterator, Sequence
+from contextlib import contextmanager
+from datetime import datetime
+from typing import Any, NamedTuple
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from debtflow.bulk import driver_rows, quote, select_in
-from debtflow.config import personal_data_cipher
-from debtflow.db import utcnow
+from debtflow.bulk import (
+    converter,
+    insert_rows,
+    large_page_cache,
+    quote,
+    reserve_ids,
+    select_in,
+    upsert_rows,
+)
 from debtflow.models import Creditor
 from debtflow.models.enums import CaseStatus, Channel
+from debtflow.portfolio.preparation import (
+    ACCOUNT_COLUMNS,
+    ADDRESS_COLUMNS,
+    CONTACT_COLUMNS,
+    DEBTOR_COLUMNS,
+    PreparedRow,
+)
+
+CASE_COLUMNS = (
+    "creditor_id",
+    "debtor_id",
+    "status",
+    "bucket",
+    "days_past_due",
+    "outstanding_fen",
+    "channel",
+    "overdue_cause",
+    "opened_at",
+    "updated_at",
+)
+# what a re-import changes: everything the file states, never the keys, the creation time
+# or the ageing state the nightly cycle keeps
+DEBTOR_UPDATES = [
+    c for c in DEBTOR_COLUMNS if c not in ("id_number_encrypted", "id_number_index", "created_at")
+]
+ADDRESS_UPDATES = ["province", "city", "line", "latitude", "longitude"]
+CONTACT_UPDATES = ["party", "contact_name", "relation", "authorised"]
+ACCOUNT_UPDATES = [
+    c
+    for c in ACCOUNT_COLUMNS
+    if c
+    not in (
+        "creditor_id",
+        "account_number",
+        "days_past_due",
+        "bucket",
+        "overdue_fen",
+        "imported_at",
+    )
+]
+# an existing case keeps its status and history; its overdue cause changes only when the
+# file states one (never back to ``unknown``)
+CASE_UPDATES = {
+    "overdue_cause": "CASE WHEN excluded.overdue_cause = 'unknown' "
+    'THEN "case".overdue_cause ELSE excluded.overdue_cause END'
+}
+
+
+class Written(NamedTuple):
+    debtor_ids: list[int]
+    case_ids: list[int]
+    # cases of debtors already on file: they may hold other accounts, so their balance is
+    # not this chunk's sum (refresh_case_outstanding); a new case starts with that sum
+    stale_case_ids: list[int]
+
+
+@contextmanager
+def bulk_writing(session: Session) -> Iterator[None]:
+    """What an import's writes run under: on SQLite a larger page cache."""
+    with large_page_cache(session):
+        yield
 
 
 def creditor_by_code(session: Session, *, code: str) -> Creditor | None:
     return session.scalars(select(Creditor).where(Creditor.code == code)).one_or_none()
 
 
-def _bulk_upsert(
-    session: Session,
-    table: str,
-    rows: Sequence[dict[str, Any]],
-    *,
-    keys: Sequence[str],
-    set_sql: dict[str, str],
-) -> None:
-    """INSERT … ON CONFLICT (keys) DO UPDATE SET … straight through the driver: sqlite3's
-    executemany, or on PostgreSQL a COPY into a staging table and one INSERT … SELECT.
-
-    Intake writes hundreds of thousands of rows; SQLAlchemy's per-value processing and a
-    statement per row cost more than the database itself. Values are adapted exactly as the
-    ORM types store them. ``rows`` must share one set of columns and be unique on ``keys``.
-    """
-    if not rows:
-        return
-    dialect = session.get_bind().dialect.name
-    mark = "?" if dialect == "sqlite" else "%s"
-    columns = list(rows[0])
-    quoted = ", ".join(quote(c) for c in columns)
-    conflict = ", ".join(quote(k) for k in keys)
-    assignments = ", ".join(f"{quote(c)} = {expr}" for c, expr in set_sql.items())
-    sql = (
-        f"INSERT INTO {quote(table)} ({quoted}) VALUES ({', '.join([mark] * len(columns))}) "
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
-    )
-    params = driver_rows(rows, columns, dialect)
-    if dialect == "postgresql":
-        _copy_upsert(session, table, columns, params, conflict=conflict, assignments=assignments)
-    else:
-        session.connection().exec_driver_sql(sql, params)
-
-
-def _copy_upsert(
-    session: Session,
-    table: str,
-    columns: Sequence[str],
-    params: Sequence[tuple[Any, ...]],
-    *,
-    conflict: str,
-    assignments: str,
-) -> None:
-    """PostgreSQL: COPY the rows into a temporary twin of the table, then one
-    INSERT … SELECT … ON CONFLICT — one statement instead of one per row."""
-    quoted = ", ".join(quote(c) for c in columns)
-    # the staging table has the listed columns' types and nothing else: no defaults (which
-    # would draw ids from the real sequence) and no constraints
-    shape = hashlib.blake2b(quoted.encode(), digest_size=4).hexdigest()
-    staging = quote(f"staging_{table}_{shape}")
-    connection = session.connection()
-    connection.exec_driver_sql(
-        f"CREATE TEMP TABLE IF NOT EXISTS {staging} ON COMMIT DROP AS "
-        f"SELECT {quoted} FROM {quote(table)} WITH NO DATA"
-    )
-    connection.exec_driver_sql(f"TRUNCATE {staging}")
-    raw = connection.connection.dbapi_connection
-    assert raw is not None
-    with raw.cursor() as cursor, cursor.copy(f"COPY {staging} ({quoted}) FROM STDIN") as copy:
-        for values in params:
-            copy.write_row(values)
-    connection.exec_driver_sql(
-        f"INSERT INTO {quote(table)} ({quoted}) SELECT {quoted} FROM {staging} "
-        f"ON CONFLICT ({conflict}) DO UPDATE SET {assignments}"
-    )
-
-
 def _excluded(columns: Sequence[str]) -> dict[str, str]:
     return {c: "excluded." + quote(c) for c in columns}
 
 
-def upsert_debtors(session: Session, rows: Sequence[dict[str, Any]]) -> dict[str, int]:
-    """Create or update debtors by ID number (plain in ``rows``; stored encrypted and found
-    by its blind index); returns {id_number: debtor id}."""
-    now = utcnow()
-    cipher = personal_data_cipher()
-    index_of = {r["id_number"]: cipher.blind_index(r["id_number"]) for r in rows}
-    stamped = [
-        {
-            **r,
-            "id_number": cipher.encrypt(r["id_number"]),
-            "id_number_index": index_of[r["id_number"]],
-            "created_at": now,
-            "updated_at": now,
-        }
-        for r in rows
-    ]
-    fixed = ("id_number", "id_number_index", "created_at")
-    updatable = [c for c in stamped[0] if c not in fixed] if rows else []
-    _bulk_upsert(
-        session,
-        "debtor",
-        [_renamed(r, "id_number", "id_number_encrypted") for r in stamped],
-        keys=["id_number_index"],
-        set_sql=_excluded(updatable),
-    )
-    found = dict(
-        select_in(
-            session,
-            "SELECT id_number_index, id FROM debtor WHERE id_number_index {match}",
-            list(set(index_of.values())),
-        )
-    )
-    return {id_number: found[index] for id_number, index in index_of.items()}
+def _mark(session: Session) -> str:
+    return "%s" if session.get_bind().dialect.name == "postgresql" else "?"
 
 
-def _renamed(row: dict[str, Any], old: str, new: str) -> dict[str, Any]:
-    return {(new if key == old else key): value for key, value in row.items()}
-
-
-def upsert_addresses(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    _bulk_upsert(
-        session,
-        "address",
-        rows,
-        keys=["debtor_id", "kind"],
-        set_sql=_excluded(["province", "city", "line", "latitude", "longitude"]),
-    )
-
-
-def upsert_contact_points(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Create or update contact points by (debtor, kind, blind index of the value); the value
-    (plain in ``rows``) is stored encrypted. Values written differently but equal once
-    normalised are one contact point (the last row wins)."""
-    cipher = personal_data_cipher()
-    unique: dict[tuple[int, str, str], dict[str, Any]] = {}
-    for r in rows:
-        index = cipher.blind_index(r["value"])
-        unique[(r["debtor_id"], r["kind"], index)] = {
-            **_renamed(r, "value", "value_encrypted"),
-            "value_encrypted": cipher.encrypt(r["value"]),
-            "value_index": index,
-            "valid": True,
-        }
-    _bulk_upsert(
-        session,
-        "contact_point",
-        list(unique.values()),
-        keys=["debtor_id", "kind", "value_index"],
-        set_sql=_excluded(["party", "contact_name", "relation", "authorised"]),
-    )
-
-
-def upsert_cases(session: Session, *, creditor_id: int, causes: dict[int, str]) -> dict[int, int]:
-    """One case per (creditor, debtor); returns {debtor id: case id}. An existing case keeps
-    its status and history; its overdue cause changes only when the file states one (never
-    back to ``unknown``)."""
-    now = utcnow()
-    rows = [
-        {
-            "creditor_id": creditor_id,
-            "debtor_id": debtor_id,
-            "status": CaseStatus.NEW.value,
-            "bucket": "M0",
-            "days_past_due": 0,
-            "outstanding_fen": 0,
-            "channel": Channel.ONLINE.value,
-            "overdue_cause": cause,
-            "opened_at": now,
-            "updated_at": now,
-        }
-        for debtor_id, cause in causes.items()
-    ]
-    _bulk_upsert(
-        session,
-        "case",
-        rows,
-        keys=["creditor_id", "debtor_id"],
-        set_sql={
-            "overdue_cause": "CASE WHEN excluded.overdue_cause = 'unknown' "
-            'THEN "case".overdue_cause ELSE excluded.overdue_cause END'
-        },
-    )
-    mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
-    found = select_in(
-        session,
-        f'SELECT debtor_id, id FROM "case" WHERE creditor_id = {mark} AND debtor_id {{match}}',
-        list(causes),
-        before=(creditor_id,),
-    )
-    return dict(found)
-
-
-def upsert_accounts(session: Session, rows: Sequence[dict[str, Any]]) -> None:
-    """Create or update accounts by (creditor, account number). Ageing state (days past
-    due, bucket) is left to the nightly cycle."""
-    now = utcnow()
-    fresh = {
-        "days_past_due": 0,
-        "bucket": "M0",
-        "overdue_fen": 0,
-        "imported_at": now,
-        "updated_at": now,
-    }
-    stamped = [{**r, **fresh} for r in rows]
-    updatable = [
-        c
-        for c in (stamped[0] if rows else {})
-        if c not in ("creditor_id", "account_number", *fresh)
-    ]
-    _bulk_upsert(
-        session,
-        "account",
-        stamped,
-        keys=["creditor_id", "account_number"],
-        set_sql=_excluded([*updatable, "updated_at"]),
-    )
-
-
-def names_on_file(session: Session, *, id_numbers: Sequence[str]) -> dict[str, str]:
-    """{ID number: stored name} for the debtors already known (found by blind index)."""
-    cipher = personal_data_cipher()
-    index_of = {id_number: cipher.blind_index(id_number) for id_number in id_numbers}
+def names_on_file(session: Session, *, id_indexes: Sequence[str]) -> dict[str, str]:
+    """{ID number blind index: stored name} for the debtors already known."""
     rows = select_in(
         session,
         "SELECT id_number_index, name FROM debtor WHERE id_number_index {match}",
-        list(set(index_of.values())),
+        id_indexes,
     )
-    name_of = dict(rows)
-    return {i: name_of[index] for i, index in index_of.items() if index in name_of}
+    return {index: name for index, name in rows}
 
 
 def accounts_on_file(
     session: Session, *, creditor_id: int, account_numbers: Sequence[str]
-) -> dict[str, str]:
-    """{account number: owning debtor's ID number} for this creditor's known accounts."""
-    mark = "%s" if session.get_bind().dialect.name == "postgresql" else "?"
+) -> dict[str, tuple[str, str]]:
+    """{account number: (owner's ID blind index, owner's encrypted ID number)} for this
+    creditor's known accounts."""
     rows = select_in(
         session,
-        "SELECT a.account_number, d.id_number_encrypted FROM account a "
+        "SELECT a.account_number, d.id_number_index, d.id_number_encrypted FROM account a "
         "JOIN debtor d ON d.id = a.debtor_id "
-        f"WHERE a.creditor_id = {mark} AND a.account_number {{match}}",
+        f"WHERE a.creditor_id = {_mark(session)} AND a.account_number {{match}}",
         account_numbers,
         before=(creditor_id,),
     )
-    cipher = personal_data_cipher()
-    return {number: cipher.decrypt(owner) for number, owner in rows}
+    return {number: (index, token) for number, index, token in rows}
+
+
+def write_rows(
+    session: Session,
+    *,
+    creditor_id: int,
+    rows: Sequence[PreparedRow],
+    known_debtors: Collection[str],
+    known_accounts: Collection[str],
+    stamp: datetime,
+) -> Written:
+    """Create or update the debtors, addresses, contact points, cases and accounts of
+    ``rows`` (unique on account number). ``known_debtors`` (ID blind indexes) and
+    ``known_accounts`` (account numbers) are those already in the database: their rows are
+    upserted; the others are new and inserted with ids drawn up front, so no id has to be
+    looked up. The last row of a debtor gives its details."""
+    if not rows:
+        return Written([], [], [])
+    by_index: dict[str, PreparedRow] = {}
+    for row in rows:
+        by_index[row.id_index] = row
+    new = [x for x in by_index if x not in known_debtors]
+    old = [x for x in by_index if x in known_debtors]
+
+    debtor_of = dict(zip(new, reserve_ids(session, "debtor", len(new)), strict=True))
+    insert_rows(
+        session,
+        "debtor",
+        ("id", *DEBTOR_COLUMNS),
+        [(debtor_of[x], *by_index[x].debtor) for x in new],
+    )
+    debtor_of.update(
+        _upsert_returning(
+            session,
+            "debtor",
+            DEBTOR_COLUMNS,
+            [by_index[x].debtor for x in old],
+            keys=["id_number_index"],
+            set_sql=_excluded(DEBTOR_UPDATES),
+            returning=("id_number_index", "id"),
+            lookup="SELECT id_number_index, id FROM debtor WHERE id_number_index {match}",
+            values=old,
+        )
+    )
+    fresh = {debtor_of[x] for x in new}
+
+    causes: dict[int, str] = {}
+    owed: dict[int, int] = {}
+    contacts: dict[tuple[int, str, str], tuple[Any, ...]] = {}
+    for row in rows:
+        debtor_id = debtor_of[row.id_index]
+        for contact in row.contacts:
+            contacts[(debtor_id, contact[0], contact[1])] = (debtor_id, *contact)
+        if row.overdue_cause != "unknown" or debtor_id not in causes:
+            causes[debtor_id] = row.overdue_cause
+        owed[debtor_id] = owed.get(debtor_id, 0) + row.outstanding_fen
+    _insert_or_upsert(
+        session,
+        "address",
+        ADDRESS_COLUMNS,
+        [(debtor_of[x], *by_index[x].address) for x in by_index],
+        fresh,
+        keys=["debtor_id", "kind"],
+        set_sql=_excluded(ADDRESS_UPDATES),
+    )
+    _insert_or_upsert(
+        session,
+        "contact_point",
+        CONTACT_COLUMNS,
+        list(contacts.values()),
+        fresh,
+        keys=["debtor_id", "kind", "value_index"],
+        set_sql=_excluded(CONTACT_UPDATES),
+    )
+
+    convert = converter(stamp, session.get_bind().dialect.name)
+    when = convert(stamp) if convert is not None else stamp
+    status, channel = CaseStatus.NEW.value, Channel.ONLINE.value
+    # a new case starts with its accounts' balance; an existing one is refreshed at the end
+    cases = {
+        debtor_id: (creditor_id, debtor_id, status, "M0", 0, owed[debtor_id], channel, cause)
+        + (when, when)
+        for debtor_id, cause in causes.items()
+    }
+    new_cases = [d for d in cases if d in fresh]
+    old_cases = [d for d in cases if d not in fresh]
+    case_of = dict(zip(new_cases, reserve_ids(session, "case", len(new_cases)), strict=True))
+    insert_rows(
+        session, "case", ("id", *CASE_COLUMNS), [(case_of[d], *cases[d]) for d in new_cases]
+    )
+    case_of.update(
+        _upsert_returning(
+            session,
+            "case",
+            CASE_COLUMNS,
+            [cases[d] for d in old_cases],
+            keys=["creditor_id", "debtor_id"],
+            set_sql=CASE_UPDATES,
+            returning=("debtor_id", "id"),
+            lookup=(
+                f'SELECT debtor_id, id FROM "case" WHERE creditor_id = {_mark(session)} '
+                "AND debtor_id {match}"
+            ),
+            values=old_cases,
+            before=(creditor_id,),
+        )
+    )
+
+    accounts = []
+    for row in rows:
+        debtor_id = debtor_of[row.id_index]
+        accounts.append((creditor_id, debtor_id, case_of[debtor_id], *row.account))
+    insert_rows(
+        session, "account", ACCOUNT_COLUMNS, [a for a in accounts if a[3] not in known_accounts]
+    )
+    upsert_rows(
+        session,
+        "account",
+        ACCOUNT_COLUMNS,
+        [a for a in accounts if a[3] in known_accounts],
+        keys=["creditor_id", "account_number"],
+        set_sql=_excluded(ACCOUNT_UPDATES),
+    )
+    return Written(
+        debtor_ids=list(debtor_of.values()),
+        case_ids=list(case_of.values()),
+        stale_case_ids=[case_of[d] for d in old_cases],
+    )
+
+
+def _insert_or_upsert(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    fresh: Collection[int],
+    *,
+    keys: Sequence[str],
+    set_sql: dict[str, str],
+) -> None:
+    """Rows whose first value is a debtor id: those of new debtors are inserted, the
+    others upserted."""
+    insert_rows(session, table, columns, [r for r in rows if r[0] in fresh])
+    upsert_rows(
+        session, table, columns, [r for r in rows if r[0] not in fresh], keys=keys, set_sql=set_sql
+    )
+
+
+def _upsert_returning(
+    session: Session,
+    table: str,
+    columns: Sequence[str],
+    rows: Sequence[tuple[Any, ...]],
+    *,
+    keys: Sequence[str],
+    set_sql: dict[str, str],
+    returning: Sequence[str],
+    lookup: str,
+    values: Sequence[Any],
+    before: tuple[Any, ...] = (),
+) -> dict[Any, int]:
+    """Upsert ``rows`` and return {key: id}: from RETURNING on PostgreSQL, from ``lookup``
+    (a ``select_in`` statement for ``values``) on SQLite, which has no RETURNING with
+    executemany."""
+    if not rows:
+        return {}
+    found = upsert_rows(
+        session, table, columns, rows, keys=keys, set_sql=set_sql, returning=returning
+    )
+    if session.get_bind().dialect.name != "postgresql":
+        found = select_in(session, lookup, values, before=before)
+    return {key: id_ for key, id_ in found}
 
 
 def refresh_case_outstanding(session: Session, *, case_ids: Sequence[int]) -> None:

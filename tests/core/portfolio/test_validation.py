@@ -54,6 +54,7 @@ def test_chinese_headers_are_accepted():
         ("product_type", "mortgage", "unknown value"),
         ("instalment_count", "1.5", "whole number"),
         ("annual_rate", "140", "outside 0–100"),
+        ("annual_rate", "nan", "not a percentage"),
         ("timezone", "Mars/Olympus", "IANA"),
     ],
 )
@@ -131,3 +132,109 @@ def test_blank_lines_are_skipped_without_shifting_row_numbers():
     body[2][columns.index("phone")] = "000"
     report = validate_portfolio(columns, body, today=TODAY)
     assert [e.row for e in report.errors] == [4]
+
+
+# The fast path (plain rows read in one pass) must accept only rows the full reader accepts,
+# with the same values; everything else falls through to the full reader.
+TRICKY = (
+    "",
+    " ",
+    "0",
+    "00",
+    "007",
+    "-1",
+    "-0",
+    "1.",
+    ".5",
+    "12.5",
+    "12.50",
+    "12.505",
+    "1,234.56",
+    "¥12",
+    "12元",
+    "１２",
+    "١٢",
+    "1e3",
+    "nan",
+    "x",
+    "X",
+    "是",
+    "否",
+    "YES",
+    "n",
+    "maybe",
+    "2026-02-30",
+    "2026/01/01",
+    "20260101",
+    "2026-1-01",
+    "2099-01-01",
+    "1899-12-31",
+    "2026-11-20 08:00:00",
+    "13800138000",
+    "+86 138-0013-8000",
+    "12800138000",
+    "010-12345678",
+    "Asia/Tokyo",
+    "Mars/Olympus",
+    "91.0",
+    "-181",
+    "100",
+    "100.5",
+    "14.6%",
+    "14.600",
+    "601",
+    "31",
+    "-3",
+    "10",
+    "消费贷",
+    "Small Business",
+    "企业",
+    "失业",
+    "a@b.c",
+    "a@b",
+    "甲;乙；丙",
+)
+
+
+def _quick_and_full(columns, row_cells):
+    from debtflow.core.portfolio.validation import HeaderMap, _QuickReader, validate_row
+
+    headers = HeaderMap(columns)
+    quick = _QuickReader(headers).read(5, row_cells, today=TODAY, latest_birth=date.today())
+    return quick, validate_row(5, row_cells, headers, today=TODAY)
+
+
+@pytest.mark.parametrize("creditor", range(len(CREDITORS)))
+def test_fast_path_reads_plain_rows_exactly_as_the_full_reader(creditor):
+    rows = generate_rows(CREDITORS[creditor], count=60, seed=5, today=TODAY)
+    columns = sorted({k for r in rows for k in r} | {"birth_date", "dependents"})
+    for row_cells in cells(columns, rows):
+        quick, (full, errors) = _quick_and_full(columns, row_cells)
+        assert errors == []
+        assert quick is not None  # the generator writes plain rows: the fast path takes them
+        assert quick == full
+
+
+def test_fast_path_never_accepts_what_the_full_reader_refuses_or_reads_differently():
+    import random
+
+    rng = random.Random(7)
+    rows = [
+        *generate_rows(CREDITORS[0], count=40, seed=8, today=TODAY),
+        *generate_rows(CREDITORS[2], count=40, seed=9, today=TODAY),
+    ]
+    columns = sorted({k for r in rows for k in r} | {"birth_date", "dependents"})
+    body = cells(columns, rows)
+    refused = taken = 0
+    for _ in range(6000):
+        row_cells = list(rng.choice(body))
+        for _ in range(rng.randint(1, 2)):
+            row_cells[rng.randrange(len(columns))] = rng.choice(TRICKY)
+        quick, (full, errors) = _quick_and_full(columns, row_cells)
+        if quick is None:
+            refused += 1
+            continue
+        taken += 1
+        assert errors == [], (row_cells, errors)
+        assert quick == full
+    assert refused > 500 and taken > 500  # both branches were exercised

@@ -1,0 +1,315 @@
+"""Intake's parallel half: worker processes validate the sheet chunk by chunk and turn every
+valid row into the values intake writes — personal data already encrypted and indexed,
+dates and JSON already in the driver's form — so the process that holds the database
+connection only checks keys and writes.
+
+The workers are forked after the file is read and find the sheet in this module (it is
+never pickled to them); what comes back is plain tuples, which cost a fraction of row
+objects to unpickle. Small files are prepared inline.
+"""
+
+from __future__ import annotations
+
+import gc
+import itertools
+import json
+import multiprocessing
+import os
+import threading
+from collections.abc import Generator, Sequence
+from concurrent.futures import ProcessPoolExecutor
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime
+from typing import Any, NamedTuple
+
+from debtflow.config import personal_data_cipher
+from debtflow.core.compliance.crypto import PersonalDataCipher
+from debtflow.core.portfolio.validation import (
+    MonthRecord,
+    PortfolioRow,
+    RowError,
+    validate_chunk,
+)
+from debtflow.portfolio.reader import PortfolioSheet
+
+# small chunks let the writer start early while the workers prepare the rest
+CHUNK_ROWS = 1000
+MAX_WORKERS = 4
+
+# the columns of the value tuples below, in order (the database columns they are written to)
+DEBTOR_COLUMNS = (
+    "id_number_encrypted",
+    "id_number_index",
+    "debtor_type",
+    "name",
+    "birth_date",
+    "registered_on",
+    "employer",
+    "industry",
+    "timezone",
+    "monthly_income_fen",
+    "other_debts_fen",
+    "dependents",
+    "monthly_spending_fen",
+    "monthly_revenue_fen",
+    "receivables_fen",
+    "main_customers",
+    "created_at",
+    "updated_at",
+)
+ADDRESS_COLUMNS = ("debtor_id", "kind", "province", "city", "line", "latitude", "longitude")
+CONTACT_COLUMNS = (
+    "debtor_id",
+    "kind",
+    "value_index",
+    "value_encrypted",
+    "party",
+    "contact_name",
+    "relation",
+    "authorised",
+    "valid",
+)
+ACCOUNT_COLUMNS = (
+    "creditor_id",
+    "debtor_id",
+    "case_id",
+    "account_number",
+    "product_type",
+    "original_fen",
+    "principal_fen",
+    "interest_fen",
+    "fees_fen",
+    "penalty_fen",
+    "annual_rate_bp",
+    "instalment_fen",
+    "instalment_count",
+    "first_due_date",
+    "paid_before_fen",
+    "opened_on",
+    "maturity_date",
+    "credit_limit_fen",
+    "repayment_history",
+    "days_past_due",
+    "bucket",
+    "overdue_fen",
+    "imported_at",
+    "updated_at",
+)
+
+
+class PreparedRow(NamedTuple):
+    """One valid row: its keys, and its values for each table without the ids the database
+    assigns (``address`` lacks ``debtor_id``; each contact lacks ``debtor_id``; ``account``
+    lacks ``creditor_id, debtor_id, case_id``)."""
+
+    row: int
+    account_number: str
+    id_number: str
+    id_index: str
+    name: str
+    overdue_cause: str
+    outstanding_fen: int
+    debtor: tuple[Any, ...]
+    address: tuple[Any, ...]
+    contacts: tuple[tuple[Any, ...], ...]
+    account: tuple[Any, ...]
+
+
+@dataclass
+class PreparedChunk:
+    first_row: int
+    rows_read: int = 0
+    rows: list[PreparedRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+    rejected_rows: dict[int, list[str]] = field(default_factory=dict)
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True)
+
+
+def _history_json(history: Sequence[MonthRecord]) -> str:
+    """The repayment history as ``_json`` writes it (keys sorted; integers only), without
+    the encoder's per-call cost."""
+    return (
+        "["
+        + ", ".join(
+            f'{{"paid_fen": {m.paid_fen}, "statement_fen": {m.statement_fen}, '
+            f'"status": {m.status}}}'
+            for m in history
+        )
+        + "]"
+    )
+
+
+class RowPreparer:
+    """Turns validated rows into value tuples for one dialect and one import timestamp."""
+
+    def __init__(self, cipher: PersonalDataCipher, *, dialect: str, stamp: datetime) -> None:
+        self.cipher = cipher
+        self.sqlite = dialect == "sqlite"
+        # as the ORM stores an aware datetime: SQLite UTC text without offset
+        self.stamp: Any = (
+            stamp.astimezone(UTC).strftime("%Y-%m-%d %H:%M:%S.%f") if self.sqlite else stamp
+        )
+
+    def day(self, value: date | None) -> Any:
+        if value is None or not self.sqlite:
+            return value
+        return value.isoformat()
+
+    def contact(
+        self,
+        kind: str,
+        value: str,
+        party: str,
+        name: str | None,
+        relation: str | None,
+        authorised: bool,
+    ) -> tuple[Any, ...]:
+        cipher = self.cipher
+        return (
+            kind,
+            cipher.blind_index(value),
+            cipher.encrypt(value),
+            party,
+            name,
+            relation,
+            authorised,
+            True,
+        )
+
+    def prepare(self, row: PortfolioRow) -> PreparedRow:
+        cipher = self.cipher
+        day = self.day
+        stamp = self.stamp
+        id_index = cipher.blind_index(row.id_number)
+        debtor = (
+            cipher.encrypt(row.id_number),
+            id_index,
+            row.debtor_type,
+            row.name,
+            day(row.birth_date),
+            day(row.registered_on),
+            row.employer,
+            row.industry,
+            row.timezone,
+            row.monthly_income_fen,
+            row.other_debts_fen,
+            row.dependents,
+            row.monthly_spending_fen,
+            row.monthly_revenue_fen,
+            row.receivables_fen,
+            _json(list(row.main_customers)) if row.main_customers else "[]",
+            stamp,
+            stamp,
+        )
+        address = ("home", row.province, row.city, row.address, row.latitude, row.longitude)
+        contacts = [self.contact("phone", row.phone, "debtor", None, None, True)]
+        if row.email:
+            contacts.append(self.contact("email", row.email, "debtor", None, None, True))
+        for c in row.contacts:
+            contacts.append(
+                self.contact("phone", c.phone, "third_party", c.name, c.relation, c.authorised)
+            )
+        account = (
+            row.account_number,
+            row.product_type,
+            row.original_fen,
+            row.principal_fen,
+            row.interest_fen,
+            row.fees_fen,
+            row.penalty_fen,
+            row.annual_rate_bp,
+            row.instalment_fen,
+            row.instalment_count,
+            day(row.first_due_date),
+            row.paid_fen,
+            day(row.opened_on),
+            day(row.maturity_date),
+            row.credit_limit_fen,
+            _history_json(row.history),
+            0,
+            "M0",
+            0,
+            stamp,
+            stamp,
+        )
+        return PreparedRow(
+            row.row,
+            row.account_number,
+            row.id_number,
+            id_index,
+            row.name,
+            row.overdue_cause,
+            row.outstanding_fen,
+            debtor,
+            address,
+            tuple(contacts),
+            account,
+        )
+
+
+# sheets being prepared, by job token: forked workers inherit them
+_SHEETS: dict[int, tuple[PortfolioSheet, RowPreparer]] = {}
+_TOKENS = itertools.count()
+_LOCK = threading.Lock()
+
+
+def _prepare_slice(token: int, start: int, stop: int, today: date) -> PreparedChunk:
+    sheet, preparer = _SHEETS[token]
+    first_row = sheet.first_data_row + start
+    checked = validate_chunk(sheet.header, sheet.rows[start:stop], today=today, first_row=first_row)
+    return PreparedChunk(
+        first_row=first_row,
+        rows_read=checked.rows_read,
+        rows=[preparer.prepare(r) for r in checked.rows],
+        errors=checked.errors,
+        rejected_rows=checked.rejected_rows,
+    )
+
+
+def _usable_cores() -> int:
+    try:
+        return len(os.sched_getaffinity(0))  # the cores this process may run on
+    except AttributeError:  # not on Linux
+        return os.cpu_count() or 1
+
+
+def prepared_chunks(
+    sheet: PortfolioSheet, *, today: date, dialect: str, stamp: datetime
+) -> Generator[PreparedChunk, None, None]:
+    """The sheet validated and prepared chunk by chunk, in file order. Large files are
+    prepared in worker processes while the caller writes the chunks already returned."""
+    preparer = RowPreparer(personal_data_cipher(), dialect=dialect, stamp=stamp)
+    with _LOCK:
+        token = next(_TOKENS)
+        _SHEETS[token] = (sheet, preparer)
+    try:
+        bounds = [
+            (s, min(s + CHUNK_ROWS, len(sheet.rows))) for s in range(0, len(sheet.rows), CHUNK_ROWS)
+        ]
+        workers = min(_usable_cores(), MAX_WORKERS, len(bounds))
+        if workers < 2:
+            for start, stop in bounds:
+                yield _prepare_slice(token, start, stop, today)
+            return
+        # the objects alive now (the sheet above all) are left out of garbage collection
+        # while the import runs: the collector then never walks them — in this process nor
+        # in the forked workers, where walking them would copy every page they live on
+        gc.freeze()
+        try:
+            context = multiprocessing.get_context("fork")
+            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
+                futures = [pool.submit(_prepare_slice, token, s, e, today) for s, e in bounds]
+                try:
+                    for future in futures:
+                        yield future.result()
+                finally:
+                    for future in futures:
+                        future.cancel()
+        finally:
+            gc.unfreeze()
+    finally:
+        with _LOCK:
+            del _SHEETS[token]
