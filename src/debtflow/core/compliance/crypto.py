@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import base64
 import binascii
-import hashlib
 import hmac
 import os
 import re
@@ -119,7 +118,7 @@ class PersonalDataCipher:
 
     def blind_index(self, plain: str) -> str:
         normalised = normalise_for_index(plain)
-        return hmac.new(self._index_key, normalised.encode(), hashlib.sha256).hexdigest()
+        return hmac.digest(self._index_key, normalised.encode(), "sha256").hex()
 
 
 def _associated(key_id: str) -> bytes:
