@@ -54,13 +54,13 @@ class Settings(BaseSettings):
     evidence_file_dir: Path | None = None
     # field app: a check-in farther than this from the debtor's address is flagged "far"
     field_far_metres: int = 500
-    # payments: the provider ("simulated" for development), the webhook signing secret
-    # (default: a random one kept in <data_dir>/payments/webhook-secret), the signature's
-    # tolerance, and where the simulated provider delivers its webhooks (default: this app)
-    payment_provider: str = "simulated"
+    # payments: the provider (unset: paying is unavailable; "simulated" is a development
+    # provider that books without any money moving, never for production), the webhook
+    # signing secret (default: a random one kept in <data_dir>/payments/webhook-secret)
+    # and the signature's tolerance
+    payment_provider: str | None = None
     payment_webhook_secret: SecretStr | None = None
     payment_webhook_tolerance_s: int = 300
-    payment_webhook_url: str | None = None
     # personal data (ID and phone numbers) encrypted at rest: the key ring
     # "k1:<base64 32 bytes>,k2:<base64>", which key seals new values, and the blind-index
     # HMAC key (base64, >= 32 bytes). Unset: a key file <data_dir>/compliance/pii-keys.json

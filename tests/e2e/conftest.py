@@ -55,6 +55,8 @@ def server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
         **os.environ,
         "DEBTFLOW_DATABASE_URL": f"sqlite:///{workdir}/e2e.db",
         "DEBTFLOW_DATA_DIR": str(workdir),
+        # the development-only simulated payment provider (off unless enabled)
+        "DEBTFLOW_PAYMENT_PROVIDER": "simulated",
     }
     debtflow = shutil.which("debtflow", path=str(BIN)) or str(BIN / "debtflow")
     subprocess.run(

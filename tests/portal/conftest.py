@@ -30,6 +30,8 @@ _serial = itertools.count(1)
 def portal_data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
     monkeypatch.setenv("DEBTFLOW_DATA_DIR", str(tmp_path))
     monkeypatch.setenv("DEBTFLOW_PAYMENT_WEBHOOK_SECRET", "test-webhook-secret")
+    # the development-only simulated provider is off unless enabled explicitly
+    monkeypatch.setenv("DEBTFLOW_PAYMENT_PROVIDER", "simulated")
     get_settings.cache_clear()
     yield tmp_path
     get_settings.cache_clear()

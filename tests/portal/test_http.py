@@ -14,12 +14,12 @@ from sqlalchemy import func, select
 from debtflow.app import create_app
 from debtflow.auth import service as auth_service
 from debtflow.auth.deps import SESSION_COOKIE
+from debtflow.config import get_settings
 from debtflow.core.payment_provider.signing import sign
 from debtflow.db import get_engine, unit_of_work
 from debtflow.migrate import upgrade
 from debtflow.models import Payment
 from debtflow.payment.provider import SimulatedProvider
-from debtflow.portal import pages
 from portal.conftest import make_world
 
 SECRET = b"test-webhook-secret"
@@ -38,13 +38,6 @@ def http(database_url, monkeypatch):
     browser = TestClient(create_app(), base_url="https://testserver", follow_redirects=False)
     browser.cookies.set(SESSION_COOKIE, cookie)
     webhook_client = TestClient(create_app(), base_url="https://testserver")
-
-    def send(url, headers, body):
-        return webhook_client.post(
-            "/api/payments/webhook", headers=headers, content=body
-        ).status_code
-
-    monkeypatch.setitem(pages.SENDER, "send", send)
     return world, api, browser, csrf, webhook_client
 
 
@@ -154,10 +147,11 @@ def test_pages_choose_sign_and_pay_through_the_simulated_provider(http):
     assert pay.status_code == 303 and pay.headers["location"].startswith("/pay/sim/sim_")
     sim = browser.get(pay.headers["location"])
     assert sim.status_code == 200 and "1,358.34" in sim.text
-    confirm = browser.post(pay.headers["location"] + "/confirm")
+    confirm = browser.post(pay.headers["location"] + "/confirm", data={"csrf_token": csrf})
     assert confirm.status_code == 303 and confirm.headers["location"].endswith("?paid=1")
     assert payments_of(case_id) == 135_834
-    assert browser.post(pay.headers["location"] + "/confirm").status_code == 303  # same event
+    again = browser.post(pay.headers["location"] + "/confirm", data={"csrf_token": csrf})
+    assert again.status_code == 303  # the same event, booked once
     assert payments_of(case_id) == 135_834
     page = browser.get(f"/portal/cases/{case_id}?paid=1")
     assert "还款已到账" in page.text and re.search(r"1,358\.34", page.text)
@@ -168,3 +162,113 @@ def test_pages_choose_sign_and_pay_through_the_simulated_provider(http):
         files={"file": ("note.txt", b"plain text", "text/plain")},
     )
     assert upload.status_code == 422 and "not accepted" in upload.text
+
+
+def _signed_plan_and_pay_url(browser, csrf, case_id):
+    assert (
+        browser.post(
+            f"/portal/cases/{case_id}/plan", data={"term_months": "6", "csrf_token": csrf}
+        ).status_code
+        == 303
+    )
+    assert (
+        browser.post(
+            f"/portal/cases/{case_id}/agreement/sign",
+            data={"signer_name": "李小梅", "read_confirmed": "yes", "csrf_token": csrf},
+        ).status_code
+        == 303
+    )
+    pay = browser.post(
+        f"/portal/cases/{case_id}/pay", data={"payment_key": "page-key-0099", "csrf_token": csrf}
+    )
+    assert pay.status_code == 303
+    return pay.headers["location"]
+
+
+def test_simulated_confirm_needs_the_payers_session_and_csrf(http):
+    world, _, browser, csrf, _ = http
+    case_id = world.mine.case.id
+    url = _signed_plan_and_pay_url(browser, csrf, case_id)
+    anonymous = TestClient(create_app(), base_url="https://testserver", follow_redirects=False)
+    assert anonymous.post(url + "/confirm").status_code in (303, 401, 403)
+    assert anonymous.get(url).status_code in (303, 401, 403)
+    assert browser.post(url + "/confirm").status_code == 403  # no CSRF token
+    assert browser.post(url + "/confirm", data={"csrf_token": "forged"}).status_code == 403
+    # another debtor, signed in with a valid token of their own, cannot confirm it
+    with unit_of_work() as session:
+        cookie, web_session = auth_service.start_session(session, user=world.other.user)
+    other = TestClient(create_app(), base_url="https://testserver", follow_redirects=False)
+    other.cookies.set(SESSION_COOKIE, cookie)
+    denied = other.post(url + "/confirm", data={"csrf_token": web_session.csrf_token})
+    assert denied.status_code == 404
+    assert other.get(url).status_code == 404
+    assert payments_of(case_id) == 0
+    # a forged Host header changes nothing: the payment is booked in-process
+    confirm = browser.post(
+        url + "/confirm", data={"csrf_token": csrf}, headers={"Host": "169.254.169.254"}
+    )
+    assert confirm.status_code == 303 and payments_of(case_id) == 135_834
+
+
+def test_a_mismatched_webhook_books_what_arrived_and_is_listed_for_managers(http):
+    world, api, _, _, hook = http
+    case_id = world.mine.case.id
+    intent = api.post(
+        f"/api/portal/cases/{case_id}/payments",
+        json={"idempotency_key": "http-key-0200", "amount_fen": 10_000},
+    ).json()
+    provider = SimulatedProvider(secret=SECRET, tolerance_s=300)
+    headers, body = provider.signed_webhook(
+        provider_payment_id=intent["provider_payment_id"],
+        amount_fen=9_000,
+        paid_at=datetime.now(UTC),
+        event_id="evt_http_short",
+    )
+    answer = hook.post("/api/payments/webhook", headers=headers, content=body)
+    assert answer.status_code == 200 and answer.json()["outcome"] == "amount_mismatch"
+    assert payments_of(case_id) == 9_000
+    with unit_of_work() as session:
+        token = auth_service.issue_api_token(session, user=world.manager)
+    listed = hook.get(
+        "/api/portal/payments/mismatched", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert listed.status_code == 200
+    assert [(i["id"], i["status"]) for i in listed.json()] == [(intent["id"], "mismatched")]
+    assert api.get("/api/portal/payments/mismatched").status_code == 403  # the debtor
+
+
+def test_without_a_configured_provider_paying_is_unavailable(http, monkeypatch):
+    world, api, browser, csrf, hook = http
+    case_id = world.mine.case.id
+    url = _signed_plan_and_pay_url(browser, csrf, case_id)
+    monkeypatch.delenv("DEBTFLOW_PAYMENT_PROVIDER")
+    get_settings.cache_clear()
+    assert get_settings().payment_provider is None
+    refused = api.post(
+        f"/api/portal/cases/{case_id}/payments", json={"idempotency_key": "http-key-0100"}
+    )
+    assert refused.status_code == 503 and "not available" in refused.text
+    page = browser.post(
+        f"/portal/cases/{case_id}/pay", data={"payment_key": "page-key-0100", "csrf_token": csrf}
+    )
+    assert page.status_code == 503 and "not available" in page.text
+    # the simulated provider's pages are gone, and a webhook books nothing
+    assert browser.get(url).status_code == 404
+    assert browser.post(url + "/confirm", data={"csrf_token": csrf}).status_code == 404
+    provider = SimulatedProvider(secret=SECRET, tolerance_s=300)
+    headers, body = provider.signed_webhook(
+        provider_payment_id=url.rsplit("/", 1)[1],
+        amount_fen=135_834,
+        paid_at=datetime.now(UTC),
+        event_id="evt_no_provider",
+    )
+    assert hook.post("/api/payments/webhook", headers=headers, content=body).status_code == 503
+    assert payments_of(case_id) == 0
+
+
+def test_portal_api_lists_paid_total_and_pending_promise(http):
+    world, api, _, _, _ = http
+    debts = api.get("/api/portal/debts").json()["items"]
+    assert [d["case_id"] for d in debts] == [world.mine.case.id]
+    assert debts[0]["paid_fen"] == 0 and debts[0]["pending_promise_due"] is None
+    assert debts[0]["outstanding_fen"] == 842_000

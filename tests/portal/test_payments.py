@@ -3,6 +3,8 @@ payment exactly once (replayed, or sent twice at the same moment)."""
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import threading
 import time
 from datetime import timedelta
@@ -11,6 +13,7 @@ import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from debtflow.auth.scoping import NotPermitted
 from debtflow.case.service import CaseNotFound
 from debtflow.core.payment_provider.signing import (
     WebhookRejected,
@@ -83,6 +86,36 @@ def test_signature_good_bad_and_stale():
     for broken in (None, "", "v1=abc", f"t={stamp}", "t=soon,v1=00"):
         with pytest.raises(WebhookRejected):
             verify_signature(SECRET, body, broken, NOW)
+
+
+def test_odd_signature_headers_are_rejected_not_crashed():
+    """Non-ASCII digits pass str.isdigit() and non-ASCII MACs break compare_digest: both
+    must be a plain rejection (400), never a ValueError/TypeError (500)."""
+    body = b'{"id":"evt_1"}'
+    stamp = int(NOW.timestamp())
+    good_mac = sign(SECRET, body, stamp).split("v1=")[1]
+    for header in (
+        f"t=\u00b2,v1={good_mac}",  # superscript two
+        f"t=\u0661\u0662,v1={good_mac}",  # Arabic-Indic digits
+        f"t={stamp},v1=\u00e9" + "0" * 63,
+        f"t={stamp},v1=" + "\u4e00" * 64,
+        f"t={stamp},v1={good_mac.upper()}",
+        f"t={stamp},v1={good_mac}0",
+        f"t=1234567890123,v1={good_mac}",
+    ):
+        with pytest.raises(WebhookRejected):
+            verify_signature(SECRET, body, header, NOW)
+    # a malformed entry next to a good one (secret rotation) still verifies
+    assert verify_signature(SECRET, body, f"t={stamp},v1=\u00e9,v1={good_mac}", NOW) == stamp
+
+
+def test_payment_ids_do_not_use_the_signing_key_directly():
+    ids = provider().payment_id_for("1:key-00000001")
+    direct = hmac.new(SECRET, b"1:key-00000001", hashlib.sha256).hexdigest()
+    assert ids.startswith("sim_") and ids != f"sim_{direct[:32]}"
+    id_key = hmac.new(SECRET, b"payment-id", hashlib.sha256).digest()
+    assert ids == "sim_" + hmac.new(id_key, b"1:key-00000001", hashlib.sha256).hexdigest()[:32]
+    assert provider().payment_id_for("1:key-00000001") == ids  # stable per key
 
 
 def test_malformed_event_bodies_are_rejected():
@@ -254,7 +287,26 @@ def test_webhook_refuses_bad_and_stale_signatures_and_odd_events(session, world)
         ).outcome
         == "unknown_payment"
     )
-    assert count(session, Payment) == 0
+    # only the mismatched event booked anything: what was received, not what was started
+    amounts = session.scalars(select(Payment.amount_fen).where(Payment.case_id == case_id)).all()
+    assert amounts == [999]
+    assert intent.status == "mismatched"
+    # listed for a manager to reconcile; not for the debtor
+    assert [i.id for i in service.mismatched_payments(session, user=world.manager)] == [intent.id]
+    with pytest.raises(NotPermitted):
+        service.mismatched_payments(session, user=user)
+    # the same mismatched event again books nothing more
+    assert (
+        service.receive_webhook(
+            session,
+            provider=provider(),
+            headers=wrong_amount[0],
+            body=wrong_amount[1],
+            now=NOW + timedelta(minutes=1),
+        ).outcome
+        == "duplicate"
+    )
+    assert count(session, Payment) == 1
 
 
 def test_concurrent_duplicate_webhooks_book_once(database_url):

@@ -72,6 +72,36 @@ def test_a_dispute_without_a_file_is_fine(session, world):
     assert dispute.file_sha256 is None and dispute.restriction_id is not None
 
 
+def test_a_second_dispute_while_one_is_open_is_refused(session, world):
+    """The evidence store is append-only: one open dispute per case, so it cannot be
+    flooded with uploads."""
+    case_id, user = world.mine.case.id, world.mine.user
+    first = service.file_dispute(session, case_id=case_id, user=user, reason="金额不对", now=NOW)
+    leaves = session.scalars(select(EvidenceLogLeaf).where(EvidenceLogLeaf.kind == "dispute")).all()
+    with pytest.raises(service.DisputeAlreadyOpen) as refused:
+        service.file_dispute(
+            session,
+            case_id=case_id,
+            user=user,
+            reason="再次上传",
+            upload=service.UploadedFile("again.pdf", "application/pdf", PDF + b"1"),
+            now=NOW,
+        )
+    assert refused.value.status_code == 409
+    assert session.scalars(
+        select(EvidenceLogLeaf).where(EvidenceLogLeaf.kind == "dispute")
+    ).all() == list(leaves)
+    # once the open one is dealt with, a new dispute may be filed
+    first.status = "resolved"
+    session.flush()
+    again = service.file_dispute(session, case_id=case_id, user=user, reason="又有问题", now=NOW)
+    assert again.id != first.id
+    # another case of the same debtor world is not affected by this case's open dispute
+    assert service.file_dispute(
+        session, case_id=world.other.case.id, user=world.other.user, reason="不是我的", now=NOW
+    ).id
+
+
 @pytest.mark.parametrize(
     ("upload", "error", "status"),
     [
@@ -141,9 +171,9 @@ def test_legal_advice_is_stored_logged_and_listed_for_managers(session, world):
         .case_id
         == world.mine.case.id
     )
-    with pytest.raises(service.NotAManager):
+    with pytest.raises(NotPermitted):
         service.legal_advice_requests(session, user=world.agent)
-    with pytest.raises(service.NotAManager):
+    with pytest.raises(NotPermitted):
         service.legal_advice_requests(session, user=world.mine.user)
     with pytest.raises(service.InvalidRequest, match="channel"):
         service.request_legal_advice(

@@ -395,6 +395,10 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
         lambda c, t: c.get("/api/portal/legal-advice"),
         row(200, 200, 403, 403, 403, 403, 403, 403, 401),
     ),
+    ("GET", "/api/portal/payments/mismatched"): (
+        lambda c, t: c.get("/api/portal/payments/mismatched"),
+        row(200, 200, 403, 403, 403, 403, 403, 403, 401),
+    ),
     ("GET", "/api/portal/contact-preferences"): (
         lambda c, t: c.get("/api/portal/contact-preferences"),
         row(403, 403, 403, 403, 403, 403, 403, 200, 401),
@@ -407,8 +411,9 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
         row(403, 403, 403, 403, 403, 403, 403, 200, 401),
     ),
     ("POST", "/api/payments/webhook"): (
+        # no payment provider is configured here: nothing can verify a webhook
         lambda c, t: c.post("/api/payments/webhook", content=b'{"id":"evt_forged"}'),
-        same(400),
+        same(503),
     ),
     ("GET", "/portal/cases/{case_id}"): (
         lambda c, t: c.get(f"/portal/cases/{t.case_a}"),
@@ -472,13 +477,14 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
         lambda c, t: c.get("/legal-advice"),
         row(200, 200, 403, 403, 403, 403, 403, 403, 303),
     ),
-    ("GET", "/pay/sim/{payment_id}"): (  # the simulated provider's page: unknown payment
+    # the simulated provider's pages: signed-in only, and off unless it is enabled
+    ("GET", "/pay/sim/{payment_id}"): (
         lambda c, t: c.get("/pay/sim/sim_unknown"),
-        same(404),
+        row(404, 404, 404, 404, 404, 404, 404, 404, 303),
     ),
     ("POST", "/pay/sim/{payment_id}/confirm"): (
-        lambda c, t: c.post("/pay/sim/sim_unknown/confirm"),
-        same(404),
+        lambda c, t: c.post("/pay/sim/sim_unknown/confirm", data={"csrf_token": t.csrf}),
+        row(404, 404, 404, 404, 404, 404, 404, 404, 303),
     ),
     ("POST", "/logout"): (  # last: it ends the session
         lambda c, t: c.post("/logout", data={"csrf_token": t.csrf}),

@@ -1,6 +1,9 @@
 """Schemathesis against the app's own OpenAPI document, in process (ASGI), on PostgreSQL:
 whatever it generates — valid or not, signed in as admin (bearer token from
-POST /api/auth/token) or anonymous — no request may end in a server error (5xx).
+POST /api/auth/token), as the world's debtor (bearer token from POST /api/auth/debtor/token
+with the development notifier's one-time code, so the portal routes are fuzzed past the
+403) or anonymous — no request may end in a server error (5xx). The simulated payment
+provider is enabled, as in development.
 
 The world is small on purpose (one creditor, debtor, case, account, two collectors and an
 admin), so the ids the fuzzer tries first (1, 2 …) reach real rows; the number of examples
@@ -10,6 +13,7 @@ per operation is bounded so that the whole module runs in well under a minute.
 from __future__ import annotations
 
 import os
+import re
 import uuid
 from collections.abc import Iterator
 
@@ -32,6 +36,7 @@ PG_ADMIN_URL = os.environ.get(
     "DEBTFLOW_TEST_PG_URL", "postgresql+psycopg://postgres@127.0.0.1:5432/postgres"
 )
 PASSWORD = "fuzz-admin-password"
+DEBTOR_PHONE = "13912345678"
 EXAMPLES = 8  # per operation and caller
 
 
@@ -55,12 +60,21 @@ def fuzz_database(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DEBTFLOW_DATABASE_URL", url)
         patch.setenv("DEBTFLOW_DATA_DIR", str(tmp_path_factory.mktemp("fuzz")))
+        patch.setenv("DEBTFLOW_PAYMENT_PROVIDER", "simulated")
+        patch.setenv("DEBTFLOW_PAYMENT_WEBHOOK_SECRET", "fuzz-webhook-secret")
         get_settings.cache_clear()
         get_engine.cache_clear()
         upgrade(get_engine())
         with unit_of_work() as session:
-            make_world(session, tag="FZ")
+            world = make_world(session, tag="FZ")
             auth_service.create_user(session, username="admin", role=Role.ADMIN, password=PASSWORD)
+            auth_service.create_user(
+                session,
+                username="fuzz-debtor",
+                role=Role.DEBTOR,
+                debtor_id=world.debtor.id,
+                phone=DEBTOR_PHONE,
+            )
         yield url
         get_engine().dispose()
         get_settings.cache_clear()
@@ -74,6 +88,24 @@ def admin_headers(fuzz_database: str) -> dict[str, str]:
     response = client.post("/api/auth/token", data={"username": "admin", "password": PASSWORD})
     assert response.status_code == 200, response.text
     return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+@pytest.fixture(scope="module")
+def debtor_headers(fuzz_database: str) -> dict[str, str]:
+    client = TestClient(create_app(), base_url="https://testserver")
+    sent = client.post("/api/auth/debtor/code", json={"phone": DEBTOR_PHONE})
+    assert sent.status_code == 202, sent.text
+    log = get_settings().data_dir / "notifications" / "one-time-codes.log"
+    lines = [line for line in log.read_text("utf-8").splitlines() if DEBTOR_PHONE in line]
+    code = re.search(r"code (\d{6})", lines[-1])
+    assert code, lines[-1]
+    response = client.post(
+        "/api/auth/debtor/token", data={"phone": DEBTOR_PHONE, "code": code.group(1)}
+    )
+    assert response.status_code == 200, response.text
+    headers = {"Authorization": f"Bearer {response.json()['access_token']}"}
+    assert client.get("/api/portal/debts", headers=headers).status_code == 200
+    return headers
 
 
 #: the app's schema, read in process (building the OpenAPI document needs no database)
@@ -109,6 +141,13 @@ def test_no_server_error_as_admin(
     label: str, fuzz_database: str, admin_headers: dict[str, str]
 ) -> None:
     _fuzz(label, admin_headers)
+
+
+@pytest.mark.parametrize("label", sorted(OPERATIONS))
+def test_no_server_error_as_debtor(
+    label: str, fuzz_database: str, debtor_headers: dict[str, str]
+) -> None:
+    _fuzz(label, debtor_headers)
 
 
 @pytest.mark.parametrize("label", sorted(OPERATIONS))

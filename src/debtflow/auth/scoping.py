@@ -27,6 +27,9 @@ class Permission(StrEnum):
     SET_RESTRICTIONS = "set_restrictions"
     AUDIT_COMPLIANCE = "audit_compliance"
     VIEW_OWN_DEBTS = "view_own_debts"
+    VIEW_LEGAL_REQUESTS = "view_legal_requests"
+    VIEW_REPORTS = "view_reports"
+    RECONCILE_PAYMENTS = "reconcile_payments"
 
 
 _COLLECTING = frozenset(
@@ -38,15 +41,28 @@ _SUPERVISING = _COLLECTING | {
     Permission.AUDIT_COMPLIANCE,
 }
 
+#: managers also see debtors' legal-advice requests, the dashboard and payments that need
+#: reconciling
+_MANAGING = _SUPERVISING | {
+    Permission.VIEW_LEGAL_REQUESTS,
+    Permission.VIEW_REPORTS,
+    Permission.RECONCILE_PAYMENTS,
+}
+
 ROLE_PERMISSIONS: dict[Role, frozenset[Permission]] = {
-    Role.ADMIN: _SUPERVISING,
-    Role.OPERATIONS_MANAGER: _SUPERVISING,
+    Role.ADMIN: _MANAGING,
+    Role.OPERATIONS_MANAGER: _MANAGING,
     Role.ONLINE_AGENT: _COLLECTING,
     Role.FIELD_AGENT: _COLLECTING,
     Role.PART_TIME_COLLECTOR: _COLLECTING,
     Role.PARTNER: _COLLECTING,
     Role.COMPLIANCE_AUDITOR: frozenset(
-        {Permission.VIEW_CASES, Permission.SET_RESTRICTIONS, Permission.AUDIT_COMPLIANCE}
+        {
+            Permission.VIEW_CASES,
+            Permission.SET_RESTRICTIONS,
+            Permission.AUDIT_COMPLIANCE,
+            Permission.VIEW_REPORTS,
+        }
     ),
     Role.DEBTOR: frozenset({Permission.VIEW_OWN_DEBTS}),
 }

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import os
 from pathlib import Path
 
 import typer
@@ -121,5 +122,8 @@ def demo(
         return
     from debtflow.cli.serve import serve_app
 
+    # the demo pays through the development-only simulated provider (no money moves)
+    os.environ.setdefault("DEBTFLOW_PAYMENT_PROVIDER", "simulated")
+    get_settings.cache_clear()
     console.print(f"serving on http://{host}:{port}/ (Ctrl+C to stop)")
     serve_app(host=host, port=port)

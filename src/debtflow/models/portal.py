@@ -13,8 +13,12 @@ from debtflow.db import Base, UTCDateTime, utcnow
 
 PLAN_CHOSEN = "chosen"
 PLAN_SIGNED = "signed"
+#: every payment of the signed plan made and its relief waived
+PLAN_COMPLETED = "completed"
 INTENT_PENDING = "pending"
 INTENT_SUCCEEDED = "succeeded"
+#: the provider reported another amount than was started: booked as received, to reconcile
+INTENT_MISMATCHED = "mismatched"
 
 
 class PortalPlan(Base):

@@ -1,5 +1,7 @@
 """Payment providers: the interface the portal pays through, and a simulated provider
-for development whose "pay" page confirms a payment by sending a signed webhook.
+for development whose "pay" page books a payment through the same signed-webhook
+verification a real provider's webhook goes through — no money moves, so it is never for
+production and is off unless ``DEBTFLOW_PAYMENT_PROVIDER=simulated`` is set.
 
 A real provider (a bank gateway, Alipay, WeChat Pay) plugs in by implementing
 :class:`PaymentProvider`; the webhook route verifies with ``verify_webhook`` and books the
@@ -11,13 +13,14 @@ from __future__ import annotations
 import hashlib
 import hmac
 import secrets
-from collections.abc import Callable, Mapping
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from pathlib import Path
 from typing import Protocol
 
 from debtflow.config import get_settings
+from debtflow.core.errors import DomainError
 from debtflow.core.payment_provider.signing import (
     EVENT_PAYMENT_SUCCEEDED,
     SIGNATURE_HEADER,
@@ -78,22 +81,12 @@ def webhook_secret() -> bytes:
     return path.read_text().strip().encode()
 
 
-#: sends (url, headers, body) and returns the HTTP status
-WebhookSender = Callable[[str, dict[str, str], bytes], int]
-
-
-def http_sender(url: str, headers: dict[str, str], body: bytes) -> int:
-    import httpx
-
-    response = httpx.post(url, content=body, headers=headers, timeout=15)
-    return response.status_code
-
-
 class SimulatedProvider:
-    """A provider for development and tests. Its payment ids are derived from the
-    idempotency key (so the same key gives the same payment), its pay page is
-    ``/pay/sim/{payment id}``, and confirming there sends a signed ``payment.succeeded``
-    webhook to the app."""
+    """A provider for development and tests, never for production (no money moves). Its
+    payment ids are derived from the idempotency key (so the same key gives the same
+    payment) with a key of their own, its pay page is ``/pay/sim/{payment id}``, and
+    confirming there books a signed ``payment.succeeded`` event in-process, through
+    ``verify_webhook`` like any delivered webhook."""
 
     name = SIMULATED
 
@@ -104,7 +97,9 @@ class SimulatedProvider:
         )
 
     def payment_id_for(self, idempotency_key: str) -> str:
-        mac = hmac.new(self.secret, idempotency_key.encode(), hashlib.sha256).hexdigest()
+        # a key of its own, so payment ids say nothing about the webhook-signing key
+        id_key = hmac.new(self.secret, b"payment-id", hashlib.sha256).digest()
+        mac = hmac.new(id_key, idempotency_key.encode(), hashlib.sha256).hexdigest()
         return f"sim_{mac[:32]}"
 
     def create_payment(
@@ -144,29 +139,38 @@ class SimulatedProvider:
         }
         return headers, body
 
-    def confirm(
-        self,
-        *,
-        provider_payment_id: str,
-        amount_fen: int,
-        paid_at: datetime,
-        webhook_url: str,
-        send: WebhookSender = http_sender,
-    ) -> int:
-        """The payer confirmed on the pay page: send the signed webhook; return its status.
-        The event id is fixed per payment, so confirming twice sends the same event."""
-        event_id = "evt_" + provider_payment_id.removeprefix("sim_")
-        headers, body = self.signed_webhook(
+    def confirmation(
+        self, *, provider_payment_id: str, amount_fen: int, paid_at: datetime
+    ) -> tuple[dict[str, str], bytes]:
+        """The signed webhook for a payer's confirmation on the pay page. The event id is
+        fixed per payment, so confirming twice gives the same event (booked once)."""
+        return self.signed_webhook(
             provider_payment_id=provider_payment_id,
             amount_fen=amount_fen,
             paid_at=paid_at,
-            event_id=event_id,
+            event_id="evt_" + provider_payment_id.removeprefix("sim_"),
         )
-        return send(webhook_url, headers, body)
 
 
-def current_provider() -> PaymentProvider:
+class PaymentsUnavailable(DomainError):
+    status_code = 503
+    code = "payments_unavailable"
+
+
+def configured_provider() -> PaymentProvider | None:
+    """The configured provider, or None when none is (paying is then unavailable)."""
     name = get_settings().payment_provider
+    if not name:
+        return None
     if name == SIMULATED:
         return SimulatedProvider()
-    raise ValueError(f"unknown payment provider {name!r}")
+    raise PaymentsUnavailable(f"unknown payment provider {name!r}")
+
+
+def require_provider(provider: PaymentProvider | None) -> PaymentProvider:
+    if provider is None:
+        raise PaymentsUnavailable(
+            "online payment is not available: no payment provider is configured; "
+            "pay by bank transfer or contact your collector"
+        )
+    return provider

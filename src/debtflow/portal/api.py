@@ -8,8 +8,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
 from debtflow.auth.deps import CurrentUser
 from debtflow.models import DebtorDispute, LegalAdviceRequest, PaymentIntent
-from debtflow.models.enums import PromiseStatus
-from debtflow.payment.provider import current_provider
+from debtflow.payment.provider import configured_provider
 from debtflow.portal import service
 from debtflow.portal.schemas import (
     AccountRead,
@@ -40,10 +39,8 @@ MAX_WEBHOOK_BYTES = 64 * 1024
 @router.get("/debts", response_model=DebtList)
 def my_debts(session: DbSession, user: CurrentUser) -> DebtList:
     """The signed-in debtor's own debts (403 for staff)."""
-    items = []
-    for debt in service.debts_of(session, user=user):
-        pending = [p.due for p in debt.promises if p.status == PromiseStatus.PENDING]
-        items.append(
+    return DebtList(
+        items=[
             DebtRead(
                 case_id=debt.case.id,
                 creditor_code=debt.creditor.code,
@@ -61,11 +58,12 @@ def my_debts(session: DbSession, user: CurrentUser) -> DebtList:
                     )
                     for a in debt.accounts
                 ],
-                paid_fen=sum(p.amount_fen for p in debt.payments),
-                pending_promise_due=min(pending) if pending else None,
+                paid_fen=debt.paid_fen,
+                pending_promise_due=debt.pending_promise_due,
             )
-        )
-    return DebtList(items=items)
+            for debt in service.debts_of(session, user=user)
+        ]
+    )
 
 
 def _offer_read(o: service.PlanOffer) -> OfferRead:
@@ -200,7 +198,7 @@ def pay(
         user=user,
         idempotency_key=body.idempotency_key,
         amount_fen=body.amount_fen,
-        provider=current_provider(),
+        provider=configured_provider(),
     )
     return _intent_read(intent)
 
@@ -254,6 +252,13 @@ def legal_advice_list(session: DbSession, user: CurrentUser) -> list[LegalAdvice
     return [_advice_read(r) for r, _, _ in service.legal_advice_requests(session, user=user)]
 
 
+@router.get("/payments/mismatched", response_model=list[PaymentIntentRead])
+def mismatched_payments(session: DbSession, user: CurrentUser) -> list[PaymentIntentRead]:
+    """Payments the provider reported with another amount than was started (booked as
+    received), for operations managers and admins to reconcile."""
+    return [_intent_read(i) for i in service.mismatched_payments(session, user=user)]
+
+
 @router.get("/contact-preferences", response_model=ContactPreferenceRead | None)
 def get_preferences(session: DbSession, user: CurrentUser) -> ContactPreferenceRead | None:
     row = service.contact_preferences(session, user=user)
@@ -290,6 +295,6 @@ def webhook(
     """The payment provider's signed webhook (``Debtflow-Signature``; see
     docs/debtor-portal.md). 400 for a bad or stale signature; 200 for a duplicate."""
     outcome = service.receive_webhook(
-        session, provider=current_provider(), headers=dict(request.headers), body=body
+        session, provider=configured_provider(), headers=dict(request.headers), body=body
     )
     return WebhookResult(outcome=outcome.outcome, payment_ids=list(outcome.payment_ids))

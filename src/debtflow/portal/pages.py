@@ -17,8 +17,7 @@ from debtflow.auth.deps import PageVisitor, Visitor, check_csrf
 from debtflow.auth.scoping import Permission, permits
 from debtflow.config import get_settings
 from debtflow.core.errors import DomainError, NotFound
-from debtflow.db import utcnow
-from debtflow.payment.provider import SIMULATED, SimulatedProvider, current_provider, http_sender
+from debtflow.payment.provider import SIMULATED, SimulatedProvider, configured_provider
 from debtflow.portal import service
 from debtflow.portal.api import read_upload
 from debtflow.web.deps import TEMPLATES, DbSession
@@ -37,7 +36,7 @@ def portal(request: Request, session: DbSession, visitor: PageVisitor) -> Respon
         {
             "visitor": visitor,
             "debts": debts,
-            "total_fen": sum(d.outstanding_fen for d in debts),
+            "total_fen": service.total_outstanding_fen(debts),
         },
     )
 
@@ -190,7 +189,7 @@ def pay(
             case_id=case_id,
             user=visitor.user,
             idempotency_key=payment_key,
-            provider=current_provider(),
+            provider=configured_provider(),
         ),
         lambda intent: intent.redirect_url,
     )
@@ -314,43 +313,38 @@ def legal_advice_list(request: Request, session: DbSession, visitor: PageVisitor
 # --- the simulated payment provider's pages (development only) --------------------------
 
 
-def _simulated_intent(session: Any, payment_id: str) -> Any:
+def _simulated_provider() -> SimulatedProvider:
     if get_settings().payment_provider != SIMULATED:
         raise NotFound("the simulated payment provider is not in use")
-    return service.pending_intent(session, provider_payment_id=payment_id)
+    return SimulatedProvider()
 
 
 @router.get("/pay/sim/{payment_id}", response_class=HTMLResponse)
-def simulated_pay_page(request: Request, payment_id: str, session: DbSession) -> Response:
-    """The simulated provider's pay page (a real provider's page lives on its own site)."""
-    intent = _simulated_intent(session, payment_id)
-    return TEMPLATES.TemplateResponse(request, "pay_sim.html", {"visitor": None, "intent": intent})
+def simulated_pay_page(
+    request: Request, payment_id: str, session: DbSession, visitor: PageVisitor
+) -> Response:
+    """The simulated provider's pay page, for the debtor who started the payment (a real
+    provider's page lives on its own site)."""
+    _simulated_provider()
+    intent = service.own_intent(session, provider_payment_id=payment_id, user=visitor.user)
+    return TEMPLATES.TemplateResponse(
+        request, "pay_sim.html", {"visitor": visitor, "intent": intent}
+    )
 
 
 @router.post("/pay/sim/{payment_id}/confirm")
-def simulated_confirm(request: Request, payment_id: str, session: DbSession) -> Response:
-    """The payer confirmed: the simulated provider sends its signed webhook to the app
-    (``DEBTFLOW_PAYMENT_WEBHOOK_URL`` or this server's ``/api/payments/webhook``), then
-    sends the payer back to the case page."""
-    intent = _simulated_intent(session, payment_id)
-    provider_payment_id, amount_fen, case_id = (
-        intent.provider_payment_id,
-        intent.amount_fen,
-        intent.case_id,
+def simulated_confirm(
+    payment_id: str,
+    session: DbSession,
+    visitor: PageVisitor,
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """The debtor confirmed their own payment: the simulated provider's signed event is
+    booked in-process through the webhook's own verification (no HTTP call back to this
+    server), then the debtor goes back to the case page."""
+    provider = _simulated_provider()
+    check_csrf(visitor, csrf_token)
+    intent = service.confirm_simulated_payment(
+        session, provider_payment_id=payment_id, user=visitor.user, provider=provider
     )
-    session.rollback()  # hold nothing while the webhook is handled in another request
-    url = get_settings().payment_webhook_url or str(request.base_url) + "api/payments/webhook"
-    status = SimulatedProvider().confirm(
-        provider_payment_id=provider_payment_id,
-        amount_fen=amount_fen,
-        paid_at=utcnow(),
-        webhook_url=url,
-        send=SENDER["send"],
-    )
-    if status != 200:
-        return HTMLResponse(f"the webhook was refused ({status})", status_code=502)
-    return RedirectResponse(f"/portal/cases/{case_id}?paid=1", status_code=303)
-
-
-#: how the simulated provider delivers webhooks (tests swap in their client)
-SENDER: dict[str, Any] = {"send": http_sender}
+    return RedirectResponse(f"/portal/cases/{intent.case_id}?paid=1", status_code=303)

@@ -38,10 +38,14 @@ def cases_of_debtor(session: Session, *, debtor_id: int) -> Sequence[tuple[Case,
     return [(r[0], r[1]) for r in session.execute(stmt).all()]
 
 
-def accounts_of_cases(session: Session, *, case_ids: Sequence[int]) -> Sequence[Account]:
+def accounts_of_cases(
+    session: Session, *, case_ids: Sequence[int], for_update: bool = False
+) -> Sequence[Account]:
     if not case_ids:
         return []
     stmt = select(Account).where(Account.case_id.in_(list(case_ids))).order_by(Account.id)
+    if for_update:
+        stmt = stmt.with_for_update()
     return session.scalars(stmt).all()
 
 
@@ -145,6 +149,18 @@ def intents_of_case(session: Session, *, case_id: int, limit: int = 20) -> Seque
     return session.scalars(stmt).all()
 
 
+def intents_with_status(
+    session: Session, *, status: str, limit: int = 200
+) -> Sequence[PaymentIntent]:
+    stmt = (
+        select(PaymentIntent)
+        .where(PaymentIntent.status == status)
+        .order_by(PaymentIntent.id.desc())
+        .limit(limit)
+    )
+    return session.scalars(stmt).all()
+
+
 def record_event_once(session: Session, *, values: dict[str, object]) -> int | None:
     """Insert a webhook event unless (provider, event_id) is already there; the id of the
     new row, or None for a duplicate. On PostgreSQL a concurrent insert of the same pair
@@ -175,6 +191,15 @@ def disputes_of_case(session: Session, *, case_id: int) -> Sequence[DebtorDisput
         .order_by(DebtorDispute.id.desc())
     )
     return session.scalars(stmt).all()
+
+
+def open_dispute_of_case(session: Session, *, case_id: int) -> DebtorDispute | None:
+    stmt = (
+        select(DebtorDispute)
+        .where(DebtorDispute.case_id == case_id, DebtorDispute.status == "open")
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
 
 
 def legal_requests_of_case(session: Session, *, case_id: int) -> Sequence[LegalAdviceRequest]:

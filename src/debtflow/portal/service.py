@@ -4,6 +4,7 @@ may reach it (scoping by ``case.service.get_for_user``)."""
 from __future__ import annotations
 
 import hashlib
+import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date, datetime, time
@@ -17,11 +18,11 @@ from debtflow.auth.scoping import Permission, require
 from debtflow.case import service as case_service
 from debtflow.compliance import service as compliance_service
 from debtflow.config import get_settings
+from debtflow.core.case.lifecycle import FINAL_STATUSES, CaseStatus
 from debtflow.core.compliance.contact import Channel, ContactFlag
 from debtflow.core.errors import (
     Conflict,
     DomainError,
-    Forbidden,
     InvalidInput,
     NotFound,
 )
@@ -60,14 +61,23 @@ from debtflow.models import (
     PlanInstalment,
     PortalPlan,
     PromiseToPay,
-    Role,
     User,
 )
-from debtflow.models.portal import INTENT_PENDING, INTENT_SUCCEEDED, PLAN_CHOSEN, PLAN_SIGNED
+from debtflow.models.enums import PromiseStatus
+from debtflow.models.portal import (
+    INTENT_MISMATCHED,
+    INTENT_PENDING,
+    INTENT_SUCCEEDED,
+    PLAN_CHOSEN,
+    PLAN_COMPLETED,
+    PLAN_SIGNED,
+)
 from debtflow.payment import service as payment_service
-from debtflow.payment.provider import PaymentProvider
+from debtflow.payment.provider import PaymentProvider, SimulatedProvider, require_provider
 from debtflow.portal import repository
 from debtflow.strategy import service as strategy_service
+
+log = logging.getLogger(__name__)
 
 
 @dataclass(frozen=True)
@@ -105,6 +115,21 @@ class DebtorDebt:
     @property
     def outstanding_fen(self) -> int:
         return sum(a.outstanding_fen for a in self.accounts)
+
+    @property
+    def paid_fen(self) -> int:
+        """What the listed payments (the latest 50) add up to."""
+        return sum(p.amount_fen for p in self.payments)
+
+    @property
+    def pending_promise_due(self) -> date | None:
+        """The earliest due date of a promise still pending, if any."""
+        pending = [p.due for p in self.promises if p.status == PromiseStatus.PENDING]
+        return min(pending) if pending else None
+
+
+def total_outstanding_fen(debts: Sequence[DebtorDebt]) -> int:
+    return sum(d.outstanding_fen for d in debts)
 
 
 def debts_of(session: Session, *, user: User) -> list[DebtorDebt]:
@@ -190,6 +215,10 @@ class UploadTooLarge(DomainError):
 
 class InvalidRequest(InvalidInput):
     code = "invalid_request"
+
+
+class DisputeAlreadyOpen(Conflict):
+    code = "dispute_already_open"
 
 
 @dataclass(frozen=True)
@@ -317,7 +346,7 @@ def choose_plan(
     now = now or utcnow()
     case = _own_case(session, case_id=case_id, user=user, for_update=True)
     plan = repository.plan_of_case(session, case_id=case.id, for_update=True)
-    if plan is not None and plan.status == PLAN_SIGNED:
+    if plan is not None and plan.status in (PLAN_SIGNED, PLAN_COMPLETED):
         raise AgreementAlreadySigned(f"the plan of case {case.id} is already signed")
     creditor, debtor = repository.case_parties(session, case_id=case.id)
     today = _debtor_today(debtor, now)
@@ -391,7 +420,8 @@ class CasePlan:
 
     @property
     def signed(self) -> bool:
-        return self.plan.status == PLAN_SIGNED
+        """Signed (and possibly paid in full: then ``completed``)."""
+        return self.plan.status in (PLAN_SIGNED, PLAN_COMPLETED)
 
     def next_due(self) -> tuple[DatedInstalment, int] | None:
         """The next payment of a signed plan and what is still owed on it."""
@@ -436,7 +466,7 @@ def sign_agreement(
     plan = repository.plan_of_case(session, case_id=case.id, for_update=True)
     if plan is None:
         raise NoPlanChosen(f"choose a plan for case {case.id} before signing")
-    if plan.status == PLAN_SIGNED:
+    if plan.status in (PLAN_SIGNED, PLAN_COMPLETED):
         raise AgreementAlreadySigned(f"the agreement of case {case.id} is already signed")
     name = " ".join(signer_name.split())
     if not read_confirmed:
@@ -477,7 +507,99 @@ def sign_agreement(
     plan.signer_user_agent = (user_agent or "")[:300] or None
     plan.evidence_index = appended.index
     session.flush()
+    _book_plan_interest(session, case=case, plan=plan, now=now)
     return plan
+
+
+def _book_plan_interest(session: Session, *, case: Case, plan: PortalPlan, now: datetime) -> None:
+    """The rule that keeps a plan and the accounts consistent: the interest a plan charges
+    (restructuring with a monthly rate) is owed once the agreement is signed, so it is
+    booked onto the case's most overdue account at signing (an evidence-logged
+    adjustment). What the accounts then owe is the plan's total plus the agreed relief,
+    so no instalment is refused or booked as overpaid; the relief is waived when the
+    last instalment is paid (:func:`_complete_plan_if_paid`)."""
+    interest = sum(r.interest_fen for r in repository.instalments_of_plan(session, plan_id=plan.id))
+    if interest <= 0:
+        return
+    accounts = repository.accounts_of_cases(session, case_ids=[case.id], for_update=True)
+    target = sorted(accounts, key=lambda a: (-a.days_past_due, a.id))[0]
+    target.interest_fen += interest
+    case.outstanding_fen += interest
+    session.flush()
+    evidence.append(
+        session,
+        kind=LeafKind.ADJUSTMENT,
+        case_id=case.id,
+        occurred_at=now,
+        payload={
+            "account_id": target.id,
+            "amount_fen": interest,
+            "parts": [{"account_id": target.id, "interest_fen": interest}],
+            "plan_id": plan.id,
+            "reason": "plan_interest",
+        },
+    )
+
+
+#: the order relief is taken from what an account still owes at the end of a plan
+_RELIEF_ORDER = ("penalty_fen", "interest_fen", "fees_fen", "principal_fen")
+
+
+def _complete_plan_if_paid(session: Session, *, case_id: int, at: datetime) -> bool:
+    """Once everything a signed plan asks for is paid (all payments since signing, any
+    channel), waive the agreed relief from what the accounts still owe (an evidence-
+    logged adjustment, fen-exact: never more than the relief, never more than is owed),
+    mark the plan completed and settle the case when nothing is left."""
+    plan = repository.plan_of_case(session, case_id=case_id, for_update=True)
+    if plan is None or plan.status != PLAN_SIGNED or plan.signed_at is None:
+        return False
+    paid = repository.paid_on_case_since(session, case_id=case_id, since=plan.signed_at)
+    if paid < plan.total_fen:
+        return False
+    case = case_service.get(session, case_id=case_id, for_update=True)
+    accounts = repository.accounts_of_cases(session, case_ids=[case_id], for_update=True)
+    left = plan.relief_fen
+    parts: list[dict[str, int]] = []
+    for account in sorted(accounts, key=lambda a: a.id):
+        part: dict[str, int] = {}
+        for component in _RELIEF_ORDER:
+            take = min(left, getattr(account, component))
+            if take > 0:
+                setattr(account, component, getattr(account, component) - take)
+                part[component] = take
+                left -= take
+        if part:
+            parts.append({"account_id": account.id, **part})
+    waived = plan.relief_fen - left
+    case.outstanding_fen = max(0, case.outstanding_fen - waived)
+    plan.status = PLAN_COMPLETED
+    session.flush()
+    evidence.append(
+        session,
+        kind=LeafKind.ADJUSTMENT,
+        case_id=case_id,
+        occurred_at=at,
+        payload={
+            "agreed_relief_fen": plan.relief_fen,
+            "amount_fen": waived,
+            "paid_under_plan_fen": paid,
+            "parts": parts,
+            "plan_id": plan.id,
+            "reason": "plan_relief",
+        },
+    )
+    if case.outstanding_fen == 0 and case.status not in FINAL_STATUSES:
+        try:
+            case_service.apply_transition(
+                session,
+                case,
+                to=CaseStatus.SETTLED,
+                reason=f"plan {plan.id} paid in full, relief of {waived} fen waived",
+                actor="debtor portal",
+            )
+        except DomainError as error:  # e.g. on hold: a person settles it
+            log.warning("case %s paid its plan but stays %s: %s", case_id, case.status, error)
+    return True
 
 
 # --- payments through the provider -------------------------------------------------------
@@ -491,13 +613,15 @@ def start_payment(
     case_id: int,
     user: User,
     idempotency_key: str,
-    provider: PaymentProvider,
+    provider: PaymentProvider | None,
     amount_fen: int | None = None,
 ) -> PaymentIntent:
     """Start a payment on the debtor's case: the next amount due on the signed plan, or
     ``amount_fen`` (at most what is owed). The same idempotency key returns the same
-    intent; the same key for another case or amount is refused."""
+    intent; the same key for another case or amount is refused. Without a configured
+    provider (None) paying is unavailable (503)."""
     case = _own_case(session, case_id=case_id, user=user)
+    provider = require_provider(provider)
     if not 8 <= len(idempotency_key) <= 100 or not set(idempotency_key) <= _KEY_ALPHABET:
         raise InvalidPortalPayment(
             "the idempotency key must be 8 to 100 letters, digits or - _ : ."
@@ -556,11 +680,13 @@ def _same_intent(existing: PaymentIntent, case_id: int, amount_fen: int | None) 
     return existing
 
 
-def pending_intent(session: Session, *, provider_payment_id: str) -> PaymentIntent:
-    """A payment as the simulated provider's pay page shows it (the provider's id is an
-    unguessable capability, as on a real provider's page)."""
-    intent = repository.intent_by_provider_id(session, provider_payment_id=provider_payment_id)
-    if intent is None:
+def own_intent(session: Session, *, provider_payment_id: str, user: User) -> PaymentIntent:
+    """A payment the signed-in debtor started (404 for anybody else's)."""
+    require(user, Permission.VIEW_OWN_DEBTS)
+    intent = repository.intent_by_provider_id(
+        session, provider_payment_id=provider_payment_id, for_update=True
+    )
+    if intent is None or intent.user_id != user.id:
         raise NotFound(f"payment {provider_payment_id} does not exist")
     return intent
 
@@ -575,7 +701,7 @@ class WebhookOutcome:
 def receive_webhook(
     session: Session,
     *,
-    provider: PaymentProvider,
+    provider: PaymentProvider | None,
     headers: Mapping[str, str],
     body: bytes,
     now: datetime | None = None,
@@ -584,6 +710,7 @@ def receive_webhook(
     the case's accounts, each part through ``payment.service.book``, which appends a
     PAYMENT evidence leaf). A replayed or concurrent duplicate books nothing."""
     now = now or utcnow()
+    provider = require_provider(provider)
     try:
         event = provider.verify_webhook(headers, body, now=now)
     except WebhookRejected as error:
@@ -615,9 +742,7 @@ def _book_event(session: Session, event: WebhookEvent) -> WebhookOutcome:
     )
     if intent is None:
         return WebhookOutcome("unknown_payment")
-    if intent.amount_fen != event.amount_fen:
-        return WebhookOutcome("amount_mismatch")
-    if intent.status == INTENT_SUCCEEDED:
+    if intent.status in (INTENT_SUCCEEDED, INTENT_MISMATCHED):
         return WebhookOutcome("already_paid")
     accounts = repository.accounts_of_cases(session, case_ids=[intent.case_id])
     parts = split_payment(
@@ -636,10 +761,55 @@ def _book_event(session: Session, event: WebhookEvent) -> WebhookOutcome:
             actor="debtor portal",
         )
         booked.append(payment.id)
-    intent.status = INTENT_SUCCEEDED
     intent.paid_at = event.paid_at
+    if event.amount_fen == intent.amount_fen:
+        intent.status = INTENT_SUCCEEDED
+        outcome = "booked"
+    else:
+        # the money arrived: book what was received, and leave the difference to a person
+        intent.status = INTENT_MISMATCHED
+        outcome = "amount_mismatch"
+        log.warning(
+            "payment %s (intent %s, case %s): %s fen received for %s fen started; booked "
+            "what was received, to be reconciled",
+            intent.provider_payment_id,
+            intent.id,
+            intent.case_id,
+            event.amount_fen,
+            intent.amount_fen,
+        )
     session.flush()
-    return WebhookOutcome("booked", tuple(booked))
+    _complete_plan_if_paid(session, case_id=intent.case_id, at=event.paid_at)
+    return WebhookOutcome(outcome, tuple(booked))
+
+
+def confirm_simulated_payment(
+    session: Session,
+    *,
+    provider_payment_id: str,
+    user: User,
+    provider: SimulatedProvider,
+    now: datetime | None = None,
+) -> PaymentIntent:
+    """The signed-in debtor confirmed their own payment on the simulated provider's pay
+    page (development only): its signed event is booked in-process through the same
+    verification as a delivered webhook, once per payment."""
+    now = now or utcnow()
+    intent = own_intent(session, provider_payment_id=provider_payment_id, user=user)
+    headers, body = provider.confirmation(
+        provider_payment_id=intent.provider_payment_id,
+        amount_fen=intent.amount_fen,
+        paid_at=now,
+    )
+    receive_webhook(session, provider=provider, headers=headers, body=body, now=now)
+    return intent
+
+
+def mismatched_payments(session: Session, *, user: User) -> Sequence[PaymentIntent]:
+    """Payments whose provider amount differed from the one started (booked as
+    received), newest first, for a manager to reconcile."""
+    require(user, Permission.RECONCILE_PAYMENTS)
+    return repository.intents_with_status(session, status=INTENT_MISMATCHED)
 
 
 # --- disputes, legal advice, contact preferences -------------------------------------------
@@ -679,7 +849,11 @@ def file_dispute(
     restriction on the case so the compliance gate denies collection contacts until a
     compliance officer lifts it."""
     now = now or utcnow()
-    case = _own_case(session, case_id=case_id, user=user)
+    case = _own_case(session, case_id=case_id, user=user, for_update=True)
+    if repository.open_dispute_of_case(session, case_id=case.id) is not None:
+        raise DisputeAlreadyOpen(
+            f"a dispute of case {case.id} is already open; it is being looked into"
+        )
     text = reason.strip()
     if not 2 <= len(text) <= 2000:
         raise InvalidRequest("describe the dispute in 2 to 2000 characters")
@@ -774,19 +948,11 @@ def request_legal_advice(
     return row
 
 
-LEGAL_ADVICE_ROLES = frozenset({Role.ADMIN, Role.OPERATIONS_MANAGER})
-
-
-class NotAManager(Forbidden):
-    code = "not_a_manager"
-
-
 def legal_advice_requests(
     session: Session, *, user: User
 ) -> Sequence[tuple[LegalAdviceRequest, Debtor, Creditor]]:
     """Every legal-advice request, newest first (operations managers and admins)."""
-    if not user.active or user.role not in LEGAL_ADVICE_ROLES:
-        raise NotAManager("only operations managers and admins see legal-advice requests")
+    require(user, Permission.VIEW_LEGAL_REQUESTS)
     return repository.legal_requests(session)
 
 

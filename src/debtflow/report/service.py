@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
-from debtflow.auth.scoping import NotPermitted
+from debtflow.auth.scoping import Permission, permits, require
 from debtflow.config import get_settings
 from debtflow.core.errors import InvalidInput, NotFound
 from debtflow.core.report.figures import (
@@ -37,11 +37,10 @@ from debtflow.core.report.rolls import (
     roll_matrices,
 )
 from debtflow.db import utcnow
-from debtflow.models import Role, User
+from debtflow.models import User
 from debtflow.models.enums import PromiseStatus
 from debtflow.report import repository
 
-REPORT_ROLES = frozenset({Role.ADMIN, Role.OPERATIONS_MANAGER, Role.COMPLIANCE_AUDITOR})
 DEFAULT_DAYS = 30
 MAX_DAYS = 366
 EARLIEST, LATEST = 1970, 2999
@@ -78,12 +77,11 @@ def zone() -> ZoneInfo:
 
 
 def may_view(user: User) -> bool:
-    return user.active and user.role in REPORT_ROLES
+    return permits(user, Permission.VIEW_REPORTS)
 
 
 def check_viewer(user: User) -> None:
-    if not may_view(user):
-        raise NotPermitted(f"a {user.role.value} may not view the manager dashboard")
+    require(user, Permission.VIEW_REPORTS)
 
 
 def period_of_days(first: date | None, last: date | None) -> tuple[datetime, datetime]:

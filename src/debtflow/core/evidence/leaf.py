@@ -50,6 +50,7 @@ class LeafKind(StrEnum):
     CASE_STATUS = "case_status"
     DISPUTE = "dispute"
     LEGAL_ADVICE = "legal_advice"
+    ADJUSTMENT = "adjustment"
 
 
 LEAF_KIND_LABELS: dict[LeafKind, tuple[str, str]] = {
@@ -66,6 +67,7 @@ LEAF_KIND_LABELS: dict[LeafKind, tuple[str, str]] = {
     LeafKind.CASE_STATUS: ("案件状态变更", "case status change"),
     LeafKind.DISPUTE: ("债务异议", "debt dispute"),
     LeafKind.LEGAL_ADVICE: ("法律咨询申请", "legal-advice request"),
+    LeafKind.ADJUSTMENT: ("账务调整", "account adjustment"),
 }
 
 

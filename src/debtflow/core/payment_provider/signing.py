@@ -13,12 +13,15 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
+import re
 from dataclasses import dataclass
 from datetime import UTC, datetime
 
 SIGNATURE_HEADER = "debtflow-signature"
 DEFAULT_TOLERANCE_S = 300
 EVENT_PAYMENT_SUCCEEDED = "payment.succeeded"
+_TIMESTAMP = re.compile(r"[0-9]{1,12}")
+_MAC = re.compile(r"[0-9a-f]{64}")
 
 
 class WebhookRejected(ValueError):
@@ -50,10 +53,13 @@ def _parse_header(value: str) -> tuple[int, list[str]]:
         if not sep:
             continue
         if key == "t":
-            if not item.isdigit() or len(item) > 12:
+            # ASCII digits only: str.isdigit() also accepts "²", which int() refuses
+            if _TIMESTAMP.fullmatch(item) is None:
                 raise WebhookRejected("the signature timestamp is not a number of seconds")
             timestamp = int(item)
-        elif key == "v1":
+        elif key == "v1" and _MAC.fullmatch(item) is not None:
+            # anything but 64 lowercase hex digits cannot match (and non-ASCII text would
+            # make hmac.compare_digest raise TypeError)
             macs.append(item)
     if timestamp is None or not macs:
         raise WebhookRejected("the signature header needs t= and v1=")

@@ -1,0 +1,195 @@
+"""A signed plan paid in full through the provider's webhook: the plan's interest is owed
+from signing (booked onto the accounts), every instalment is accepted and booked without
+overpayment, and after the last one the agreed relief is waived and the case settled —
+fen-exact, each adjustment in the evidence log."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pytest
+from sqlalchemy import select
+
+from debtflow.core.evidence.leaf import parse_leaf
+from debtflow.models import Account, Case, EvidenceLogLeaf, Payment, PlanInstalment
+from debtflow.payment import service as payment_service
+from debtflow.payment.provider import SimulatedProvider
+from debtflow.portal import service
+from factories import make_creditor
+from portal.conftest import ACCOUNTS, NOW, add_debtor_case
+
+SECRET = b"test-webhook-secret"
+OWED = 842_000
+
+HARDSHIP = {"kind": "restructuring", "term_months": 12, "repayment_months": 12, "refused": []}
+
+
+def provider() -> SimulatedProvider:
+    return SimulatedProvider(secret=SECRET, tolerance_s=300)
+
+
+def sign(session, world, term_months):
+    service.choose_plan(
+        session, case_id=world.case.id, user=world.user, term_months=term_months, now=NOW
+    )
+    return service.sign_agreement(
+        session,
+        case_id=world.case.id,
+        user=world.user,
+        signer_name=world.debtor.name,
+        read_confirmed=True,
+        ip=None,
+        user_agent=None,
+        now=NOW,
+    )
+
+
+def pay_next_due(session, world, n):
+    """Start the next amount due and have the provider's webhook confirm it."""
+    intent = service.start_payment(
+        session,
+        case_id=world.case.id,
+        user=world.user,
+        idempotency_key=f"plan-key-{n:04d}",
+        provider=provider(),
+    )
+    at = NOW + timedelta(minutes=n)
+    headers, body = provider().signed_webhook(
+        provider_payment_id=intent.provider_payment_id,
+        amount_fen=intent.amount_fen,
+        paid_at=at,
+        event_id=f"evt_plan_{n}",
+    )
+    outcome = service.receive_webhook(
+        session, provider=provider(), headers=headers, body=body, now=at
+    )
+    assert outcome.outcome == "booked"
+    return intent.amount_fen
+
+
+def pay_whole_plan(session, world):
+    paid, n = 0, 0
+    while (current := service.plan_of(session, case_id=world.case.id, user=world.user)) and (
+        current.next_due() is not None
+    ):
+        n += 1
+        assert n <= 40, "the plan never ends"
+        paid += pay_next_due(session, world, n)
+    return paid, n
+
+
+def case_state(session, world):
+    session.expire_all()
+    case = session.get(Case, world.case.id)
+    accounts = session.scalars(select(Account).where(Account.case_id == world.case.id)).all()
+    payments = session.scalars(select(Payment).where(Payment.case_id == world.case.id)).all()
+    return case, accounts, payments
+
+
+def adjustments(session, case_id):
+    leaves = session.scalars(
+        select(EvidenceLogLeaf)
+        .where(EvidenceLogLeaf.case_id == case_id, EvidenceLogLeaf.kind == "adjustment")
+        .order_by(EvidenceLogLeaf.idx)
+    ).all()
+    return [parse_leaf(leaf.canonical_bytes).payload for leaf in leaves]
+
+
+@pytest.fixture
+def hardship(session):
+    creditor = make_creditor(session, code="HARDSHIP")
+    creditor.min_first_payment_bp = 100  # the 2 % down payment is of what is due after relief
+    return add_debtor_case(
+        session,
+        creditor_id=creditor.id,
+        name="赵困难",
+        accounts=ACCOUNTS,
+        treatment=HARDSHIP,
+        segment="hardship",
+    )
+
+
+def test_relief_plan_paid_in_full_waives_the_relief_and_settles(session, world):
+    mine = world.mine
+    plan = sign(session, mine, 6)
+    assert (plan.total_fen, plan.relief_fen) == (815_000, 27_000)
+    assert adjustments(session, mine.case.id) == []  # no interest in a zero-rate plan
+    paid, payments_made = pay_whole_plan(session, mine)
+    assert (paid, payments_made) == (815_000, 6)
+    case, accounts, payments = case_state(session, mine)
+    assert case.outstanding_fen == 0 and case.status.value == "settled"
+    assert all(a.outstanding_fen == 0 for a in accounts)
+    assert sum(p.amount_fen for p in payments) == 815_000
+    assert sum(p.overpaid_fen for p in payments) == 0
+    [waiver] = adjustments(session, mine.case.id)
+    assert waiver["reason"] == "plan_relief"
+    assert waiver["amount_fen"] == waiver["agreed_relief_fen"] == 27_000
+    # fen-exact: what was owed = what was paid + what was waived
+    assert paid + waiver["amount_fen"] == OWED
+    current = service.plan_of(session, case_id=mine.case.id, user=mine.user)
+    assert current.plan.status == "completed" and current.signed
+    # nothing more can be started without an amount, and an amount is refused as owed
+    with pytest.raises(service.InvalidPortalPayment, match="no signed plan"):
+        service.start_payment(
+            session,
+            case_id=mine.case.id,
+            user=mine.user,
+            idempotency_key="plan-key-after",
+            provider=provider(),
+        )
+
+
+def test_hardship_plan_with_interest_is_paid_in_full_and_ends_at_zero(session, hardship):
+    offers = service.plan_offers(session, case_id=hardship.case.id, user=hardship.user, now=NOW)
+    offer = offers[0]
+    interest = sum(r.interest_fen for r in offer.schedule)
+    assert interest > 0 and offer.total_fen > OWED - offer.offer.relief_fen
+    plan = sign(session, hardship, offer.term_months)
+    rows = session.scalars(select(PlanInstalment).where(PlanInstalment.plan_id == plan.id)).all()
+    assert sum(r.interest_fen for r in rows) == interest
+    # the plan's interest is owed from signing: booked onto the most overdue account
+    case, accounts, _ = case_state(session, hardship)
+    assert case.outstanding_fen == OWED + interest
+    [booked] = adjustments(session, hardship.case.id)
+    assert booked["reason"] == "plan_interest" and booked["amount_fen"] == interest
+    assert booked["account_id"] == hardship.accounts[0].id
+
+    paid, _ = pay_whole_plan(session, hardship)
+    assert paid == plan.total_fen
+    case, accounts, payments = case_state(session, hardship)
+    assert case.outstanding_fen == 0 and case.status.value == "settled"
+    assert all(a.outstanding_fen == 0 for a in accounts)
+    assert sum(p.overpaid_fen for p in payments) == 0
+    _, waiver = adjustments(session, hardship.case.id)
+    assert waiver["reason"] == "plan_relief" and waiver["amount_fen"] == plan.relief_fen
+    # fen-exact: owed + plan interest = paid + relief waived
+    assert OWED + interest == paid + plan.relief_fen
+
+
+def test_other_channel_payments_count_towards_the_plan_and_are_not_overpaid(session, hardship):
+    """A bank transfer under a signed interest-bearing plan is applied to what the
+    accounts owe (including the plan's interest), never booked as overpaid."""
+    plan = sign(session, hardship, 14)  # 12 months after 2 months of grace
+    half = plan.total_fen // 2
+    transfer = payment_service.book(
+        session,
+        account_id=hardship.accounts[0].id,
+        amount_fen=half,
+        paid_at=NOW + timedelta(minutes=1),
+        reference="bank-transfer-1",
+    )
+    assert transfer.overpaid_fen == 0
+    paid, _ = pay_whole_plan(session, hardship)
+    assert half + paid == plan.total_fen
+    case, _, payments = case_state(session, hardship)
+    assert case.outstanding_fen == 0 and case.status.value == "settled"
+    assert sum(p.overpaid_fen for p in payments) == 0
+
+
+def test_an_unpaid_plan_waives_nothing(session, world):
+    mine = world.mine
+    sign(session, mine, 6)
+    pay_next_due(session, mine, 1)
+    case, _, _ = case_state(session, mine)
+    assert case.outstanding_fen == OWED - 135_834 and case.status.value == "paying"
+    assert adjustments(session, mine.case.id) == []
