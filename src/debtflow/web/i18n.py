@@ -1,399 +1,44 @@
-"""Page text in zh-CN (first) and English. The language comes from the ``lang`` cookie set
-by ``/lang/{code}``; a missing key shows the key itself
-(without its group prefix), so gaps are visible."""
+"""Page text in zh-CN (first) and English, from Babel (gettext) catalogs.
+
+The catalogs are ``web/locale/<locale>/LC_MESSAGES/messages.po``: one per language, message
+ids are stable keys (``accounts``, ``role.online_agent``) and each ``msgstr`` is the text.
+Translators edit the ``.po`` files with any gettext tool (Poedit, ``pybabel``); a test
+checks that both catalogs have the same keys, none empty, and that every literal key the
+templates and pages use is in them. The language comes from the ``lang`` cookie set by
+``/lang/{code}``; a missing key shows the key itself (without its group prefix), so gaps
+are visible.
+"""
 
 from __future__ import annotations
 
 from collections.abc import Callable
+from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
+from babel.messages.pofile import read_po
 from fastapi import Request
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
+LOCALE_DIR = Path(__file__).parent / "locale"
+LOCALES = {"zh": "zh_CN", "en": "en"}
 
-CATALOG: dict[str, tuple[str, str]] = {
-    "accounts": ("账户", "Accounts"),
-    "account_number": ("账号", "Account"),
-    "actor": ("操作人", "By"),
-    "amount_yuan": ("金额（元）", "Amount (¥)"),
-    "bucket": ("账龄", "Bucket"),
-    "capacity": ("还款能力报告", "Repayment-capacity report"),
-    "capacity_unknown": ("暂无收入与支出信息", "Income and spending not known"),
-    "case": ("案件", "Case"),
-    "cases": ("案件", "Cases"),
-    "channel": ("渠道", "Channel"),
-    "code": ("验证码", "Code"),
-    "code_sent": (
-        "如果该号码已登记，验证码已发送。",
-        "If this number is registered, a code has been sent.",
-    ),
-    "collector": ("催收员", "Collector"),
-    "contact_history": ("联系记录", "Contact history"),
-    "creditor": ("委托方", "Creditor"),
-    "debt_to_income": ("负债收入比", "Debt-to-income"),
-    "debtor": ("债务人", "Debtor"),
-    "debtor_sign_in": ("债务人登录", "Debtor sign-in"),
-    "disposable": ("可支配收入（元/月）", "Disposable income (¥/month)"),
-    "dpd": ("逾期天数", "Days past due"),
-    "due": ("到期日", "Due"),
-    "due_date": ("承诺还款日期", "Promised date"),
-    "id_number": ("证件号", "ID number"),
-    "income": ("月收入（元）", "Monthly income (¥)"),
-    "instalments_month": ("本平台月还款额（元）", "Instalments here (¥/month)"),
-    "invalid_credentials": ("用户名或密码错误", "Wrong username or password"),
-    "invalid_code": ("验证码错误或已过期", "Wrong or expired code"),
-    "locked": ("登录失败次数过多，账户已锁定至", "Too many failed sign-ins; locked until"),
-    "made_on": ("承诺日期", "Made on"),
-    "my_debts": ("我的欠款", "My debts"),
-    "my_queue": ("我的案件（按优先级）", "My cases (priority order)"),
-    "all_queue": ("全部案件（按优先级）", "All cases (priority order)"),
-    "no_cases": ("没有案件", "No cases"),
-    "no_contacts": ("暂无联系记录", "No contacts yet"),
-    "no_promises": ("暂无还款承诺", "No promises yet"),
-    "no_payments": ("暂无还款记录", "No payments yet"),
-    "other_debts": ("其他负债（元）", "Other debts (¥)"),
-    "outcome": ("结果", "Outcome"),
-    "outstanding": ("欠款（元）", "Outstanding (¥)"),
-    "password": ("密码", "Password"),
-    "payments": ("还款记录", "Payments"),
-    "phone": ("手机号", "Phone"),
-    "promise_recorded": ("已记录还款承诺", "Promise recorded"),
-    "promises": ("还款承诺", "Promises to pay"),
-    "record_promise": ("记录还款承诺", "Record a promise to pay"),
-    "send_code": ("发送验证码", "Send code"),
-    "sign_in": ("登录", "Sign in"),
-    "sign_out": ("退出", "Sign out"),
-    "spending": ("月支出（元）", "Monthly spending (¥)"),
-    "staff_sign_in": ("员工登录", "Staff sign-in"),
-    "status": ("状态", "Status"),
-    "status_history": ("状态历史", "Status history"),
-    "total": ("合计", "Total"),
-    "username": ("用户名", "Username"),
-    "when": ("时间", "When"),
-    "dependents": ("供养人数", "Dependents"),
-    "revenue": ("月营业收入（元）", "Monthly revenue (¥)"),
-    "receivables": ("应收账款（元）", "Receivables (¥)"),
-    "reason": ("原因", "Reason"),
-    "save": ("保存", "Save"),
-    "all": ("全部", "all"),
-    "filter": ("筛选", "Filter"),
-    "role": ("角色", "Role"),
-    "state.new": ("新案", "new"),
-    "state.active": ("催收中", "active"),
-    "state.promised": ("已承诺还款", "promised"),
-    "state.paying": ("还款中", "paying"),
-    "state.settled": ("已结清", "settled"),
-    "state.closed": ("已关闭", "closed"),
-    "state.legal": ("法诉", "legal"),
-    "state.on_hold": ("暂停", "on hold"),
-    "state.written_off": ("已核销", "written off"),
-    "role.admin": ("管理员", "admin"),
-    "role.operations_manager": ("运营经理", "operations manager"),
-    "role.online_agent": ("线上催收员", "online agent"),
-    "role.field_agent": ("外访员", "field agent"),
-    "role.compliance_auditor": ("合规审计", "compliance auditor"),
-    "role.part_time_collector": ("兼职催收员", "part-time collector"),
-    "role.partner": ("合作机构", "partner"),
-    "role.debtor": ("债务人", "debtor"),
-    "promise.pending": ("待履行", "pending"),
-    "promise.kept": ("已履行", "kept"),
-    "promise.broken": ("未履行", "broken"),
-    "promise.cancelled": ("已取消", "cancelled"),
-    # agent workbench (queue, case page sections and actions)
-    "a_month": ("每月", "a month"),
-    "add_note": ("添加备注", "Add note"),
-    "at_most": ("最多字数", "at most characters"),
-    "blocked": ("暂停联系", "Blocked"),
-    "burden_change": ("月供变化", "Monthly burden"),
-    "collecting_party": ("催收方", "Collecting party"),
-    "connected": ("已接通", "Connected"),
-    "contact_logged": (
-        "已记录联系（合规闸门允许）",
-        "Contact logged (allowed by the compliance gate)",
-    ),
-    "contact_note": ("联系备注", "Contact note"),
-    "contact_now": ("可联系", "Now"),
-    "debtor_said": ("债务人说", "Debtor said"),
-    "debtor_unreachable": ("债务人失联", "Debtor unreachable"),
-    "down_payment": ("首付（元）", "Down payment (¥)"),
-    "emotion": ("情绪", "Emotion"),
-    "expected_value": ("预期回款（元）", "Expected value (¥)"),
-    "gate_decision": ("合规闸门决定", "gate decision"),
-    "gate_denied": ("合规闸门拒绝了这次联系", "The compliance gate refused this contact"),
-    "gate_explained": (
-        "每次联系先经合规闸门判断；被拒绝时不会记录联系，并显示原因和下次可联系时间。",
-        "Every contact is first decided by the compliance gate; a refused contact is not "
-        "logged, and the reasons and next allowed time are shown.",
-    ),
-    "instalments": ("分期期数", "Instalments"),
-    "intent": ("意图", "Intent"),
-    "log_contact": ("记录联系", "Log contact"),
-    "monthly_amount": ("月供（元）", "Monthly amount (¥)"),
-    "new_note": ("新备注", "New note"),
-    "next_allowed": ("下次可联系时间", "Next allowed contact"),
-    "next_contact": ("下次可联系", "Next contact"),
-    "no": ("否", "no"),
-    "no_end": ("未定（需解除限制）", "open-ended (until the restriction is lifted)"),
-    "no_notes": ("暂无备注", "No notes yet"),
-    "not_planned": (
-        "尚未评分和分层（夜间批处理后显示）",
-        "Not scored or segmented yet (shown after the nightly run)",
-    ),
-    "note_added": ("已添加备注", "Note added"),
-    "notes": ("备注", "Notes"),
-    "nothing_logged": ("本次联系未被记录。", "Nothing was logged."),
-    "outcome_hint": ("如：承诺还款、无人接听", "e.g. promised, no answer"),
-    "outside_mandate": (
-        "超出债权方授权，需审批后才能提供",
-        "Outside the creditor's mandate; needs approval before it is offered",
-    ),
-    "party": ("联系对象", "Party"),
-    "plan_offer": ("还款方案", "Plan offer"),
-    "propensity": ("还款可能性", "Propensity to pay"),
-    "queue_order": (
-        "按分案预期回款从高到低排列；未分案的案件按逾期天数排在后面。",
-        "Ordered by the dispatch expected value, highest first; cases not yet dispatched "
-        "follow by days past due.",
-    ),
-    "reason_codes": ("原因代码", "Reason codes"),
-    "relief": ("减免（元）", "Relief (¥)"),
-    "script_library": ("话术库", "script library"),
-    "segment": ("客户分层", "Segment"),
-    "segment_and_plan": ("分层、原因与方案", "Segment, reasons and plan"),
-    "spoke_to_person": ("与本人通话", "Spoke to the person"),
-    "suggest_next": ("推荐话术", "Suggest next"),
-    "suggested_script": ("推荐话术", "Suggested script"),
-    "term_months": ("总期限（月）", "term, months"),
-    "willingness": ("还款意愿", "Willingness"),
-    "yes": ("是", "yes"),
-    "field_visit": ("外访", "Field visit"),
-    "request_visit": ("申请外访", "Request a field visit"),
-    "visit_reason": ("外访原因", "Why visit"),
-    "visit_reason_hint": ("如：电话长期失联，需核实住址", "e.g. unreachable by phone for weeks"),
-    "visit_requested": (
-        "已申请外访，夜间排程后分派给外访员",
-        "Visit requested; scheduled by the nightly route step",
-    ),
-    "visit_explained": (
-        "每个案件同时只能有一个未完成的外访申请。",
-        "A case has at most one open visit request at a time.",
-    ),
-    "segment.potential": ("潜力客户", "potential"),
-    "segment.hardship": ("困难客户", "hardship"),
-    "segment.risk": ("风险客户", "risk"),
-    "plan.instalments": ("分期还款", "instalments"),
-    "plan.restructuring": ("债务重组", "restructuring"),
-    "plan.legal": ("法律途径", "legal"),
-    "legal.legal_referral": ("转交律师事务所", "referral to a law firm"),
-    "legal.asset_preservation": ("诉前财产保全", "pre-litigation asset preservation"),
-    "mandate.relief": ("减免超限", "relief above the limit"),
-    "mandate.term": ("期限超限", "term above the limit"),
-    "mandate.first_payment": ("首期还款低于最低要求", "first payment below the minimum"),
-    "channel.call": ("电话", "call"),
-    "channel.sms": ("短信", "SMS"),
-    "channel.email": ("邮件", "email"),
-    "channel.visit": ("上门", "visit"),
-    "channel.ai_voice": ("AI语音", "AI voice"),
-    "channel.app": ("App", "app"),
-    "party.debtor": ("债务人本人", "the debtor"),
-    "party.third_party": ("第三方", "third party"),
-    "gate.quiet_hours": ("休息时间内禁止催收", "quiet hours"),
-    "gate.public_holiday": ("法定节假日", "public holiday"),
-    "gate.daily_connected_call_limit": (
-        "已达每日接通次数上限",
-        "daily connected-call limit reached",
-    ),
-    "gate.seven_day_call_limit": ("已达7日通话次数上限", "seven-day call limit reached"),
-    "gate.post_conversation_wait": ("通话后等待期内", "waiting period after a conversation"),
-    "gate.third_party_not_permitted": ("不允许联系第三方", "third parties may not be contacted"),
-    "gate.third_party_debtor_reachable": (
-        "债务人可联系，不得联系第三方",
-        "the debtor is reachable: no third-party contact",
-    ),
-    "gate.third_party_not_authorised": ("第三方未获授权", "third party not authorised"),
-    "gate.third_party_refused": ("第三方已拒绝联系", "the third party refused contact"),
-    "gate.third_party_script_missing": ("缺少第三方话术", "no third-party script"),
-    "gate.third_party_script_discloses_debt": (
-        "第三方话术泄露债务信息",
-        "the third-party script discloses the debt",
-    ),
-    "gate.do_not_contact": ("禁止联系", "do not contact"),
-    "gate.dispute": ("债务争议处理中", "dispute under review"),
-    "gate.hardship_cooling_off": ("困难冷静期", "hardship cooling-off"),
-    "gate.legal_hold": ("法律冻结", "legal hold"),
-    "gate.attorney_represented": ("已委托律师", "represented by an attorney"),
-    "emotion.angry": ("愤怒", "angry"),
-    "emotion.sad": ("难过", "sad"),
-    "emotion.anxious": ("焦虑", "anxious"),
-    "emotion.neutral": ("平静", "neutral"),
-    "emotion.positive": ("积极", "positive"),
-    "intent.promise_to_pay": ("承诺还款", "promise to pay"),
-    "intent.cannot_pay": ("无力还款", "cannot pay"),
-    "intent.ask_plan": ("询问方案", "asks for a plan"),
-    "intent.dispute": ("异议", "dispute"),
-    "intent.wrong_number": ("打错电话", "wrong number"),
-    "intent.third_party": ("第三方接听", "third party"),
-    "intent.refuse": ("拒绝", "refuses"),
-    "intent.ask_info": ("询问信息", "asks for information"),
-    "intent.busy": ("忙碌", "busy"),
-    "intent.affirm": ("同意", "agrees"),
-    "intent.other": ("其他", "other"),
-    # manager dashboard (report/)
-    "dashboard": ("经营看板", "Dashboard"),
-    "dashboard.since": ("开始日期", "From"),
-    "dashboard.until": ("结束日期", "To"),
-    "dashboard.no_data": ("暂无数据", "No data"),
-    "dashboard.recovery_rate": ("回收率", "Recovery rate"),
-    "dashboard.promise_kept": ("承诺履约率", "Promise-kept rate"),
-    "dashboard.contact_compliance": ("联系合规率", "Contact compliance"),
-    "dashboard.denied": ("拦截", "Denied"),
-    "dashboard.overridden": ("主管放行", "Overridden"),
-    "dashboard.response_time": ("响应时间（中位数）", "Response time (median)"),
-    "dashboard.response_median": ("响应中位数（分钟）", "Median response (min)"),
-    "dashboard.minutes": ("分钟", "min"),
-    "dashboard.contacted": ("已联系", "Contacted"),
-    "dashboard.match_accuracy": ("匹配准确率", "Match accuracy"),
-    "dashboard.daily_collected": ("每日回款（元）", "Collected per day (¥)"),
-    "dashboard.collected": ("回款", "Collected"),
-    "dashboard.by.collector": ("按催收员", "By collector"),
-    "dashboard.by.segment": ("按客群", "By segment"),
-    "dashboard.by.creditor": ("按委托方", "By creditor"),
-    "dashboard.dim.collector": ("催收员", "Collector"),
-    "dashboard.dim.segment": ("客群", "Segment"),
-    "dashboard.dim.creditor": ("委托方", "Creditor"),
-    "dashboard.recovery_by.collector": ("各催收员回收率", "Recovery rate by collector"),
-    "dashboard.recovery_by.segment": ("各客群回收率", "Recovery rate by segment"),
-    "dashboard.recovery_by.creditor": ("各委托方回收率", "Recovery rate by creditor"),
-    "dashboard.compliance_by.collector": ("各催收员联系合规率", "Contact compliance by collector"),
-    "dashboard.compliance_by.segment": ("各客群联系合规率", "Contact compliance by segment"),
-    "dashboard.compliance_by.creditor": ("各委托方联系合规率", "Contact compliance by creditor"),
-    "dashboard.roll_rates": ("账龄迁徙率", "Bucket roll rates"),
-    "dashboard.roll_help": (
-        "行：月初账龄；列：月末账龄；格内为该行账户的占比。↑ 为恶化（迁入更高账龄）的比例。",
-        "Rows: bucket at the start of the month; columns: at its end; each cell is the share "
-        "of the row's accounts. ↑ is the share that rolled to a worse bucket.",
-    ),
-    "dashboard.from_to": ("月初→月末", "start→end"),
-    "dashboard.unassigned": ("未分配", "unassigned"),
-    "dashboard.none": ("未分群", "none"),
-    # debtor portal: plans, agreement, payment, disputes, legal advice, preferences
-    "portal_agreement": ("还款协议", "Repayment agreement"),
-    "portal_amount": ("金额（元）", "Amount (¥)"),
-    "portal_channels": ("希望的联系方式", "Preferred channels"),
-    "portal_choose": ("选择此方案", "Choose this plan"),
-    "portal_contact_channel": ("联系方式", "Contact by"),
-    "portal_contact_time": ("方便联系的时间", "Best time to reach you"),
-    "portal_contact_time_hint": ("例如：工作日晚上7点后", "e.g. weekdays after 7 pm"),
-    "portal_dispute": ("对欠款有异议", "Dispute this debt"),
-    "portal_dispute_file": ("证明材料（可选）", "Supporting file (optional)"),
-    "portal_dispute_reason": ("异议原因", "Why you dispute it"),
-    "portal_dispute_send": ("提交异议", "Send dispute"),
-    "portal_down_payment": ("首付", "Down payment"),
-    "portal_earliest": ("最早（当地时间）", "Earliest (local time)"),
-    "portal_evidence_index": ("存证序号", "Evidence log index"),
-    "portal_latest": ("最晚（当地时间）", "Latest (local time)"),
-    "portal_legal_advice": ("免费法律咨询", "Free legal advice"),
-    "portal_legal_requests": ("法律咨询申请", "Legal-advice requests"),
-    "portal_legal_send": ("申请法律咨询", "Ask for legal advice"),
-    "portal_next_due": ("下一期应还", "Next payment due"),
-    "portal_no": ("期数", "No."),
-    "portal_no_offer": (
-        "暂无可选还款方案，请联系您的催收员或申请免费法律咨询。",
-        "No repayment plan is on offer yet; contact your collector or ask for free legal advice.",
-    ),
-    "portal_no_requests": ("暂无申请", "No requests"),
-    "portal_not_signed": ("尚未签署", "Not signed yet"),
-    "portal_offers": ("可选还款方案", "Plans on offer"),
-    "portal_open_case": ("查看方案与还款", "Plans and payment"),
-    "portal_owed": ("现欠款", "Owed now"),
-    "portal_pay_now": ("立即还款", "Pay now"),
-    "portal_plan_paid": ("方案已全部还清", "The plan is fully paid"),
-    "portal_preferences": ("联系偏好", "Contact preferences"),
-    "portal_preferences_note": (
-        "仅为偏好：夜间22:00至次日8:00依法不会催收联系。",
-        "A preference only: by law nobody contacts you for collection 22:00–08:00.",
-    ),
-    "portal_print": ("打印协议", "Print the agreement"),
-    "portal_question": ("您的问题", "Your question"),
-    "portal_read_confirm": ("我已阅读并理解本协议", "I have read and understood the agreement"),
-    "portal_recommended": ("推荐", "recommended"),
-    "portal_relief": ("减免", "Relief"),
-    "portal_saved": ("已保存", "Saved"),
-    "portal_schedule": ("还款计划", "Schedule"),
-    "portal_sign": ("签署协议", "Sign the agreement"),
-    "portal_signed_by": ("签署人", "Signed by"),
-    "portal_signed_plan": ("已签署的还款方案", "Your signed plan"),
-    "portal_signer_name": ("请输入您的姓名", "Type your full name"),
-    "portal_sim_confirm": ("确认支付", "Confirm payment"),
-    "portal_sim_done": ("已支付", "Paid"),
-    "portal_sim_note": (
-        "模拟支付渠道（仅用于开发测试，不会扣款）",
-        "Simulated payment provider (development only; no money moves)",
-    ),
-    "portal_sim_provider": ("模拟支付", "Simulated payment"),
-    "portal_total_to_pay": ("合计应还", "Total to pay"),
-    "portal_notice.chosen": (
-        "已选择方案，请阅读并签署协议",
-        "Plan chosen: read and sign the agreement",
-    ),
-    "portal_notice.signed": ("协议已签署", "Agreement signed"),
-    "portal_notice.paid": ("还款已到账", "Payment received"),
-    "portal_notice.disputed": (
-        "异议已提交，处理期间将暂停催收联系",
-        "Dispute sent; collection contacts are paused while it is reviewed",
-    ),
-    "portal_notice.advice": ("已提交法律咨询申请", "Legal-advice request sent"),
-    "portal_channel.call": ("电话", "phone call"),
-    "portal_channel.sms": ("短信", "SMS"),
-    "portal_channel.email": ("电子邮件", "email"),
-    "portal_channel.video": ("视频", "video"),
-    "portal_channel.visit": ("上门", "visit"),
-    "portal_channel.ai_voice": ("智能语音", "AI voice"),
-    "field.title": ("今日外访路线", "Today's field route"),
-    "nav_field": ("外访", "Field"),
-    "field.leave": ("出发", "leave"),
-    "field.back": ("返回", "back"),
-    "field.travel": ("路程", "travel"),
-    "field.minutes": ("分钟", "min"),
-    "field.agent": ("外访员", "Field agent"),
-    "field.day": ("日期", "Day"),
-    "field.show": ("查看", "Show"),
-    "field.no_route": ("该日没有排定的路线", "No route planned for this day"),
-    "field.no_stops": ("路线上没有拜访点", "No visits on this route"),
-    "field.map": ("路线图", "Route map"),
-    "field.map_caption": (
-        "方块为出发点，数字为拜访顺序（不使用在线地图）",
-        "Square: start; numbers: visit order (no online map tiles)",
-    ),
-    "field.base": ("出发点", "Start"),
-    "field.requested": ("申请外访", "visit requested"),
-    "field.address": ("地址", "Address"),
-    "field.window": ("可拜访时间", "Available"),
-    "field.arrival": ("预计到达", "Planned arrival"),
-    "field.checked_in": ("已签到", "Checked in"),
-    "field.distance_unknown": ("地址无坐标", "address not located"),
-    "field.far": ("距离地址过远", "far from the address"),
-    "field.files": ("照片/录音", "Photos/recordings"),
-    "field.check_in": ("签到（获取定位）", "Check in (use my location)"),
-    "field.note": ("备注", "Note"),
-    "field.promise_if_any": ("承诺还款（如有）", "Promise to pay (if any)"),
-    "field.photo_or_recording": ("照片或录音", "Photo or recording"),
-    "field.upload": ("上传", "Upload"),
-    "field.unvisitable": ("无法安排的案件", "Cases that could not be planned"),
-    "field.locating": ("正在获取定位…", "Getting your position…"),
-    "field.no_geolocation": ("无法获取定位", "Your position is not available"),
-    "field.visit_denied": ("合规闸门拒绝本次外访", "The compliance gate refused this visit"),
-    "field.notice.checked_in": ("已签到", "Checked in"),
-    "field.notice.recorded": ("外访结果已保存", "Visit outcome saved"),
-    "field.notice.uploaded": ("文件已上传并存证", "File uploaded and hashed into the evidence log"),
-    "visit_outcome.met_debtor": ("见到债务人", "met the debtor"),
-    "visit_outcome.promise": ("承诺还款", "promise to pay"),
-    "visit_outcome.refused": ("拒绝还款", "refused to pay"),
-    "visit_outcome.not_home": ("无人在家", "not at home"),
-    "visit_outcome.wrong_address": ("地址错误", "wrong address"),
-    "visit_outcome.met_third_party": ("见到第三方", "met a third party"),
-}
+
+def catalog_path(lang: str) -> Path:
+    return LOCALE_DIR / LOCALES[lang] / "LC_MESSAGES" / "messages.po"
+
+
+@lru_cache(maxsize=len(LANGUAGES))
+def catalog(lang: str) -> dict[str, str]:
+    """Key -> text of one language's catalog (read once per process)."""
+    with catalog_path(lang).open("rb") as po:
+        messages = read_po(po, locale=LOCALES[lang])
+    return {
+        str(message.id): str(message.string)
+        for message in messages
+        if message.id and isinstance(message.id, str) and message.string
+    }
 
 
 def language(request: Request) -> str:
@@ -402,12 +47,12 @@ def language(request: Request) -> str:
 
 
 def translator(lang: str) -> Callable[[str], str]:
-    index = LANGUAGES.index(lang) if lang in LANGUAGES else 0
+    texts = catalog(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
 
     def translate(key: str) -> str:
         """The text for ``key``; an unknown ``group.value`` shows ``value``."""
-        entry = CATALOG.get(key)
-        return entry[index] if entry else key.split(".", 1)[-1]
+        text = texts.get(key)
+        return text if text is not None else key.split(".", 1)[-1]
 
     return translate
 
