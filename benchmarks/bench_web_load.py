@@ -5,17 +5,31 @@ health endpoint (one ``SELECT 1``) through the same server, client and connectio
 
 A fresh database (``debtflow_bench_…`` on the test server, or ``--database-url``) gets the
 demo (``debtflow demo --cases N``) and its users; every open case is given to ``agent1``
-so the contacts spread over many debtors (the gate caps contacts per debtor and day).
-Then ``uvicorn --workers 2`` starts on a free loopback port and ``--connections`` client
-coroutines (httpx, one process) drive each scenario for ``--seconds``.
+so the contacts spread over many debtors. Then ``uvicorn --workers 2 --no-access-log``
+starts on a free loopback port and ``--connections`` client coroutines (httpx, one
+process, keep-alive connections) drive each scenario for ``--seconds`` after a warm-up.
+
+Every response is checked: 200 (pages, health) or 201 (decision, contact log), and every
+gate decision must allow the contact — a deny counts as a failure, not as a fast request.
+So that the gate allows every contact without loosening any rule:
+
+- the contacts are logged as not connected (``no_answer``), so the pack's cap on connected
+  calls per debtor and day is never reached, however many requests a run makes;
+- when it is not day time in Shanghai, the bench database's debtors are moved to a
+  fixed-offset time zone (``Etc/GMT…``) where it is early afternoon, so the debtor-local
+  quiet hours (22:00–08:00) do not deny; the zone used is printed.
 
 Targets: ≥ 300 requests/s and p99 ≤ 100 ms for each scenario. The client, the two workers
-and PostgreSQL share this machine's cores, so the figures are a floor; read them beside
-the baseline. The gate applies the debtor's local quiet hours, so run it in Shanghai's
-day time for contacts to be allowed (the denied share is printed).
+and PostgreSQL share this machine's cores, so the wall figures are a floor; read them beside
+the baseline, and beside the CPU the two workers spent per request (from ``/proc``), which
+does not depend on what else the machine is running (PostgreSQL's and the client's CPU are
+not in it). ``--connections`` is the number of requests in flight: latency ≈ connections /
+throughput, so 16 in flight leave a mean of about 53 ms at the 300 requests/s target (room
+for a p99 of 100 ms); more only add queueing, fewer leave the workers idle while a loaded
+machine schedules the client.
 
     nice .venv/bin/python benchmarks/bench_web_load.py [--cases 300] [--seconds 10]
-        [--connections 24] [--database-url postgresql+psycopg://…] [--keep]
+        [--connections 16] [--database-url postgresql+psycopg://…] [--keep]
 """
 
 from __future__ import annotations
@@ -35,6 +49,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
 import httpx
 from sqlalchemy import create_engine, text
@@ -52,7 +67,7 @@ from debtflow.auth import service
 from debtflow.auth.demo_users import create_demo_users
 from debtflow.core.case.lifecycle import OPEN_STATUSES
 from debtflow.db import unit_of_work
-from debtflow.models import Case, User
+from debtflow.models import Case, Debtor, User
 with unit_of_work() as session:
     if session.scalars(select(User).where(User.username == "agent1")).first() is None:
         create_demo_users(session, password=sys.argv[1])
@@ -62,9 +77,24 @@ with unit_of_work() as session:
         .where(Case.status.in_(list(OPEN_STATUSES)))
         .values(assigned_collector_id=agent.collector_id)
     )
+    if sys.argv[2]:
+        session.execute(update(Debtor).values(timezone=sys.argv[2]))
     token, _web = service.start_session(session, user=agent)
     print(token)
 """
+
+#: debtor-local hours in which the gate allows contacts (the shipped pack: 08:00-22:00),
+#: with an hour's margin for the length of a run
+DAY_HOURS = range(9, 21)
+
+
+def _daytime_zone(now: datetime) -> str:
+    """'' when it is day time in Shanghai (the demo debtors' zone); otherwise a fixed-offset
+    zone where it is early afternoon now."""
+    if now.astimezone(ZoneInfo("Asia/Shanghai")).hour in DAY_HOURS:
+        return ""
+    offset = (13 - now.astimezone(UTC).hour + 12) % 24 - 12  # hours east of UTC, -12..11
+    return "Etc/GMT" + (f"{-offset:+d}" if offset else "")
 
 
 def _admin(statement: str) -> None:
@@ -72,6 +102,28 @@ def _admin(statement: str) -> None:
     with engine.connect() as connection:
         connection.execute(text(statement))
     engine.dispose()
+
+
+def _process_cpu(pid: int) -> float:
+    """User + system CPU seconds of one process (Linux ``/proc``; 0 where unreadable)."""
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    except OSError:
+        return 0.0
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def _children(pid: int) -> list[int]:
+    try:
+        listed = Path(f"/proc/{pid}/task/{pid}/children").read_text().split()
+    except OSError:
+        return []
+    return [int(child) for child in listed]
+
+
+def _tree_cpu(pid: int) -> float:
+    """CPU seconds of the uvicorn supervisor and its worker processes."""
+    return _process_cpu(pid) + sum(_tree_cpu(child) for child in _children(pid))
 
 
 def _free_port() -> int:
@@ -86,6 +138,8 @@ class Tally:
     errors: int = 0
     denied: int = 0
     operations: int = 0
+    #: CPU seconds the uvicorn workers spent while the scenario ran
+    server_cpu: float = 0.0
 
 
 async def _drive(
@@ -94,7 +148,8 @@ async def _drive(
     *,
     connections: int,
     seconds: float,
-    warmup: float = 1.0,
+    server_cpu: Callable[[], float],
+    warmup: float = 2.0,
 ) -> tuple[Tally, float]:
     limits = httpx.Limits(max_connections=connections, max_keepalive_connections=connections)
     async with httpx.AsyncClient(base_url=base, limits=limits, timeout=30) as client:
@@ -108,6 +163,7 @@ async def _drive(
 
         await asyncio.gather(*(warm() for _ in range(connections)))
         tally = Tally()
+        cpu_before = server_cpu()
         started = time.perf_counter()
         deadline = started + seconds
 
@@ -116,7 +172,9 @@ async def _drive(
                 await operation(client, next(counter), tally)
 
         await asyncio.gather(*(worker() for _ in range(connections)))
-        return tally, time.perf_counter() - started
+        elapsed = time.perf_counter() - started
+        tally.server_cpu = server_cpu() - cpu_before
+        return tally, elapsed
 
 
 async def _timed(tally: Tally, call: Awaitable[httpx.Response], ok: int) -> httpx.Response:
@@ -156,11 +214,12 @@ def _scenarios(
         if not decision.json()["allowed"]:
             tally.denied += 1
             return
+        # not connected: a call nobody answered counts against no per-day cap
         await _timed(
             tally,
             client.post(
                 f"/api/contact-decisions/{decision.json()['id']}/contacts",
-                json={"attempted_at": now, "connected": n % 3 == 0, "outcome": "no_answer"},
+                json={"attempted_at": now, "connected": False, "outcome": "no_answer"},
                 headers=api,
             ),
             201,
@@ -186,7 +245,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--cases", type=int, default=300)
     parser.add_argument("--seconds", type=float, default=10.0)
-    parser.add_argument("--connections", type=int, default=24)
+    parser.add_argument("--connections", type=int, default=16)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
@@ -210,14 +269,17 @@ def main() -> int:
             check=True,
             capture_output=True,
         )
+        zone = _daytime_zone(datetime.now(UTC))
         cookie = subprocess.run(
-            [sys.executable, "-c", PREPARE, PASSWORD],
+            [sys.executable, "-c", PREPARE, PASSWORD, zone],
             env=env,
             check=True,
             capture_output=True,
             text=True,
         ).stdout.strip()
         print(f"demo with {args.cases} cases built in {time.perf_counter() - started:.0f} s")
+        if zone:
+            print(f"night in Shanghai: the bench debtors live in {zone} (early afternoon there)")
         port = _free_port()
         log = (workdir / "uvicorn.log").open("w")
         server = subprocess.Popen(
@@ -256,26 +318,39 @@ def main() -> int:
         rows = []
         for label, operation in _scenarios(token, cookie, case_ids).items():
             tally, elapsed = asyncio.run(
-                _drive(base, operation, connections=args.connections, seconds=args.seconds)
+                _drive(
+                    base,
+                    operation,
+                    connections=args.connections,
+                    seconds=args.seconds,
+                    server_cpu=lambda: _tree_cpu(server.pid),
+                )
             )
             rows.append((label, tally, elapsed))
         baseline = len(rows[0][1].latencies) / rows[0][2]
         print(
             f"{'scenario':40} {'requests':>9} {'req/s':>8} {'vs base':>8} {'p50 ms':>7} "
-            f"{'p99 ms':>7} {'errors':>6} {'denied':>7}"
+            f"{'p99 ms':>7} {'CPU ms/req':>10} {'errors':>6} {'denied':>7}"
         )
         met = True
+        failed = 0
         for label, tally, elapsed in rows:
             rate = len(tally.latencies) / elapsed
             p50 = _percentile(tally.latencies, 0.5) * 1000
             p99 = _percentile(tally.latencies, 0.99) * 1000
-            denied = f"{tally.denied / tally.operations:.0%}" if "contact" in label else ""
+            cpu = tally.server_cpu / max(1, len(tally.latencies)) * 1000
+            denied = f"{tally.denied:,}" if "contact" in label else ""
             print(
                 f"{label:40} {len(tally.latencies):>9,} {rate:>8,.0f} {rate / baseline:>7.2f}x "
-                f"{p50:>7.1f} {p99:>7.1f} {tally.errors:>6} {denied:>7}"
+                f"{p50:>7.1f} {p99:>7.1f} {cpu:>10.2f} {tally.errors:>6} {denied:>7}"
             )
+            failed += tally.errors + tally.denied
             if not label.startswith("baseline"):
                 met = met and rate >= 300 and p99 <= 100
+        print(f"load average {' / '.join(f'{x:.1f}' for x in os.getloadavg())} (1/5/15 min)")
+        if failed:
+            print(f"{failed:,} responses failed their check (wrong status or a gate deny)")
+            return 1
         print(
             "target >= 300 req/s and p99 <= 100 ms per scenario: "
             + ("met" if met else "NOT met on this machine")

@@ -47,11 +47,37 @@ def live_session(session: Session, *, token_hash: str, now: datetime) -> WebSess
     return session.scalars(stmt).one_or_none()
 
 
-def live_token(session: Session, *, token_hash: str, now: datetime) -> ApiToken | None:
-    stmt = select(ApiToken).where(
-        ApiToken.token_hash == token_hash,
-        ApiToken.revoked_at.is_(None),
-        ApiToken.expires_at > now,
+def live_session_and_user(
+    session: Session, *, token_hash: str, now: datetime
+) -> tuple[WebSession, User] | None:
+    """The live browser session of ``token_hash`` and its active user, in one query on the
+    unique token hash (every page request asks this)."""
+    stmt = (
+        select(WebSession, User)
+        .join(User, User.id == WebSession.user_id)
+        .where(
+            WebSession.token_hash == token_hash,
+            WebSession.ended_at.is_(None),
+            WebSession.expires_at > now,
+            User.active.is_(True),
+        )
+    )
+    row = session.execute(stmt).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+def live_token_user(session: Session, *, token_hash: str, now: datetime) -> User | None:
+    """The active user of the live API token ``token_hash``, in one query on the unique
+    token hash (every bearer request asks this)."""
+    stmt = (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
+        .where(
+            ApiToken.token_hash == token_hash,
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > now,
+            User.active.is_(True),
+        )
     )
     return session.scalars(stmt).one_or_none()
 

@@ -215,12 +215,10 @@ def start_session(
 def user_for_session(
     session: Session, *, token: str, now: datetime | None = None
 ) -> tuple[User, WebSession] | None:
-    row = repository.live_session(session, token_hash=digest(token), now=now or utcnow())
-    if row is None:
+    found = repository.live_session_and_user(session, token_hash=digest(token), now=now or utcnow())
+    if found is None:
         return None
-    user = repository.by_id(session, user_id=row.user_id)
-    if user is None or not user.active:
-        return None
+    row, user = found
     return user, row
 
 
@@ -249,11 +247,7 @@ def issue_api_token(session: Session, *, user: User, now: datetime | None = None
 
 
 def user_for_api_token(session: Session, *, token: str, now: datetime | None = None) -> User | None:
-    row = repository.live_token(session, token_hash=digest(token), now=now or utcnow())
-    if row is None:
-        return None
-    user = repository.by_id(session, user_id=row.user_id)
-    return user if user is not None and user.active else None
+    return repository.live_token_user(session, token_hash=digest(token), now=now or utcnow())
 
 
 def request_debtor_code(

@@ -150,7 +150,7 @@ def _case_context(
         debtor=debtor,
         creditor=creditor,
         user=visitor.user,
-        current_monthly_fen=capacity.instalments_here_fen,
+        accounts=history.accounts,
     )
     return {
         "visitor": visitor,

@@ -8,12 +8,14 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from debtflow.auth.scoping import Permission, case_scope, permits, require
 from debtflow.case import service as case_service
+from debtflow.config import get_settings
 from debtflow.contact import access as contact_access
 from debtflow.conversation import service as conversation_service
 from debtflow.core.case.lifecycle import CaseStatus
@@ -29,8 +31,29 @@ from debtflow.core.conversation.scripts import (
     load_library,
 )
 from debtflow.core.errors import InvalidInput
+from debtflow.core.strategy.explanation import explain
+from debtflow.core.strategy.segmentation import Segment as StrategySegment
+from debtflow.core.strategy.segmentation import SegmentationRules, SegmentDecision
+from debtflow.core.strategy.treatment import (
+    Debt,
+    Mandate,
+    MandateBreach,
+    PlanRefused,
+    TreatmentPlan,
+    TreatmentRules,
+    propose_plan,
+)
 from debtflow.db import utcnow
-from debtflow.models import Case, Collector, ContactAttempt, ContactDecision, Creditor, Debtor, User
+from debtflow.models import (
+    Account,
+    Case,
+    Collector,
+    ContactAttempt,
+    ContactDecision,
+    Creditor,
+    Debtor,
+    User,
+)
 from debtflow.models.enums import ContactKind
 from debtflow.strategy import service as strategy_service
 from debtflow.workbench import repository
@@ -192,20 +215,80 @@ def plan_view(treatment: dict[str, Any] | None) -> PlanView | None:
     )
 
 
-def strategy_view(session: Session, *, case: Case) -> StrategyView:
-    """Segment, reasons and plan of the nightly strategy, in words (the explanation of
-    ``debtflow case explain``); an unplanned case says so."""
+_RuleStamp = tuple[str, int, int] | None
+
+#: the strategy rules in force, by the stamp of the operator's rule files (one entry)
+_STRATEGY_RULES: dict[tuple[_RuleStamp, _RuleStamp], tuple[SegmentationRules, TreatmentRules]] = {}
+
+
+def _stamp(path: Path | None) -> _RuleStamp:
+    if path is None:
+        return None
+    stat = path.stat()
+    return (str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
+    """The strategy service's rules in force, parsed once per process and again when an
+    operator's rule file (``DEBTFLOW_SEGMENTATION_RULES`` / ``DEBTFLOW_TREATMENT_RULES``)
+    changes path, size or modification time — so the case page parses no TOML per request
+    and an edited rule file still shows on the next page. A missing or broken file is
+    never cached: it fails as ``strategy_service.strategy_rules`` does."""
+    settings = get_settings()
+    try:
+        key = (_stamp(settings.segmentation_rules), _stamp(settings.treatment_rules))
+    except OSError:
+        return strategy_service.strategy_rules()
+    rules = _STRATEGY_RULES.get(key)
+    if rules is None:
+        rules = strategy_service.strategy_rules()
+        _STRATEGY_RULES.clear()
+        _STRATEGY_RULES[key] = rules
+    return rules
+
+
+def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]) -> StrategyView:
+    """Segment, reasons and plan of the nightly strategy, in words — the explanation of
+    ``debtflow case explain`` (``strategy_service.explain_case``) computed from the rows
+    the case page has already read (``accounts``: all of the case's accounts) and the
+    cached rules, without reading the case again; an unplanned case says so."""
     plan = plan_view(case.treatment)
     if case.segment is None or case.propensity is None:
         return StrategyView(False, None, (), None, (), (), plan)
-    explanation = strategy_service.explain_case(session, case_id=case.id)
+    segmentation, treatment = strategy_rules()
+    rule = next((r for r in segmentation.rules if r.name == case.segment_rule), None)
+    segment = StrategySegment(case.segment)
+    decision = SegmentDecision(
+        segment=segment,
+        rule=case.segment_rule or "",
+        rules_version=(case.strategy_rules or "").split("+")[0],
+        reasons=rule.reasons if rule is not None else (),
+    )
+    debt = Debt(
+        principal_fen=sum(a.principal_fen for a in accounts),
+        interest_fen=sum(a.interest_fen for a in accounts),
+        penalty_fen=sum(a.penalty_fen + a.fees_fen for a in accounts),
+        current_monthly_fen=sum(a.instalment_fen for a in accounts),
+    )
+    mandate = Mandate(
+        creditor.max_relief_bp,
+        creditor.max_term_months,
+        -(-debt.total_fen * creditor.min_first_payment_bp // 10_000),
+    )
+    proposed: TreatmentPlan | None = None
+    refusal: tuple[MandateBreach, ...] = ()
+    try:
+        proposed = propose_plan(segment, debt, mandate, treatment)
+    except PlanRefused as refused:
+        refusal = refused.breaches
+    words = explain(case.propensity, decision, proposed, refusal)
     return StrategyView(
         planned=True,
-        segment=explanation.segment,
-        reason_codes=explanation.reason_codes,
-        propensity=explanation.propensity,
-        zh=tuple(explanation.zh.splitlines()),
-        en=tuple(explanation.en.splitlines()),
+        segment=case.segment,
+        reason_codes=tuple(case.segment_reasons or ()),
+        propensity=case.propensity,
+        zh=tuple(words.zh.splitlines()),
+        en=tuple(words.en.splitlines()),
         plan=plan,
     )
 
@@ -274,16 +357,16 @@ def desk(
     debtor: Debtor,
     creditor: Creditor,
     user: User,
-    current_monthly_fen: int,
+    accounts: Sequence[Account],
 ) -> CaseDesk:
     """The workbench parts of a case page; ``case`` was read through the case service's
-    scoping (``get_row_for_user``)."""
+    scoping (``get_row_for_user``), ``accounts`` are all of its accounts."""
     context = case_context(
         case=case,
         debtor=debtor,
         creditor=creditor,
         agent=user,
-        current_monthly_fen=current_monthly_fen,
+        current_monthly_fen=sum(a.instalment_fen for a in accounts),
     )
     third_parties = []
     for point in repository.third_party_points(session, debtor_id=debtor.id):
@@ -296,7 +379,7 @@ def desk(
         who = " ".join(p for p in (point.relation, point.contact_name) if p)
         third_parties.append(ThirdParty(point.id, f"{who or point.kind.value} · {shown}"))
     return CaseDesk(
-        strategy=strategy_view(session, case=case),
+        strategy=strategy_view(case=case, creditor=creditor, accounts=accounts),
         script=opening_script(case=case, context=context),
         third_parties=third_parties,
         can_work=permits(user, Permission.RECORD_PROMISE),

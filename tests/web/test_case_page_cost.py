@@ -1,0 +1,168 @@
+"""What one request costs (issue #8), on SQLite and PostgreSQL: the case page reads the case
+once and its parts with one statement each, the strategy explanation comes from rows already
+read and rules parsed once per process (an edited rule file is picked up), and a signed-in
+request finds its user with one indexed statement."""
+
+from __future__ import annotations
+
+import os
+import shutil
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import pytest
+from markupsafe import escape
+from sqlalchemy import event, select
+from sqlalchemy.engine import Engine
+
+from debtflow.auth import service as auth_service
+from debtflow.case import service as case_service
+from debtflow.config import get_settings
+from debtflow.core.strategy import segmentation
+from debtflow.core.strategy.segmentation import RuleFileError
+from debtflow.db import get_engine, unit_of_work, utcnow
+from debtflow.models import Case, Role
+from debtflow.strategy import service as strategy_service
+from debtflow.workbench import service as workbench_service
+
+#: statements of GET /cases/{id} for an agent: session+user, case row, the case again for
+#: the history's and the notes' scope checks, accounts, payments, promises, contacts,
+#: status changes, third-party contact points, notes (was 16 before issue #8)
+CASE_PAGE_STATEMENTS = 12
+
+
+@contextmanager
+def statements(engine: Engine) -> Iterator[list[str]]:
+    seen: list[str] = []
+
+    def count(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
+        if statement.strip().upper() != "BEGIN":  # SQLite's explicit transaction start
+            seen.append(statement)
+
+    event.listen(engine, "before_cursor_execute", count)
+    try:
+        yield seen
+    finally:
+        event.remove(engine, "before_cursor_execute", count)
+
+
+def _agent_cases(world) -> list[int]:  # type: ignore[no-untyped-def]
+    agent = world.callers[Role.ONLINE_AGENT].collector_id
+    return sorted(world.cases_of_collector[agent] - world.debtor_case_ids)
+
+
+def test_case_page_statements_and_strategy_words(demo_world):
+    agent = demo_world.client(Role.ONLINE_AGENT, cookie=True)
+    planned = []
+    with unit_of_work() as session:
+        for case_id in _agent_cases(demo_world):
+            case = session.get(Case, case_id)
+            assert case is not None
+            if case.segment is not None and case.propensity is not None:
+                planned.append(case_id)
+    assert planned, "the demo plans some of the agent's cases"
+    case_id = planned[0]
+    agent.get(f"/cases/{case_id}")  # warm: templates compiled, rules parsed
+    with statements(get_engine()) as seen:
+        page = agent.get(f"/cases/{case_id}")
+    assert page.status_code == 200
+    assert len(seen) <= CASE_PAGE_STATEMENTS, "\n".join(seen)
+    with unit_of_work() as session:
+        explanation = strategy_service.explain_case(session, case_id=case_id)
+    for line in explanation.zh.splitlines():
+        assert str(escape(line)) in page.text
+
+    # an unknown or foreign case still costs nothing beyond the refusal
+    assert agent.get("/cases/999999999").status_code == 404
+
+
+def test_strategy_view_says_what_explain_case_says(demo_world):
+    compared = 0
+    with unit_of_work() as session:
+        for case_id in _agent_cases(demo_world):
+            case, _debtor, creditor, _collector = case_service.get_row(session, case_id=case_id)
+            accounts = case_service.get_with_accounts(session, case_id=case_id).accounts
+            view = workbench_service.strategy_view(case=case, creditor=creditor, accounts=accounts)
+            if case.segment is None or case.propensity is None:
+                assert not view.planned and view.zh == () and view.en == ()
+                continue
+            explanation = strategy_service.explain_case(session, case_id=case_id)
+            assert view.planned
+            assert view.segment == explanation.segment
+            assert view.reason_codes == explanation.reason_codes
+            assert view.propensity == explanation.propensity
+            assert view.zh == tuple(explanation.zh.splitlines())
+            assert view.en == tuple(explanation.en.splitlines())
+            compared += 1
+    assert compared > 0
+
+
+@pytest.fixture
+def operator_rules(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
+    """An operator's copy of the shipped segmentation rules named in the settings."""
+    path = tmp_path / "segmentation.toml"
+    shipped = Path(segmentation.__file__).parent / "rules" / "segmentation-v1.toml"
+    shutil.copyfile(shipped, path)
+    monkeypatch.setenv("DEBTFLOW_SEGMENTATION_RULES", str(path))
+    get_settings.cache_clear()
+    yield path
+    get_settings.cache_clear()
+
+
+def test_strategy_rules_are_parsed_once_and_edits_are_picked_up(operator_rules: Path):
+    first, treatment = workbench_service.strategy_rules()
+    assert first.version == "segmentation-v1"
+    again, treatment_again = workbench_service.strategy_rules()
+    assert again is first and treatment_again is treatment, "unchanged files: no re-parse"
+
+    text = operator_rules.read_text(encoding="utf-8")
+    operator_rules.write_text(
+        text.replace('version = "segmentation-v1"', 'version = "segmentation-v1-edited"'),
+        encoding="utf-8",
+    )
+    stat = operator_rules.stat()
+    os.utime(operator_rules, ns=(stat.st_atime_ns, stat.st_mtime_ns + 1_000_000_000))
+    edited, _ = workbench_service.strategy_rules()
+    assert edited.version == "segmentation-v1-edited"
+    assert edited == strategy_service.strategy_rules()[0]
+
+    operator_rules.write_text("version = [", encoding="utf-8")
+    with pytest.raises(RuleFileError):
+        workbench_service.strategy_rules()
+    operator_rules.unlink()
+    with pytest.raises(RuleFileError):
+        workbench_service.strategy_rules()
+
+
+def test_signed_in_user_is_found_with_one_statement(session, engine):
+    user = auth_service.create_user(
+        session, username="lookup1", role=Role.OPERATIONS_MANAGER, password="long-enough-pw-1"
+    )
+    now = utcnow()
+    cookie, web_session = auth_service.start_session(session, user=user, now=now)
+    api = auth_service.issue_api_token(session, user=user, now=now)
+    session.flush()
+    session.expunge_all()
+    with statements(engine) as seen:
+        found = auth_service.user_for_session(session, token=cookie, now=now)
+    assert found is not None and found[0].id == user.id and found[1].id == web_session.id
+    assert len(seen) == 1
+    session.expunge_all()
+    with statements(engine) as seen:
+        bearer = auth_service.user_for_api_token(session, token=api, now=now)
+    assert bearer is not None and bearer.id == user.id
+    assert len(seen) == 1
+
+    # a deactivated user is found by neither, an ended session and a wrong token neither
+    stored = session.scalars(select(type(user)).where(type(user).id == user.id)).one()
+    stored.active = False
+    session.flush()
+    assert auth_service.user_for_session(session, token=cookie, now=now) is None
+    assert auth_service.user_for_api_token(session, token=api, now=now) is None
+    stored.active = True
+    session.flush()
+    assert auth_service.user_for_session(session, token=cookie + "x", now=now) is None
+    auth_service.end_session(session, token=cookie, now=now)
+    assert auth_service.user_for_session(session, token=cookie, now=now) is None
+    assert auth_service.user_for_api_token(session, token=api, now=now) is not None
