@@ -1,15 +1,20 @@
-"""Generalized Assignment Problem solver: LP-guided heuristic warm start, then CP-SAT.
+"""Generalized Assignment Problem solver: relaxations, a Lagrangian heuristic, tabu search
+and CP-SAT.
 
 Every job goes to exactly one agent; the resources an agent's jobs consume must fit its
 capacity; the total cost is minimised (or the profit maximised). The steps:
 
-1. LP relaxation (HiGHS): a lower bound, fractional assignments and reduced costs.
+1. LP relaxation (HiGHS; a capacity-priced Lagrangian for large models): a lower bound,
+   fractional assignments, reduced costs and a price per job.
 2. Construction: each job to the agent with its largest LP share, then a penalised local
    search (shift and swap moves, overload priced by a growing penalty) until feasible and
    no move improves.
-3. Reduced-cost fixing: a pair whose reduced cost pushes the LP bound past the incumbent
-   cannot be in a better solution and is left out of the model.
-4. CP-SAT on the reduced model, hinted with the incumbent, for the rest of the time limit.
+3. Small models: a short CP-SAT pass, which proves most small problems optimal.
+4. Lagrangian knapsack phase (``gap_lagrangian``) when its tables are small enough: a
+   tighter bound and good assignments built from the knapsack solutions.
+5. Tabu search from the best assignment while CP-SAT works on the model reduced by
+   reduced-cost fixing (a pair whose LP reduced cost pushes the LP bound past the
+   incumbent cannot be in a better solution) in a background thread, hinted with it.
 """
 
 from __future__ import annotations
@@ -26,6 +31,11 @@ from ortools.sat.python import cp_model
 from scipy.optimize import linprog
 from scipy.sparse import coo_matrix
 
+from debtflow.core.dispatch.gap_lagrangian import (
+    KNAPSACK_CELL_LIMIT,
+    knapsack_cells,
+    lagrangian_search,
+)
 from debtflow.core.dispatch.orlib import GapInstance
 
 IntArray = npt.NDArray[np.int64]
@@ -75,6 +85,7 @@ class _Relaxation:
     bound: float
     share: FloatArray  # (m, n) fractional assignment
     reduced_cost: FloatArray  # (m, n)
+    job_price: FloatArray  # (n,) dual price of "job j assigned once"
 
 
 def _solve_relaxation(cost: IntArray, instance: GapInstance) -> _Relaxation | None:
@@ -103,7 +114,12 @@ def _solve_relaxation(cost: IntArray, instance: GapInstance) -> _Relaxation | No
     share[agents_idx, jobs_idx] = result.x
     reduced = np.full((m, n), np.inf)
     reduced[agents_idx, jobs_idx] = np.maximum(result.lower.marginals, 0.0)
-    return _Relaxation(bound=float(result.fun), share=share, reduced_cost=reduced)
+    return _Relaxation(
+        bound=float(result.fun),
+        share=share,
+        reduced_cost=reduced,
+        job_price=np.asarray(result.eqlin.marginals, dtype=np.float64),
+    )
 
 
 def _lagrangian_relaxation(
@@ -150,7 +166,9 @@ def _lagrangian_relaxation(
     share = np.zeros((m, n))
     share[choice, jobs] = 1.0
     reduced = priced - priced[choice, jobs]
-    return _Relaxation(bound=best_bound, share=share, reduced_cost=reduced)
+    return _Relaxation(
+        bound=best_bound, share=share, reduced_cost=reduced, job_price=priced[choice, jobs]
+    )
 
 
 def _overload(load: FloatArray, capacity: FloatArray) -> FloatArray:
@@ -310,6 +328,13 @@ def _cp_sat(
 
 
 _SMALL_MODEL = 5000
+# The Lagrangian phase runs until this share of the time limit; the tabu search and
+# CP-SAT get the rest, starting from its best assignment. On models up to
+# _SMALL_MODEL pairs it keeps improving to the end and the tabu search rarely adds to
+# it; on larger ones each price step (and each descent) costs much more and the tabu
+# search finds more in the same time.
+_LAGRANGIAN_SHARE_SMALL = 0.85
+_LAGRANGIAN_SHARE_LARGE = 0.4
 _LP_LIMIT = 20_000
 # Larger models take seconds to build in Python (holding the GIL the tabu search needs)
 # and CP-SAT rarely improves on the tabu search there within the limit.
@@ -580,10 +605,11 @@ def solve_gap(
     hint: IntArray | None = incumbent if is_feasible(instance, incumbent) else None
     if hint is not None and float(cost[hint, jobs].sum()) <= math.ceil(bound - 1e-6):
         return finish(hint, True, bound, "OPTIMAL")
+    with_prices = knapsack_cells(instance.resource, instance.capacity) <= KNAPSACK_CELL_LIMIT
     if hint is None or int(keep.sum()) <= _SMALL_MODEL:
         # Small models are often solved outright; without an incumbent CP-SAT is the
         # way to a first feasible assignment.
-        share = 0.5 if hint is None else 0.2
+        share = 0.5 if hint is None else (0.05 if with_prices else 0.2)
         solved, status, sat_bound = _cp_sat(
             instance, cost, keep, hint, share * (deadline - time.monotonic()), chosen_workers, seed
         )
@@ -595,12 +621,46 @@ def solve_gap(
             hint = solved
         elif status == "INFEASIBLE":
             return finish(None, False, None, status)
+    if with_prices:
+        float_resource = instance.resource.astype(np.float64)
+        float_capacity = instance.capacity.astype(np.float64)
+        float_cost = cost.astype(np.float64)
+
+        priced_share = (
+            _LAGRANGIAN_SHARE_SMALL
+            if instance.agents * instance.jobs <= _SMALL_MODEL
+            else _LAGRANGIAN_SHARE_LARGE
+        )
+        priced_deadline = started + priced_share * time_limit_s
+
+        def polish(start: IntArray) -> IntArray | None:
+            improved = _local_search(
+                float_cost, float_resource, float_capacity, start, priced_deadline
+            )
+            return improved if is_feasible(instance, improved) else None
+
+        priced = lagrangian_search(
+            cost,
+            instance.resource,
+            instance.capacity,
+            prices=relaxation.job_price,
+            upper=math.inf if hint is None else float(cost[hint, jobs].sum()),
+            deadline=priced_deadline,
+            polish=polish,
+            seed=seed,
+        )
+        bound = max(bound, priced.bound)
+        if priced.assignment is not None:
+            hint = priced.assignment
+        if hint is not None and float(cost[hint, jobs].sum()) <= math.ceil(bound - 1e-6):
+            return finish(hint, True, bound, "OPTIMAL")
     if hint is None:
         return finish(None, False, bound, "UNKNOWN")
 
     target = math.ceil(bound - 1e-6)
     upper = float(cost[hint, jobs].sum())
-    keep &= bound + relaxation.reduced_cost <= upper + 1e-6
+    # Reduced-cost fixing needs the LP's own bound and reduced costs.
+    keep &= relaxation.bound + relaxation.reduced_cost <= upper + 1e-6
     keep[hint, jobs] = True
     margin = 0.05 * min(time_limit_s, 2.0)
     sat_seconds = deadline - time.monotonic() - margin
