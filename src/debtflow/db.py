@@ -56,6 +56,10 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+#: seconds after which a pooled PostgreSQL connection is closed instead of reused
+POOL_RECYCLE_S = 1800
+
+
 def make_engine(url: str, *, echo: bool = False) -> Engine:
     if url.startswith("sqlite"):
         engine = create_engine(url, echo=echo, connect_args={"check_same_thread": False})
@@ -80,7 +84,13 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
             connection.exec_driver_sql(f"BEGIN {mode}".strip())
 
         return engine
-    return create_engine(url, echo=echo, pool_pre_ping=True)
+    # No pool_pre_ping: it costs a round trip before every request's first statement. A
+    # pooled connection is instead retired after POOL_RECYCLE_S (before server or firewall
+    # idle timeouts close it), and a connection found dead anyway (server restart) fails the
+    # one request that used it: SQLAlchemy recognises the disconnect error, discards that
+    # connection and every other connection of the pool opened before it, and the next
+    # request connects afresh.
+    return create_engine(url, echo=echo, pool_recycle=POOL_RECYCLE_S)
 
 
 @lru_cache

@@ -15,12 +15,21 @@ def get(session: Session, *, case_id: int, for_update: bool = False) -> Case | N
     """The case; with ``for_update`` its row is locked until the transaction ends
     (PostgreSQL ``FOR UPDATE``; SQLite has no row locks, so a no-op UPDATE of the row takes
     the database write lock instead — made the transaction's first statement, it serialises
-    the writers without stale reads)."""
-    stmt = select(Case).where(Case.id == case_id)
-    if for_update:
-        if session.get_bind().dialect.name == "sqlite":
-            session.execute(update(Case).where(Case.id == case_id).values(id=Case.id))
-        stmt = stmt.with_for_update()
+    the writers without stale reads). Without ``for_update`` a case this session already
+    loaded comes from its identity map, without a statement (one request checks the scope
+    of the same case several times); a locked read always refreshes it from the row."""
+    if not for_update:
+        return session.get(Case, case_id)
+    if session.get_bind().dialect.name == "sqlite":
+        session.execute(update(Case).where(Case.id == case_id).values(id=Case.id))
+    # populate_existing: a copy this session loaded before the lock is overwritten with the
+    # row as it is now, so a writer that waited for the lock never works on stale values
+    stmt = (
+        select(Case)
+        .where(Case.id == case_id)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
     return session.scalars(stmt).one_or_none()
 
 

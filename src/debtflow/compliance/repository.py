@@ -209,9 +209,21 @@ def override_of(session: Session, *, decision_id: int) -> DenyOverride | None:
     return session.scalars(stmt).one_or_none()
 
 
-def attempt_of(session: Session, *, decision_id: int) -> ContactAttempt | None:
-    stmt = select(ContactAttempt).where(ContactAttempt.decision_id == decision_id)
-    return session.scalars(stmt).one_or_none()
+def use_and_override_of(
+    session: Session, *, decision_id: int
+) -> tuple[int | None, DenyOverride | None]:
+    """The id of the contact that used the decision and the decision's override (each
+    ``None`` when there is none) — one statement instead of ``attempt_of`` + ``override_of``
+    (both are unique per decision)."""
+    stmt = (
+        select(ContactAttempt.id, DenyOverride)
+        .select_from(ContactDecision)
+        .outerjoin(ContactAttempt, ContactAttempt.decision_id == ContactDecision.id)
+        .outerjoin(DenyOverride, DenyOverride.decision_id == ContactDecision.id)
+        .where(ContactDecision.id == decision_id)
+    )
+    row = session.execute(stmt).one_or_none()
+    return (None, None) if row is None else (row[0], row[1])
 
 
 def decisions_between(

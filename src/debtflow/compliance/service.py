@@ -432,10 +432,9 @@ def permit_attempt(
     if repository.lock_debtor_of_decision(session, decision_id=decision_id) is None:
         raise DecisionNotFound(f"gate decision {decision_id} does not exist")
     row = get_decision(session, decision_id=decision_id)
-    used = repository.attempt_of(session, decision_id=decision_id)
+    used, override = repository.use_and_override_of(session, decision_id=decision_id)
     if used is not None:
-        raise Conflict(f"gate decision {decision_id} was already used by contact {used.id}")
-    override = repository.override_of(session, decision_id=decision_id)
+        raise Conflict(f"gate decision {decision_id} was already used by contact {used}")
     if not row.allowed and override is None:
         raise ContactNotPermitted(
             f"the gate denied this contact ({', '.join(row.reasons)}); "

@@ -28,8 +28,7 @@ from debtflow.evidence.store import (
     SqlNodeStore,
     driver_timestamp,
     insert_rows,
-    lock_tree_size,
-    set_tree_size,
+    reserve_leaves,
 )
 from debtflow.models import EvidenceFile
 
@@ -132,7 +131,7 @@ def append_many(session: Session, acts: Sequence[EvidenceAct]) -> list[AppendedL
         files_on_disk = file_store()
         for item in attached.values():
             files_on_disk.put(item.content)
-    size = lock_tree_size(session)
+    size = reserve_leaves(session, len(prepared))  # lock + new size in one statement
     if attached:
         _record_files(session, attached)
     dialect = session.connection().dialect.name
@@ -158,7 +157,8 @@ def append_many(session: Session, acts: Sequence[EvidenceAct]) -> list[AppendedL
     hashes = [hashed for _, _, hashed in prepared]
     store = SqlNodeStore(session, {size + offset: value for offset, value in enumerate(hashes)})
     new_size = append_leaves(store, size, hashes)
-    set_tree_size(session, new_size)
+    if new_size != size + len(hashes):  # reserve_leaves already stored size + len(hashes)
+        raise RuntimeError(f"evidence log grew to {new_size}, not {size + len(hashes)}")
     return [
         AppendedLeaf(size + offset, hashed, leaf.file_sha256)
         for offset, (leaf, _, hashed) in enumerate(prepared)

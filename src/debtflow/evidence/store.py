@@ -135,10 +135,30 @@ def lock_tree_size(session: Session) -> int:
     return int(size)
 
 
+def reserve_leaves(session: Session, count: int) -> int:
+    """Lock the log-state row for this transaction, advance the tree size by ``count`` and
+    return the size before — the index of the first reserved leaf.
+
+    One ``UPDATE … SET tree_size = tree_size + count RETURNING`` does what
+    :func:`lock_tree_size` followed by :func:`set_tree_size` did: the row lock serialises
+    appends as before, and the new size becomes visible only with the rest of the
+    transaction (leaves and nodes), so a transaction that fails after the reservation rolls
+    the size back with them.
+    """
+    if count < 1:
+        raise ValueError(f"reserve at least one leaf, not {count}")
+    statement = (
+        update(STATE)
+        .where(STATE.c.id == STATE_ID)
+        .values(tree_size=STATE.c.tree_size + count)
+        .returning(STATE.c.tree_size)
+    )
+    size = session.execute(statement).scalar_one_or_none()
+    if size is None:
+        raise RuntimeError("the evidence log-state row is missing: run the migrations")
+    return int(size) - count
+
+
 def committed_tree_size(session: Session) -> int:
     size = session.execute(select(STATE.c.tree_size).where(STATE.c.id == STATE_ID)).scalar()
     return int(size or 0)
-
-
-def set_tree_size(session: Session, tree_size: int) -> None:
-    session.execute(update(STATE).where(STATE.c.id == STATE_ID).values(tree_size=tree_size))

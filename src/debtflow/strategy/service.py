@@ -11,6 +11,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 import numpy as np
@@ -69,8 +70,7 @@ Progress = Callable[[int], None]
 """Called after each chunk with the number of cases done so far."""
 
 
-def strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
-    """The rule files in force: the operator's (settings) or the shipped ones."""
+def _parse_strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
     settings = get_settings()
     segmentation = (
         load_rules(settings.segmentation_rules) if settings.segmentation_rules else shipped_rules()
@@ -81,6 +81,40 @@ def strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
         else shipped_treatment_rules()
     )
     return segmentation, treatment
+
+
+_RuleStamp = tuple[str, int, int] | None
+
+#: the strategy rules in force, by the stamp of the operator's rule files (one entry)
+_STRATEGY_RULES: dict[tuple[_RuleStamp, _RuleStamp], tuple[SegmentationRules, TreatmentRules]] = {}
+
+
+def _stamp(path: Path | None) -> _RuleStamp:
+    if path is None:
+        return None
+    stat = path.stat()
+    return (str(path), stat.st_mtime_ns, stat.st_size)
+
+
+def strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
+    """The rule files in force: the operator's (settings) or the shipped ones.
+
+    Parsed once per process and again when an operator's rule file
+    (``DEBTFLOW_SEGMENTATION_RULES`` / ``DEBTFLOW_TREATMENT_RULES``) changes path, size or
+    modification time — so the case page, the portal and ``explain_case`` parse no TOML per
+    call and an edited rule file is still picked up on the next call. A missing or broken
+    file is never cached: it raises every time."""
+    settings = get_settings()
+    try:
+        key = (_stamp(settings.segmentation_rules), _stamp(settings.treatment_rules))
+    except OSError:
+        return _parse_strategy_rules()  # raises the rule file error for the missing file
+    rules = _STRATEGY_RULES.get(key)
+    if rules is None:
+        rules = _parse_strategy_rules()
+        _STRATEGY_RULES.clear()
+        _STRATEGY_RULES[key] = rules
+    return rules
 
 
 @dataclass

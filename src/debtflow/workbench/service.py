@@ -8,14 +8,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from functools import lru_cache
-from pathlib import Path
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 from debtflow.auth.scoping import Permission, case_scope, permits, require
 from debtflow.case import service as case_service
-from debtflow.config import get_settings
 from debtflow.contact import access as contact_access
 from debtflow.conversation import service as conversation_service
 from debtflow.core.case.lifecycle import CaseStatus
@@ -33,14 +31,13 @@ from debtflow.core.conversation.scripts import (
 from debtflow.core.errors import InvalidInput
 from debtflow.core.strategy.explanation import explain
 from debtflow.core.strategy.segmentation import Segment as StrategySegment
-from debtflow.core.strategy.segmentation import SegmentationRules, SegmentDecision
+from debtflow.core.strategy.segmentation import SegmentDecision
 from debtflow.core.strategy.treatment import (
     Debt,
     Mandate,
     MandateBreach,
     PlanRefused,
     TreatmentPlan,
-    TreatmentRules,
     propose_plan,
 )
 from debtflow.db import utcnow
@@ -215,38 +212,6 @@ def plan_view(treatment: dict[str, Any] | None) -> PlanView | None:
     )
 
 
-_RuleStamp = tuple[str, int, int] | None
-
-#: the strategy rules in force, by the stamp of the operator's rule files (one entry)
-_STRATEGY_RULES: dict[tuple[_RuleStamp, _RuleStamp], tuple[SegmentationRules, TreatmentRules]] = {}
-
-
-def _stamp(path: Path | None) -> _RuleStamp:
-    if path is None:
-        return None
-    stat = path.stat()
-    return (str(path), stat.st_mtime_ns, stat.st_size)
-
-
-def strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
-    """The strategy service's rules in force, parsed once per process and again when an
-    operator's rule file (``DEBTFLOW_SEGMENTATION_RULES`` / ``DEBTFLOW_TREATMENT_RULES``)
-    changes path, size or modification time — so the case page parses no TOML per request
-    and an edited rule file still shows on the next page. A missing or broken file is
-    never cached: it fails as ``strategy_service.strategy_rules`` does."""
-    settings = get_settings()
-    try:
-        key = (_stamp(settings.segmentation_rules), _stamp(settings.treatment_rules))
-    except OSError:
-        return strategy_service.strategy_rules()
-    rules = _STRATEGY_RULES.get(key)
-    if rules is None:
-        rules = strategy_service.strategy_rules()
-        _STRATEGY_RULES.clear()
-        _STRATEGY_RULES[key] = rules
-    return rules
-
-
 def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]) -> StrategyView:
     """Segment, reasons and plan of the nightly strategy, in words — the explanation of
     ``debtflow case explain`` (``strategy_service.explain_case``) computed from the rows
@@ -255,7 +220,7 @@ def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]
     plan = plan_view(case.treatment)
     if case.segment is None or case.propensity is None:
         return StrategyView(False, None, (), None, (), (), plan)
-    segmentation, treatment = strategy_rules()
+    segmentation, treatment = strategy_service.strategy_rules()
     rule = next((r for r in segmentation.rules if r.name == case.segment_rule), None)
     segment = StrategySegment(case.segment)
     decision = SegmentDecision(
