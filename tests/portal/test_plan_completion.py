@@ -186,6 +186,50 @@ def test_other_channel_payments_count_towards_the_plan_and_are_not_overpaid(sess
     assert sum(p.overpaid_fen for p in payments) == 0
 
 
+def test_a_plan_finished_by_bank_transfer_waives_the_relief_and_settles(session, world):
+    """The last instalments arrive outside the portal (a bank transfer booked by the
+    creditor's file or an agent): the relief is waived and the case settled all the same."""
+    mine = world.mine
+    plan = sign(session, mine, 6)
+    first = pay_next_due(session, mine, 1)
+    rest = plan.total_fen - first
+    _, accounts, _ = case_state(session, mine)
+    transfers = []
+    for number, account in enumerate(sorted(accounts, key=lambda a: a.id)):
+        amount = min(rest, account.outstanding_fen)
+        if amount > 0:
+            transfers.append(
+                (account.id, amount, f"bank-transfer-{number}")
+            )  # one transfer per account, as a creditor's payment file lists them
+            rest -= amount
+    assert rest == 0
+    for account_id, amount, reference in transfers:
+        booked = payment_service.book(
+            session,
+            account_id=account_id,
+            amount_fen=amount,
+            paid_at=NOW + timedelta(days=40),
+            reference=reference,
+        )
+        assert booked.overpaid_fen == 0
+    case, accounts, _ = case_state(session, mine)
+    assert case.outstanding_fen == 0 and case.status.value == "settled"
+    assert all(a.outstanding_fen == 0 for a in accounts)
+    [waiver] = adjustments(session, mine.case.id)
+    assert waiver["amount_fen"] == plan.relief_fen == 27_000
+    assert plan.total_fen + waiver["amount_fen"] == OWED
+    # booking the same transfers again (a re-sent file) changes nothing
+    for account_id, amount, reference in transfers:
+        payment_service.book(
+            session,
+            account_id=account_id,
+            amount_fen=amount,
+            paid_at=NOW + timedelta(days=40),
+            reference=reference,
+        )
+    assert len(adjustments(session, mine.case.id)) == 1
+
+
 def test_an_unpaid_plan_waives_nothing(session, world):
     mine = world.mine
     sign(session, mine, 6)

@@ -102,4 +102,10 @@ def book(
         case_service.apply_transition(
             session, case, to=CaseStatus.PAYING, reason=f"payment {reference}", actor=actor
         )
+    # whatever the channel, the payment that completes a signed repayment plan waives the
+    # agreed relief and settles the case (the portal holds the plans; imported here because
+    # the portal books its own payments through this service)
+    from debtflow.portal import service as portal_service
+
+    portal_service.complete_plan_if_paid(session, case_id=payment.case_id, at=paid_at)
     return payment

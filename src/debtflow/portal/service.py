@@ -517,7 +517,7 @@ def _book_plan_interest(session: Session, *, case: Case, plan: PortalPlan, now: 
     booked onto the case's most overdue account at signing (an evidence-logged
     adjustment). What the accounts then owe is the plan's total plus the agreed relief,
     so no instalment is refused or booked as overpaid; the relief is waived when the
-    last instalment is paid (:func:`_complete_plan_if_paid`)."""
+    last instalment is paid (:func:`complete_plan_if_paid`)."""
     interest = sum(r.interest_fen for r in repository.instalments_of_plan(session, plan_id=plan.id))
     if interest <= 0:
         return
@@ -545,7 +545,7 @@ def _book_plan_interest(session: Session, *, case: Case, plan: PortalPlan, now: 
 _RELIEF_ORDER = ("penalty_fen", "interest_fen", "fees_fen", "principal_fen")
 
 
-def _complete_plan_if_paid(session: Session, *, case_id: int, at: datetime) -> bool:
+def complete_plan_if_paid(session: Session, *, case_id: int, at: datetime) -> bool:
     """Once everything a signed plan asks for is paid (all payments since signing, any
     channel), waive the agreed relief from what the accounts still owe (an evidence-
     logged adjustment, fen-exact: never more than the relief, never more than is owed),
@@ -779,7 +779,7 @@ def _book_event(session: Session, event: WebhookEvent) -> WebhookOutcome:
             intent.amount_fen,
         )
     session.flush()
-    _complete_plan_if_paid(session, case_id=intent.case_id, at=event.paid_at)
+    complete_plan_if_paid(session, case_id=intent.case_id, at=event.paid_at)
     return WebhookOutcome(outcome, tuple(booked))
 
 
