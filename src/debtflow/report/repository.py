@@ -39,7 +39,8 @@ def creditor_exists(session: Session, *, creditor_id: int) -> bool:
 
 
 def creditor_names(session: Session) -> dict[int, str]:
-    return dict(session.execute(select(Creditor.id, Creditor.name).order_by(Creditor.id)).all())
+    rows = session.execute(select(Creditor.id, Creditor.name).order_by(Creditor.id))
+    return {creditor_id: name for creditor_id, name in rows}
 
 
 def collector_names(session: Session, ids: Sequence[int]) -> dict[int, str]:
