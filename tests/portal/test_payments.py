@@ -25,7 +25,7 @@ from debtflow.db import get_engine
 from debtflow.migrate import upgrade
 from debtflow.models import EvidenceLogLeaf, Payment, PaymentWebhookEvent
 from debtflow.payment.provider import SimulatedProvider
-from debtflow.portal import service
+from debtflow.portal import payments, service
 from portal.conftest import NOW, make_world
 
 SECRET = b"test-webhook-secret"
@@ -137,17 +137,17 @@ def test_malformed_event_bodies_are_rejected():
 def test_next_amount_due_and_idempotency_key(session, world):
     signed_plan(session, world)
     case_id, user = world.mine.case.id, world.mine.user
-    first = service.start_payment(
+    first = payments.start_payment(
         session, case_id=case_id, user=user, idempotency_key="key-00000001", provider=provider()
     )
     assert first.amount_fen == 135_834  # the first instalment of the 6-month plan
     assert first.redirect_url == f"/pay/sim/{first.provider_payment_id}"
-    again = service.start_payment(
+    again = payments.start_payment(
         session, case_id=case_id, user=user, idempotency_key="key-00000001", provider=provider()
     )
     assert again.id == first.id
     with pytest.raises(service.IdempotencyConflict):
-        service.start_payment(
+        payments.start_payment(
             session,
             case_id=case_id,
             user=user,
@@ -155,7 +155,7 @@ def test_next_amount_due_and_idempotency_key(session, world):
             amount_fen=100,
             provider=provider(),
         )
-    other = service.start_payment(
+    other = payments.start_payment(
         session,
         case_id=case_id,
         user=user,
@@ -169,11 +169,11 @@ def test_next_amount_due_and_idempotency_key(session, world):
 def test_bad_payment_requests(session, world):
     case_id, user = world.mine.case.id, world.mine.user
     with pytest.raises(service.InvalidPortalPayment, match="no signed plan"):
-        service.start_payment(
+        payments.start_payment(
             session, case_id=case_id, user=user, idempotency_key="key-00000003", provider=provider()
         )
     with pytest.raises(service.InvalidPortalPayment, match="more than"):
-        service.start_payment(
+        payments.start_payment(
             session,
             case_id=case_id,
             user=user,
@@ -182,7 +182,7 @@ def test_bad_payment_requests(session, world):
             provider=provider(),
         )
     with pytest.raises(service.InvalidPortalPayment, match="idempotency key"):
-        service.start_payment(
+        payments.start_payment(
             session,
             case_id=case_id,
             user=user,
@@ -191,7 +191,7 @@ def test_bad_payment_requests(session, world):
             provider=provider(),
         )
     with pytest.raises(CaseNotFound):
-        service.start_payment(
+        payments.start_payment(
             session,
             case_id=world.other.case.id,
             user=user,
@@ -207,35 +207,37 @@ def test_bad_payment_requests(session, world):
 def test_webhook_books_once_and_replays_book_nothing(session, world):
     signed_plan(session, world)
     case_id, user = world.mine.case.id, world.mine.user
-    intent = service.start_payment(
+    intent = payments.start_payment(
         session, case_id=case_id, user=user, idempotency_key="key-00000010", provider=provider()
     )
     leaves_before = count(session, EvidenceLogLeaf)
     headers, body = webhook_for(intent)
     now = NOW + timedelta(minutes=2)
-    outcome = service.receive_webhook(
+    outcome = payments.receive_webhook(
         session, provider=provider(), headers=headers, body=body, now=now
     )
     assert outcome.outcome == "booked"
-    payments = session.scalars(select(Payment).where(Payment.case_id == case_id)).all()
-    assert sum(p.amount_fen for p in payments) == 135_834
+    booked = session.scalars(select(Payment).where(Payment.case_id == case_id)).all()
+    assert sum(p.amount_fen for p in booked) == 135_834
     # the most overdue account (60 days) first, up to what it owes: one part is enough
-    assert [p.account_id for p in payments] == [world.mine.accounts[0].id]
+    assert [p.account_id for p in booked] == [world.mine.accounts[0].id]
     assert intent.status == "succeeded"
     payment_leaves = session.scalars(
         select(EvidenceLogLeaf).where(EvidenceLogLeaf.idx >= leaves_before)
     ).all()
     assert [leaf.kind for leaf in payment_leaves if leaf.kind == "payment"] == ["payment"]
-    replay = service.receive_webhook(
+    replay = payments.receive_webhook(
         session, provider=provider(), headers=headers, body=body, now=now
     )
     assert replay.outcome == "duplicate" and replay.payment_ids == ()
     # the same payment under a new event id books nothing either
     headers2, body2 = webhook_for(intent, event_id="evt_2")
     assert (
-        service.receive_webhook(session, provider=provider(), headers=headers2, body=body2, now=now)
+        payments.receive_webhook(
+            session, provider=provider(), headers=headers2, body=body2, now=now
+        )
     ).outcome == "already_paid"
-    assert count(session, Payment) == len(payments)
+    assert count(session, Payment) == len(booked)
     current = service.plan_of(session, case_id=case_id, user=user)
     due = current.next_due()
     assert (due[0].number, due[1]) == (2, 135_834)
@@ -243,7 +245,7 @@ def test_webhook_books_once_and_replays_book_nothing(session, world):
 
 def test_webhook_refuses_bad_and_stale_signatures_and_odd_events(session, world):
     case_id, user = world.mine.case.id, world.mine.user
-    intent = service.start_payment(
+    intent = payments.start_payment(
         session,
         case_id=case_id,
         user=user,
@@ -254,12 +256,12 @@ def test_webhook_refuses_bad_and_stale_signatures_and_odd_events(session, world)
     headers, body = webhook_for(intent)
     forged = SimulatedProvider(secret=b"not the secret", tolerance_s=300)
     with pytest.raises(service.InvalidWebhook) as bad:
-        service.receive_webhook(
+        payments.receive_webhook(
             session, provider=forged, headers=headers, body=body, now=NOW + timedelta(minutes=1)
         )
     assert bad.value.status_code == 400
     with pytest.raises(service.InvalidWebhook, match="300 s"):
-        service.receive_webhook(
+        payments.receive_webhook(
             session,
             provider=provider(),
             headers=headers,
@@ -269,7 +271,7 @@ def test_webhook_refuses_bad_and_stale_signatures_and_odd_events(session, world)
     assert count(session, PaymentWebhookEvent) == 0
     wrong_amount = webhook_for(intent, event_id="evt_amount", amount_fen=999)
     assert (
-        service.receive_webhook(
+        payments.receive_webhook(
             session,
             provider=provider(),
             headers=wrong_amount[0],
@@ -282,7 +284,7 @@ def test_webhook_refuses_bad_and_stale_signatures_and_odd_events(session, world)
         provider_payment_id="sim_nobody", amount_fen=1_000, paid_at=NOW, event_id="evt_unknown"
     )
     assert (
-        service.receive_webhook(
+        payments.receive_webhook(
             session, provider=provider(), headers=unknown[0], body=unknown[1], now=NOW
         ).outcome
         == "unknown_payment"
@@ -292,12 +294,12 @@ def test_webhook_refuses_bad_and_stale_signatures_and_odd_events(session, world)
     assert amounts == [999]
     assert intent.status == "mismatched"
     # listed for a manager to reconcile; not for the debtor
-    assert [i.id for i in service.mismatched_payments(session, user=world.manager)] == [intent.id]
+    assert [i.id for i in payments.mismatched_payments(session, user=world.manager)] == [intent.id]
     with pytest.raises(NotPermitted):
-        service.mismatched_payments(session, user=user)
+        payments.mismatched_payments(session, user=user)
     # the same mismatched event again books nothing more
     assert (
-        service.receive_webhook(
+        payments.receive_webhook(
             session,
             provider=provider(),
             headers=wrong_amount[0],
@@ -316,7 +318,7 @@ def test_concurrent_duplicate_webhooks_book_once(database_url):
     upgrade(engine)
     with Session(engine, expire_on_commit=False) as setup:
         world = make_world(setup)
-        intent = service.start_payment(
+        intent = payments.start_payment(
             setup,
             case_id=world.mine.case.id,
             user=world.mine.user,
@@ -331,14 +333,14 @@ def test_concurrent_duplicate_webhooks_book_once(database_url):
 
     def deliver() -> None:
         with Session(engine) as second:
-            outcome = service.receive_webhook(
+            outcome = payments.receive_webhook(
                 second, provider=provider(), headers=headers, body=body, now=now
             )
             second.commit()
             outcomes.append(outcome.outcome)
 
     with Session(engine) as first:
-        booked = service.receive_webhook(
+        booked = payments.receive_webhook(
             first, provider=provider(), headers=headers, body=body, now=now
         )
         assert booked.outcome == "booked"

@@ -14,7 +14,7 @@ from debtflow.core.evidence.leaf import parse_leaf
 from debtflow.models import Account, Case, EvidenceLogLeaf, Payment, PlanInstalment
 from debtflow.payment import service as payment_service
 from debtflow.payment.provider import SimulatedProvider
-from debtflow.portal import service
+from debtflow.portal import payments, service
 from factories import make_creditor
 from portal.conftest import ACCOUNTS, NOW, add_debtor_case
 
@@ -46,7 +46,7 @@ def sign(session, world, term_months):
 
 def pay_next_due(session, world, n):
     """Start the next amount due and have the provider's webhook confirm it."""
-    intent = service.start_payment(
+    intent = payments.start_payment(
         session,
         case_id=world.case.id,
         user=world.user,
@@ -60,7 +60,7 @@ def pay_next_due(session, world, n):
         paid_at=at,
         event_id=f"evt_plan_{n}",
     )
-    outcome = service.receive_webhook(
+    outcome = payments.receive_webhook(
         session, provider=provider(), headers=headers, body=body, now=at
     )
     assert outcome.outcome == "booked"
@@ -82,8 +82,8 @@ def case_state(session, world):
     session.expire_all()
     case = session.get(Case, world.case.id)
     accounts = session.scalars(select(Account).where(Account.case_id == world.case.id)).all()
-    payments = session.scalars(select(Payment).where(Payment.case_id == world.case.id)).all()
-    return case, accounts, payments
+    booked = session.scalars(select(Payment).where(Payment.case_id == world.case.id)).all()
+    return case, accounts, booked
 
 
 def adjustments(session, case_id):
@@ -116,11 +116,11 @@ def test_relief_plan_paid_in_full_waives_the_relief_and_settles(session, world):
     assert adjustments(session, mine.case.id) == []  # no interest in a zero-rate plan
     paid, payments_made = pay_whole_plan(session, mine)
     assert (paid, payments_made) == (815_000, 6)
-    case, accounts, payments = case_state(session, mine)
+    case, accounts, booked = case_state(session, mine)
     assert case.outstanding_fen == 0 and case.status.value == "settled"
     assert all(a.outstanding_fen == 0 for a in accounts)
-    assert sum(p.amount_fen for p in payments) == 815_000
-    assert sum(p.overpaid_fen for p in payments) == 0
+    assert sum(p.amount_fen for p in booked) == 815_000
+    assert sum(p.overpaid_fen for p in booked) == 0
     [waiver] = adjustments(session, mine.case.id)
     assert waiver["reason"] == "plan_relief"
     assert waiver["amount_fen"] == waiver["agreed_relief_fen"] == 27_000
@@ -130,7 +130,7 @@ def test_relief_plan_paid_in_full_waives_the_relief_and_settles(session, world):
     assert current.plan.status == "completed" and current.signed
     # nothing more can be started without an amount, and an amount is refused as owed
     with pytest.raises(service.InvalidPortalPayment, match="no signed plan"):
-        service.start_payment(
+        payments.start_payment(
             session,
             case_id=mine.case.id,
             user=mine.user,
@@ -156,10 +156,10 @@ def test_hardship_plan_with_interest_is_paid_in_full_and_ends_at_zero(session, h
 
     paid, _ = pay_whole_plan(session, hardship)
     assert paid == plan.total_fen
-    case, accounts, payments = case_state(session, hardship)
+    case, accounts, booked = case_state(session, hardship)
     assert case.outstanding_fen == 0 and case.status.value == "settled"
     assert all(a.outstanding_fen == 0 for a in accounts)
-    assert sum(p.overpaid_fen for p in payments) == 0
+    assert sum(p.overpaid_fen for p in booked) == 0
     _, waiver = adjustments(session, hardship.case.id)
     assert waiver["reason"] == "plan_relief" and waiver["amount_fen"] == plan.relief_fen
     # fen-exact: owed + plan interest = paid + relief waived
@@ -181,9 +181,9 @@ def test_other_channel_payments_count_towards_the_plan_and_are_not_overpaid(sess
     assert transfer.overpaid_fen == 0
     paid, _ = pay_whole_plan(session, hardship)
     assert half + paid == plan.total_fen
-    case, _, payments = case_state(session, hardship)
+    case, _, booked = case_state(session, hardship)
     assert case.outstanding_fen == 0 and case.status.value == "settled"
-    assert sum(p.overpaid_fen for p in payments) == 0
+    assert sum(p.overpaid_fen for p in booked) == 0
 
 
 def test_a_plan_finished_by_bank_transfer_waives_the_relief_and_settles(session, world):

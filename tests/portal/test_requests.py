@@ -14,6 +14,7 @@ from debtflow.case.service import CaseNotFound
 from debtflow.compliance import service as compliance_service
 from debtflow.evidence.log import file_store
 from debtflow.models import ContactRestriction, EvidenceLogLeaf
+from debtflow.portal import requests as debtor_requests
 from debtflow.portal import service
 from portal.conftest import NOW
 
@@ -36,12 +37,12 @@ def sms_decision(session, case_id):
 def test_dispute_puts_a_hold_the_gate_enforces_and_hashes_the_file(session, world):
     case_id, user = world.mine.case.id, world.mine.user
     assert "dispute" not in sms_decision(session, case_id).reasons
-    dispute = service.file_dispute(
+    dispute = debtor_requests.file_dispute(
         session,
         case_id=case_id,
         user=user,
         reason="这笔欠款我在十月已经还清，附银行回单",
-        upload=service.UploadedFile("回单.pdf", "application/pdf", PDF),
+        upload=debtor_requests.UploadedFile("回单.pdf", "application/pdf", PDF),
         now=NOW,
     )
     digest = hashlib.sha256(PDF).hexdigest()
@@ -66,7 +67,7 @@ def test_dispute_puts_a_hold_the_gate_enforces_and_hashes_the_file(session, worl
 
 
 def test_a_dispute_without_a_file_is_fine(session, world):
-    dispute = service.file_dispute(
+    dispute = debtor_requests.file_dispute(
         session, case_id=world.mine.case.id, user=world.mine.user, reason="金额不对", now=NOW
     )
     assert dispute.file_sha256 is None and dispute.restriction_id is not None
@@ -76,15 +77,17 @@ def test_a_second_dispute_while_one_is_open_is_refused(session, world):
     """The evidence store is append-only: one open dispute per case, so it cannot be
     flooded with uploads."""
     case_id, user = world.mine.case.id, world.mine.user
-    first = service.file_dispute(session, case_id=case_id, user=user, reason="金额不对", now=NOW)
+    first = debtor_requests.file_dispute(
+        session, case_id=case_id, user=user, reason="金额不对", now=NOW
+    )
     leaves = session.scalars(select(EvidenceLogLeaf).where(EvidenceLogLeaf.kind == "dispute")).all()
     with pytest.raises(service.DisputeAlreadyOpen) as refused:
-        service.file_dispute(
+        debtor_requests.file_dispute(
             session,
             case_id=case_id,
             user=user,
             reason="再次上传",
-            upload=service.UploadedFile("again.pdf", "application/pdf", PDF + b"1"),
+            upload=debtor_requests.UploadedFile("again.pdf", "application/pdf", PDF + b"1"),
             now=NOW,
         )
     assert refused.value.status_code == 409
@@ -94,10 +97,12 @@ def test_a_second_dispute_while_one_is_open_is_refused(session, world):
     # once the open one is dealt with, a new dispute may be filed
     first.status = "resolved"
     session.flush()
-    again = service.file_dispute(session, case_id=case_id, user=user, reason="又有问题", now=NOW)
+    again = debtor_requests.file_dispute(
+        session, case_id=case_id, user=user, reason="又有问题", now=NOW
+    )
     assert again.id != first.id
     # another case of the same debtor world is not affected by this case's open dispute
-    assert service.file_dispute(
+    assert debtor_requests.file_dispute(
         session, case_id=world.other.case.id, user=world.other.user, reason="不是我的", now=NOW
     ).id
 
@@ -106,18 +111,24 @@ def test_a_second_dispute_while_one_is_open_is_refused(session, world):
     ("upload", "error", "status"),
     [
         (
-            service.UploadedFile("big.pdf", "application/pdf", PDF + b"0" * (10 * 1024 * 1024)),
+            debtor_requests.UploadedFile(
+                "big.pdf", "application/pdf", PDF + b"0" * (10 * 1024 * 1024)
+            ),
             service.UploadTooLarge,
             413,
         ),
-        (service.UploadedFile("a.txt", "text/plain", b"hello"), service.InvalidUpload, 422),
-        (service.UploadedFile("fake.png", "image/png", PDF), service.InvalidUpload, 422),
-        (service.UploadedFile("empty.pdf", "application/pdf", b""), service.InvalidUpload, 422),
+        (debtor_requests.UploadedFile("a.txt", "text/plain", b"hello"), service.InvalidUpload, 422),
+        (debtor_requests.UploadedFile("fake.png", "image/png", PDF), service.InvalidUpload, 422),
+        (
+            debtor_requests.UploadedFile("empty.pdf", "application/pdf", b""),
+            service.InvalidUpload,
+            422,
+        ),
     ],
 )
 def test_upload_limits(session, world, upload, error, status):
     with pytest.raises(error) as refused:
-        service.file_dispute(
+        debtor_requests.file_dispute(
             session,
             case_id=world.mine.case.id,
             user=world.mine.user,
@@ -131,12 +142,12 @@ def test_upload_limits(session, world, upload, error, status):
 
 def test_exactly_ten_megabytes_is_accepted(session, world):
     content = PNG + b"\x00" * (service.MAX_UPLOAD_BYTES - len(PNG))
-    dispute = service.file_dispute(
+    dispute = debtor_requests.file_dispute(
         session,
         case_id=world.mine.case.id,
         user=world.mine.user,
         reason="照片为证",
-        upload=service.UploadedFile("p.png", "image/png", content),
+        upload=debtor_requests.UploadedFile("p.png", "image/png", content),
         now=NOW,
     )
     assert dispute.file_size == service.MAX_UPLOAD_BYTES
@@ -144,17 +155,17 @@ def test_exactly_ten_megabytes_is_accepted(session, world):
 
 def test_dispute_on_someone_elses_case_or_without_reason(session, world):
     with pytest.raises(CaseNotFound):
-        service.file_dispute(
+        debtor_requests.file_dispute(
             session, case_id=world.other.case.id, user=world.mine.user, reason="不是我的", now=NOW
         )
     with pytest.raises(service.InvalidRequest):
-        service.file_dispute(
+        debtor_requests.file_dispute(
             session, case_id=world.mine.case.id, user=world.mine.user, reason=" ", now=NOW
         )
 
 
 def test_legal_advice_is_stored_logged_and_listed_for_managers(session, world):
-    row = service.request_legal_advice(
+    row = debtor_requests.request_legal_advice(
         session,
         case_id=world.mine.case.id,
         user=world.mine.user,
@@ -163,7 +174,7 @@ def test_legal_advice_is_stored_logged_and_listed_for_managers(session, world):
         contact_time="工作日晚上",
         now=NOW,
     )
-    listed = service.legal_advice_requests(session, user=world.manager)
+    listed = debtor_requests.legal_advice_requests(session, user=world.manager)
     assert [(r.id, d.id) for r, d, _ in listed] == [(row.id, world.mine.debtor.id)]
     assert (
         session.scalars(select(EvidenceLogLeaf).where(EvidenceLogLeaf.kind == "legal_advice"))
@@ -172,11 +183,11 @@ def test_legal_advice_is_stored_logged_and_listed_for_managers(session, world):
         == world.mine.case.id
     )
     with pytest.raises(NotPermitted):
-        service.legal_advice_requests(session, user=world.agent)
+        debtor_requests.legal_advice_requests(session, user=world.agent)
     with pytest.raises(NotPermitted):
-        service.legal_advice_requests(session, user=world.mine.user)
+        debtor_requests.legal_advice_requests(session, user=world.mine.user)
     with pytest.raises(service.InvalidRequest, match="channel"):
-        service.request_legal_advice(
+        debtor_requests.request_legal_advice(
             session,
             case_id=world.mine.case.id,
             user=world.mine.user,
@@ -186,7 +197,7 @@ def test_legal_advice_is_stored_logged_and_listed_for_managers(session, world):
             now=NOW,
         )
     with pytest.raises(CaseNotFound):
-        service.request_legal_advice(
+        debtor_requests.request_legal_advice(
             session,
             case_id=world.other.case.id,
             user=world.mine.user,
@@ -199,8 +210,8 @@ def test_legal_advice_is_stored_logged_and_listed_for_managers(session, world):
 
 def test_contact_preferences(session, world):
     user = world.mine.user
-    assert service.contact_preferences(session, user=user) is None
-    row = service.set_contact_preferences(
+    assert debtor_requests.contact_preferences(session, user=user) is None
+    row = debtor_requests.set_contact_preferences(
         session,
         user=user,
         earliest_local=time(9, 30, 15),
@@ -212,22 +223,22 @@ def test_contact_preferences(session, world):
         time(18),
         ["call", "sms"],
     )
-    again = service.set_contact_preferences(
+    again = debtor_requests.set_contact_preferences(
         session, user=user, earliest_local=time(10), latest_local=time(12), channels=["email"]
     )
-    assert again.id == row.id and service.contact_preferences(session, user=user).channels == [
-        "email"
-    ]
+    assert again.id == row.id and debtor_requests.contact_preferences(
+        session, user=user
+    ).channels == ["email"]
     with pytest.raises(service.InvalidRequest, match="before"):
-        service.set_contact_preferences(
+        debtor_requests.set_contact_preferences(
             session, user=user, earliest_local=time(18), latest_local=time(9), channels=["sms"]
         )
     with pytest.raises(service.InvalidRequest, match="channel"):
-        service.set_contact_preferences(
+        debtor_requests.set_contact_preferences(
             session, user=user, earliest_local=time(9), latest_local=time(18), channels=["fax"]
         )
     with pytest.raises(NotPermitted):
-        service.set_contact_preferences(
+        debtor_requests.set_contact_preferences(
             session,
             user=world.agent,
             earliest_local=time(9),

@@ -5,7 +5,7 @@ production and is off unless ``DEBTFLOW_PAYMENT_PROVIDER=simulated`` is set.
 
 A real provider (a bank gateway, Alipay, WeChat Pay) plugs in by implementing
 :class:`PaymentProvider`; the webhook route verifies with ``verify_webhook`` and books the
-event once per provider event id (``debtflow.portal.service.receive_webhook``).
+event once per provider event id (``debtflow.portal.payments.receive_webhook``).
 """
 
 from __future__ import annotations

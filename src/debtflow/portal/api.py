@@ -9,7 +9,8 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from debtflow.auth.deps import CurrentUser
 from debtflow.models import DebtorDispute, LegalAdviceRequest, PaymentIntent
 from debtflow.payment.provider import configured_provider
-from debtflow.portal import service
+from debtflow.portal import payments, service
+from debtflow.portal import requests as debtor_requests
 from debtflow.portal.schemas import (
     AccountRead,
     ContactPreferenceRead,
@@ -192,7 +193,7 @@ def pay(
     case_id: int, body: PaymentCreate, session: DbSession, user: CurrentUser
 ) -> PaymentIntentRead:
     """Start a payment with the provider; follow ``redirect_url`` to pay."""
-    intent = service.start_payment(
+    intent = payments.start_payment(
         session,
         case_id=case_id,
         user=user,
@@ -212,19 +213,19 @@ def dispute(
     file: Annotated[UploadFile | None, File()] = None,
 ) -> DisputeRead:
     """Dispute the case, optionally with a PDF, JPEG or PNG of at most 10 MB."""
-    row = service.file_dispute(
+    row = debtor_requests.file_dispute(
         session, case_id=case_id, user=user, reason=reason, upload=read_upload(file)
     )
     return _dispute_read(row)
 
 
-def read_upload(file: UploadFile | None) -> service.UploadedFile | None:
+def read_upload(file: UploadFile | None) -> debtor_requests.UploadedFile | None:
     """The uploaded file, read to at most one byte over the limit (so a larger one is
     refused without reading it all)."""
     if file is None or not file.filename:
         return None
     content = file.file.read(service.MAX_UPLOAD_BYTES + 1)
-    return service.UploadedFile(
+    return debtor_requests.UploadedFile(
         file_name=file.filename,
         media_type=file.content_type or "application/octet-stream",
         content=content,
@@ -235,7 +236,7 @@ def read_upload(file: UploadFile | None) -> service.UploadedFile | None:
 def legal_advice(
     case_id: int, body: LegalAdviceCreate, session: DbSession, user: CurrentUser
 ) -> LegalAdviceRead:
-    row = service.request_legal_advice(
+    row = debtor_requests.request_legal_advice(
         session,
         case_id=case_id,
         user=user,
@@ -249,19 +250,21 @@ def legal_advice(
 @router.get("/legal-advice", response_model=list[LegalAdviceRead])
 def legal_advice_list(session: DbSession, user: CurrentUser) -> list[LegalAdviceRead]:
     """Every legal-advice request (operations managers and admins)."""
-    return [_advice_read(r) for r, _, _ in service.legal_advice_requests(session, user=user)]
+    return [
+        _advice_read(r) for r, _, _ in debtor_requests.legal_advice_requests(session, user=user)
+    ]
 
 
 @router.get("/payments/mismatched", response_model=list[PaymentIntentRead])
 def mismatched_payments(session: DbSession, user: CurrentUser) -> list[PaymentIntentRead]:
     """Payments the provider reported with another amount than was started (booked as
     received), for operations managers and admins to reconcile."""
-    return [_intent_read(i) for i in service.mismatched_payments(session, user=user)]
+    return [_intent_read(i) for i in payments.mismatched_payments(session, user=user)]
 
 
 @router.get("/contact-preferences", response_model=ContactPreferenceRead | None)
 def get_preferences(session: DbSession, user: CurrentUser) -> ContactPreferenceRead | None:
-    row = service.contact_preferences(session, user=user)
+    row = debtor_requests.contact_preferences(session, user=user)
     return ContactPreferenceRead.model_validate(row, from_attributes=True) if row else None
 
 
@@ -269,7 +272,7 @@ def get_preferences(session: DbSession, user: CurrentUser) -> ContactPreferenceR
 def put_preferences(
     body: ContactPreferenceWrite, session: DbSession, user: CurrentUser
 ) -> ContactPreferenceRead:
-    row = service.set_contact_preferences(
+    row = debtor_requests.set_contact_preferences(
         session,
         user=user,
         earliest_local=body.earliest_local,
@@ -294,7 +297,7 @@ def webhook(
 ) -> WebhookResult:
     """The payment provider's signed webhook (``Debtflow-Signature``; see
     docs/debtor-portal.md). 400 for a bad or stale signature; 200 for a duplicate."""
-    outcome = service.receive_webhook(
+    outcome = payments.receive_webhook(
         session, provider=configured_provider(), headers=dict(request.headers), body=body
     )
     return WebhookResult(outcome=outcome.outcome, payment_ids=list(outcome.payment_ids))

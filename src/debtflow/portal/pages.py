@@ -18,7 +18,8 @@ from debtflow.auth.scoping import Permission, permits
 from debtflow.config import get_settings
 from debtflow.core.errors import DomainError, NotFound
 from debtflow.payment.provider import SIMULATED, SimulatedProvider, configured_provider
-from debtflow.portal import service
+from debtflow.portal import payments, service
+from debtflow.portal import requests as debtor_requests
 from debtflow.portal.api import read_upload
 from debtflow.web.deps import TEMPLATES, DbSession
 
@@ -184,7 +185,7 @@ def pay(
         session,
         visitor,
         case_id,
-        lambda: service.start_payment(
+        lambda: payments.start_payment(
             session,
             case_id=case_id,
             user=visitor.user,
@@ -212,7 +213,7 @@ def dispute(
         session,
         visitor,
         case_id,
-        lambda: service.file_dispute(
+        lambda: debtor_requests.file_dispute(
             session, case_id=case_id, user=visitor.user, reason=reason, upload=upload
         ),
         lambda _row: f"/portal/cases/{case_id}?disputed=1",
@@ -236,7 +237,7 @@ def legal_advice(
         session,
         visitor,
         case_id,
-        lambda: service.request_legal_advice(
+        lambda: debtor_requests.request_legal_advice(
             session,
             case_id=case_id,
             user=visitor.user,
@@ -250,7 +251,7 @@ def legal_advice(
 
 @router.get("/portal/preferences", response_class=HTMLResponse)
 def preferences(request: Request, session: DbSession, visitor: PageVisitor) -> Response:
-    row = service.contact_preferences(session, user=visitor.user)
+    row = debtor_requests.contact_preferences(session, user=visitor.user)
     return TEMPLATES.TemplateResponse(
         request,
         "portal_preferences.html",
@@ -277,7 +278,7 @@ def save_preferences(
     check_csrf(visitor, csrf_token)
     try:
         with session.begin_nested():
-            service.set_contact_preferences(
+            debtor_requests.set_contact_preferences(
                 session,
                 user=visitor.user,
                 earliest_local=earliest_local,
@@ -292,7 +293,7 @@ def save_preferences(
             "portal_preferences.html",
             {
                 "visitor": visitor,
-                "row": service.contact_preferences(session, user=visitor.user),
+                "row": debtor_requests.contact_preferences(session, user=visitor.user),
                 "channels": service.PREFERENCE_CHANNELS,
                 "saved": False,
                 "error": error.message,
@@ -304,7 +305,7 @@ def save_preferences(
 
 @router.get("/legal-advice", response_class=HTMLResponse)
 def legal_advice_list(request: Request, session: DbSession, visitor: PageVisitor) -> Response:
-    rows = service.legal_advice_requests(session, user=visitor.user)
+    rows = debtor_requests.legal_advice_requests(session, user=visitor.user)
     return TEMPLATES.TemplateResponse(
         request, "portal_legal_advice.html", {"visitor": visitor, "rows": rows}
     )
@@ -326,7 +327,7 @@ def simulated_pay_page(
     """The simulated provider's pay page, for the debtor who started the payment (a real
     provider's page lives on its own site)."""
     _simulated_provider()
-    intent = service.own_intent(session, provider_payment_id=payment_id, user=visitor.user)
+    intent = payments.own_intent(session, provider_payment_id=payment_id, user=visitor.user)
     return TEMPLATES.TemplateResponse(
         request, "pay_sim.html", {"visitor": visitor, "intent": intent}
     )
@@ -344,7 +345,7 @@ def simulated_confirm(
     server), then the debtor goes back to the case page."""
     provider = _simulated_provider()
     check_csrf(visitor, csrf_token)
-    intent = service.confirm_simulated_payment(
+    intent = payments.confirm_simulated_payment(
         session, provider_payment_id=payment_id, user=visitor.user, provider=provider
     )
     return RedirectResponse(f"/portal/cases/{intent.case_id}?paid=1", status_code=303)

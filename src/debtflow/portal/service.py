@@ -5,41 +5,31 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime, time
+from datetime import date, datetime
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from debtflow import evidence
 from debtflow.auth.scoping import Permission, require
 from debtflow.case import service as case_service
-from debtflow.compliance import service as compliance_service
 from debtflow.config import get_settings
 from debtflow.core.case.lifecycle import FINAL_STATUSES, CaseStatus
-from debtflow.core.compliance.contact import Channel, ContactFlag
+from debtflow.core.compliance.contact import Channel
 from debtflow.core.errors import (
     Conflict,
     DomainError,
     InvalidInput,
-    NotFound,
 )
 from debtflow.core.evidence.leaf import LeafKind
-from debtflow.core.payment_provider.signing import (
-    EVENT_PAYMENT_SUCCEEDED,
-    WebhookEvent,
-    WebhookRejected,
-)
 from debtflow.core.portal.plan import (
-    AccountDue,
     AgreementParties,
     DatedInstalment,
     agreement_text,
     dated_schedule,
     next_due,
-    split_payment,
 )
 from debtflow.core.strategy.schedules import BurdenChange
 from debtflow.core.strategy.segmentation import Segment
@@ -51,7 +41,6 @@ from debtflow.models import (
     Case,
     CaseStatusChange,
     ContactAttempt,
-    ContactPreference,
     Creditor,
     Debtor,
     DebtorDispute,
@@ -65,15 +54,10 @@ from debtflow.models import (
 )
 from debtflow.models.enums import PromiseStatus
 from debtflow.models.portal import (
-    INTENT_MISMATCHED,
-    INTENT_PENDING,
-    INTENT_SUCCEEDED,
     PLAN_CHOSEN,
     PLAN_COMPLETED,
     PLAN_SIGNED,
 )
-from debtflow.payment import service as payment_service
-from debtflow.payment.provider import PaymentProvider, SimulatedProvider, require_provider
 from debtflow.portal import repository
 from debtflow.strategy import service as strategy_service
 
@@ -252,7 +236,7 @@ class PlanOffer:
         return self.burden.change_bp if self.burden else None
 
 
-def _own_case(session: Session, *, case_id: int, user: User, for_update: bool = False) -> Case:
+def own_case(session: Session, *, case_id: int, user: User, for_update: bool = False) -> Case:
     """A case of the signed-in debtor (403 for staff, 404 for anybody else's case)."""
     require(user, Permission.VIEW_OWN_DEBTS)
     return case_service.get_for_user(session, case_id=case_id, user=user, for_update=for_update)
@@ -333,7 +317,7 @@ def plan_offers(
     """The plans the debtor may choose for their case, recomputed from what is owed now
     with the treatment rule of the case's segment (the nightly offer is marked
     ``recommended``); terms that break the creditor's mandate are left out."""
-    case = _own_case(session, case_id=case_id, user=user)
+    case = own_case(session, case_id=case_id, user=user)
     _, debtor = repository.case_parties(session, case_id=case.id)
     return _offers(session, case, _debtor_today(debtor, now or utcnow()))[0]
 
@@ -344,7 +328,7 @@ def choose_plan(
     """Choose one offer by its term. The schedule is re-derived on the server; nothing the
     browser sends besides the term is used. Choosing again replaces an unsigned choice."""
     now = now or utcnow()
-    case = _own_case(session, case_id=case_id, user=user, for_update=True)
+    case = own_case(session, case_id=case_id, user=user, for_update=True)
     plan = repository.plan_of_case(session, case_id=case.id, for_update=True)
     if plan is not None and plan.status in (PLAN_SIGNED, PLAN_COMPLETED):
         raise AgreementAlreadySigned(f"the plan of case {case.id} is already signed")
@@ -434,11 +418,11 @@ class CasePlan:
 
 def plan_of(session: Session, *, case_id: int, user: User) -> CasePlan | None:
     """The chosen or signed plan of the debtor's case, or None."""
-    case = _own_case(session, case_id=case_id, user=user)
-    return _case_plan(session, case.id)
+    case = own_case(session, case_id=case_id, user=user)
+    return load_case_plan(session, case.id)
 
 
-def _case_plan(session: Session, case_id: int) -> CasePlan | None:
+def load_case_plan(session: Session, case_id: int) -> CasePlan | None:
     plan = repository.plan_of_case(session, case_id=case_id)
     if plan is None:
         return None
@@ -462,7 +446,7 @@ def sign_agreement(
     """Sign the chosen plan's agreement once: the SHA-256 of its exact text, the typed
     name, time, IP and user agent are stored and the text goes into the evidence log."""
     now = now or utcnow()
-    case = _own_case(session, case_id=case_id, user=user, for_update=True)
+    case = own_case(session, case_id=case_id, user=user, for_update=True)
     plan = repository.plan_of_case(session, case_id=case.id, for_update=True)
     if plan is None:
         raise NoPlanChosen(f"choose a plan for case {case.id} before signing")
@@ -602,404 +586,10 @@ def complete_plan_if_paid(session: Session, *, case_id: int, at: datetime) -> bo
     return True
 
 
-# --- payments through the provider -------------------------------------------------------
-
-_KEY_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_:.")
-
-
-def start_payment(
-    session: Session,
-    *,
-    case_id: int,
-    user: User,
-    idempotency_key: str,
-    provider: PaymentProvider | None,
-    amount_fen: int | None = None,
-) -> PaymentIntent:
-    """Start a payment on the debtor's case: the next amount due on the signed plan, or
-    ``amount_fen`` (at most what is owed). The same idempotency key returns the same
-    intent; the same key for another case or amount is refused. Without a configured
-    provider (None) paying is unavailable (503)."""
-    case = _own_case(session, case_id=case_id, user=user)
-    provider = require_provider(provider)
-    if not 8 <= len(idempotency_key) <= 100 or not set(idempotency_key) <= _KEY_ALPHABET:
-        raise InvalidPortalPayment(
-            "the idempotency key must be 8 to 100 letters, digits or - _ : ."
-        )
-    existing = repository.intent_by_key(session, user_id=user.id, idempotency_key=idempotency_key)
-    if existing is not None:
-        return _same_intent(existing, case.id, amount_fen)
-    if amount_fen is None:
-        current = _case_plan(session, case.id)
-        due = current.next_due() if current is not None and current.signed else None
-        if due is None:
-            raise InvalidPortalPayment("no signed plan with an amount due: give amount_fen")
-        amount_fen = due[1]
-    if amount_fen <= 0:
-        raise InvalidPortalPayment("a payment must be a positive amount of fen")
-    if amount_fen > case.outstanding_fen:
-        raise InvalidPortalPayment(
-            f"{amount_fen} fen is more than the {case.outstanding_fen} fen owed on the case"
-        )
-    redirect = provider.create_payment(
-        amount_fen=amount_fen,
-        idempotency_key=f"{user.id}:{idempotency_key}",
-        description=f"debtflow case {case.id}",
-        return_url=f"/portal/cases/{case.id}?paid=1",
-    )
-    intent = PaymentIntent(
-        case_id=case.id,
-        user_id=user.id,
-        idempotency_key=idempotency_key,
-        provider=redirect.provider,
-        provider_payment_id=redirect.provider_payment_id,
-        redirect_url=redirect.redirect_url,
-        amount_fen=amount_fen,
-        status=INTENT_PENDING,
-    )
-    try:
-        with session.begin_nested():
-            session.add(intent)
-    except IntegrityError:  # the same key started at the same moment elsewhere
-        existing = repository.intent_by_key(
-            session, user_id=user.id, idempotency_key=idempotency_key
-        )
-        if existing is None:
-            raise
-        return _same_intent(existing, case.id, amount_fen)
-    return intent
-
-
-def _same_intent(existing: PaymentIntent, case_id: int, amount_fen: int | None) -> PaymentIntent:
-    if existing.case_id != case_id or (
-        amount_fen is not None and amount_fen != existing.amount_fen
-    ):
-        raise IdempotencyConflict(
-            "this idempotency key was used for another payment; use a new key"
-        )
-    return existing
-
-
-def own_intent(session: Session, *, provider_payment_id: str, user: User) -> PaymentIntent:
-    """A payment the signed-in debtor started (404 for anybody else's)."""
-    require(user, Permission.VIEW_OWN_DEBTS)
-    intent = repository.intent_by_provider_id(
-        session, provider_payment_id=provider_payment_id, for_update=True
-    )
-    if intent is None or intent.user_id != user.id:
-        raise NotFound(f"payment {provider_payment_id} does not exist")
-    return intent
-
-
-@dataclass(frozen=True)
-class WebhookOutcome:
-    outcome: str
-    """booked, duplicate, ignored_type, unknown_payment, amount_mismatch, already_paid"""
-    payment_ids: tuple[int, ...] = ()
-
-
-def receive_webhook(
-    session: Session,
-    *,
-    provider: PaymentProvider | None,
-    headers: Mapping[str, str],
-    body: bytes,
-    now: datetime | None = None,
-) -> WebhookOutcome:
-    """Act on a provider webhook once per provider event id: book the payment (split over
-    the case's accounts, each part through ``payment.service.book``, which appends a
-    PAYMENT evidence leaf). A replayed or concurrent duplicate books nothing."""
-    now = now or utcnow()
-    provider = require_provider(provider)
-    try:
-        event = provider.verify_webhook(headers, body, now=now)
-    except WebhookRejected as error:
-        raise InvalidWebhook(str(error)) from None
-    row_id = repository.record_event_once(
-        session,
-        values={
-            "provider": provider.name,
-            "event_id": event.event_id,
-            "event_type": event.event_type,
-            "provider_payment_id": event.provider_payment_id,
-            "amount_fen": event.amount_fen,
-            "outcome": "received",
-            "received_at": now,
-        },
-    )
-    if row_id is None:
-        return WebhookOutcome("duplicate")
-    outcome = _book_event(session, event)
-    repository.set_event_outcome(session, event_row_id=row_id, outcome=outcome.outcome)
-    return outcome
-
-
-def _book_event(session: Session, event: WebhookEvent) -> WebhookOutcome:
-    if event.event_type != EVENT_PAYMENT_SUCCEEDED:
-        return WebhookOutcome("ignored_type")
-    intent = repository.intent_by_provider_id(
-        session, provider_payment_id=event.provider_payment_id, for_update=True
-    )
-    if intent is None:
-        return WebhookOutcome("unknown_payment")
-    if intent.status in (INTENT_SUCCEEDED, INTENT_MISMATCHED):
-        return WebhookOutcome("already_paid")
-    accounts = repository.accounts_of_cases(session, case_ids=[intent.case_id])
-    parts = split_payment(
-        event.amount_fen,
-        [AccountDue(a.id, a.outstanding_fen, a.days_past_due) for a in accounts],
-    )
-    booked = []
-    for number, (account_id, amount) in enumerate(parts, start=1):
-        payment = payment_service.book(
-            session,
-            account_id=account_id,
-            amount_fen=amount,
-            paid_at=event.paid_at,
-            reference=f"pi{intent.id}-{number}",
-            channel=f"portal_{intent.provider}"[:30],
-            actor="debtor portal",
-        )
-        booked.append(payment.id)
-    intent.paid_at = event.paid_at
-    if event.amount_fen == intent.amount_fen:
-        intent.status = INTENT_SUCCEEDED
-        outcome = "booked"
-    else:
-        # the money arrived: book what was received, and leave the difference to a person
-        intent.status = INTENT_MISMATCHED
-        outcome = "amount_mismatch"
-        log.warning(
-            "payment %s (intent %s, case %s): %s fen received for %s fen started; booked "
-            "what was received, to be reconciled",
-            intent.provider_payment_id,
-            intent.id,
-            intent.case_id,
-            event.amount_fen,
-            intent.amount_fen,
-        )
-    session.flush()
-    complete_plan_if_paid(session, case_id=intent.case_id, at=event.paid_at)
-    return WebhookOutcome(outcome, tuple(booked))
-
-
-def confirm_simulated_payment(
-    session: Session,
-    *,
-    provider_payment_id: str,
-    user: User,
-    provider: SimulatedProvider,
-    now: datetime | None = None,
-) -> PaymentIntent:
-    """The signed-in debtor confirmed their own payment on the simulated provider's pay
-    page (development only): its signed event is booked in-process through the same
-    verification as a delivered webhook, once per payment."""
-    now = now or utcnow()
-    intent = own_intent(session, provider_payment_id=provider_payment_id, user=user)
-    headers, body = provider.confirmation(
-        provider_payment_id=intent.provider_payment_id,
-        amount_fen=intent.amount_fen,
-        paid_at=now,
-    )
-    receive_webhook(session, provider=provider, headers=headers, body=body, now=now)
-    return intent
-
-
-def mismatched_payments(session: Session, *, user: User) -> Sequence[PaymentIntent]:
-    """Payments whose provider amount differed from the one started (booked as
-    received), newest first, for a manager to reconcile."""
-    require(user, Permission.RECONCILE_PAYMENTS)
-    return repository.intents_with_status(session, status=INTENT_MISMATCHED)
-
-
-# --- disputes, legal advice, contact preferences -------------------------------------------
-
-
-@dataclass(frozen=True)
-class UploadedFile:
-    file_name: str
-    media_type: str
-    content: bytes
-
-
-def check_upload(upload: UploadedFile) -> None:
-    """At most 10 MB, a PDF, JPEG or PNG whose bytes are what its type says."""
-    if len(upload.content) > MAX_UPLOAD_BYTES:
-        raise UploadTooLarge(f"the file is larger than {MAX_UPLOAD_BYTES // (1024 * 1024)} MB")
-    if not upload.content:
-        raise InvalidUpload("the file is empty")
-    media = upload.media_type.split(";")[0].strip().lower()
-    magic = UPLOAD_TYPES.get(media)
-    if magic is None:
-        raise InvalidUpload(f"{media or 'this file type'} is not accepted: send a PDF, JPEG or PNG")
-    if not any(upload.content.startswith(m) for m in magic):
-        raise InvalidUpload(f"the file's contents are not a {media} file")
-
-
-def file_dispute(
-    session: Session,
-    *,
-    case_id: int,
-    user: User,
-    reason: str,
-    upload: UploadedFile | None = None,
-    now: datetime | None = None,
-) -> DebtorDispute:
-    """Dispute a case: store it, hash the file into the evidence log, and put a dispute
-    restriction on the case so the compliance gate denies collection contacts until a
-    compliance officer lifts it."""
-    now = now or utcnow()
-    case = _own_case(session, case_id=case_id, user=user, for_update=True)
-    if repository.open_dispute_of_case(session, case_id=case.id) is not None:
-        raise DisputeAlreadyOpen(
-            f"a dispute of case {case.id} is already open; it is being looked into"
-        )
-    text = reason.strip()
-    if not 2 <= len(text) <= 2000:
-        raise InvalidRequest("describe the dispute in 2 to 2000 characters")
-    media = None
-    if upload is not None:
-        check_upload(upload)
-        media = upload.media_type.split(";")[0].strip().lower()
-    restriction = compliance_service.set_restriction(
-        session,
-        debtor_id=case.debtor_id,
-        flag=ContactFlag.DISPUTE.value,
-        reason=f"debtor dispute (portal): {text[:200]}",
-        set_by="debtor portal",
-        case_id=case.id,
-        now=now,
-    )
-    dispute = DebtorDispute(
-        case_id=case.id,
-        debtor_id=case.debtor_id,
-        reason=text,
-        file_sha256=hashlib.sha256(upload.content).hexdigest() if upload else None,
-        file_name=upload.file_name[:200] if upload else None,
-        media_type=media,
-        file_size=len(upload.content) if upload else None,
-        restriction_id=restriction.id,
-        status="open",
-        created_at=now,
-    )
-    session.add(dispute)
-    session.flush()
-    evidence.append(
-        session,
-        kind=LeafKind.DISPUTE,
-        case_id=case.id,
-        occurred_at=now,
-        payload={
-            "dispute_id": dispute.id,
-            "file_name": dispute.file_name,
-            "media_type": media,
-            "reason": text,
-            "restriction_id": restriction.id,
-        },
-        files=[AttachedFile(upload.content, media or "")] if upload else [],
-    )
-    return dispute
-
-
-def request_legal_advice(
-    session: Session,
-    *,
-    case_id: int,
-    user: User,
-    question: str,
-    contact_channel: str,
-    contact_time: str,
-    now: datetime | None = None,
-) -> LegalAdviceRequest:
-    """Ask for free legal advice on a case; stored, evidence-logged, listed for managers."""
-    now = now or utcnow()
-    case = _own_case(session, case_id=case_id, user=user)
-    text = question.strip()
-    if not 2 <= len(text) <= 2000:
-        raise InvalidRequest("ask your question in 2 to 2000 characters")
-    if contact_channel not in ADVICE_CHANNELS:
-        raise InvalidRequest(f"contact channel must be one of: {', '.join(ADVICE_CHANNELS)}")
-    when = contact_time.strip()
-    if len(when) > 100:
-        raise InvalidRequest("the preferred contact time is at most 100 characters")
-    row = LegalAdviceRequest(
-        case_id=case.id,
-        debtor_id=case.debtor_id,
-        question=text,
-        contact_channel=contact_channel,
-        contact_time=when,
-        status="open",
-        created_at=now,
-    )
-    session.add(row)
-    session.flush()
-    evidence.append(
-        session,
-        kind=LeafKind.LEGAL_ADVICE,
-        case_id=case.id,
-        occurred_at=now,
-        payload={
-            "contact_channel": contact_channel,
-            "contact_time": when,
-            "question": text,
-            "request_id": row.id,
-        },
-    )
-    return row
-
-
-def legal_advice_requests(
-    session: Session, *, user: User
-) -> Sequence[tuple[LegalAdviceRequest, Debtor, Creditor]]:
-    """Every legal-advice request, newest first (operations managers and admins)."""
-    require(user, Permission.VIEW_LEGAL_REQUESTS)
-    return repository.legal_requests(session)
-
-
 @dataclass(frozen=True)
 class CaseRequests:
     disputes: Sequence[DebtorDispute]
     legal_requests: Sequence[LegalAdviceRequest]
-
-
-def requests_of_case(session: Session, *, case_id: int, user: User) -> CaseRequests:
-    case = _own_case(session, case_id=case_id, user=user)
-    return CaseRequests(
-        repository.disputes_of_case(session, case_id=case.id),
-        repository.legal_requests_of_case(session, case_id=case.id),
-    )
-
-
-def contact_preferences(session: Session, *, user: User) -> ContactPreference | None:
-    require(user, Permission.VIEW_OWN_DEBTS)
-    if user.debtor_id is None:
-        return None
-    return repository.contact_preference(session, debtor_id=user.debtor_id)
-
-
-def set_contact_preferences(
-    session: Session, *, user: User, earliest_local: time, latest_local: time, channels: list[str]
-) -> ContactPreference:
-    """The hours (the debtor's local time) and channels the debtor prefers. A preference,
-    not a permission: the compliance gate's quiet hours still apply."""
-    require(user, Permission.VIEW_OWN_DEBTS)
-    if user.debtor_id is None:
-        raise InvalidRequest("this sign-in is not linked to a debtor")
-    if earliest_local >= latest_local:
-        raise InvalidRequest("the earliest time must be before the latest time")
-    chosen = sorted(set(channels))
-    if not chosen or not set(chosen) <= set(PREFERENCE_CHANNELS):
-        raise InvalidRequest(f"choose at least one channel of: {', '.join(PREFERENCE_CHANNELS)}")
-    row = repository.contact_preference(session, debtor_id=user.debtor_id)
-    if row is None:
-        row = ContactPreference(debtor_id=user.debtor_id)
-        session.add(row)
-    row.earliest_local = earliest_local.replace(second=0, microsecond=0, tzinfo=None)
-    row.latest_local = latest_local.replace(second=0, microsecond=0, tzinfo=None)
-    row.channels = chosen
-    row.updated_at = utcnow()
-    session.flush()
-    return row
 
 
 @dataclass(frozen=True)
@@ -1017,7 +607,7 @@ class PortalCase:
 def portal_case(
     session: Session, *, case_id: int, user: User, now: datetime | None = None
 ) -> PortalCase:
-    case = _own_case(session, case_id=case_id, user=user)
+    case = own_case(session, case_id=case_id, user=user)
     creditor, debtor = repository.case_parties(session, case_id=case.id)
     debt = DebtorDebt(
         case=case,
@@ -1026,7 +616,7 @@ def portal_case(
         payments=repository.payments_of_case(session, case_id=case.id),
         promises=repository.promises_of_case(session, case_id=case.id),
     )
-    current = _case_plan(session, case.id)
+    current = load_case_plan(session, case.id)
     offers: Sequence[PlanOffer] = []
     reason = None
     if current is None or not current.signed:
