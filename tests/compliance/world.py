@@ -4,12 +4,22 @@ zone, collectors, a case (optionally assigned), a debt and contact points."""
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
 from debtflow.core.case.lifecycle import CaseStatus
-from debtflow.models import Account, Case, Collector, ContactPoint, Creditor, Debtor
+from debtflow.models import (
+    Account,
+    Case,
+    Collector,
+    ContactAttempt,
+    ContactPoint,
+    Creditor,
+    Debtor,
+    Role,
+    User,
+)
 from debtflow.models.enums import CollectorKind, ContactKind, ContactParty, DebtorType, ProductType
 
 
@@ -97,3 +107,33 @@ def make_world(
     session.add_all([account, debtor_phone, third_party_phone])
     session.flush()
     return World(creditor, debtor, case, account, agent, other, debtor_phone, third_party_phone)
+
+
+def make_user(
+    session: Session, *, username: str, role: Role, collector_id: int | None = None
+) -> User:
+    """A staff user (no password: services are called directly)."""
+    user = User(username=username, display_name=username, role=role, collector_id=collector_id)
+    session.add(user)
+    session.flush()
+    return user
+
+
+def logged_contact(session: Session, world: World, *, channel: str, at: datetime) -> ContactAttempt:
+    """A contact of ``world``'s agent that the gate allowed and that was logged at ``at``."""
+    from debtflow.contact import service as contact_service
+
+    decision = contact_service.request_contact(
+        session,
+        case_id=world.case.id,
+        channel=channel,
+        planned_at=at,
+        collecting_party="in-house",
+        requested_by="agent-1",
+        collector_id=world.agent.id,
+        now=at,
+    )
+    assert decision.allowed, decision.reasons
+    return contact_service.log_contact(
+        session, decision_id=decision.id, attempted_at=at, connected=True, now=at
+    )

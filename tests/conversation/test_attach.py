@@ -17,7 +17,7 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 from typer.testing import CliRunner
 
-from compliance.world import make_world
+from compliance.world import logged_contact, make_user, make_world
 from debtflow.app import create_app
 from debtflow.auth import service as auth_service
 from debtflow.auth.scoping import NotPermitted
@@ -53,27 +53,11 @@ def data_dir(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[Path]:
 
 
 def staff(session, *, username: str, role: Role, collector_id: int | None = None) -> User:
-    user = User(username=username, display_name=username, role=role, collector_id=collector_id)
-    session.add(user)
-    session.flush()
-    return user
+    return make_user(session, username=username, role=role, collector_id=collector_id)
 
 
 def logged(session, world, *, channel: str):
-    decision = contact_service.request_contact(
-        session,
-        case_id=world.case.id,
-        channel=channel,
-        planned_at=WHEN,
-        collecting_party="in-house",
-        requested_by="agent-1",
-        collector_id=world.agent.id,
-        now=WHEN,
-    )
-    assert decision.allowed, decision.reasons
-    return contact_service.log_contact(
-        session, decision_id=decision.id, attempted_at=WHEN, connected=True, now=WHEN
-    )
+    return logged_contact(session, world, channel=channel, at=WHEN)
 
 
 def leaf_at(session, index: int):

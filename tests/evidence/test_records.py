@@ -12,10 +12,9 @@ from zoneinfo import ZoneInfo
 import pytest
 from sqlalchemy import select
 
-from compliance.world import make_world
+from compliance.world import logged_contact, make_user, make_world
 from debtflow.auth.scoping import NotPermitted
 from debtflow.case.service import CaseNotFound
-from debtflow.contact import service as contact_service
 from debtflow.core.evidence.leaf import LeafKind, parse_leaf
 from debtflow.evidence import records
 from debtflow.evidence.log import file_store
@@ -27,27 +26,11 @@ WAV = b"RIFF\x24\x00\x00\x00WAVEfmt " + bytes(range(64))
 
 
 def staff(session, *, username: str, role: Role, collector_id: int | None = None) -> User:
-    user = User(username=username, display_name=username, role=role, collector_id=collector_id)
-    session.add(user)
-    session.flush()
-    return user
+    return make_user(session, username=username, role=role, collector_id=collector_id)
 
 
 def logged(session, world, *, channel: str):
-    decision = contact_service.request_contact(
-        session,
-        case_id=world.case.id,
-        channel=channel,
-        planned_at=WHEN,
-        collecting_party="in-house",
-        requested_by="agent-1",
-        collector_id=world.agent.id,
-        now=WHEN,
-    )
-    assert decision.allowed, decision.reasons
-    return contact_service.log_contact(
-        session, decision_id=decision.id, attempted_at=WHEN, connected=True, now=WHEN
-    )
+    return logged_contact(session, world, channel=channel, at=WHEN)
 
 
 def leaf_at(session, index: int):
