@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 
 from debtflow.db import get_engine, immediate, unit_of_work
 from debtflow.field import service
-from debtflow.field.service import VisitStillOpen
+from debtflow.field.errors import VisitStillOpen
 from debtflow.migrate import upgrade
 from debtflow.models import ContactDecision, FieldCheckin, User
 from field.world import HOME, at, make_field_world

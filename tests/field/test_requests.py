@@ -13,7 +13,7 @@ from debtflow.case.service import CaseNotFound
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.field.visits import VisitStatus
 from debtflow.field import service
-from debtflow.field.service import CaseClosed, DuplicateVisitRequest, InvalidVisitRequest
+from debtflow.field.errors import CaseClosed, DuplicateVisitRequest, InvalidVisitRequest
 from debtflow.models import FieldVisitRequest
 from field.world import at
 

@@ -18,7 +18,7 @@ from debtflow.core.evidence.leaf import LeafKind, parse_leaf
 from debtflow.core.field.visits import VisitOutcome, VisitStatus
 from debtflow.evidence.log import file_store
 from debtflow.field import service
-from debtflow.field.service import (
+from debtflow.field.errors import (
     CheckinRequired,
     FileTooLarge,
     InvalidCheckin,

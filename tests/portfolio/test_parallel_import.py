@@ -172,7 +172,7 @@ def test_skip_invalid_across_chunks_imports_the_rest(session, tmp_path, small_ch
 
 
 def test_history_json_is_what_the_json_encoder_writes():
-    from debtflow.core.portfolio.validation import MonthRecord
+    from debtflow.core.portfolio.records import MonthRecord
 
     history = (MonthRecord(-2, 0, 0), MonthRecord(9, 2110572, 15), MonthRecord(-1, 1, 100))
     encoded = preparation._history_json(history)

@@ -17,6 +17,7 @@ from debtflow.core.field.media import ACCEPTED, MAX_UPLOAD_BYTES
 from debtflow.core.field.visits import VisitOutcome
 from debtflow.db import utcnow
 from debtflow.field import service
+from debtflow.field.errors import NotAFieldCollector
 from debtflow.models import Role
 from debtflow.web.deps import TEMPLATES, DbSession, business_today
 
@@ -43,7 +44,7 @@ def _field_page(
     if visitor.user.role in service.FIELD_ROLES or collector_id is not None:
         sheet = service.route_sheet(session, user=visitor.user, day=day, collector_id=collector_id)
     elif visitor.user.role not in ALL_CASES_ROLES:
-        raise service.NotAFieldCollector(f"a {visitor.user.role.value} has no field route")
+        raise NotAFieldCollector(f"a {visitor.user.role.value} has no field route")
     return TEMPLATES.TemplateResponse(
         request,
         "field.html",

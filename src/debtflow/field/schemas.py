@@ -122,7 +122,7 @@ class RouteRead(BaseModel):
 
 
 def route_read(sheet: Any) -> RouteRead:
-    """The JSON form of a :class:`debtflow.field.service.RouteSheet`."""
+    """The JSON form of a :class:`debtflow.field.route_sheet.RouteSheet`."""
     drawn = sheet.map
     return RouteRead(
         collector_id=sheet.collector.id,

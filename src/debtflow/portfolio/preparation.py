@@ -24,12 +24,8 @@ from typing import Any, NamedTuple
 
 from debtflow.config import personal_data_cipher
 from debtflow.core.compliance.crypto import PersonalDataCipher
-from debtflow.core.portfolio.validation import (
-    MonthRecord,
-    PortfolioRow,
-    RowError,
-    validate_chunk,
-)
+from debtflow.core.portfolio.records import MonthRecord, PortfolioRow, RowError
+from debtflow.core.portfolio.validation import validate_chunk
 from debtflow.portfolio.reader import PortfolioSheet
 
 # small chunks let the writer start early while the workers prepare the rest

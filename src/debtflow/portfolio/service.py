@@ -15,12 +15,9 @@ from sqlalchemy.orm import Session
 
 from debtflow.config import personal_data_cipher
 from debtflow.core.errors import InvalidInput, NotFound
-from debtflow.core.portfolio.validation import (
-    CrossRowChecks,
-    HeaderMap,
-    RowError,
-    header_errors,
-)
+from debtflow.core.portfolio.cross_row import CrossRowChecks
+from debtflow.core.portfolio.records import HeaderMap, RowError
+from debtflow.core.portfolio.validation import header_errors
 from debtflow.db import utcnow
 from debtflow.portfolio import repository
 from debtflow.portfolio.preparation import PreparedRow, prepared_chunks

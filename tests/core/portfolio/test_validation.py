@@ -197,7 +197,9 @@ TRICKY = (
 
 
 def _quick_and_full(columns, row_cells):
-    from debtflow.core.portfolio.validation import HeaderMap, _QuickReader, validate_row
+    from debtflow.core.portfolio.fast_path import _QuickReader
+    from debtflow.core.portfolio.records import HeaderMap
+    from debtflow.core.portfolio.validation import validate_row
 
     headers = HeaderMap(columns)
     quick = _QuickReader(headers).read(5, row_cells, today=TODAY, latest_birth=date.today())
