@@ -33,7 +33,7 @@ from debtflow.core.dispatch.routing import (
     FieldRoute as PlannedRoute,
 )
 from debtflow.dispatch import repository
-from debtflow.dispatch.service import collector_pool
+from debtflow.dispatch.scoring import collector_pool
 from debtflow.models import FieldRoute
 from debtflow.nightly.service import StepCounts, register_step
 
