@@ -71,3 +71,45 @@ def test_unknown_layout_and_missing_file_are_clear_errors(tmp_path: Path) -> Non
     bad.write_text("id,split,group,intent,cause,text\n1,train,g,pay,,x\n")
     with pytest.raises(CorpusError, match="line 2"):
         read_debtor_set(bad)
+
+
+def test_second_blind_block_alternates_tune_and_final_blocks_of_five() -> None:
+    for rows, kinds in (
+        (
+            read_collector_set(DATA / "conversation" / "collector_utterances.csv"),
+            lambda r: set(r.violations) or {"compliant"},
+        ),
+        (
+            read_debtor_set(DATA / "conversation" / "debtor_utterances.csv"),
+            lambda r: {r.intent},
+        ),
+    ):
+        tune = [r for r in rows if r.group.startswith("blind2-tune-")]
+        final = [r for r in rows if r.group.startswith("blind2-final-")]
+        assert {r.split for r in tune} == {"dev"} and {r.split for r in final} == {"test"}
+        assert abs(len(tune) - len(final)) <= 5
+        for part in (tune, final):
+            sizes = Counter(r.group for r in part)
+            assert max(sizes.values()) == 5
+            blocks = {int(g.rsplit("-", 1)[1]) for g in sizes}
+            assert all(b % 2 == (0 if part is tune else 1) for b in blocks)
+        # every label reaches both halves
+        assert set().union(*map(kinds, tune)) == set().union(*map(kinds, final))
+
+
+def test_second_blind_block_size_and_coverage() -> None:
+    collector = [
+        r
+        for r in read_collector_set(DATA / "conversation" / "collector_utterances.csv")
+        if r.group.startswith("blind2-")
+    ]
+    debtor = [
+        r
+        for r in read_debtor_set(DATA / "conversation" / "debtor_utterances.csv")
+        if r.group.startswith("blind2-")
+    ]
+    assert len(collector) >= 150 and len(debtor) >= 120
+    assert sum(1 for r in collector if r.violations) >= 90
+    assert sum(1 for r in collector if not r.violations) >= 60
+    assert {v for r in collector for v in r.violations} == set(Violation)
+    assert {r.intent for r in debtor} == set(Intent)

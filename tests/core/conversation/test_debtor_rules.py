@@ -85,3 +85,34 @@ def test_promised_when_keeps_the_whole_expression() -> None:
 def test_hesitation() -> None:
     assert is_hesitant("我再想想")
     assert not is_hesitant("明天还")
+
+
+# Concepts added for issue #7, in words that are not lines of the blind blocks.
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("这个卡我在网上买的二手号", Intent.WRONG_NUMBER),
+        ("你们搞错人了吧", Intent.WRONG_NUMBER),
+        ("行我替他传个话", Intent.THIRD_PARTY),
+        ("我每个月都自动扣的咋可能逾期", Intent.DISPUTE),
+        ("一次性我实在还不上有别的办法吗", Intent.ASK_PLAN),
+        ("兜里就剩二十块了拿啥还", Intent.CANNOT_PAY),
+        ("有种你们就来", Intent.REFUSE),
+        ("发个还款链接给我", Intent.ASK_INFO),
+        ("提前还清有没有手续费", Intent.ASK_INFO),
+        ("过会儿打给我", Intent.BUSY),
+        ("我得先问问我老公", Intent.OTHER),
+        ("喂，你好", Intent.OTHER),
+        ("对是我没错", Intent.AFFIRM),
+    ],
+)
+def test_widened_phrase_rules(text: str, intent: Intent) -> None:
+    hit = rule_intent(text)
+    assert hit is not None and hit[0] is intent, (text, hit)
+
+
+def test_early_repayment_is_not_a_promise_and_abuse_needs_the_word() -> None:
+    hit = rule_intent("提前还清要多少钱")
+    assert hit is not None and hit[0] is Intent.ASK_INFO
+    hit = rule_intent("利滚利滚成这样了")
+    assert hit is not None and hit[0] is Intent.DISPUTE

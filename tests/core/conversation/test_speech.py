@@ -1,14 +1,20 @@
 from __future__ import annotations
 
+from collections.abc import Sequence
 from pathlib import Path
+from typing import Any
 
+import numpy as np
 import pytest
 
 from debtflow.core.conversation.labels import Severity, Violation
 from debtflow.core.conversation.speech import (
     RuleFileError,
     SpeechFlag,
+    SpeechModel,
+    check_utterances,
     compliance_score,
+    excused_violations,
     load_rules,
     parse_rules,
     rule_flags,
@@ -107,3 +113,91 @@ def test_bad_rule_files_are_reported_clearly(text: str, message: str) -> None:
 def test_unreadable_rule_file_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(RuleFileError, match="cannot read"):
         load_rules(tmp_path / "missing.toml")
+
+
+# Rules widened by concept for issue #7: phrasings unlike the templates (unpunctuated,
+# indirect, regional), none of them a line of the blind blocks.
+@pytest.mark.parametrize(
+    ("text", "violation"),
+    [
+        ("你好自为之吧真把我们惹急了别怪我们不客气", Violation.THREAT),
+        ("你媳妇上班那个超市我们都摸清了", Violation.THREAT),
+        ("明天就去你老家门口等着你", Violation.THREAT),
+        ("不还的话你这饭碗怕是保不住了", Violation.THREAT),
+        ("就你这副德行还想让人同情", Violation.INSULT),
+        ("从今天开始每隔五分钟给你拨一次", Violation.HARASSMENT),
+        ("你拉黑也没用我们有几百个号码轮流打", Violation.HARASSMENT),
+        ("这通电话是派出所打来的你认真听", Violation.IMPERSONATION),
+        ("我以律师的身份告诉你", Violation.IMPERSONATION),
+        ("拖到下个月你就得进去蹲两年", Violation.FALSE_LEGAL),
+        ("你的案子马上移交公安处理", Violation.FALSE_LEGAL),
+        ("不还的话以后你护照都办不了", Violation.FALSE_LEGAL),
+        ("麻烦你带个话给你哥他的贷款已经逾期半年了", Violation.THIRD_PARTY_DISCLOSURE),
+        ("我们这就打电话给你们公司领导说明你欠款的情况", Violation.THIRD_PARTY_DISCLOSURE),
+        ("把你家那台车拿去抵押一下不就有钱了", Violation.BORROW_ELSEWHERE),
+        ("你表姐那边周转一下先还上", Violation.BORROW_ELSEWHERE),
+    ],
+)
+def test_widened_rules_catch_the_concept_in_other_words(text: str, violation: Violation) -> None:
+    assert violation in {f.violation for f in rule_flags(text, RULES)}, text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        "如果协商不了债权人有权依法起诉",
+        "您别担心欠款不会让您坐牢但是征信会有记录",
+        "起诉以后要法院立案审理才有结果",
+        "判决生效后仍不履行的才会被列为失信被执行人",
+        "请您不要向其他平台借钱来还我们这边可以分期",
+        "我们只和借款人本人谈欠款的事",
+        "您肯定也不希望一直接到我们的电话吧",
+        "我们不会去您单位也不会联系您的同事",
+        "我们明天下午再给您打一个电话",
+        "您一直不接电话我们只能继续按流程联系您",
+    ],
+)
+def test_tough_but_lawful_speech_is_not_flagged_by_rules(text: str) -> None:
+    assert rule_flags(text, RULES) == []
+
+
+def test_an_exception_of_a_rule_also_lifts_the_model_flag() -> None:
+    text = "我们不是警察也不是法院"
+    assert excused_violations(text, RULES) == {Violation.IMPERSONATION}
+    assert excused_violations("我是派出所的民警", RULES) == set()
+
+
+class _FixedScores(SpeechModel):
+    """A model whose scores are given, to test how model flags join rule flags."""
+
+    def __init__(self, scores: dict[Violation, float], threshold: float) -> None:
+        super().__init__({}, threshold, 0.9)
+        self._fixed = scores
+
+    def scores(self, texts: Sequence[str]) -> dict[Violation, Any]:
+        return {v: np.full(len(texts), s) for v, s in self._fixed.items()}
+
+
+def test_model_adds_a_violation_no_rule_caught_above_its_threshold() -> None:
+    model = _FixedScores({Violation.THREAT: 0.5}, threshold=0.4)
+    [flags] = check_utterances(["嗯嗯好的"], RULES, model)
+    assert [(f.violation, f.rule) for f in flags] == [(Violation.THREAT, "model:threat")]
+    [flags] = check_utterances(["嗯嗯好的"], RULES, _FixedScores({Violation.THREAT: 0.3}, 0.4))
+    assert flags == []
+
+
+def test_a_second_violation_from_the_model_needs_the_second_threshold() -> None:
+    text = "你这个老赖"  # the insult rule fires
+    weak = _FixedScores({Violation.THREAT: 0.6}, threshold=0.4)
+    assert {f.violation for f in check_utterances([text], RULES, weak)[0]} == {Violation.INSULT}
+    strong = _FixedScores({Violation.THREAT: 0.95}, threshold=0.4)
+    found = {f.violation for f in check_utterances([text], RULES, strong)[0]}
+    assert found == {Violation.INSULT, Violation.THREAT}
+
+
+def test_model_flag_is_dropped_where_the_rule_exception_applies() -> None:
+    model = _FixedScores({Violation.IMPERSONATION: 0.99}, threshold=0.4)
+    assert check_utterances(["我们不是警察，只是提醒您还款"], RULES, model) == [[]]
+    assert check_utterances(["您好，请问是张先生本人吗"], RULES, model)[0][0].rule == (
+        "model:impersonation"
+    )

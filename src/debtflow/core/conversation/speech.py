@@ -163,24 +163,43 @@ def rule_flags(text: str, rules: SpeechRuleSet) -> list[SpeechFlag]:
 
 @dataclass
 class SpeechModel:
-    """One binary classifier per violation; a flag when the score reaches `threshold`."""
+    """One binary classifier per violation; a flag when the score reaches `threshold`.
+
+    In an utterance where a rule already caught some violation, a model flag for another
+    violation needs `second_threshold`: the n-gram scores rise together on any hostile line,
+    so a second, different violation needs stronger evidence.
+    """
 
     classifiers: dict[Violation, TextClassifier]
     threshold: float = 0.9
+    second_threshold: float = 0.9
 
-    def flags(self, texts: Sequence[str]) -> list[list[SpeechFlag]]:
-        out: list[list[SpeechFlag]] = [[] for _ in texts]
-        if not texts:
-            return out
+    def scores(self, texts: Sequence[str]) -> dict[Violation, Any]:
+        """The positive-class score per violation, one value per text."""
         features: dict[int, Any] = {}  # one transform per distinct vectorizer
+        out: dict[Violation, Any] = {}
         for violation, classifier in self.classifiers.items():
             key = id(classifier.vectorizer)
             if key not in features:
                 features[key] = classifier.features(texts)
             positive = classifier.classes.index("1")
-            scores = classifier.scores(texts, features[key])[:, positive]
+            out[violation] = classifier.scores(texts, features[key])[:, positive]
+        return out
+
+    def flags(
+        self, texts: Sequence[str], covered: Sequence[set[Violation]] | None = None
+    ) -> list[list[SpeechFlag]]:
+        """Model flags per text; `covered[i]` are the violations rules found in text i."""
+        out: list[list[SpeechFlag]] = [[] for _ in texts]
+        if not texts:
+            return out
+        for violation, scores in self.scores(texts).items():
             for i, score in enumerate(scores):
-                if score >= self.threshold:
+                seen = covered[i] if covered is not None else set()
+                if violation in seen:
+                    continue
+                needed = self.threshold if not seen else max(self.threshold, self.second_threshold)
+                if score >= needed:
                     out[i].append(
                         SpeechFlag(
                             violation,
@@ -194,17 +213,37 @@ class SpeechModel:
         return out
 
 
+def excused_violations(text: str, rules: SpeechRuleSet) -> set[Violation]:
+    """Violations one of whose rules is lifted by its `unless` exception in `text`.
+
+    "我们不是警察" is the exception of the impersonation rules: the compliance officer has said
+    how such a line reads, so the model may not flag that violation either.
+    """
+    return {
+        rule.violation
+        for rule in rules.rules
+        if rule.unless is not None and rule.unless.search(text)
+    }
+
+
 def check_utterances(
     texts: Sequence[str], rules: SpeechRuleSet, model: SpeechModel | None = None
 ) -> list[list[SpeechFlag]]:
-    """Flags per utterance: every rule hit, plus model flags for violations no rule caught."""
-    model_flags = model.flags(texts) if model is not None else [[] for _ in texts]
-    out = []
-    for text, extra in zip(texts, model_flags, strict=True):
-        flags = rule_flags(text, rules)
-        covered = {f.violation for f in flags}
-        flags.extend(f for f in extra if f.violation not in covered)
-        out.append(flags)
+    """Flags per utterance: every rule hit, plus model flags for violations no rule caught.
+
+    A model flag is also dropped when the `unless` exception of a rule of the same violation
+    matches (see `excused_violations`), and needs the model's
+    `second_threshold` when rules already caught another violation in the utterance.
+    """
+    out = [rule_flags(text, rules) for text in texts]
+    if model is None or not texts:
+        return out
+    found = [{f.violation for f in flags} for flags in out]
+    extra = model.flags(texts, found)
+    for text, flags, seen, more in zip(texts, out, found, extra, strict=True):
+        if more:
+            excused = excused_violations(text, rules)
+            flags.extend(f for f in more if f.violation not in seen | excused)
     return out
 
 
