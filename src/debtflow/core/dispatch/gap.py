@@ -1,5 +1,5 @@
-"""Generalized Assignment Problem solver: relaxations, a Lagrangian heuristic, tabu search
-and CP-SAT.
+"""Generalized Assignment Problem solver: relaxations, a Lagrangian heuristic, a
+large-neighbourhood search, tabu search and CP-SAT.
 
 Every job goes to exactly one agent; the resources an agent's jobs consume must fit its
 capacity; the total cost is minimised (or the profit maximised). The steps:
@@ -7,14 +7,17 @@ capacity; the total cost is minimised (or the profit maximised). The steps:
 1. LP relaxation (HiGHS; a capacity-priced Lagrangian for large models): a lower bound,
    fractional assignments, reduced costs and a price per job.
 2. Construction: each job to the agent with its largest LP share, then a penalised local
-   search (shift and swap moves, overload priced by a growing penalty) until feasible and
-   no move improves.
+   search (shift and swap moves, shift only on large models unless that stalls; overload
+   priced by a growing penalty) until feasible and no move improves.
 3. Small models: a short CP-SAT pass, which proves most small problems optimal.
 4. Lagrangian knapsack phase (``gap_lagrangian``) when its tables are small enough: a
    tighter bound and good assignments built from the knapsack solutions.
-5. Tabu search from the best assignment while CP-SAT works on the model reduced by
-   reduced-cost fixing (a pair whose LP reduced cost pushes the LP bound past the
-   incumbent cannot be in a better solution) in a background thread, hinted with it.
+5. Models over ``_LNS_PAIRS`` pairs: large-neighbourhood search (``gap_lns``), CP-SAT on
+   the jobs of a few related agents at a time, in two threads where there are two cores.
+   Smaller ones: tabu search (``gap_tabu``) from the best assignment while CP-SAT works
+   on the model reduced by reduced-cost fixing (a pair whose LP reduced cost pushes the
+   LP bound past the incumbent cannot be in a better solution) in a background thread,
+   hinted with it.
 """
 
 from __future__ import annotations
@@ -36,6 +39,8 @@ from debtflow.core.dispatch.gap_lagrangian import (
     knapsack_cells,
     lagrangian_search,
 )
+from debtflow.core.dispatch.gap_lns import lns_search
+from debtflow.core.dispatch.gap_tabu import tabu_search
 from debtflow.core.dispatch.orlib import GapInstance
 
 IntArray = npt.NDArray[np.int64]
@@ -181,9 +186,11 @@ def _local_search(
     capacity: FloatArray,
     start: IntArray,
     deadline: float,
+    swaps: bool = True,
 ) -> IntArray:
-    """Penalised shift/swap descent from ``start``; returns the best feasible assignment
-    found, or the last (possibly infeasible) one when none was feasible."""
+    """Penalised shift/swap descent from ``start`` (shift moves only unless ``swaps``);
+    returns the best feasible assignment found, or the last (possibly infeasible) one
+    when none was feasible."""
     m, n = cost.shape
     jobs = np.arange(n)
     assign = start.copy()
@@ -192,7 +199,7 @@ def _local_search(
     best: IntArray | None = None
     best_cost = math.inf
     for _round in range(30):
-        _descend(cost, resource, capacity, assign, penalty, deadline)
+        _descend(cost, resource, capacity, assign, penalty, deadline, swaps)
         load = np.bincount(assign, weights=resource[assign, jobs], minlength=m)
         if (load <= capacity + 1e-9).all():
             total = float(cost[assign, jobs].sum())
@@ -212,6 +219,7 @@ def _descend(
     assign: IntArray,
     penalty: float,
     deadline: float,
+    swaps: bool,
 ) -> None:
     m, n = cost.shape
     jobs = np.arange(n)
@@ -235,7 +243,7 @@ def _descend(
             load[to_agent] += resource[to_agent, job]
             assign[job] = to_agent
             continue
-        if not _best_swap(cost, resource, capacity, assign, load, penalty, deadline):
+        if not swaps or not _best_swap(cost, resource, capacity, assign, load, penalty, deadline):
             return
 
 
@@ -328,185 +336,29 @@ def _cp_sat(
 
 
 _SMALL_MODEL = 5000
-# The Lagrangian phase runs until this share of the time limit; the tabu search and
-# CP-SAT get the rest, starting from its best assignment. On models up to
-# _SMALL_MODEL pairs it keeps improving to the end and the tabu search rarely adds to
-# it; on larger ones each price step (and each descent) costs much more and the tabu
-# search finds more in the same time.
+# The Lagrangian phase runs until this share of the time limit; the final search gets
+# the rest, starting from its best assignment. On models up to _SMALL_MODEL pairs it
+# keeps improving to the end and the tabu search rarely adds to it; on larger ones each
+# price step (and each descent) costs much more and the neighbourhood search finds more
+# in the same time.
 _LAGRANGIAN_SHARE_SMALL = 0.85
-_LAGRANGIAN_SHARE_LARGE = 0.4
+_LAGRANGIAN_SHARE_LARGE = 0.3
+# On larger models the Lagrangian phase runs only up to this many knapsack cells: above
+# it a price step takes most of a second and the phase barely lifts the bound (generated
+# E 80 x 1600, 22.7 million cells: bound +11 in 12 s) while the neighbourhood search
+# loses that time.
+_LARGE_MODEL_CELL_LIMIT = 5_000_000
 _LP_LIMIT = 20_000
+# Above this many pairs the large-neighbourhood search replaces the tabu search and the
+# background CP-SAT at the end.
+_LNS_PAIRS = _SMALL_MODEL
 # Larger models take seconds to build in Python (holding the GIL the tabu search needs)
 # and CP-SAT rarely improves on the tabu search there within the limit.
 _BACKGROUND_MODEL_LIMIT = 40_000
-# Up to this many jobs the tabu search also evaluates every job exchange each iteration.
-_FULL_SWAP_JOBS = 400
-_TENURE_DIVISOR = 20
-_TENURE_BASE = 3
-# Iterations without a new best before the tabu search restarts from a perturbed best.
-_STALL_ITERATIONS = 600
 
 
 def default_workers() -> int:
     return max(1, min(8, os.cpu_count() or 1))
-
-
-def _tabu_search(
-    cost: FloatArray,
-    resource: FloatArray,
-    capacity: FloatArray,
-    start: IntArray,
-    deadline: float,
-    seed: int,
-    target: float,
-) -> IntArray | None:
-    """Tabu search over shift moves with strategic oscillation: overload is priced by a
-    weight that grows while the current assignment is infeasible and shrinks while it is
-    feasible, so the search crosses the capacity boundary (a shift into an overloaded
-    agent followed by a shift out of it acts as a swap or an ejection chain). A job may
-    not return to the agent it just left for a few iterations unless that gives a new
-    best feasible assignment. Returns the best feasible assignment seen, if any."""
-    rng = np.random.default_rng(seed)
-    m, n = cost.shape
-    jobs = np.arange(n)
-    assign = start.copy()
-    load: FloatArray = np.bincount(assign, weights=resource[assign, jobs], minlength=m).astype(
-        np.float64
-    )
-    forbidden = resource > capacity[:, None]
-    tabu_until = np.zeros((m, n), dtype=np.int64)
-    weight = float(np.abs(cost).mean()) / max(float(resource.mean()), 1e-9)
-    current = float(cost[assign, jobs].sum())
-    best: IntArray | None = None
-    best_cost = math.inf
-    if (load <= capacity + 1e-9).all():
-        best, best_cost = assign.copy(), current
-    iteration = 0
-    tenure_spread = max(2, n // _TENURE_DIVISOR)
-    with_swaps = n <= _FULL_SWAP_JOBS
-    last_gain = 0
-    while best_cost > target and time.monotonic() < deadline:
-        iteration += 1
-        if best is not None and iteration - last_gain > _STALL_ITERATIONS:
-            # Stagnation: restart from the best assignment with a few random shifts.
-            assign = best.copy()
-            moved = rng.choice(n, size=max(2, n // 10), replace=False)
-            assign[moved] = rng.integers(0, m, size=moved.size)
-            load = np.bincount(assign, weights=resource[assign, jobs], minlength=m).astype(
-                np.float64
-            )
-            current = float(cost[assign, jobs].sum())
-            tabu_until[:] = 0
-            last_gain = iteration
-        own_res = resource[assign, jobs]
-        over_now = np.maximum(load - capacity, 0.0)
-        leave = np.maximum(load[assign] - own_res - capacity[assign], 0.0) - over_now[assign]
-        arrive = np.maximum(load[:, None] + resource - capacity[:, None], 0.0)
-        arrive -= over_now[:, None]
-        cost_delta = cost - cost[assign, jobs]
-        overload_after = over_now.sum() + arrive + leave
-        delta = cost_delta + weight * (arrive + leave)
-        delta[assign, jobs] = np.inf
-        delta[forbidden] = np.inf
-        aspiration = (overload_after <= 1e-9) & (current + cost_delta < best_cost - 1e-9)
-        delta[(tabu_until > iteration) & ~aspiration] = np.inf
-        flat = int(np.argmin(delta))
-        if with_swaps:
-            swap = _best_swap_move(
-                cost,
-                resource,
-                capacity,
-                assign,
-                load,
-                weight,
-                tabu_until,
-                iteration,
-                current,
-                best_cost,
-            )
-            if swap is not None and swap[0] < float(delta.flat[flat]):
-                _, job, partner, swap_cost = swap
-                a, b = int(assign[job]), int(assign[partner])
-                load[a] += resource[a, partner] - resource[a, job]
-                load[b] += resource[b, job] - resource[b, partner]
-                assign[job], assign[partner] = b, a
-                current += swap_cost
-                tenure = _TENURE_BASE + int(rng.integers(tenure_spread))
-                tabu_until[a, job] = iteration + tenure
-                tabu_until[b, partner] = iteration + tenure
-                if (load <= capacity + 1e-9).all():
-                    if current < best_cost - 1e-9:
-                        best, best_cost, last_gain = assign.copy(), current, iteration
-                    weight /= 1.02
-                else:
-                    weight *= 1.02
-                continue
-        if not math.isfinite(float(delta.flat[flat])):
-            break
-        to_agent, job = divmod(flat, n)
-        from_agent = int(assign[job])
-        load[from_agent] -= resource[from_agent, job]
-        load[to_agent] += resource[to_agent, job]
-        assign[job] = to_agent
-        current += float(cost_delta[to_agent, job])
-        tabu_until[from_agent, job] = iteration + _TENURE_BASE + int(rng.integers(tenure_spread))
-        if (load <= capacity + 1e-9).all():
-            if current < best_cost - 1e-9:
-                best, best_cost, last_gain = assign.copy(), current, iteration
-            weight /= 1.02
-        else:
-            weight *= 1.02
-    return best
-
-
-def _best_swap_move(
-    cost: FloatArray,
-    resource: FloatArray,
-    capacity: FloatArray,
-    assign: IntArray,
-    load: FloatArray,
-    weight: float,
-    tabu_until: npt.NDArray[np.int64],
-    iteration: int,
-    current: float,
-    best_cost: float,
-) -> tuple[float, int, int, float] | None:
-    """Best non-tabu exchange of two jobs between their agents, over all pairs:
-    (penalised delta, job, partner, cost delta)."""
-    n = assign.size
-    jobs = np.arange(n)
-    own_cost = cost[assign, jobs]
-    own_res = resource[assign, jobs]
-    by_own = cost[assign]  # [j, k] = cost of job k on j's agent
-    cost_delta = by_own.T + by_own - own_cost[:, None] - own_cost[None, :]
-    res_own = resource[assign]  # [j, k] = resource of job k on j's agent
-    over_now = np.maximum(load - capacity, 0.0)
-    cap_j = capacity[assign]
-    base_j = load[assign] - own_res
-    new_j = base_j[:, None] + res_own  # j's agent after giving j, taking k
-    new_k = base_j[None, :] + res_own.T  # k's agent after giving k, taking j
-    change = (
-        np.maximum(new_j - cap_j[:, None], 0.0)
-        - over_now[assign][:, None]
-        + np.maximum(new_k - cap_j[None, :], 0.0)
-        - over_now[assign][None, :]
-    )
-    delta = cost_delta + weight * change
-    same = assign[:, None] == assign[None, :]
-    tabu = (tabu_until[assign[None, :], jobs[:, None]] > iteration) | (
-        tabu_until[assign[:, None], jobs[None, :]] > iteration
-    )
-    feasible_after = over_now.sum() + change <= 1e-9
-    aspiration = feasible_after & (current + cost_delta < best_cost - 1e-9)
-    forbidden = (resource[assign[None, :], jobs[:, None]] > cap_j[None, :]) | (
-        resource[assign[:, None], jobs[None, :]] > cap_j[:, None]
-    )
-    delta[same | forbidden | (tabu & ~aspiration)] = np.inf
-    flat = int(np.argmin(delta))
-    if not math.isfinite(float(delta.flat[flat])):
-        return None
-    job, partner = divmod(flat, n)
-    return float(delta.flat[flat]), job, partner, float(cost_delta.flat[flat])
 
 
 class _BackgroundSat:
@@ -591,6 +443,9 @@ def solve_gap(
     bound = relaxation.bound
 
     heuristic_deadline = started + 0.5 * time_limit_s
+    # Large models get the neighbourhood search at the end: the swap moves of the first
+    # descent, slow there, are left to it.
+    large = instance.agents * instance.jobs > _SMALL_MODEL
     start = np.argmax(relaxation.share, axis=0).astype(np.int64)
     incumbent = _local_search(
         cost.astype(np.float64),
@@ -598,14 +453,25 @@ def solve_gap(
         instance.capacity.astype(np.float64),
         start,
         heuristic_deadline,
+        swaps=not large,
     )
+    if large and not is_feasible(instance, incumbent):
+        # Shift moves alone can stall overloaded (Yagiura c801600): the full descent.
+        incumbent = _local_search(
+            cost.astype(np.float64),
+            instance.resource.astype(np.float64),
+            instance.capacity.astype(np.float64),
+            start,
+            heuristic_deadline,
+        )
     keep = instance.resource <= instance.capacity[:, None]
     chosen_workers = workers if workers is not None else default_workers()
     jobs = np.arange(n)
     hint: IntArray | None = incumbent if is_feasible(instance, incumbent) else None
     if hint is not None and float(cost[hint, jobs].sum()) <= math.ceil(bound - 1e-6):
         return finish(hint, True, bound, "OPTIMAL")
-    with_prices = knapsack_cells(instance.resource, instance.capacity) <= KNAPSACK_CELL_LIMIT
+    cells = knapsack_cells(instance.resource, instance.capacity)
+    with_prices = cells <= (_LARGE_MODEL_CELL_LIMIT if large else KNAPSACK_CELL_LIMIT)
     if hint is None or int(keep.sum()) <= _SMALL_MODEL:
         # Small models are often solved outright; without an incumbent CP-SAT is the
         # way to a first feasible assignment.
@@ -626,11 +492,7 @@ def solve_gap(
         float_capacity = instance.capacity.astype(np.float64)
         float_cost = cost.astype(np.float64)
 
-        priced_share = (
-            _LAGRANGIAN_SHARE_SMALL
-            if instance.agents * instance.jobs <= _SMALL_MODEL
-            else _LAGRANGIAN_SHARE_LARGE
-        )
+        priced_share = _LAGRANGIAN_SHARE_LARGE if large else _LAGRANGIAN_SHARE_SMALL
         priced_deadline = started + priced_share * time_limit_s
 
         def polish(start: IntArray) -> IntArray | None:
@@ -659,17 +521,33 @@ def solve_gap(
 
     target = math.ceil(bound - 1e-6)
     upper = float(cost[hint, jobs].sum())
+    margin = 0.05 * min(time_limit_s, 2.0)
+    if instance.agents * instance.jobs > _LNS_PAIRS:
+        improved = lns_search(
+            cost,
+            instance.resource,
+            instance.capacity,
+            hint,
+            guide=relaxation.reduced_cost,
+            deadline=deadline - margin,
+            target=target,
+            seed=seed,
+            threads=min(2, chosen_workers),
+        ).assignment
+        if is_feasible(instance, improved) and int(cost[improved, jobs].sum()) < upper:
+            hint = improved
+        proven = int(cost[hint, jobs].sum()) <= target
+        return finish(hint, proven, bound, "OPTIMAL" if proven else "FEASIBLE")
     # Reduced-cost fixing needs the LP's own bound and reduced costs.
     keep &= relaxation.bound + relaxation.reduced_cost <= upper + 1e-6
     keep[hint, jobs] = True
-    margin = 0.05 * min(time_limit_s, 2.0)
     sat_seconds = deadline - time.monotonic() - margin
     background = (
         _BackgroundSat(instance, cost, keep, hint, sat_seconds, max(1, chosen_workers - 1), seed)
         if sat_seconds > 0.5 and int(keep.sum()) <= _BACKGROUND_MODEL_LIMIT
         else None
     )
-    searched = _tabu_search(
+    searched = tabu_search(
         cost.astype(np.float64),
         instance.resource.astype(np.float64),
         instance.capacity.astype(np.float64),
