@@ -42,6 +42,15 @@ def test_a_group_loads_only_its_own_modules():
         assert f"debtflow.cli.{other}" not in loaded
 
 
+@pytest.mark.parametrize("command", sorted(COMMANDS))
+def test_a_single_command_keeps_its_name(command: str):
+    # the root stays a group: "debtflow serve --help" is serve's help, not an error
+    output, loaded = _run(command, "--help")
+    assert f"debtflow {command}" in output
+    assert f"debtflow.cli.{COMMANDS[command][0]}" in loaded
+    assert "debtflow.cli.conversation" not in loaded
+
+
 def test_help_and_an_unknown_name_list_every_group():
     output, loaded = _run("--help")
     for name in [*GROUPS, *COMMANDS]:

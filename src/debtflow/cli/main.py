@@ -65,9 +65,16 @@ COMMANDS: dict[str, tuple[str, str]] = {
 }
 
 
+def _root() -> None:
+    """debtflow — O2O debt collection: intake, nightly strategy, dispatch, compliance."""
+
+
 def build_app(only: str | None = None) -> typer.Typer:
     """The command line with every command, or with only the group or command ``only``."""
     app = typer.Typer(help=HELP, no_args_is_help=True, pretty_exceptions_enable=False)
+    # a callback keeps the root a group of named commands even when it holds only one
+    # (``debtflow serve``): without it Typer would run that command as the whole program
+    app.callback()(_root)
     for name, load in GROUPS.items():
         if only is None or only == name:
             app.add_typer(load(), name=name)

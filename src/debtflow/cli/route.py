@@ -7,11 +7,13 @@ planner uses). Errors for bad input go to stderr with a non-zero exit, never a t
 from __future__ import annotations
 
 import json
+import time
 from pathlib import Path
 from typing import Annotated, NoReturn
 
 import typer
 
+from debtflow.cli import run_started, seconds_left
 from debtflow.core.dispatch.solomon import SolomonFormatError, read_solomon, solve_solomon
 from debtflow.core.dispatch.vrptw import RoutingInputError
 
@@ -31,6 +33,7 @@ def solomon(
     ] = 60.0,
 ) -> None:
     """Solve a Solomon instance; print {"vehicles", "distance", "feasible", "seconds"}."""
+    started = run_started()
     if time_limit <= 0:
         _fail("--time-limit must be positive")
     try:
@@ -42,7 +45,8 @@ def solomon(
     except SolomonFormatError as exc:
         _fail(f"{file} is not a Solomon instance: {exc}")
     try:
-        result = solve_solomon(instance, time_limit_s=time_limit)
+        # the limit covers the whole run: start-up, imports and reading the file included
+        result = solve_solomon(instance, time_limit_s=seconds_left(time_limit, started))
     except RoutingInputError as exc:
         _fail(f"cannot route {file}: {exc}")
     typer.echo(
@@ -51,7 +55,7 @@ def solomon(
                 "vehicles": result.vehicles,
                 "distance": result.distance,
                 "feasible": result.feasible,
-                "seconds": round(result.seconds, 3),
+                "seconds": round(time.monotonic() - started, 3),
             }
         )
     )

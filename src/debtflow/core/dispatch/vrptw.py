@@ -1,7 +1,9 @@
 """Vehicle routing with time windows: the one OR-Tools routing core the platform uses.
 
 Field-visit routes (`routing.py`) and the Solomon benchmark (`solomon.py`) both build a
-`TimeWindowProblem` in integer units and call `solve_time_window_routes`. Integer units
+`TimeWindowProblem` in integer units and call `solve_time_window_routes`; field routes
+improve the start with guided local search, the Solomon benchmark (many vehicles, tight
+windows) with iterated local search by ruin and recreate (`RuinAndRecreate`). Integer units
 are the callers' business: they scale real times and distances so that rounding can
 only make the model *stricter* than reality (travel times rounded up), never looser.
 """
@@ -13,9 +15,9 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ortools.constraint_solver import pywrapcp, routing_enums_pb2
+from ortools.constraint_solver import pywrapcp, routing_enums_pb2, routing_ils_pb2
 
-# first solutions screened before the guided local search: insertion heuristics that
+# first solutions screened before the improvement phase: insertion heuristics that
 # minimise vehicles and arc-based ones that do not; which start leads to the shortest
 # routes depends on the instance, so each is built and descended to a local optimum
 DEFAULT_STARTS: tuple[str, ...] = (
@@ -30,6 +32,34 @@ SCREEN_SHARE = 0.2  # at most this share of the time limit goes to screening sta
 
 class RoutingInputError(ValueError):
     """The routing problem is malformed (sizes disagree, negative times, bad windows)."""
+
+
+@dataclass(frozen=True)
+class RuinAndRecreate:
+    """Iterated local search settings (OR-Tools `use_iterated_local_search`).
+
+    Each iteration removes strings of neighbouring visits from nearby routes (the SISR
+    ruin of Christiaens & Vanden Berghe: on average `removed_visits` visits, at most
+    `max_sequence` consecutive ones from one route), reinserts them by local cheapest
+    insertion, descends with the usual local-search operators and accepts the result
+    by simulated annealing, the temperature falling from `initial_temperature` to
+    `final_temperature` (objective units, i.e. the caller's cost scale) over the time
+    limit. Measured on Solomon instances within a minute: shorter routes than guided
+    local search on most, above all the tight-window classes (docs/routing.md).
+    """
+
+    initial_temperature: float
+    final_temperature: float
+    removed_visits: int = 20
+    max_sequence: int = 15
+
+    def validate(self) -> None:
+        if not self.initial_temperature >= self.final_temperature > 0:
+            raise RoutingInputError(
+                "annealing temperatures must be positive, the initial one not lower"
+            )
+        if self.removed_visits < 1 or self.max_sequence < 1:
+            raise RoutingInputError("ruin sizes must be at least 1")
 
 
 @dataclass(frozen=True)
@@ -117,16 +147,23 @@ def solve_time_window_routes(
     guided_local_search: bool = True,
     first_solutions: Sequence[str] = DEFAULT_STARTS,
     lambda_coefficient: float | None = None,
+    ruin_and_recreate: RuinAndRecreate | None = None,
 ) -> TimeWindowSolution:
     """Minimise total arc cost (plus drop penalties) with OR-Tools routing.
 
     Each first-solution strategy named (OR-Tools `FirstSolutionStrategy` names) builds a
     start that plain local search descends to a local optimum; together they get at most
-    `SCREEN_SHARE` of the time limit. Guided local search then improves the best of them
-    for the rest of the time. `found` is False when no solution honouring every hard
-    constraint was found within the limit.
+    `SCREEN_SHARE` of the time limit. A metaheuristic then improves the best of them for
+    the rest of the time: guided local search by default, iterated local search when
+    `ruin_and_recreate` is given (it rebuilds the winning strategy's start itself, OR-Tools
+    offering no way to hand it one). With `guided_local_search=False` there is no
+    improvement phase (the screened start only). The result is never worse than the best
+    screened start. `found` is False when no solution honouring every hard constraint was
+    found within the limit.
     """
     validate_problem(problem)
+    if ruin_and_recreate is not None:
+        ruin_and_recreate.validate()
     if time_limit_s <= 0:
         raise RoutingInputError("time limit must be positive")
     if not first_solutions:
@@ -142,8 +179,10 @@ def solve_time_window_routes(
             guided_local_search=guided_local_search,
             first_solution=first_solutions[0],
             lambda_coefficient=lambda_coefficient,
+            ruin_and_recreate=ruin_and_recreate,
         )
     best = TimeWindowSolution(routes=(), dropped=(), objective=0, found=False)
+    best_strategy = first_solutions[0]
     share = time_limit_s * SCREEN_SHARE / len(first_solutions)
     for strategy in first_solutions:
         result = _search(
@@ -155,6 +194,7 @@ def solve_time_window_routes(
         )
         if result.found and (not best.found or result.objective < best.objective):
             best = result
+            best_strategy = strategy
     remaining = deadline - time.perf_counter()
     if not guided_local_search or remaining <= 0.05:
         return best
@@ -162,9 +202,10 @@ def solve_time_window_routes(
         problem,
         time_limit_s=remaining,
         guided_local_search=True,
-        first_solution=first_solutions[0],
+        first_solution=best_strategy,
         lambda_coefficient=lambda_coefficient,
         start=best.routes if best.found else None,
+        ruin_and_recreate=ruin_and_recreate,
     )
     if improved.found and (not best.found or improved.objective <= best.objective):
         return improved
@@ -215,6 +256,28 @@ def _build(problem: TimeWindowProblem) -> tuple[Any, Any]:
     return manager, model
 
 
+def _set_ruin_and_recreate(parameters: Any, settings: RuinAndRecreate) -> None:
+    parameters.use_iterated_local_search = True
+    ils = parameters.iterated_local_search_parameters
+    ils.perturbation_strategy = routing_ils_pb2.PerturbationStrategy.RUIN_AND_RECREATE
+    ils.improve_perturbed_solution = True
+    ruin_recreate = ils.ruin_recreate_parameters
+    del ruin_recreate.ruin_strategies[:]
+    sisr = ruin_recreate.ruin_strategies.add().sisr
+    sisr.avg_num_removed_visits = settings.removed_visits
+    sisr.max_removed_sequence_size = settings.max_sequence
+    sisr.bypass_factor = 0.01  # the paper's alpha
+    ruin_recreate.recreate_strategy.heuristic = (
+        routing_enums_pb2.FirstSolutionStrategy.LOCAL_CHEAPEST_INSERTION
+    )
+    annealing = ils.reference_solution_acceptance_strategy.simulated_annealing
+    annealing.cooling_schedule_strategy = routing_ils_pb2.CoolingScheduleStrategy.EXPONENTIAL
+    annealing.automatic_temperatures = False
+    annealing.initial_temperature = settings.initial_temperature
+    annealing.final_temperature = settings.final_temperature
+    ils.best_solution_acceptance_strategy.greedy_descent.SetInParent()
+
+
 def _search(
     problem: TimeWindowProblem,
     *,
@@ -223,13 +286,17 @@ def _search(
     first_solution: str,
     lambda_coefficient: float | None,
     start: Sequence[Sequence[int]] | None = None,
+    ruin_and_recreate: RuinAndRecreate | None = None,
 ) -> TimeWindowSolution:
     manager, model = _build(problem)
     parameters = pywrapcp.DefaultRoutingSearchParameters()
     parameters.first_solution_strategy = getattr(
         routing_enums_pb2.FirstSolutionStrategy, first_solution
     )
-    if guided_local_search:
+    iterated = guided_local_search and ruin_and_recreate is not None
+    if iterated and ruin_and_recreate is not None:
+        _set_ruin_and_recreate(parameters, ruin_and_recreate)
+    elif guided_local_search:
         parameters.local_search_metaheuristic = (
             routing_enums_pb2.LocalSearchMetaheuristic.GUIDED_LOCAL_SEARCH
         )
@@ -241,7 +308,9 @@ def _search(
     parameters.time_limit.nanos = int((limit - whole) * 1e9)
 
     assignment = None
-    if start is not None:
+    if iterated:
+        assignment = model.SolveWithIteratedLocalSearch(parameters)
+    elif start is not None:
         model.CloseModelWithParameters(parameters)
         routes = [[manager.NodeToIndex(node) for node in route] for route in start]
         routes += [[] for _ in range(problem.vehicles - len(routes))]
