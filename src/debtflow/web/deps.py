@@ -2,14 +2,13 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Callable
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated
 
-from anyio import CancelScope
+from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
-from fastapi.concurrency import run_in_threadpool
 from fastapi.templating import Jinja2Templates
 from sqlalchemy.orm import Session
 
@@ -82,15 +81,23 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
     session = session_factory()()
     try:
         if request.method not in READ_ONLY_METHODS and session.get_bind().dialect.name == "sqlite":
-            await run_in_threadpool(immediate, session)
+            await _outside_the_pool(immediate, session)
         yield session
     except BaseException:
         # shielded: a client that disconnects must not leave the transaction open
         with CancelScope(shield=True):
-            await run_in_threadpool(_rollback_and_close, session)
+            await _outside_the_pool(_rollback_and_close, session)
         raise
     with CancelScope(shield=True):
-        await run_in_threadpool(_commit_and_close, session)
+        await _outside_the_pool(_commit_and_close, session)
+
+
+async def _outside_the_pool(work: Callable[[Session], None], session: Session) -> None:
+    """Run ``work`` in a thread of its own, not one of the pool's (``web_threads``) that run
+    request code — as FastAPI does for a dependency's exit. A transaction that holds locks
+    (rows on PostgreSQL, the write lock on SQLite) must never wait for a pool thread to
+    commit: the pool's threads may all be taken by requests waiting for those very locks."""
+    await to_thread.run_sync(work, session, limiter=CapacityLimiter(1))
 
 
 # scope="function": commit before the response is sent, so the request a redirect leads to
