@@ -43,6 +43,7 @@ import itertools
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -339,6 +340,8 @@ def main() -> int:
     parser.add_argument("--database-url")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
     args = parser.parse_args()
+    # killed (e.g. by ``timeout``): still stop the server and drop the database below
+    signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
 
     name = None
     url = args.database_url
