@@ -2,14 +2,24 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
-from typing import Any
+from typing import Any, Generic, TypeVar
 from weakref import WeakKeyDictionary
 
-from sqlalchemy import DateTime, Engine, MetaData, create_engine, event
+from sqlalchemy import (
+    DateTime,
+    Engine,
+    Executable,
+    MetaData,
+    Select,
+    bindparam,
+    create_engine,
+    event,
+    select,
+)
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -135,3 +145,61 @@ def unit_of_work(engine: Engine | None = None) -> Iterator[Session]:
         raise
     finally:
         session.close()
+
+
+StatementT = TypeVar("StatementT", bound=Executable)
+
+
+class BuiltOnce(Generic[StatementT]):
+    """A statement built once per SQL dialect and executed with bound parameters ever after.
+
+    Building a SELECT object, generating its cache key and adapting the compiled statement's
+    result columns to the new object cost more CPU than the database round trip on the hot
+    request paths (the gate's contact-history union: 1.9 ms built per call against 0.7 ms
+    reused; a token lookup 0.67 against 0.33 ms). A statement object that lives on keeps its
+    memoised cache key and matches its compiled form exactly, so SQLAlchemy skips all three.
+    Values go in as ``bindparam`` names; ``build`` gets the dialect name (``"postgresql"``,
+    ``"sqlite"``) for the few statements that differ. Statements are immutable, so one
+    object is safely shared by every thread.
+
+        @BuiltOnce
+        def _live_token(dialect: str) -> Select[tuple[User]]:
+            return select(User).where(User.id == bindparam("user_id"))
+
+        session.scalars(_live_token(session), {"user_id": 7})
+    """
+
+    def __init__(self, build: Callable[[str], StatementT]) -> None:
+        self.build = build
+        self._by_dialect: dict[str, StatementT] = {}
+        self.__doc__ = build.__doc__
+
+    def __call__(self, session: Session) -> StatementT:
+        dialect = session.get_bind().dialect.name
+        statement = self._by_dialect.get(dialect)
+        if statement is None:
+            statement = self._by_dialect[dialect] = self.build(dialect)
+        return statement
+
+
+ModelT = TypeVar("ModelT", bound=Base)
+_BY_ID: dict[tuple[type[Base], str], Select[Any]] = {}
+
+
+def get_by_id(session: Session, model: type[ModelT], ident: int) -> ModelT | None:
+    """``session.get(model, ident)``, cheaper on a miss: an object this session already holds
+    comes from its identity map without a statement, as with ``session.get``; otherwise one
+    ``SELECT … WHERE id = :id`` built once per model and dialect (``session.get`` builds its
+    load statement anew on every miss, about 0.15 ms of CPU on the request paths)."""
+    if session.identity_map.get(session.identity_key(model, ident)) is not None:
+        return session.get(model, ident)
+    dialect = session.get_bind().dialect.name
+    statement = _BY_ID.get((model, dialect))
+    if statement is None:
+        primary_key = model.__mapper__.primary_key
+        if len(primary_key) != 1:
+            raise TypeError(f"{model.__name__} has a composite primary key")
+        statement = _BY_ID[(model, dialect)] = select(model).where(
+            primary_key[0] == bindparam("ident")
+        )
+    return session.scalars(statement, {"ident": ident}).one_or_none()

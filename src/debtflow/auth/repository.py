@@ -5,9 +5,10 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from debtflow.db import BuiltOnce
 from debtflow.models import ApiToken, Collector, DebtorOneTimeCode, User, WebSession
 from debtflow.models.debtor import personal_data_index
 
@@ -47,39 +48,51 @@ def live_session(session: Session, *, token_hash: str, now: datetime) -> WebSess
     return session.scalars(stmt).one_or_none()
 
 
+@BuiltOnce
+def _live_session_and_user(dialect: str) -> Select[tuple[WebSession, User]]:
+    return (
+        select(WebSession, User)
+        .join(User, User.id == WebSession.user_id)
+        .where(
+            WebSession.token_hash == bindparam("token_hash"),
+            WebSession.ended_at.is_(None),
+            WebSession.expires_at > bindparam("now"),
+            User.active.is_(True),
+        )
+    )
+
+
 def live_session_and_user(
     session: Session, *, token_hash: str, now: datetime
 ) -> tuple[WebSession, User] | None:
     """The live browser session of ``token_hash`` and its active user, in one query on the
     unique token hash (every page request asks this)."""
-    stmt = (
-        select(WebSession, User)
-        .join(User, User.id == WebSession.user_id)
+    row = session.execute(
+        _live_session_and_user(session), {"token_hash": token_hash, "now": now}
+    ).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
+@BuiltOnce
+def _live_token_user(dialect: str) -> Select[tuple[User]]:
+    return (
+        select(User)
+        .join(ApiToken, ApiToken.user_id == User.id)
         .where(
-            WebSession.token_hash == token_hash,
-            WebSession.ended_at.is_(None),
-            WebSession.expires_at > now,
+            ApiToken.token_hash == bindparam("token_hash"),
+            ApiToken.revoked_at.is_(None),
+            ApiToken.expires_at > bindparam("now"),
             User.active.is_(True),
         )
     )
-    row = session.execute(stmt).one_or_none()
-    return None if row is None else (row[0], row[1])
 
 
 def live_token_user(session: Session, *, token_hash: str, now: datetime) -> User | None:
     """The active user of the live API token ``token_hash``, in one query on the unique
     token hash (every bearer request asks this)."""
-    stmt = (
-        select(User)
-        .join(ApiToken, ApiToken.user_id == User.id)
-        .where(
-            ApiToken.token_hash == token_hash,
-            ApiToken.revoked_at.is_(None),
-            ApiToken.expires_at > now,
-            User.active.is_(True),
-        )
-    )
-    return session.scalars(stmt).one_or_none()
+    return session.scalars(
+        _live_token_user(session), {"token_hash": token_hash, "now": now}
+    ).one_or_none()
 
 
 def codes_sent_since(session: Session, *, phone: str, since: datetime) -> int:

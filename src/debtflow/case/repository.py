@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select, update
+from sqlalchemy import Select, bindparam, func, select, update
 from sqlalchemy.orm import Session, selectinload
 
+from debtflow.db import BuiltOnce, get_by_id
 from debtflow.models import Case, CaseStatusChange, Collector, Creditor, Debtor
 from debtflow.models.enums import CaseStatus
 
@@ -19,7 +20,7 @@ def get(session: Session, *, case_id: int, for_update: bool = False) -> Case | N
     loaded comes from its identity map, without a statement (one request checks the scope
     of the same case several times); a locked read always refreshes it from the row."""
     if not for_update:
-        return session.get(Case, case_id)
+        return get_by_id(session, Case, case_id)
     if session.get_bind().dialect.name == "sqlite":
         session.execute(update(Case).where(Case.id == case_id).values(id=Case.id))
     # populate_existing: a copy this session loaded before the lock is overwritten with the
@@ -68,17 +69,21 @@ def list_cases(
     return rows, int(session.scalar(count) or 0)
 
 
-def get_row(
-    session: Session, *, case_id: int
-) -> tuple[Case, Debtor, Creditor, Collector | None] | None:
-    stmt = (
+@BuiltOnce
+def _row(dialect: str) -> Select[tuple[Case, Debtor, Creditor, Collector | None]]:
+    return (
         select(Case, Debtor, Creditor, Collector)
         .join(Debtor, Debtor.id == Case.debtor_id)
         .join(Creditor, Creditor.id == Case.creditor_id)
         .outerjoin(Collector, Collector.id == Case.assigned_collector_id)
-        .where(Case.id == case_id)
+        .where(Case.id == bindparam("case_id"))
     )
-    row = session.execute(stmt).one_or_none()
+
+
+def get_row(
+    session: Session, *, case_id: int
+) -> tuple[Case, Debtor, Creditor, Collector | None] | None:
+    row = session.execute(_row(session), {"case_id": case_id}).one_or_none()
     return None if row is None else (row[0], row[1], row[2], row[3])
 
 
@@ -86,13 +91,17 @@ def add_status_change(session: Session, change: CaseStatusChange) -> None:
     session.add(change)
 
 
-def status_history(session: Session, *, case_id: int) -> Sequence[CaseStatusChange]:
-    stmt = (
+@BuiltOnce
+def _status_history(dialect: str) -> Select[tuple[CaseStatusChange]]:
+    return (
         select(CaseStatusChange)
-        .where(CaseStatusChange.case_id == case_id)
+        .where(CaseStatusChange.case_id == bindparam("case_id"))
         .order_by(CaseStatusChange.id)
     )
-    return session.scalars(stmt).all()
+
+
+def status_history(session: Session, *, case_id: int) -> Sequence[CaseStatusChange]:
+    return session.scalars(_status_history(session), {"case_id": case_id}).all()
 
 
 def bucket_summary(session: Session) -> Sequence[tuple[str, int, int]]:

@@ -9,6 +9,7 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
+from debtflow.db import get_by_id
 from debtflow.models import Collector
 
 
@@ -41,4 +42,4 @@ def active(session: Session) -> Sequence[Collector]:
 
 
 def by_id(session: Session, *, collector_id: int) -> Collector | None:
-    return session.get(Collector, collector_id)
+    return get_by_id(session, Collector, collector_id)

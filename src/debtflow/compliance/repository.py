@@ -12,7 +12,9 @@ from sqlalchemy import (
     ARRAY,
     Boolean,
     ColumnElement,
+    CompoundSelect,
     Integer,
+    Select,
     String,
     Table,
     any_,
@@ -33,7 +35,7 @@ from sqlalchemy import (
 from sqlalchemy.orm import Session
 
 from debtflow.core.case.lifecycle import CaseStatus
-from debtflow.db import Base
+from debtflow.db import Base, BuiltOnce, get_by_id
 from debtflow.models import (
     Account,
     Case,
@@ -57,6 +59,14 @@ def _one_of(
     if session.get_bind().dialect.name == "postgresql":
         return column == any_(literal(list(ids), ARRAY(Integer)))
     return column.in_(ids)
+
+
+def _any_of(dialect: str, column: ColumnElement[int], name: str) -> ColumnElement[bool]:
+    """``column IN :name`` for a statement built once (``BuiltOnce``): on PostgreSQL
+    ``column = ANY(:name)`` with one array parameter, elsewhere an expanding ``IN``."""
+    if dialect == "postgresql":
+        return column == any_(bindparam(name, type_=ARRAY(Integer)))
+    return column.in_(bindparam(name, expanding=True))
 
 
 def _lock_debtor(session: Session, *, debtor_of: str, key: int) -> int | None:
@@ -99,33 +109,83 @@ def contact_points(
     return {row.id: row for row in rows}
 
 
+@BuiltOnce
+def _unlifted_restrictions(dialect: str) -> Select[tuple[ContactRestriction]]:
+    return select(ContactRestriction).where(
+        _any_of(dialect, ContactRestriction.debtor_id, "debtor_ids"),
+        ContactRestriction.lifted_at.is_(None),
+    )
+
+
 def unlifted_restrictions(
     session: Session, *, debtor_ids: Sequence[int]
 ) -> dict[int, list[ContactRestriction]]:
     """Every restriction of these debtors not lifted (the gate checks times and cases)."""
     found: dict[int, list[ContactRestriction]] = {}
-    stmt = select(ContactRestriction).where(
-        _one_of(session, ContactRestriction.debtor_id, debtor_ids),
-        ContactRestriction.lifted_at.is_(None),
-    )
-    for row in session.scalars(stmt):
+    stmt = _unlifted_restrictions(session)
+    for row in session.scalars(stmt, {"debtor_ids": list(debtor_ids)}):
         found.setdefault(row.debtor_id, []).append(row)
     return found
 
 
-def case_with_creditor(session: Session, *, case_id: int) -> tuple[Case, Creditor, Debtor] | None:
-    stmt = (
+@BuiltOnce
+def _case_with_creditor(dialect: str) -> Select[tuple[Case, Creditor, Debtor]]:
+    return (
         select(Case, Creditor, Debtor)
         .join(Creditor, Creditor.id == Case.creditor_id)
         .join(Debtor, Debtor.id == Case.debtor_id)
-        .where(Case.id == case_id)
+        .where(Case.id == bindparam("case_id"))
     )
-    row = session.execute(stmt).one_or_none()
+
+
+def case_with_creditor(session: Session, *, case_id: int) -> tuple[Case, Creditor, Debtor] | None:
+    row = session.execute(_case_with_creditor(session), {"case_id": case_id}).one_or_none()
     return None if row is None else (row[0], row[1], row[2])
 
 
 def contact_point(session: Session, *, contact_point_id: int) -> ContactPoint | None:
     return session.get(ContactPoint, contact_point_id)
+
+
+#: ``skip_decision`` when no decision is to be skipped: serial ids start at 1
+_NO_DECISION = 0
+
+
+@BuiltOnce
+def _history(dialect: str) -> CompoundSelect:
+    attempts = select(
+        ContactAttempt.debtor_id,
+        ContactAttempt.attempted_at,
+        ContactAttempt.channel,
+        ContactAttempt.connected,
+        ContactAttempt.conversation,
+        ContactAttempt.collecting_party,
+        ContactAttempt.account_id,
+        cast(ContactAttempt.party, String),
+    ).where(
+        _any_of(dialect, ContactAttempt.debtor_id, "debtor_ids"),
+        ContactAttempt.attempted_at >= bindparam("since"),
+    )
+    used = exists().where(ContactAttempt.decision_id == ContactDecision.id)
+    overridden = exists().where(DenyOverride.decision_id == ContactDecision.id)
+    reservations = select(
+        ContactDecision.debtor_id,
+        ContactDecision.planned_at,
+        ContactDecision.channel,
+        literal(True, Boolean),
+        literal(False, Boolean),
+        ContactDecision.collecting_party,
+        ContactDecision.account_id,
+        ContactDecision.target,
+    ).where(
+        _any_of(dialect, ContactDecision.debtor_id, "debtor_ids"),
+        ContactDecision.planned_at >= bindparam("since"),
+        ContactDecision.expires_at > bindparam("now"),
+        or_(ContactDecision.allowed, overridden),
+        ~used,
+        ContactDecision.id != bindparam("skip_decision"),
+    )
+    return union_all(attempts, reservations)
 
 
 def history_rows(
@@ -140,40 +200,15 @@ def history_rows(
     every party, plus every allowed (or overridden) decision not yet used and not expired,
     as a connected call. Rows: (debtor_id, at, channel, connected, conversation, party,
     account_id, target)."""
-    attempts = select(
-        ContactAttempt.debtor_id,
-        ContactAttempt.attempted_at,
-        ContactAttempt.channel,
-        ContactAttempt.connected,
-        ContactAttempt.conversation,
-        ContactAttempt.collecting_party,
-        ContactAttempt.account_id,
-        cast(ContactAttempt.party, String),
-    ).where(
-        _one_of(session, ContactAttempt.debtor_id, debtor_ids),
-        ContactAttempt.attempted_at >= since,
-    )
-    used = exists().where(ContactAttempt.decision_id == ContactDecision.id)
-    overridden = exists().where(DenyOverride.decision_id == ContactDecision.id)
-    reservations = select(
-        ContactDecision.debtor_id,
-        ContactDecision.planned_at,
-        ContactDecision.channel,
-        literal(True, Boolean),
-        literal(False, Boolean),
-        ContactDecision.collecting_party,
-        ContactDecision.account_id,
-        ContactDecision.target,
-    ).where(
-        _one_of(session, ContactDecision.debtor_id, debtor_ids),
-        ContactDecision.planned_at >= since,
-        ContactDecision.expires_at > now,
-        or_(ContactDecision.allowed, overridden),
-        ~used,
-    )
-    if skip_decision is not None:
-        reservations = reservations.where(ContactDecision.id != skip_decision)
-    rows = session.execute(union_all(attempts, reservations)).all()
+    rows = session.execute(
+        _history(session),
+        {
+            "debtor_ids": list(debtor_ids),
+            "since": since,
+            "now": now,
+            "skip_decision": _NO_DECISION if skip_decision is None else skip_decision,
+        },
+    ).all()
     return [
         (debtor, at, channel, bool(connected), bool(conversation), party, account, str(target))
         for debtor, at, channel, connected, conversation, party, account, target in rows
@@ -201,12 +236,23 @@ def add(session: Session, row: object) -> None:
 
 
 def decision(session: Session, *, decision_id: int) -> ContactDecision | None:
-    return session.get(ContactDecision, decision_id)
+    return get_by_id(session, ContactDecision, decision_id)
 
 
 def override_of(session: Session, *, decision_id: int) -> DenyOverride | None:
     stmt = select(DenyOverride).where(DenyOverride.decision_id == decision_id)
     return session.scalars(stmt).one_or_none()
+
+
+@BuiltOnce
+def _use_and_override(dialect: str) -> Select[tuple[int | None, DenyOverride | None]]:
+    return (
+        select(ContactAttempt.id, DenyOverride)
+        .select_from(ContactDecision)
+        .outerjoin(ContactAttempt, ContactAttempt.decision_id == ContactDecision.id)
+        .outerjoin(DenyOverride, DenyOverride.decision_id == ContactDecision.id)
+        .where(ContactDecision.id == bindparam("decision_id"))
+    )
 
 
 def use_and_override_of(
@@ -215,14 +261,8 @@ def use_and_override_of(
     """The id of the contact that used the decision and the decision's override (each
     ``None`` when there is none) — one statement instead of ``attempt_of`` + ``override_of``
     (both are unique per decision)."""
-    stmt = (
-        select(ContactAttempt.id, DenyOverride)
-        .select_from(ContactDecision)
-        .outerjoin(ContactAttempt, ContactAttempt.decision_id == ContactDecision.id)
-        .outerjoin(DenyOverride, DenyOverride.decision_id == ContactDecision.id)
-        .where(ContactDecision.id == decision_id)
-    )
-    row = session.execute(stmt).one_or_none()
+    stmt = _use_and_override(session)
+    row = session.execute(stmt, {"decision_id": decision_id}).one_or_none()
     return (None, None) if row is None else (row[0], row[1])
 
 
@@ -379,14 +419,8 @@ class GateSubject:
     compliance_pack: str
 
 
-def lock_gate_subjects(session: Session, *, case_ids: Sequence[int]) -> dict[int, GateSubject]:
-    """Lock the debtors of ``case_ids`` and read what the gate needs of each case, in one
-    statement on PostgreSQL (``… ORDER BY debtor.id FOR UPDATE OF debtor``: rows are locked
-    in debtor-id order, so two batches cannot deadlock). SQLite: a no-op UPDATE of the
-    debtor rows first takes the database write lock (what ``BEGIN IMMEDIATE`` would)."""
-    if not case_ids:
-        return {}
-    stmt = (
+def _gate_subject_columns() -> Select[tuple[int, CaseStatus, int, str, str, str]]:
+    return (
         select(
             Case.id,
             Case.status,
@@ -397,20 +431,47 @@ def lock_gate_subjects(session: Session, *, case_ids: Sequence[int]) -> dict[int
         )
         .join(Creditor, Creditor.id == Case.creditor_id)
         .join(Debtor, Debtor.id == Case.debtor_id)
-        .where(_one_of(session, Case.id, case_ids))
+    )
+
+
+@BuiltOnce
+def _gate_subjects(dialect: str) -> Select[tuple[int, CaseStatus, int, str, str, str]]:
+    stmt = (
+        _gate_subject_columns()
+        .where(_any_of(dialect, Case.id, "case_ids"))
         .order_by(Debtor.id, Case.id)
     )
+    return stmt if dialect == "sqlite" else stmt.with_for_update(of=Debtor)
+
+
+@BuiltOnce
+def _gate_subject(dialect: str) -> Select[tuple[int, CaseStatus, int, str, str, str]]:
+    return _gate_subject_columns().where(Case.id == bindparam("case_id"))
+
+
+def gate_subject(session: Session, *, case_id: int) -> GateSubject | None:
+    """What the gate needs of one case, read without taking a lock (for a caller that
+    already holds its debtor's, as ``permit_attempt`` does); None for an unknown case."""
+    row = session.execute(_gate_subject(session), {"case_id": case_id}).one_or_none()
+    return None if row is None else GateSubject(*row)
+
+
+_SQLITE_LOCK_DEBTORS_OF_CASES = text(
+    'UPDATE debtor SET id = id WHERE id IN (SELECT debtor_id FROM "case" WHERE id IN :case_ids)'
+).bindparams(bindparam("case_ids", expanding=True))
+
+
+def lock_gate_subjects(session: Session, *, case_ids: Sequence[int]) -> dict[int, GateSubject]:
+    """Lock the debtors of ``case_ids`` and read what the gate needs of each case, in one
+    statement on PostgreSQL (``… ORDER BY debtor.id FOR UPDATE OF debtor``: rows are locked
+    in debtor-id order, so two batches cannot deadlock). SQLite: a no-op UPDATE of the
+    debtor rows first takes the database write lock (what ``BEGIN IMMEDIATE`` would)."""
+    if not case_ids:
+        return {}
     if session.get_bind().dialect.name == "sqlite":
-        session.execute(
-            text(
-                'UPDATE debtor SET id = id WHERE id IN (SELECT debtor_id FROM "case" '
-                "WHERE id IN :case_ids)"
-            ).bindparams(bindparam("case_ids", expanding=True)),
-            {"case_ids": list(case_ids)},
-        )
-    else:
-        stmt = stmt.with_for_update(of=Debtor)
-    return {row[0]: GateSubject(*row) for row in session.execute(stmt)}
+        session.execute(_SQLITE_LOCK_DEBTORS_OF_CASES, {"case_ids": list(case_ids)})
+    rows = session.execute(_gate_subjects(session), {"case_ids": list(case_ids)})
+    return {row[0]: GateSubject(*row) for row in rows}
 
 
 @dataclass(slots=True)

@@ -82,10 +82,6 @@ def _pack_named(name: str, *, creditor_code: str) -> RulePack:
         raise InvalidContact(f"creditor {creditor_code}: {exc}") from exc
 
 
-def _zone(debtor: Debtor) -> ZoneInfo:
-    return _zone_named(debtor.timezone, debtor_id=debtor.id)
-
-
 def _zone_named(name: str, *, debtor_id: int) -> ZoneInfo:
     try:
         return ZoneInfo(name)
@@ -446,28 +442,28 @@ def permit_attempt(
             f"{(row.planned_at - EARLY_TOLERANCE).isoformat()} to {row.expires_at.isoformat()}; "
             "ask the gate again"
         )
-    found = repository.case_with_creditor(session, case_id=row.case_id)
-    assert found is not None  # a decision's case is a foreign key
-    _case, creditor, debtor = found
-    pack = _pack_of(creditor)
+    subject = repository.gate_subject(session, case_id=row.case_id)
+    assert subject is not None  # a decision's case is a foreign key
+    debtor_id = subject.debtor_id
+    pack = _pack_named(subject.compliance_pack, creditor_code=subject.creditor_code)
     points = repository.contact_points(
         session, contact_point_ids=[] if row.contact_point_id is None else [row.contact_point_id]
     )
     point = _contact_point(
-        points, debtor_id=debtor.id, target=row.target, contact_point_id=row.contact_point_id
+        points, debtor_id=debtor_id, target=row.target, contact_point_id=row.contact_point_id
     )
     since = attempted_at - timedelta(days=history_days_needed(pack) + 1)
     histories = _histories(
-        session, debtor_ids=[debtor.id], since=since, now=now, skip_decision=row.id
+        session, debtor_ids=[debtor_id], since=since, now=now, skip_decision=row.id
     )
     verdict = _verdict(
         row,
         at=attempted_at,
-        zone=_zone(debtor),
+        zone=_zone_named(subject.debtor_timezone, debtor_id=debtor_id),
         pack=pack,
-        history=histories[debtor.id],
-        restrictions=repository.unlifted_restrictions(session, debtor_ids=[debtor.id]).get(
-            debtor.id, []
+        history=histories[debtor_id],
+        restrictions=repository.unlifted_restrictions(session, debtor_ids=[debtor_id]).get(
+            debtor_id, []
         ),
         point=point,
     )

@@ -5,11 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from debtflow.db import BuiltOnce
 from debtflow.models import (
     Account,
     Case,
@@ -38,47 +39,74 @@ def cases_of_debtor(session: Session, *, debtor_id: int) -> Sequence[tuple[Case,
     return [(r[0], r[1]) for r in session.execute(stmt).all()]
 
 
+@BuiltOnce
+def _accounts_of_cases(dialect: str) -> Select[tuple[Account]]:
+    return (
+        select(Account)
+        .where(Account.case_id.in_(bindparam("case_ids", expanding=True)))
+        .order_by(Account.id)
+    )
+
+
+@BuiltOnce
+def _accounts_of_cases_for_update(dialect: str) -> Select[tuple[Account]]:
+    return _accounts_of_cases.build(dialect).with_for_update()
+
+
 def accounts_of_cases(
     session: Session, *, case_ids: Sequence[int], for_update: bool = False
 ) -> Sequence[Account]:
     if not case_ids:
         return []
-    stmt = select(Account).where(Account.case_id.in_(list(case_ids))).order_by(Account.id)
-    if for_update:
-        stmt = stmt.with_for_update()
-    return session.scalars(stmt).all()
+    stmt = (_accounts_of_cases_for_update if for_update else _accounts_of_cases)(session)
+    return session.scalars(stmt, {"case_ids": list(case_ids)}).all()
+
+
+@BuiltOnce
+def _payments_of_case(dialect: str) -> Select[tuple[Payment]]:
+    return (
+        select(Payment)
+        .where(Payment.case_id == bindparam("case_id"))
+        .order_by(Payment.paid_at.desc(), Payment.id.desc())
+        .limit(bindparam("limit"))
+    )
 
 
 def payments_of_case(session: Session, *, case_id: int, limit: int = 50) -> Sequence[Payment]:
-    stmt = (
-        select(Payment)
-        .where(Payment.case_id == case_id)
-        .order_by(Payment.paid_at.desc(), Payment.id.desc())
-        .limit(limit)
+    params = {"case_id": case_id, "limit": limit}
+    return session.scalars(_payments_of_case(session), params).all()
+
+
+@BuiltOnce
+def _promises_of_case(dialect: str) -> Select[tuple[PromiseToPay]]:
+    return (
+        select(PromiseToPay)
+        .where(PromiseToPay.case_id == bindparam("case_id"))
+        .order_by(PromiseToPay.id.desc())
+        .limit(bindparam("limit"))
     )
-    return session.scalars(stmt).all()
 
 
 def promises_of_case(session: Session, *, case_id: int, limit: int = 50) -> Sequence[PromiseToPay]:
-    stmt = (
-        select(PromiseToPay)
-        .where(PromiseToPay.case_id == case_id)
-        .order_by(PromiseToPay.id.desc())
-        .limit(limit)
+    params = {"case_id": case_id, "limit": limit}
+    return session.scalars(_promises_of_case(session), params).all()
+
+
+@BuiltOnce
+def _contacts_of_case(dialect: str) -> Select[tuple[ContactAttempt]]:
+    return (
+        select(ContactAttempt)
+        .where(ContactAttempt.case_id == bindparam("case_id"))
+        .order_by(ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc())
+        .limit(bindparam("limit"))
     )
-    return session.scalars(stmt).all()
 
 
 def contacts_of_case(
     session: Session, *, case_id: int, limit: int = 50
 ) -> Sequence[ContactAttempt]:
-    stmt = (
-        select(ContactAttempt)
-        .where(ContactAttempt.case_id == case_id)
-        .order_by(ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc())
-        .limit(limit)
-    )
-    return session.scalars(stmt).all()
+    params = {"case_id": case_id, "limit": limit}
+    return session.scalars(_contacts_of_case(session), params).all()
 
 
 # --- plans, agreements, payments, disputes, legal advice, contact preferences ---------

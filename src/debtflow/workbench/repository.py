@@ -5,9 +5,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from debtflow.db import BuiltOnce
 from debtflow.models import (
     Case,
     Collector,
@@ -85,15 +86,19 @@ def latest_decisions(session: Session, *, case_ids: Sequence[int]) -> dict[int, 
     return {row.case_id: row for row in session.scalars(stmt).all()}
 
 
-def third_party_points(session: Session, *, debtor_id: int) -> Sequence[ContactPoint]:
-    """The debtor's third-party contact points that are still valid."""
-    stmt = (
+@BuiltOnce
+def _third_party_points(dialect: str) -> Select[tuple[ContactPoint]]:
+    return (
         select(ContactPoint)
         .where(
-            ContactPoint.debtor_id == debtor_id,
+            ContactPoint.debtor_id == bindparam("debtor_id"),
             ContactPoint.party == ContactParty.THIRD_PARTY,
             ContactPoint.valid.is_(True),
         )
         .order_by(ContactPoint.id)
     )
-    return session.scalars(stmt).all()
+
+
+def third_party_points(session: Session, *, debtor_id: int) -> Sequence[ContactPoint]:
+    """The debtor's third-party contact points that are still valid."""
+    return session.scalars(_third_party_points(session), {"debtor_id": debtor_id}).all()
