@@ -14,9 +14,11 @@ from sqlalchemy.exc import DataError
 from debtflow import __version__
 from debtflow.case import api as case_api
 from debtflow.case import pages as case_pages
+from debtflow.config import get_settings
 from debtflow.core.errors import DomainError
 from debtflow.web import routes as web_routes
 from debtflow.web.deps import DbSession
+from debtflow.web.slots import RequestSlots
 
 STATIC = Path(__file__).parent / "web" / "static"
 
@@ -65,4 +67,5 @@ def create_app() -> FastAPI:
     app.include_router(case_pages.router)
     app.include_router(web_routes.router)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
+    app.add_middleware(RequestSlots, slots=get_settings().web_threads)
     return app

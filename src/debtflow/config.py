@@ -52,6 +52,9 @@ class Settings(BaseSettings):
     evidence_signing_key: SecretStr | None = None
     evidence_signing_key_file: Path | None = None
     evidence_file_dir: Path | None = None
+    # web: threads per worker process that run request code, and so the most requests one
+    # worker works on at once (debtflow.web.slots); more wait at the door, holding nothing
+    web_threads: int = Field(default=40, ge=1)
     # field app: a check-in farther than this from the debtor's address is flagged "far"
     field_far_metres: int = 500
     # payments: the provider (unset: paying is unavailable; "simulated" is a development
