@@ -34,6 +34,18 @@ def get(session: Session, *, case_id: int, for_update: bool = False) -> Case | N
     return session.scalars(stmt).one_or_none()
 
 
+@BuiltOnce
+def _reach(dialect: str) -> Select[tuple[int, int | None]]:
+    return select(Case.debtor_id, Case.assigned_collector_id).where(Case.id == bindparam("case_id"))
+
+
+def reach(session: Session, *, case_id: int) -> tuple[int, int | None] | None:
+    """(debtor id, assigned collector id) of the case — what a scope check needs — without
+    loading the case; None for an unknown case."""
+    row = session.execute(_reach(session), {"case_id": case_id}).one_or_none()
+    return None if row is None else (row[0], row[1])
+
+
 def get_with_accounts(session: Session, *, case_id: int) -> Case | None:
     stmt = select(Case).where(Case.id == case_id).options(selectinload(Case.accounts))
     return session.scalars(stmt).one_or_none()

@@ -117,6 +117,26 @@ def get_for_user(session: Session, *, case_id: int, user: User, for_update: bool
     return case
 
 
+def check_reach(session: Session, *, case_id: int, user: User) -> None:
+    """Refuse (404, as for a missing case) a case ``user`` may not see — for a caller that
+    needs the check, not the case: a case this session holds is checked as it is, otherwise
+    two columns are read instead of the whole case."""
+    held = session.identity_map.get(session.identity_key(Case, case_id))
+    if isinstance(held, Case):
+        _check_reach(held, user)
+        return
+    found = repository.reach(session, case_id=case_id)
+    if found is None:
+        raise CaseNotFound(f"case {case_id} does not exist")
+    debtor_id, assigned_collector_id = found
+    from debtflow.auth.scoping import case_scope
+
+    if not case_scope(user).covers(
+        assigned_collector_id=assigned_collector_id, debtor_id=debtor_id
+    ):
+        raise CaseNotFound(f"case {case_id} does not exist")
+
+
 def _check_reach(case: Case, user: User) -> None:
     from debtflow.auth.scoping import case_scope
 

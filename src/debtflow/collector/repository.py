@@ -5,12 +5,13 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.orm import Session
 
-from debtflow.db import get_by_id
+from debtflow.db import BuiltOnce, get_by_id
 from debtflow.models import Collector
+from debtflow.models.enums import CollectorKind
 
 
 def upsert(session: Session, rows: Sequence[dict[str, Any]]) -> None:
@@ -43,3 +44,14 @@ def active(session: Session) -> Sequence[Collector]:
 
 def by_id(session: Session, *, collector_id: int) -> Collector | None:
     return get_by_id(session, Collector, collector_id)
+
+
+@BuiltOnce
+def _kind_and_code(dialect: str) -> Select[tuple[CollectorKind, str]]:
+    return select(Collector.kind, Collector.code).where(Collector.id == bindparam("collector_id"))
+
+
+def kind_and_code(session: Session, *, collector_id: int) -> tuple[CollectorKind, str] | None:
+    """The collector's kind and code (who a contact is made for) without loading the row."""
+    row = session.execute(_kind_and_code(session), {"collector_id": collector_id}).one_or_none()
+    return None if row is None else (row[0], row[1])

@@ -23,30 +23,33 @@ from debtflow.models.enums import CollectorKind
 def collecting_party(collector: Collector | None) -> str:
     """The party the contact is made for: in-house staff, or the agency / law firm /
     part-time collector the user's collector row belongs to."""
-    if collector is None or collector.kind in (
-        CollectorKind.ONLINE_AGENT,
-        CollectorKind.FIELD_AGENT,
-    ):
+    if collector is None:
         return "in-house"
-    return f"{collector.kind.value}:{collector.code}"
+    return party_of(collector.kind, collector.code)
+
+
+def party_of(kind: CollectorKind, code: str) -> str:
+    if kind in (CollectorKind.ONLINE_AGENT, CollectorKind.FIELD_AGENT):
+        return "in-house"
+    return f"{kind.value}:{code}"
 
 
 def _identity(session: Session, user: User) -> dict[str, Any]:
-    collector = (
-        collector_repository.by_id(session, collector_id=user.collector_id)
+    found = (
+        collector_repository.kind_and_code(session, collector_id=user.collector_id)
         if user.collector_id is not None
         else None
     )
     return {
         "requested_by": user.username,
         "collector_id": user.collector_id,
-        "collecting_party": collecting_party(collector),
+        "collecting_party": "in-house" if found is None else party_of(*found),
     }
 
 
 def request_contact(session: Session, *, user: User, case_id: int, **ask: Any) -> ContactDecision:
     require(user, Permission.CONTACT_DEBTORS)
-    case_service.get_for_user(session, case_id=case_id, user=user)
+    case_service.check_reach(session, case_id=case_id, user=user)
     return service.request_contact(session, case_id=case_id, **ask, **_identity(session, user))
 
 
@@ -56,7 +59,7 @@ def request_contacts(
     require(user, Permission.CONTACT_DEBTORS)
     identity = _identity(session, user)
     for ask in asks:
-        case_service.get_for_user(session, case_id=ask.case_id, user=user)
+        case_service.check_reach(session, case_id=ask.case_id, user=user)
     return service.request_contacts(session, asks=[replace(ask, **identity) for ask in asks])
 
 
@@ -76,7 +79,7 @@ def log_contact(
     decision = compliance_repository.decision(session, decision_id=decision_id)
     if decision is None or decision.requested_by != user.username:
         raise DecisionNotFound(f"gate decision {decision_id} does not exist")
-    case_service.get_for_user(session, case_id=decision.case_id, user=user)
+    case_service.check_reach(session, case_id=decision.case_id, user=user)
     return service.log_contact(
         session,
         decision_id=decision_id,
@@ -90,5 +93,5 @@ def log_contact(
 
 def contacts_of_case(session: Session, *, user: User, case_id: int) -> Sequence[ContactAttempt]:
     require(user, Permission.VIEW_CASES)
-    case_service.get_for_user(session, case_id=case_id, user=user)
+    case_service.check_reach(session, case_id=case_id, user=user)
     return service.contacts_of_case(session, case_id=case_id)
