@@ -93,11 +93,11 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
 
 
 async def _outside_the_pool(work: Callable[[Session], None], session: Session) -> None:
-    """Run ``work`` in a thread of its own, not one of the pool's (anyio's default limiter,
-    40 threads per worker) that run request code — as FastAPI does for a dependency's exit.
-    A transaction that holds locks (rows on PostgreSQL, the write lock on SQLite) must never
-    wait for a pool thread to commit: the pool's threads may all be taken by requests
-    waiting for those very locks."""
+    """Run ``work`` in a thread of its own, not one of the pool's (``web_threads`` per
+    worker, see ``debtflow.web.slots``) that run request code — as FastAPI does for a
+    dependency's exit. A transaction that holds locks (rows on PostgreSQL, the write lock on
+    SQLite) must never wait for a pool thread to commit: the pool's threads may all be taken
+    by requests waiting for those very locks."""
     await to_thread.run_sync(work, session, limiter=CapacityLimiter(1))
 
 
