@@ -128,21 +128,26 @@ def check_reach(session: Session, *, case_id: int, user: User) -> None:
     found = repository.reach(session, case_id=case_id)
     if found is None:
         raise CaseNotFound(f"case {case_id} does not exist")
-    debtor_id, assigned_collector_id = found
-    from debtflow.auth.scoping import case_scope
-
-    if not case_scope(user).covers(
-        assigned_collector_id=assigned_collector_id, debtor_id=debtor_id
-    ):
-        raise CaseNotFound(f"case {case_id} does not exist")
+    _check_scope(user, case_id=case_id, debtor_id=found[0], assigned_collector_id=found[1])
 
 
 def _check_reach(case: Case, user: User) -> None:
+    _check_scope(
+        user,
+        case_id=case.id,
+        debtor_id=case.debtor_id,
+        assigned_collector_id=case.assigned_collector_id,
+    )
+
+
+def _check_scope(
+    user: User, *, case_id: int, debtor_id: int, assigned_collector_id: int | None
+) -> None:
     from debtflow.auth.scoping import case_scope
 
     scope = case_scope(user)
-    if not scope.covers(assigned_collector_id=case.assigned_collector_id, debtor_id=case.debtor_id):
-        raise CaseNotFound(f"case {case.id} does not exist")
+    if not scope.covers(assigned_collector_id=assigned_collector_id, debtor_id=debtor_id):
+        raise CaseNotFound(f"case {case_id} does not exist")
 
 
 def bucket_names() -> tuple[str, ...]:
