@@ -183,23 +183,21 @@ class BuiltOnce(Generic[StatementT]):
 
 
 ModelT = TypeVar("ModelT", bound=Base)
-_BY_ID: dict[tuple[type[Base], str], Select[Any]] = {}
+#: one ``SELECT … WHERE <primary key> = :ident`` per model; the same on every dialect
+_BY_ID: dict[type[Base], Select[Any]] = {}
 
 
 def get_by_id(session: Session, model: type[ModelT], ident: int) -> ModelT | None:
     """``session.get(model, ident)``, cheaper on a miss: an object this session already holds
     comes from its identity map without a statement, as with ``session.get``; otherwise one
-    ``SELECT … WHERE id = :id`` built once per model and dialect (``session.get`` builds its
-    load statement anew on every miss, about 0.15 ms of CPU on the request paths)."""
+    prebuilt ``SELECT`` (``session.get`` builds its load statement anew on every miss: 0.51
+    against 0.36 ms per case read in a loop here)."""
     if session.identity_map.get(session.identity_key(model, ident)) is not None:
         return session.get(model, ident)
-    dialect = session.get_bind().dialect.name
-    statement = _BY_ID.get((model, dialect))
+    statement = _BY_ID.get(model)
     if statement is None:
         primary_key = model.__mapper__.primary_key
         if len(primary_key) != 1:
             raise TypeError(f"{model.__name__} has a composite primary key")
-        statement = _BY_ID[(model, dialect)] = select(model).where(
-            primary_key[0] == bindparam("ident")
-        )
+        statement = _BY_ID[model] = select(model).where(primary_key[0] == bindparam("ident"))
     return session.scalars(statement, {"ident": ident}).one_or_none()
