@@ -405,6 +405,10 @@ def test_a_logged_contact_goes_to_the_evidence_log_with_its_gate_decision(sessio
 
     world = make_world(session)
     attempt = call(session, world, at(10), connected=False)
+    # the leaf is appended when the transaction commits (the log's lock is then held only
+    # for the append and the COMMIT), not before
+    assert session.scalars(select(EvidenceLogLeaf)).all() == []
+    session.commit()
     rows = session.scalars(select(EvidenceLogLeaf).order_by(EvidenceLogLeaf.idx)).all()
     leaves = [parse_leaf(row.canonical_bytes) for row in rows]
     contact = [leaf for leaf in leaves if leaf.kind == LeafKind.CONTACT_ATTEMPT]

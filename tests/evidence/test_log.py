@@ -154,6 +154,82 @@ def test_a_batch_with_one_bad_act_appends_nothing(session):
     assert committed_tree_size(session) == 0
 
 
+def _defer(session, act: EvidenceAct) -> None:
+    evidence.append_at_commit(
+        session,
+        kind=act.kind,
+        case_id=act.case_id,
+        occurred_at=act.occurred_at,
+        payload=act.payload,
+        files=act.files,
+    )
+
+
+def test_an_act_appended_at_commit_lands_at_the_commit_in_order(session):
+    evidence.append_many(session, _acts(2))
+    deferred = _acts(3, start=2)
+    for act in deferred:
+        _defer(session, act)
+    evidence.append_many(session, _acts(1, start=5))  # appended now, ahead of the deferred
+    assert committed_tree_size(session) == 3
+    session.commit()
+    assert committed_tree_size(session) == 6
+    stored = [
+        parse_leaf(bytes(raw))
+        for raw in session.scalars(
+            select(EvidenceLogLeaf.canonical_bytes).order_by(EvidenceLogLeaf.idx)
+        )
+    ]
+    assert [leaf.payload["attempt"] for leaf in stored] == [0, 1, 5, 2, 3, 4]
+    assert stored_root_hash(SqlNodeStore(session), 6) == root_hash(_stored_leaf_hashes(session))
+    session.commit()  # nothing left over to append twice
+    assert committed_tree_size(session) == 6
+
+
+def test_an_act_appended_at_commit_is_checked_at_once(session):
+    with pytest.raises(InvalidEvidence, match="payload"):
+        _defer(session, EvidenceAct("payment", 7, T0, {"amount": 1.5}))
+    session.commit()
+    assert committed_tree_size(session) == 0
+
+
+def test_a_rollback_drops_the_acts_waiting_for_the_commit(session):
+    _defer(session, _acts(1)[0])
+    session.rollback()
+    session.commit()
+    assert committed_tree_size(session) == 0
+
+
+def test_a_savepoint_rollback_drops_only_the_acts_recorded_in_it(session):
+    kept, dropped, released = _acts(3)
+    _defer(session, kept)
+    savepoint = session.begin_nested()
+    _defer(session, dropped)
+    savepoint.rollback()
+    with session.begin_nested():
+        _defer(session, released)
+    assert committed_tree_size(session) == 0  # a released savepoint is not the commit
+    session.commit()
+    stored = [
+        parse_leaf(bytes(raw))
+        for raw in session.scalars(
+            select(EvidenceLogLeaf.canonical_bytes).order_by(EvidenceLogLeaf.idx)
+        )
+    ]
+    assert [leaf.payload["attempt"] for leaf in stored] == [0, 2]
+
+
+def test_a_file_attached_to_an_act_appended_at_commit_is_stored(session):
+    photo = AttachedFile(b"\x89PNG visit photo", "image/png")
+    act = EvidenceAct("field_checkin", 9, T0, {"lat_e6": 31_230_416}, (photo, photo))
+    _defer(session, act)
+    session.commit()
+    leaf = parse_leaf(session.get(EvidenceLogLeaf, 0).canonical_bytes)
+    assert len(leaf.file_sha256) == 1
+    assert file_store().read(leaf.file_sha256[0]) == photo.content
+    assert session.get(EvidenceFile, leaf.file_sha256[0]).media_type == "image/png"
+
+
 @pytest.mark.parametrize(
     "statement",
     [

@@ -38,8 +38,8 @@ def lock_app(engine: Engine, monkeypatch: pytest.MonkeyPatch) -> Iterator[TestCl
 
     @app.post("/hit")
     def hit(session: DbSession) -> dict[str, int]:
-        # one row every request locks until its transaction ends, like the evidence log's
-        # state row that every contact log takes
+        # one row every request locks until its transaction ends, like the debtor row that
+        # contact decisions and logs for one debtor take
         hits = session.execute(text(f"SELECT hits FROM slot_probe WHERE id = 1{locking}")).scalar()
         time.sleep(0.02)  # hold it long enough for the others to pile up behind it
         session.execute(text("UPDATE slot_probe SET hits = :hits WHERE id = 1"), {"hits": hits + 1})

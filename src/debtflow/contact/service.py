@@ -64,7 +64,9 @@ def log_contact(
         note=note,
     )
     session.flush()
-    evidence.append(
+    # appended when the request commits: the log's lock is then held for the append and the
+    # COMMIT only, not for the rest of the request (see debtflow.evidence.log)
+    evidence.append_at_commit(
         session,
         kind=LeafKind.CONTACT_ATTEMPT,
         case_id=decision.case_id,

@@ -10,6 +10,7 @@ from debtflow.evidence.log import (
     EvidenceAct,
     InvalidEvidence,
     append,
+    append_at_commit,
     append_many,
 )
 
@@ -19,5 +20,6 @@ __all__ = [
     "EvidenceAct",
     "InvalidEvidence",
     "append",
+    "append_at_commit",
     "append_many",
 ]

@@ -6,6 +6,15 @@ insert. Everything (leaf rows, Merkle nodes, the new tree size, file rows) is wr
 caller's transaction, so a rollback or a killed process leaves the log as it was. Attached
 files are written to the content-addressed file store first; a file whose transaction never
 commits is an unreferenced orphan, never a broken reference.
+
+``append_at_commit(session, …)`` checks an act now and appends it when the session commits
+(first thing in ``Session.commit()``, before its flush), for callers that do not need the
+leaf's index. Every append takes the one lock of the log until its transaction ends, so an
+append made in the middle of a web request holds that lock through the rest of the request
+— the response, the hand-off to the committing thread — and every other append in the
+system waits. Appended at commit, the lock is held for the append and the COMMIT only. A
+rollback (of the transaction, or of the savepoint the act was recorded in) drops the act
+with everything else.
 """
 
 from __future__ import annotations
@@ -15,8 +24,8 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from pathlib import Path
 
-from sqlalchemy import insert, select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, insert, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from debtflow.config import get_settings
 from debtflow.core.errors import InvalidInput
@@ -111,22 +120,101 @@ def _leaf_of(act: EvidenceAct, digests: tuple[str, ...]) -> EvidenceLeaf:
         raise InvalidEvidence(f"evidence for case {act.case_id}: {exc}") from None
 
 
+@dataclass(frozen=True)
+class _PreparedAct:
+    """An act checked and turned into its leaf bytes and hash, ready to append."""
+
+    leaf: EvidenceLeaf
+    canonical: bytes
+    hashed: bytes
+    files: dict[str, AttachedFile]  # by SHA-256
+
+
+def _prepare(act: EvidenceAct) -> _PreparedAct:
+    files: dict[str, AttachedFile] = {}
+    for item in act.files:
+        files.setdefault(sha256_hex(item.content), item)
+    leaf = _leaf_of(act, tuple(files))
+    try:
+        raw = leaf.canonical_bytes()
+    except LeafFormatError as exc:
+        raise InvalidEvidence(f"evidence for case {act.case_id}: {exc}") from None
+    return _PreparedAct(leaf, raw, leaf_hash(raw), files)
+
+
 def append_many(session: Session, acts: Sequence[EvidenceAct]) -> list[AppendedLeaf]:
     """Append a batch of acts, in order, under one lock of the log (the fast path)."""
+    return _append_prepared(session, [_prepare(act) for act in acts])
+
+
+# session.info key of the acts waiting for the commit: (act, the savepoint it was recorded
+# in or None)
+_PENDING = "debtflow.evidence.pending"
+
+
+def append_at_commit(
+    session: Session,
+    *,
+    kind: LeafKind | str,
+    case_id: int,
+    occurred_at: datetime,
+    payload: Mapping[str, object],
+    files: Sequence[AttachedFile] = (),
+) -> None:
+    """Check one act now (:class:`InvalidEvidence` on bad input, as :func:`append`) and
+    append it when ``session`` commits, after the acts recorded before it. Nothing is
+    appended when the transaction — or the savepoint the act was recorded in — rolls back."""
+    prepared = _prepare(EvidenceAct(kind, case_id, occurred_at, payload, tuple(files)))
+    if not session.in_transaction():
+        session.begin()  # so that a rollback before the first statement drops the act too
+    pending: list[tuple[_PreparedAct, SessionTransaction | None]]
+    pending = session.info.setdefault(_PENDING, [])
+    pending.append((prepared, session.get_nested_transaction()))
+
+
+@event.listens_for(Session, "before_commit")
+def _append_pending(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint is released: its acts wait for the transaction's commit
+    pending = session.info.pop(_PENDING, None)
+    if pending:
+        session.flush()  # the request's own rows first, before the log's lock is taken
+        _append_prepared(session, [prepared for prepared, _ in pending])
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_pending(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(_PENDING)
+    if not pending:
+        return
+    if not previous_transaction.nested:
+        session.info.pop(_PENDING, None)
+        return
+
+    def inside_rolled_back(recorded_in: SessionTransaction | None) -> bool:
+        while recorded_in is not None:
+            if recorded_in is previous_transaction:
+                return True
+            recorded_in = recorded_in.parent
+        return False
+
+    pending[:] = [entry for entry in pending if not inside_rolled_back(entry[1])]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # the transaction is over (closed without a commit)
+        session.info.pop(_PENDING, None)
+
+
+def _append_prepared(session: Session, acts: Sequence[_PreparedAct]) -> list[AppendedLeaf]:
     if not acts:
         return []
-    prepared: list[tuple[EvidenceLeaf, bytes, bytes]] = []
+    prepared = [(act.leaf, act.canonical, act.hashed) for act in acts]
     attached: dict[str, AttachedFile] = {}
     for act in acts:
-        digests = tuple(dict.fromkeys(sha256_hex(item.content) for item in act.files))
-        for item in act.files:
-            attached.setdefault(sha256_hex(item.content), item)
-        leaf = _leaf_of(act, digests)
-        try:
-            raw = leaf.canonical_bytes()
-        except LeafFormatError as exc:
-            raise InvalidEvidence(f"evidence for case {act.case_id}: {exc}") from None
-        prepared.append((leaf, raw, leaf_hash(raw)))
+        for digest, item in act.files.items():
+            attached.setdefault(digest, item)
     if attached:
         files_on_disk = file_store()
         for item in attached.values():

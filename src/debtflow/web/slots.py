@@ -3,11 +3,12 @@
 FastAPI runs a synchronous endpoint in a thread of anyio's default pool, and then — still
 inside the request's transaction, before the session dependency commits — validates the
 endpoint's return value in *another* pool thread. A request that holds a database lock
-(every contact log takes the evidence log's state row; a gate decision, its debtor's row)
-therefore needs a free pool thread to ever commit. When the pool's threads are all taken by
-requests waiting for that very lock, nothing moves again. Reproduced with the pool cut to
-3 threads and 8 concurrent clients; by the same mechanism, anyio's default 40 threads would
-hang a worker that 41 contact logs reach at once (not run at that size).
+(a gate decision and a contact log take their debtor's row; an evidence append made in the
+request, the evidence log's state row) therefore needs a free pool thread to ever commit.
+When the pool's threads are all taken by requests waiting for that very lock, nothing moves
+again. Reproduced with the pool cut to 3 threads and 8 concurrent clients on one locked row;
+by the same mechanism, anyio's default 40 threads would hang a worker that 41 requests
+locking one row reach at once (not run at that size).
 
 ``RequestSlots`` admits at most ``web_threads`` requests into the app per worker process and
 gives the default thread pool exactly that many threads. Each admitted request uses at most
