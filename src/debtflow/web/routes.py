@@ -1,4 +1,4 @@
-"""Every route of the web platform besides the foundation's, in one router."""
+"""Every router of the web platform besides the foundation's."""
 
 from __future__ import annotations
 
@@ -18,18 +18,20 @@ from debtflow.portal import pages as portal_pages
 from debtflow.report import api as report_api
 from debtflow.report import pages as report_pages
 
-router = APIRouter()
-router.include_router(auth_api.router)
-router.include_router(auth_pages.router)
-router.include_router(portal_api.router)
-router.include_router(portal_api.webhooks)
-router.include_router(portal_pages.router)
-router.include_router(conversation_api.router)
-router.include_router(contact_api.router)
-router.include_router(compliance_api.router)
-router.include_router(evidence_api.router)
-router.include_router(note_api.router)
-router.include_router(report_api.router)
-router.include_router(report_pages.router)
-router.include_router(field_api.router)
-router.include_router(field_pages.router)
+# In the order requests are matched against them (after the foundation's case routes).
+ROUTERS: tuple[APIRouter, ...] = (
+    auth_api.router,
+    auth_pages.router,
+    portal_api.router,
+    portal_api.webhooks,
+    portal_pages.router,
+    conversation_api.router,
+    contact_api.router,
+    compliance_api.router,
+    evidence_api.router,
+    note_api.router,
+    report_api.router,
+    report_pages.router,
+    field_api.router,
+    field_pages.router,
+)
