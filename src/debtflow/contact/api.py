@@ -3,7 +3,7 @@ asks — user, collector, collecting party — is the signed-in user, never the 
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from fastapi import APIRouter, Response
 
 from debtflow.auth.deps import CurrentUser
 from debtflow.compliance.service import ContactAsk
@@ -16,6 +16,7 @@ from debtflow.contact.schemas import (
     DecisionRead,
 )
 from debtflow.web.deps import DbSession
+from debtflow.web.responses import model_json
 
 router = APIRouter(prefix="/api", tags=["contacts"])
 
@@ -23,9 +24,9 @@ router = APIRouter(prefix="/api", tags=["contacts"])
 @router.post("/cases/{case_id}/contact-decisions", response_model=DecisionRead, status_code=201)
 def request_contact(
     case_id: int, body: ContactRequest, session: DbSession, user: CurrentUser
-) -> DecisionRead:
+) -> Response:
     decision = access.request_contact(session, user=user, case_id=case_id, **body.model_dump())
-    return DecisionRead.model_validate(decision, from_attributes=True)
+    return model_json(DecisionRead, decision, status_code=201)
 
 
 @router.post("/contact-decisions/batch", response_model=list[DecisionRead], status_code=201)
@@ -48,9 +49,9 @@ def request_contacts(
 )
 def log_contact(
     decision_id: int, body: ContactLog, session: DbSession, user: CurrentUser
-) -> ContactRead:
+) -> Response:
     attempt = access.log_contact(session, user=user, decision_id=decision_id, **body.model_dump())
-    return ContactRead.model_validate(attempt, from_attributes=True)
+    return model_json(ContactRead, attempt, status_code=201)
 
 
 @router.get("/cases/{case_id}/contacts", response_model=list[ContactRead])
