@@ -8,13 +8,13 @@ files are written to the content-addressed file store first; a file whose transa
 commits is an unreferenced orphan, never a broken reference.
 
 ``append_at_commit(session, …)`` checks an act now and appends it when the session commits
-(first thing in ``Session.commit()``, before its flush), for callers that do not need the
-leaf's index. Every append takes the one lock of the log until its transaction ends, so an
-append made in the middle of a web request holds that lock through the rest of the request
-— the response, the hand-off to the committing thread — and every other append in the
-system waits. Appended at commit, the lock is held for the append and the COMMIT only. A
-rollback (of the transaction, or of the savepoint the act was recorded in) drops the act
-with everything else.
+(in ``Session.commit()``, after the session's own rows are flushed and before the COMMIT),
+for callers that do not need the leaf's index. Every append takes the one lock of the log
+until its transaction ends, so an append made in the middle of a web request holds that lock
+through the rest of the request — the response, the hand-off to the committing thread — and
+every other append in the system waits. Appended at commit, the lock is held for the append
+and the COMMIT only. A rollback (of the transaction, or of the savepoint the act was
+recorded in) drops the act with everything else.
 """
 
 from __future__ import annotations
@@ -203,7 +203,7 @@ def _drop_pending(session: Session, previous_transaction: SessionTransaction) ->
 
 @event.listens_for(Session, "after_transaction_end")
 def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the transaction is over (closed without a commit)
+    if transaction.parent is None:  # the transaction is over: what is left never committed
         session.info.pop(_PENDING, None)
 
 
