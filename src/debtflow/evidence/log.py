@@ -185,11 +185,8 @@ def _append_pending(session: Session) -> None:
 @event.listens_for(Session, "after_soft_rollback")
 def _drop_pending(session: Session, previous_transaction: SessionTransaction) -> None:
     pending = session.info.get(_PENDING)
-    if not pending:
-        return
-    if not previous_transaction.nested:
-        session.info.pop(_PENDING, None)
-        return
+    if not pending or not previous_transaction.nested:
+        return  # the whole transaction's rollback: _forget_pending drops everything
 
     def inside_rolled_back(recorded_in: SessionTransaction | None) -> bool:
         while recorded_in is not None:
@@ -210,7 +207,6 @@ def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
 def _append_prepared(session: Session, acts: Sequence[_PreparedAct]) -> list[AppendedLeaf]:
     if not acts:
         return []
-    prepared = [(act.leaf, act.canonical, act.hashed) for act in acts]
     attached: dict[str, AttachedFile] = {}
     for act in acts:
         for digest, item in act.files.items():
@@ -219,13 +215,11 @@ def _append_prepared(session: Session, acts: Sequence[_PreparedAct]) -> list[App
         files_on_disk = file_store()
         for item in attached.values():
             files_on_disk.put(item.content)
-    size = reserve_leaves(session, len(prepared))  # lock + new size in one statement
+    size = reserve_leaves(session, len(acts))  # lock + new size in one statement
     if attached:
         _record_files(session, attached)
     dialect = session.connection().dialect.name
-    stamps = {
-        leaf.occurred_at: driver_timestamp(dialect, leaf.occurred_at) for leaf, _, _ in prepared
-    }
+    stamps = {act.leaf.occurred_at: driver_timestamp(dialect, act.leaf.occurred_at) for act in acts}
     insert_rows(
         session,
         "evidence_leaf",
@@ -233,23 +227,23 @@ def _append_prepared(session: Session, acts: Sequence[_PreparedAct]) -> list[App
         [
             (
                 size + offset,
-                hashed,
-                raw,
-                leaf.kind.value,
-                leaf.case_id,
-                stamps[leaf.occurred_at],
+                act.hashed,
+                act.canonical,
+                act.leaf.kind.value,
+                act.leaf.case_id,
+                stamps[act.leaf.occurred_at],
             )
-            for offset, (leaf, raw, hashed) in enumerate(prepared)
+            for offset, act in enumerate(acts)
         ],
     )
-    hashes = [hashed for _, _, hashed in prepared]
+    hashes = [act.hashed for act in acts]
     store = SqlNodeStore(session, {size + offset: value for offset, value in enumerate(hashes)})
     new_size = append_leaves(store, size, hashes)
     if new_size != size + len(hashes):  # reserve_leaves already stored size + len(hashes)
         raise RuntimeError(f"evidence log grew to {new_size}, not {size + len(hashes)}")
     return [
-        AppendedLeaf(size + offset, hashed, leaf.file_sha256)
-        for offset, (leaf, _, hashed) in enumerate(prepared)
+        AppendedLeaf(size + offset, act.hashed, act.leaf.file_sha256)
+        for offset, act in enumerate(acts)
     ]
 
 

@@ -343,7 +343,7 @@ _SMALL_MODEL = 5000
 # more and the neighbourhood search gets the last 40 %. Generated E 40 x 400, 30 s, two
 # seeds: 42,281 / 42,250 with 30 % to the Lagrangian phase, 42,209 / 42,237 with 60 %
 # (bound 42,155); E 20 x 400 42,325 -> 42,313; Yagiura c20400 / c40400 0.063 / 0.071 %
-# from best known with 60 % (0.230 / 0.094 % in the last suite run with 30 %).
+# from best known with 60 % (0.230 / 0.094 % in the suite run of docs/assignment.md).
 _LAGRANGIAN_SHARE_SMALL = 0.85
 _LAGRANGIAN_SHARE_LARGE = 0.6
 # On larger models the Lagrangian phase runs only up to this many knapsack cells: above
