@@ -1,13 +1,16 @@
-"""Loopback load test of the web app on PostgreSQL with 2 uvicorn worker processes:
+"""Loopback load test of the web app on PostgreSQL with 2 worker processes:
 requests/s and p50/p99 latency of logging a contact (gate decision + contact log, two
 POSTs) and of the case page (HTML, cookie session), beside a same-run baseline — the
 health endpoint (one ``SELECT 1``) through the same server, client and connections.
 
 A fresh database (``debtflow_bench_…`` on the test server, or ``--database-url``) gets the
 demo (``debtflow demo --cases N``) and its users; every open case is given to ``agent1``
-so the contacts spread over many debtors. Then ``uvicorn --workers 2 --no-access-log``
-starts on a free loopback port and ``--connections`` client coroutines drive each scenario
-for ``--seconds`` after a warm-up, each over its own keep-alive HTTP/1.1 connection. The
+so the contacts spread over many debtors. Then ``debtflow serve --workers 2
+--no-access-log`` starts on a free loopback port and ``--connections`` client coroutines
+drive each scenario for ``--seconds`` after a warm-up, each over its own keep-alive HTTP/1.1
+connection. ``debtflow serve`` gives each worker a listening socket of its own
+(``debtflow.web.workers``): with uvicorn's shared socket the connections a scenario opens
+together could all land on one worker (16/0 in some runs), which halved throughput. The
 client is a few lines of asyncio streams (``LoopbackConnection``), not httpx: on a 2-core
 machine the load generator shares the cores with the server, and httpx's per-request CPU
 (about 1 ms) took a third of them — the figures measured the client as much as the server.
@@ -25,8 +28,9 @@ So that the gate allows every contact without loosening any rule:
 Targets: ≥ 300 requests/s and p99 ≤ 100 ms for each scenario. The client, the two workers
 and PostgreSQL share this machine's cores, so the wall figures are a floor; read them beside
 the baseline, and beside the CPU the two workers spent per request (from ``/proc``), which
-does not depend on what else the machine is running (PostgreSQL's and the client's CPU are
-not in it). ``--connections`` is the number of requests in flight: latency ≈ connections /
+depends less on what else the machine is running (the client's CPU is not in it;
+PostgreSQL's, when the server runs on this machine, is the "PG ms/req" column).
+``--connections`` is the number of requests in flight: latency ≈ connections /
 throughput, so 16 in flight leave a mean of about 53 ms at the 300 requests/s target (room
 for a p99 of 100 ms); more only add queueing, fewer leave the workers idle while a loaded
 machine schedules the client.
@@ -128,8 +132,23 @@ def _children(pid: int) -> list[int]:
 
 
 def _tree_cpu(pid: int) -> float:
-    """CPU seconds of the uvicorn supervisor and its worker processes."""
+    """CPU seconds of the ``debtflow serve`` supervisor and its worker processes."""
     return _process_cpu(pid) + sum(_tree_cpu(child) for child in _children(pid))
+
+
+def _postgres_cpu() -> float:
+    """CPU seconds of every local ``postgres`` process (server, backends, WAL writer,
+    checkpointer); 0 when the server is on another machine or its processes are unreadable."""
+    total = 0.0
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                if (entry / "comm").read_text().strip() != "postgres":
+                    continue
+            except OSError:
+                continue
+            total += _process_cpu(int(entry.name))
+    return total
 
 
 def _free_port() -> int:
@@ -144,8 +163,10 @@ class Tally:
     errors: int = 0
     denied: int = 0
     operations: int = 0
-    #: CPU seconds the uvicorn workers spent while the scenario ran
+    #: CPU seconds the server's workers spent while the scenario ran
     server_cpu: float = 0.0
+    #: CPU seconds of the local PostgreSQL processes in the same time (0 if not local)
+    postgres_cpu: float = 0.0
 
 
 @dataclass
@@ -238,6 +259,7 @@ async def _drive(
     connections: int,
     seconds: float,
     server_cpu: Callable[[], float],
+    postgres_cpu: Callable[[], float],
     warmup: float = 2.0,
 ) -> tuple[Tally, float]:
     pool = [LoopbackConnection("127.0.0.1", port) for _ in range(connections)]
@@ -252,6 +274,7 @@ async def _drive(
     await asyncio.gather(*(warm(connection) for connection in pool))
     tally = Tally()
     cpu_before = server_cpu()
+    postgres_before = postgres_cpu()
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -262,6 +285,7 @@ async def _drive(
     await asyncio.gather(*(worker(connection) for connection in pool))
     elapsed = time.perf_counter() - started
     tally.server_cpu = server_cpu() - cpu_before
+    tally.postgres_cpu = postgres_cpu() - postgres_before
     for connection in pool:
         await connection.close()
     return tally, elapsed
@@ -373,11 +397,10 @@ def main() -> int:
         if zone:
             print(f"night in Shanghai: the bench debtors live in {zone} (early afternoon there)")
         port = _free_port()
-        log = (workdir / "uvicorn.log").open("w")
+        log = (workdir / "serve.log").open("w")
         server = subprocess.Popen(
-            [sys.executable, "-m", "uvicorn", "debtflow.app:create_app", "--factory",
-             "--host", "127.0.0.1", "--port", str(port), "--workers", str(args.workers),
-             "--log-level", "warning", "--no-access-log"],
+            [debtflow, "serve", "--host", "127.0.0.1", "--port", str(port),
+             "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
@@ -391,8 +414,8 @@ def main() -> int:
             except httpx.HTTPError:
                 pass
             if server.poll() is not None or time.monotonic() > deadline:
-                print((workdir / "uvicorn.log").read_text(), file=sys.stderr)
-                raise SystemExit("uvicorn did not start")
+                print((workdir / "serve.log").read_text(), file=sys.stderr)
+                raise SystemExit("debtflow serve did not start")
             time.sleep(0.3)
         token = httpx.post(
             f"{base}/api/auth/token", data={"username": "agent1", "password": PASSWORD}
@@ -404,7 +427,8 @@ def main() -> int:
         ).json()
         case_ids = [item["id"] for item in listing["items"]]
         print(
-            f"uvicorn --workers {args.workers} on {base}; agent1 works {len(case_ids)} cases; "
+            f"debtflow serve --workers {args.workers} on {base}; "
+            f"agent1 works {len(case_ids)} cases; "
             f"{args.connections} connections, {args.seconds:.0f} s per scenario"
         )
         rows = []
@@ -416,13 +440,14 @@ def main() -> int:
                     connections=args.connections,
                     seconds=args.seconds,
                     server_cpu=lambda: _tree_cpu(server.pid),
+                    postgres_cpu=_postgres_cpu,
                 )
             )
             rows.append((label, tally, elapsed))
         baseline = len(rows[0][1].latencies) / rows[0][2]
         print(
             f"{'scenario':40} {'requests':>9} {'req/s':>8} {'vs base':>8} {'p50 ms':>7} "
-            f"{'p99 ms':>7} {'CPU ms/req':>10} {'errors':>6} {'denied':>7}"
+            f"{'p99 ms':>7} {'CPU ms/req':>10} {'PG ms/req':>9} {'errors':>6} {'denied':>7}"
         )
         met = True
         failed = 0
@@ -431,10 +456,12 @@ def main() -> int:
             p50 = _percentile(tally.latencies, 0.5) * 1000
             p99 = _percentile(tally.latencies, 0.99) * 1000
             cpu = tally.server_cpu / max(1, len(tally.latencies)) * 1000
+            postgres = tally.postgres_cpu / max(1, len(tally.latencies)) * 1000
             denied = f"{tally.denied:,}" if "contact" in label else ""
             print(
                 f"{label:40} {len(tally.latencies):>9,} {rate:>8,.0f} {rate / baseline:>7.2f}x "
-                f"{p50:>7.1f} {p99:>7.1f} {cpu:>10.2f} {tally.errors:>6} {denied:>7}"
+                f"{p50:>7.1f} {p99:>7.1f} {cpu:>10.2f} {postgres:>9.2f} {tally.errors:>6} "
+                f"{denied:>7}"
             )
             failed += tally.errors + tally.denied
             if not label.startswith("baseline"):

@@ -1,0 +1,291 @@
+"""``debtflow serve --workers N``: each worker listens on a socket of its own, so connections
+opened together spread over the workers; a worker that dies is replaced; SIGTERM stops all.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+import spawned_workers
+from debtflow.web.workers import (
+    STARTUP_FAILURE,
+    ServerOptions,
+    WorkerPool,
+    bind_shared_port,
+    reuse_port_balances,
+)
+
+DEBTFLOW = str(Path(sys.executable).parent / "debtflow")
+
+pytestmark = pytest.mark.skipif(
+    not reuse_port_balances(), reason="SO_REUSEPORT balancing is Linux only"
+)
+
+
+def test_shared_port_sockets_each_receive_connections() -> None:
+    first = bind_shared_port("127.0.0.1", 0)
+    port = first.getsockname()[1]
+    second = bind_shared_port("127.0.0.1", port)
+    clients = []
+    try:
+        for listener in (first, second):
+            listener.listen(128)
+            listener.setblocking(False)
+        clients = [socket.create_connection(("127.0.0.1", port)) for _ in range(64)]
+        accepted = []
+        for listener in (first, second):
+            count = 0
+            while True:
+                try:
+                    connection, _ = listener.accept()
+                except BlockingIOError:
+                    break
+                connection.close()
+                count += 1
+            accepted.append(count)
+        # each connection goes to one socket by a hash of its addresses: 64 all on one
+        # socket would happen once in 2**63 runs
+        assert sum(accepted) == 64
+        assert min(accepted) > 0
+    finally:
+        for client in clients:
+            client.close()
+        first.close()
+        second.close()
+
+
+def test_an_address_held_by_another_program_is_refused() -> None:
+    other = socket.socket()
+    other.bind(("127.0.0.1", 0))
+    other.listen()
+    try:
+        with pytest.raises(OSError):
+            bind_shared_port("127.0.0.1", other.getsockname()[1])
+    finally:
+        other.close()
+
+
+def test_a_worker_that_cannot_start_stops_the_server() -> None:
+    pool = WorkerPool(
+        ServerOptions(host="127.0.0.1", port=0), workers=2, worker=spawned_workers.cannot_start
+    )
+    started = time.monotonic()
+    assert pool.run() == STARTUP_FAILURE
+    assert time.monotonic() - started < 30
+    assert pool.pids() == []
+
+
+def test_workers_that_keep_dying_as_they_start_stop_the_server() -> None:
+    pool = WorkerPool(
+        ServerOptions(host="127.0.0.1", port=0), workers=2, worker=spawned_workers.crash
+    )
+    started = time.monotonic()
+    assert pool.run() == 1
+    # five deaths in a row, each restart after a one-second pause
+    assert time.monotonic() - started < 60
+    assert pool.pids() == []
+
+
+def test_workers_must_be_positive() -> None:
+    with pytest.raises(ValueError):
+        WorkerPool(ServerOptions(host="127.0.0.1", port=0), workers=0)
+
+
+# --- the command ------------------------------------------------------------------------
+
+
+def _children(pid: int) -> list[int]:
+    text = Path(f"/proc/{pid}/task/{pid}/children").read_text()
+    return [int(child) for child in text.split()]
+
+
+def _connections_by_process(pids: list[int], port: int) -> dict[int, int]:
+    """Established TCP connections on local ``port`` held by each of ``pids`` (Linux
+    /proc: the socket inodes in each process's descriptors against /proc/net/tcp)."""
+    inodes = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            local_port = int(fields[1].rsplit(":", 1)[1], 16)
+            if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
+                inodes.add(fields[9])
+    held = {}
+    for pid in pids:
+        mine = 0
+        for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+            try:
+                target = os.readlink(descriptor)
+            except OSError:
+                continue
+            match = re.fullmatch(r"socket:\[(\d+)\]", target)
+            if match and match.group(1) in inodes:
+                mine += 1
+        held[pid] = mine
+    return held
+
+
+def _wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError("timed out")
+        time.sleep(0.2)
+
+
+@pytest.fixture
+def served(database_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """``debtflow serve --workers 2 --port 0`` on a fresh database; (process, port)."""
+    log = (tmp_path / "serve.log").open("w")
+    server = subprocess.Popen(
+        [DEBTFLOW, "serve", "--workers", "2", "--port", "0"],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        text=True,
+        env=os.environ.copy(),
+    )
+    try:
+        found: list[int] = []
+
+        def announced() -> bool:
+            assert server.poll() is None, (tmp_path / "serve.log").read_text()
+            match = re.search(
+                r"Serving on http://127\.0\.0\.1:(\d+)", (tmp_path / "serve.log").read_text()
+            )
+            if match:
+                found.append(int(match.group(1)))
+            return bool(found)
+
+        _wait_for(announced)
+        port = found[0]
+
+        def ready() -> bool:
+            if len(_children(server.pid)) < 2:
+                return False
+            return all(
+                httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code == 200
+                for _ in range(4)
+            )
+
+        _wait_for(lambda: _answers(port) and ready())
+        yield server, port
+    finally:
+        if server.poll() is None:
+            server.kill()
+            for child in _children_or_none(server.pid):
+                os.kill(child, signal.SIGKILL)
+            server.wait()
+        log.close()
+
+
+def _children_or_none(pid: int) -> list[int]:
+    try:
+        return _children(pid)
+    except OSError:
+        return []
+
+
+def _answers(port: int) -> bool:
+    try:
+        return httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code == 200
+    except httpx.HTTPError:
+        return False
+
+
+def _workers(server: subprocess.Popen[str]) -> list[int]:
+    """The uvicorn workers among the supervisor's children (multiprocessing may add a
+    helper process of its own)."""
+    return [
+        pid
+        for pid in _children(server.pid)
+        if "spawn_main" in Path(f"/proc/{pid}/cmdline").read_text()
+    ]
+
+
+def _burst(port: int, count: int) -> list[socket.socket]:
+    """``count`` connections begun at once (non-blocking connects in a tight loop, as an
+    asynchronous client or a proxy's pool opens them), each then answered once."""
+    burst = []
+    for _ in range(count):
+        client = socket.socket()
+        client.setblocking(False)
+        client.connect_ex(("127.0.0.1", port))  # EINPROGRESS: completes below
+        burst.append(client)
+    time.sleep(0.3)
+    for client in burst:
+        client.setblocking(True)
+        client.settimeout(30)
+        client.sendall(b"GET /api/health HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert client.recv(4096).startswith(b"HTTP/1.1 200")
+    return burst
+
+
+def test_connections_opened_together_spread_over_the_workers(
+    served: tuple[subprocess.Popen[str], int],
+) -> None:
+    """Four bursts of 32. uvicorn's shared socket (the first worker to wake accepts all
+    that are pending) put 94/34 and 35/93 of them on the two workers; one socket per worker
+    gave 57/71 to 68/60 in six runs, no burst worse than 11/21."""
+    server, port = served
+    workers = _workers(server)
+    assert len(workers) == 2
+    held = dict.fromkeys(workers, 0)
+    for _ in range(4):
+        burst = _burst(port, 32)
+        try:
+            counted = _connections_by_process(workers, port)
+        finally:
+            for client in burst:
+                client.close()
+        assert sum(counted.values()) == 32
+        for pid, count in counted.items():
+            held[pid] += count
+        time.sleep(0.2)
+    assert min(held.values()) >= 0.3 * 128, held
+
+
+def test_a_dead_worker_is_replaced_and_sigterm_stops_everything(
+    served: tuple[subprocess.Popen[str], int],
+) -> None:
+    server, port = served
+    victim, survivor = _workers(server)
+    os.kill(victim, signal.SIGKILL)
+    _wait_for(lambda: len(_workers(server)) == 2 and victim not in _workers(server))
+    assert survivor in _workers(server)
+    _wait_for(lambda: _answers(port))
+    workers = _workers(server)
+    server.send_signal(signal.SIGTERM)
+    assert server.wait(timeout=60) == 0
+    for pid in workers:  # joined by the supervisor before it exited
+        assert not Path(f"/proc/{pid}").exists()
+    assert not _answers(port)
+
+
+def test_an_address_in_use_is_a_clear_error(database_url: str) -> None:
+    other = socket.socket()
+    other.bind(("127.0.0.1", 0))
+    other.listen()
+    try:
+        done = subprocess.run(
+            [DEBTFLOW, "serve", "--workers", "2", "--port",
+             str(other.getsockname()[1])],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env=os.environ.copy(),
+        )  # fmt: skip
+    finally:
+        other.close()
+    assert done.returncode == 1
+    assert "cannot listen on 127.0.0.1" in done.stderr
+    assert "Address already in use" in done.stderr
