@@ -29,7 +29,8 @@ Targets: ≥ 300 requests/s and p99 ≤ 100 ms for each scenario. The client, th
 and PostgreSQL share this machine's cores, so the wall figures are a floor; read them beside
 the baseline, and beside the CPU the two workers spent per request (from ``/proc``), which
 depends less on what else the machine is running (the client's CPU is not in it;
-PostgreSQL's, when the server runs on this machine, is the "PG ms/req" column).
+PostgreSQL's, when the server runs on this machine, is the "PG ms/req" column, and the load
+generator's own the "client" column).
 ``--connections`` is the number of requests in flight: latency ≈ connections /
 throughput, so 16 in flight leave a mean of about 53 ms at the 300 requests/s target (room
 for a p99 of 100 ms); more only add queueing, fewer leave the workers idle while a loaded
@@ -167,6 +168,8 @@ class Tally:
     server_cpu: float = 0.0
     #: CPU seconds of the local PostgreSQL processes in the same time (0 if not local)
     postgres_cpu: float = 0.0
+    #: CPU seconds of this process, the load generator, in the same time
+    client_cpu: float = 0.0
 
 
 @dataclass
@@ -275,6 +278,7 @@ async def _drive(
     tally = Tally()
     cpu_before = server_cpu()
     postgres_before = postgres_cpu()
+    client_before = time.process_time()
     started = time.perf_counter()
     deadline = started + seconds
 
@@ -284,6 +288,7 @@ async def _drive(
 
     await asyncio.gather(*(worker(connection) for connection in pool))
     elapsed = time.perf_counter() - started
+    tally.client_cpu = time.process_time() - client_before
     tally.server_cpu = server_cpu() - cpu_before
     tally.postgres_cpu = postgres_cpu() - postgres_before
     for connection in pool:
@@ -447,7 +452,8 @@ def main() -> int:
         baseline = len(rows[0][1].latencies) / rows[0][2]
         print(
             f"{'scenario':40} {'requests':>9} {'req/s':>8} {'vs base':>8} {'p50 ms':>7} "
-            f"{'p99 ms':>7} {'CPU ms/req':>10} {'PG ms/req':>9} {'errors':>6} {'denied':>7}"
+            f"{'p99 ms':>7} {'CPU ms/req':>10} {'PG ms/req':>9} {'client':>6} {'errors':>6} "
+            f"{'denied':>7}"
         )
         met = True
         failed = 0
@@ -457,11 +463,12 @@ def main() -> int:
             p99 = _percentile(tally.latencies, 0.99) * 1000
             cpu = tally.server_cpu / max(1, len(tally.latencies)) * 1000
             postgres = tally.postgres_cpu / max(1, len(tally.latencies)) * 1000
+            client = tally.client_cpu / max(1, len(tally.latencies)) * 1000
             denied = f"{tally.denied:,}" if "contact" in label else ""
             print(
                 f"{label:40} {len(tally.latencies):>9,} {rate:>8,.0f} {rate / baseline:>7.2f}x "
-                f"{p50:>7.1f} {p99:>7.1f} {cpu:>10.2f} {postgres:>9.2f} {tally.errors:>6} "
-                f"{denied:>7}"
+                f"{p50:>7.1f} {p99:>7.1f} {cpu:>10.2f} {postgres:>9.2f} {client:>6.2f} "
+                f"{tally.errors:>6} {denied:>7}"
             )
             failed += tally.errors + tally.denied
             if not label.startswith("baseline"):
