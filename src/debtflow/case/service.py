@@ -128,11 +128,11 @@ def check_reach(session: Session, *, case_id: int, user: User) -> None:
     found = repository.reach(session, case_id=case_id)
     if found is None:
         raise CaseNotFound(f"case {case_id} does not exist")
-    _check_scope(user, case_id=case_id, debtor_id=found[0], assigned_collector_id=found[1])
+    check_scope(user, case_id=case_id, debtor_id=found[0], assigned_collector_id=found[1])
 
 
 def _check_reach(case: Case, user: User) -> None:
-    _check_scope(
+    check_scope(
         user,
         case_id=case.id,
         debtor_id=case.debtor_id,
@@ -140,9 +140,11 @@ def _check_reach(case: Case, user: User) -> None:
     )
 
 
-def _check_scope(
+def check_scope(
     user: User, *, case_id: int, debtor_id: int, assigned_collector_id: int | None
 ) -> None:
+    """``check_reach`` for a caller that read the case's debtor and assigned collector
+    along with something else (404, as for a missing case, when out of reach)."""
     from debtflow.auth.scoping import case_scope
 
     scope = case_scope(user)

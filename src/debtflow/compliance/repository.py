@@ -33,6 +33,7 @@ from sqlalchemy import (
     update,
 )
 from sqlalchemy.orm import Session
+from sqlalchemy.sql.dml import ReturningInsert
 
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.db import Base, BuiltOnce, get_by_id
@@ -237,6 +238,24 @@ def add(session: Session, row: object) -> None:
 
 def decision(session: Session, *, decision_id: int) -> ContactDecision | None:
     return get_by_id(session, ContactDecision, decision_id)
+
+
+@BuiltOnce
+def _decision_with_reach(dialect: str) -> Select[tuple[ContactDecision, int, int | None]]:
+    return (
+        select(ContactDecision, Case.debtor_id, Case.assigned_collector_id)
+        .join(Case, Case.id == ContactDecision.case_id)
+        .where(ContactDecision.id == bindparam("decision_id"))
+    )
+
+
+def decision_with_reach(
+    session: Session, *, decision_id: int
+) -> tuple[ContactDecision, int, int | None] | None:
+    """The decision with its case's debtor id and assigned collector id — what a scope
+    check on the case needs — in one statement; None for an unknown decision."""
+    row = session.execute(_decision_with_reach(session), {"decision_id": decision_id}).first()
+    return None if row is None else (row[0], row[1], row[2])
 
 
 def override_of(session: Session, *, decision_id: int) -> DenyOverride | None:
@@ -504,6 +523,11 @@ COPY_FROM = 32  # decisions per batch from which PostgreSQL batches are COPied
 _REASONS = _DECISION_COLUMNS.index("reasons")
 
 
+@BuiltOnce
+def _insert_decisions(dialect: str) -> ReturningInsert[tuple[ContactDecision]]:
+    return insert(ContactDecision).returning(ContactDecision, sort_by_parameter_order=True)
+
+
 def insert_decisions(session: Session, rows: Sequence[NewDecision]) -> list[ContactDecision]:
     """Store new gate decisions; returns them as stored, in the same order.
 
@@ -515,8 +539,7 @@ def insert_decisions(session: Session, rows: Sequence[NewDecision]) -> list[Cont
         return []
     values = [{name: getattr(row, name) for name in _DECISION_COLUMNS} for row in rows]
     if len(rows) < COPY_FROM or session.get_bind().dialect.name != "postgresql":
-        stmt = insert(ContactDecision).returning(ContactDecision, sort_by_parameter_order=True)
-        return list(session.scalars(stmt, values))
+        return list(session.scalars(_insert_decisions(session), values))
     connection = session.connection()
     ids = [
         int(new_id)

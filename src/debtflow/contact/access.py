@@ -76,10 +76,16 @@ def log_contact(
 ) -> ContactAttempt:
     """Only the user who asked the gate may log the contact it decided."""
     require(user, Permission.CONTACT_DEBTORS)
-    decision = compliance_repository.decision(session, decision_id=decision_id)
-    if decision is None or decision.requested_by != user.username:
+    found = compliance_repository.decision_with_reach(session, decision_id=decision_id)
+    if found is None or found[0].requested_by != user.username:
         raise DecisionNotFound(f"gate decision {decision_id} does not exist")
-    case_service.check_reach(session, case_id=decision.case_id, user=user)
+    decision, debtor_id, assigned_collector_id = found
+    case_service.check_scope(
+        user,
+        case_id=decision.case_id,
+        debtor_id=debtor_id,
+        assigned_collector_id=assigned_collector_id,
+    )
     return service.log_contact(
         session,
         decision_id=decision_id,
