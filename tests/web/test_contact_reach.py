@@ -10,7 +10,7 @@ from datetime import UTC, datetime
 from sqlalchemy import func, select, update
 
 from debtflow.db import unit_of_work
-from debtflow.models import Case, ContactAttempt, Debtor, Role
+from debtflow.models import Case, Collector, ContactAttempt, Debtor, Role
 
 
 def _afternoon_zone(now: datetime) -> str:
@@ -79,3 +79,27 @@ def test_a_decision_is_logged_only_by_its_asker_while_the_case_is_theirs(demo_wo
     assert logged.status_code == 201, logged.json()
     assert logged.json()["decision_id"] == decision_id
     assert _attempts(decision_id) == 1
+
+
+def test_a_decision_records_the_party_the_caller_collects_for(demo_world):
+    """In-house staff collect as "in-house"; a part-time collector and a law firm as their
+    collector row's kind and code — taken from the signed-in user, never the request."""
+    now = datetime.now(UTC)
+    expected = {}
+    with unit_of_work() as session:
+        for role in (Role.ONLINE_AGENT, Role.PART_TIME_COLLECTOR, Role.PARTNER):
+            collector_id = demo_world.callers[role].collector_id
+            kind, code = session.execute(
+                select(Collector.kind, Collector.code).where(Collector.id == collector_id)
+            ).one()
+            expected[role] = "in-house" if role == Role.ONLINE_AGENT else f"{kind.value}:{code}"
+    for role, party in expected.items():
+        case_id = min(demo_world.cases_of_collector[demo_world.callers[role].collector_id])
+        answer = demo_world.client(role).post(
+            f"/api/cases/{case_id}/contact-decisions",
+            json={"channel": "sms", "planned_at": now.isoformat(), "collecting_party": "x"},
+        )
+        assert answer.status_code == 201, (role, answer.json())
+        assert answer.json()["collecting_party"] == party
+        assert answer.json()["requested_by"] == demo_world.callers[role].username
+    assert expected[Role.PART_TIME_COLLECTOR] != expected[Role.PARTNER]

@@ -15,7 +15,7 @@ from debtflow.case import service as case_service
 from debtflow.collector import repository as collector_repository
 from debtflow.compliance import repository as compliance_repository
 from debtflow.compliance.service import ContactAsk, DecisionNotFound
-from debtflow.contact import service
+from debtflow.contact import repository, service
 from debtflow.models import Collector, ContactAttempt, ContactDecision, User
 from debtflow.models.enums import CollectorKind
 
@@ -34,30 +34,41 @@ def party_of(kind: CollectorKind, code: str) -> str:
     return f"{kind.value}:{code}"
 
 
-def _identity(session: Session, user: User) -> dict[str, Any]:
+def _identity(user: User, kind: CollectorKind | None, code: str | None) -> dict[str, Any]:
+    return {
+        "requested_by": user.username,
+        "collector_id": user.collector_id,
+        "collecting_party": "in-house" if kind is None or code is None else party_of(kind, code),
+    }
+
+
+def _identity_of(session: Session, user: User) -> dict[str, Any]:
     found = (
         collector_repository.kind_and_code(session, collector_id=user.collector_id)
         if user.collector_id is not None
         else None
     )
-    return {
-        "requested_by": user.username,
-        "collector_id": user.collector_id,
-        "collecting_party": "in-house" if found is None else party_of(*found),
-    }
+    return _identity(user, *(found or (None, None)))
 
 
 def request_contact(session: Session, *, user: User, case_id: int, **ask: Any) -> ContactDecision:
     require(user, Permission.CONTACT_DEBTORS)
-    case_service.check_reach(session, case_id=case_id, user=user)
-    return service.request_contact(session, case_id=case_id, **ask, **_identity(session, user))
+    # the scope check's two columns and the caller's collector in one statement
+    found = repository.reach_and_collector(session, case_id=case_id, collector_id=user.collector_id)
+    if found is None:
+        raise case_service.CaseNotFound(f"case {case_id} does not exist")
+    debtor_id, assigned_collector_id, kind, code = found
+    case_service.check_scope(
+        user, case_id=case_id, debtor_id=debtor_id, assigned_collector_id=assigned_collector_id
+    )
+    return service.request_contact(session, case_id=case_id, **ask, **_identity(user, kind, code))
 
 
 def request_contacts(
     session: Session, *, user: User, asks: Sequence[ContactAsk]
 ) -> list[ContactDecision]:
     require(user, Permission.CONTACT_DEBTORS)
-    identity = _identity(session, user)
+    identity = _identity_of(session, user)
     for ask in asks:
         case_service.check_reach(session, case_id=ask.case_id, user=user)
     return service.request_contacts(session, asks=[replace(ask, **identity) for ask in asks])

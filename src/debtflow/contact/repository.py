@@ -5,12 +5,41 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
+from typing import cast
 
-from sqlalchemy import select
+from sqlalchemy import Integer, Select, bindparam, select
 from sqlalchemy.orm import Session
 
-from debtflow.models import ContactAttempt, ContactDecision
-from debtflow.models.enums import ContactDirection, ContactParty
+from debtflow.db import BuiltOnce
+from debtflow.models import Case, Collector, ContactAttempt, ContactDecision
+from debtflow.models.enums import CollectorKind, ContactDirection, ContactParty
+
+
+@BuiltOnce
+def _reach_and_collector(
+    dialect: str,
+) -> Select[tuple[int, int | None, CollectorKind | None, str | None]]:
+    statement = (
+        select(Case.debtor_id, Case.assigned_collector_id, Collector.kind, Collector.code)
+        .select_from(Case)
+        .outerjoin(Collector, Collector.id == bindparam("collector_id", type_=Integer))
+        .where(Case.id == bindparam("case_id"))
+    )
+    # the outer join makes the collector's columns optional, which the typing cannot see
+    return cast(Select[tuple[int, int | None, CollectorKind | None, str | None]], statement)
+
+
+def reach_and_collector(
+    session: Session, *, case_id: int, collector_id: int | None
+) -> tuple[int, int | None, CollectorKind | None, str | None] | None:
+    """What asking the gate about a case needs besides the gate itself, in one statement:
+    the case's debtor and assigned collector (the caller's scope check) and the kind and
+    code of the caller's collector row (who the contact is made for; None, None without
+    one). None for an unknown case."""
+    row = session.execute(
+        _reach_and_collector(session), {"case_id": case_id, "collector_id": collector_id}
+    ).first()
+    return None if row is None else (row[0], row[1], row[2], row[3])
 
 
 def add_attempt(
