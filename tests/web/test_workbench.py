@@ -278,6 +278,11 @@ def test_log_contact_allowed_then_denied_by_a_restriction(demo_world, business_h
     assert attempt.attempted_at == business_hours
     shown = agent.get(done.headers["location"]).text
     assert 'class="notice gate-allow"' in shown and f'data-attempt="{attempt.id}"' in shown
+    row = re.search(rf'<tr data-attempt="{attempt.id}">(.*?)</tr>', shown, re.S)
+    assert row is not None
+    assert escape(local_time(business_hours)) in row.group(1)
+    assert "promised" in row.group(1) and "will pay on Friday" in row.group(1)
+    assert "in-house" in row.group(1)
 
     # the same through htmx: the contacts section comes back with the new row
     partial = agent.post(

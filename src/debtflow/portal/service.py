@@ -40,7 +40,6 @@ from debtflow.models import (
     Account,
     Case,
     CaseStatusChange,
-    ContactAttempt,
     Creditor,
     Debtor,
     DebtorDispute,
@@ -70,7 +69,7 @@ class CaseHistory:
     accounts: Sequence[Account]
     payments: Sequence[Payment]
     promises: Sequence[PromiseToPay]
-    contacts: Sequence[ContactAttempt]
+    contacts: Sequence[repository.ContactLine]
     status_changes: Sequence[CaseStatusChange]
 
 
