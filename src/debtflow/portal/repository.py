@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Row, Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
@@ -27,7 +27,6 @@ from debtflow.models import (
     PortalPlan,
     PromiseToPay,
 )
-from debtflow.models.enums import ContactDirection, ContactParty
 
 
 def cases_of_debtor(session: Session, *, debtor_id: int) -> Sequence[tuple[Case, Creditor]]:
@@ -93,42 +92,21 @@ def promises_of_case(session: Session, *, case_id: int, limit: int = 50) -> Sequ
     return session.scalars(_promises_of_case(session), params).all()
 
 
-#: one line of a case's contact history as the case page shows it: a plain row (read-only,
-#: attribute access by column name), not a ContactAttempt — up to 50 ORM objects per page
-#: view cost more CPU than the statement's round trip
-ContactLine = Row[
-    tuple[int, datetime, str, ContactDirection, ContactParty, bool, str | None, str | None, str]
-]
-
-
 @BuiltOnce
-def _contacts_of_case(
-    dialect: str,
-) -> Select[
-    tuple[int, datetime, str, ContactDirection, ContactParty, bool, str | None, str | None, str]
-]:
+def _contacts_of_case(dialect: str) -> Select[tuple[ContactAttempt]]:
     return (
-        select(
-            ContactAttempt.id,
-            ContactAttempt.attempted_at,
-            ContactAttempt.channel,
-            ContactAttempt.direction,
-            ContactAttempt.party,
-            ContactAttempt.connected,
-            ContactAttempt.outcome,
-            ContactAttempt.note,
-            ContactAttempt.collecting_party,
-        )
+        select(ContactAttempt)
         .where(ContactAttempt.case_id == bindparam("case_id"))
         .order_by(ContactAttempt.attempted_at.desc(), ContactAttempt.id.desc())
         .limit(bindparam("limit"))
     )
 
 
-def contacts_of_case(session: Session, *, case_id: int, limit: int = 50) -> Sequence[ContactLine]:
-    """The case's latest ``limit`` contacts, newest first."""
+def contacts_of_case(
+    session: Session, *, case_id: int, limit: int = 50
+) -> Sequence[ContactAttempt]:
     params = {"case_id": case_id, "limit": limit}
-    return session.execute(_contacts_of_case(session), params).all()
+    return session.scalars(_contacts_of_case(session), params).all()
 
 
 # --- plans, agreements, payments, disputes, legal advice, contact preferences ---------

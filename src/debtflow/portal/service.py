@@ -40,6 +40,7 @@ from debtflow.models import (
     Account,
     Case,
     CaseStatusChange,
+    ContactAttempt,
     Creditor,
     Debtor,
     DebtorDispute,
@@ -69,7 +70,7 @@ class CaseHistory:
     accounts: Sequence[Account]
     payments: Sequence[Payment]
     promises: Sequence[PromiseToPay]
-    contacts: Sequence[repository.ContactLine]
+    contacts: Sequence[ContactAttempt]
     status_changes: Sequence[CaseStatusChange]
 
 
