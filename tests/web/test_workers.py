@@ -4,6 +4,7 @@ opened together spread over the workers; a worker that dies is replaced; SIGTERM
 
 from __future__ import annotations
 
+import contextlib
 import os
 import re
 import signal
@@ -169,22 +170,20 @@ def served(database_url: str, tmp_path: Path) -> Iterator[tuple[subprocess.Popen
         _wait_for(announced)
         port = found[0]
 
-        def ready() -> bool:
-            if len(_children(server.pid)) < 2:
-                return False
-            return all(
-                httpx.get(f"http://127.0.0.1:{port}/api/health", timeout=5).status_code == 200
-                for _ in range(4)
-            )
-
-        _wait_for(lambda: _answers(port) and ready())
+        _wait_for(lambda: len(_children(server.pid)) >= 2 and all(_answers(port) for _ in range(4)))
         yield server, port
     finally:
         if server.poll() is None:
-            server.kill()
-            for child in _children_or_none(server.pid):
-                os.kill(child, signal.SIGKILL)
-            server.wait()
+            workers = _children_or_none(server.pid)  # before the supervisor is gone
+            server.terminate()
+            try:
+                server.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                server.kill()
+                for child in workers:
+                    with contextlib.suppress(ProcessLookupError):
+                        os.kill(child, signal.SIGKILL)
+                server.wait()
         log.close()
 
 

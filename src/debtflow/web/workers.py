@@ -6,7 +6,7 @@ worker whose event loop wakes first accepts *every* connection pending at that m
 client that opens its keep-alive connections together — a reverse proxy's upstream pool, an
 integration's connection pool, the load benchmark — can so find all of them on one worker
 while the others idle. Measured with 2 workers and 16 connections opened at once: splits of
-16/0 in some runs, with half the throughput of an even split (docs/web.md).
+16/0 in some runs, with up to half the throughput of an even split (docs/web.md).
 
 On Linux, ``SO_REUSEPORT`` lets each worker bind a socket of its own on the same address;
 the kernel then hands every new connection to one of the listening sockets by a hash of the
@@ -17,8 +17,8 @@ shared socket is used.
 
 The supervisor starts the workers, starts a new one for any that dies, and on SIGINT or
 SIGTERM asks each to finish its requests and stop. A worker that fails before it serves
-(the app cannot start, e.g. its database is unreachable) stops the whole server: it would
-fail the same way on every restart. So do workers that keep dying within seconds of their
+(the app cannot be imported or built, its socket cannot be bound) stops the whole server: it
+would fail the same way on every restart. So do workers that keep dying within seconds of their
 start.
 """
 
@@ -52,8 +52,9 @@ logger = logging.getLogger("uvicorn.error")
 
 
 def reuse_port_balances() -> bool:
-    """Whether this platform spreads connections over sockets bound with SO_REUSEPORT
-    (Linux does; BSD and macOS accept the option but give every connection to one socket)."""
+    """Whether this platform spreads connections over sockets bound with SO_REUSEPORT.
+    Linux does (since 3.9); elsewhere the option is missing or means something else (on
+    BSD and macOS it lets sockets share an address without balancing between them)."""
     return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
 
 
@@ -74,6 +75,8 @@ def bind_shared_port(host: str, port: int) -> socket.socket:
 
 @dataclass(frozen=True)
 class ServerOptions:
+    """What every worker serves with (pickled into each spawned worker process)."""
+
     host: str
     port: int
     log_level: str = "info"
