@@ -125,14 +125,20 @@ def check_reach(session: Session, *, case_id: int, user: User) -> None:
     if isinstance(held, Case):
         _check_reach(held, user)
         return
-    found = repository.reach(session, case_id=case_id)
-    if found is None:
+    check_read_reach(user, case_id=case_id, reach=repository.reach(session, case_id=case_id))
+
+
+def check_read_reach(user: User, *, case_id: int, reach: tuple[int, int | None] | None) -> None:
+    """``check_reach`` for a caller that read the case's (debtor id, assigned collector id)
+    along with something else in one statement; ``reach`` None: the case does not exist.
+    404 either way, as for a missing case."""
+    if reach is None:
         raise CaseNotFound(f"case {case_id} does not exist")
-    check_scope(user, case_id=case_id, debtor_id=found[0], assigned_collector_id=found[1])
+    _check_scope(user, case_id=case_id, debtor_id=reach[0], assigned_collector_id=reach[1])
 
 
 def _check_reach(case: Case, user: User) -> None:
-    check_scope(
+    _check_scope(
         user,
         case_id=case.id,
         debtor_id=case.debtor_id,
@@ -140,11 +146,9 @@ def _check_reach(case: Case, user: User) -> None:
     )
 
 
-def check_scope(
+def _check_scope(
     user: User, *, case_id: int, debtor_id: int, assigned_collector_id: int | None
 ) -> None:
-    """``check_reach`` for a caller that read the case's debtor and assigned collector
-    along with something else (404, as for a missing case, when out of reach)."""
     from debtflow.auth.scoping import case_scope
 
     scope = case_scope(user)

@@ -55,13 +55,13 @@ def request_contact(session: Session, *, user: User, case_id: int, **ask: Any) -
     require(user, Permission.CONTACT_DEBTORS)
     # the scope check's two columns and the caller's collector in one statement
     found = repository.reach_and_collector(session, case_id=case_id, collector_id=user.collector_id)
-    if found is None:
-        raise case_service.CaseNotFound(f"case {case_id} does not exist")
-    debtor_id, assigned_collector_id, kind, code = found
-    case_service.check_scope(
-        user, case_id=case_id, debtor_id=debtor_id, assigned_collector_id=assigned_collector_id
+    case_service.check_read_reach(
+        user, case_id=case_id, reach=None if found is None else (found[0], found[1])
     )
-    return service.request_contact(session, case_id=case_id, **ask, **_identity(user, kind, code))
+    assert found is not None  # an unknown case was refused above
+    return service.request_contact(
+        session, case_id=case_id, **ask, **_identity(user, found[2], found[3])
+    )
 
 
 def request_contacts(
@@ -91,11 +91,8 @@ def log_contact(
     if found is None or found[0].requested_by != user.username:
         raise DecisionNotFound(f"gate decision {decision_id} does not exist")
     decision, debtor_id, assigned_collector_id = found
-    case_service.check_scope(
-        user,
-        case_id=decision.case_id,
-        debtor_id=debtor_id,
-        assigned_collector_id=assigned_collector_id,
+    case_service.check_read_reach(
+        user, case_id=decision.case_id, reach=(debtor_id, assigned_collector_id)
     )
     return service.log_contact(
         session,

@@ -37,9 +37,9 @@ from multiprocessing.context import SpawnProcess
 from types import FrameType
 from typing import Any
 
+from uvicorn.config import STARTUP_FAILURE  # a worker's exit status when it failed to start
+
 APP = "debtflow.app:create_app"
-#: uvicorn's exit status for a worker that failed before serving
-STARTUP_FAILURE = 3
 #: how long a stopping worker may take to finish its requests before it is killed
 STOP_GRACE_S = 30.0
 #: a worker that dies sooner than this after its start died starting: it is restarted after
