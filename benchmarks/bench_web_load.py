@@ -8,9 +8,11 @@ demo (``debtflow demo --cases N``) and its users; every open case is given to ``
 so the contacts spread over many debtors. Then ``debtflow serve --workers 2
 --no-access-log`` starts on a free loopback port and ``--connections`` client coroutines
 drive each scenario for ``--seconds`` after a warm-up, each over its own keep-alive HTTP/1.1
-connection. ``debtflow serve`` gives each worker a listening socket of its own
-(``debtflow.web.workers``): with uvicorn's shared socket the connections a scenario opens
-together could all land on one worker (16/0 in some runs), which halved throughput. The
+connection. ``debtflow serve`` shares the connections between its workers, least connections first
+(``debtflow.web.workers``; the ``split`` column shows each worker's share of a scenario's
+connections): with uvicorn's shared socket the connections a scenario opens together could
+all land on one worker (16/0 in some runs), which halved throughput, and with one
+SO_REUSEPORT socket per worker 10/6 or worse came in about half the runs. The
 client is a few lines of asyncio streams (``LoopbackConnection``), not httpx: on a 2-core
 machine the load generator shares the cores with the server, and httpx's per-request CPU
 (about 1 ms) took a third of them — the figures measured the client as much as the server.
@@ -137,6 +139,36 @@ def _tree_cpu(pid: int) -> float:
     return _process_cpu(pid) + sum(_tree_cpu(child) for child in _children(pid))
 
 
+def _connections_per_worker(root: int, port: int) -> list[int]:
+    """Established client connections held by each worker of the server (Linux ``/proc``),
+    most first — a worker is a child process holding a listening socket on ``port``; empty
+    where ``/proc`` cannot tell."""
+    listening: set[str] = set()
+    established: set[str] = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        try:
+            lines = Path(table).read_text().splitlines()[1:]
+        except OSError:
+            continue
+        for line in lines:
+            fields = line.split()
+            if int(fields[1].rsplit(":", 1)[1], 16) != port:
+                continue
+            if fields[3] == "0A":
+                listening.add(f"socket:[{fields[9]}]")
+            elif fields[3] == "01":
+                established.add(f"socket:[{fields[9]}]")
+    counts = []
+    for child in _children(root):
+        try:
+            held = {os.readlink(fd) for fd in Path(f"/proc/{child}/fd").iterdir()}
+        except OSError:
+            continue
+        if held & listening:
+            counts.append(len(held & established))
+    return sorted(counts, reverse=True)
+
+
 def _postgres_cpu() -> float:
     """CPU seconds of every local ``postgres`` process (server, backends, WAL writer,
     checkpointer); 0 when the server is on another machine or its processes are unreadable."""
@@ -170,6 +202,8 @@ class Tally:
     postgres_cpu: float = 0.0
     #: CPU seconds of this process, the load generator, in the same time
     client_cpu: float = 0.0
+    #: the scenario's connections held by each worker, most first
+    split: list[int] = field(default_factory=list)
 
 
 @dataclass
@@ -263,6 +297,7 @@ async def _drive(
     seconds: float,
     server_cpu: Callable[[], float],
     postgres_cpu: Callable[[], float],
+    split: Callable[[], list[int]],
     warmup: float = 2.0,
 ) -> tuple[Tally, float]:
     pool = [LoopbackConnection("127.0.0.1", port) for _ in range(connections)]
@@ -275,7 +310,7 @@ async def _drive(
             await operation(connection, next(counter), scratch)
 
     await asyncio.gather(*(warm(connection) for connection in pool))
-    tally = Tally()
+    tally = Tally(split=split())
     cpu_before = server_cpu()
     postgres_before = postgres_cpu()
     client_before = time.process_time()
@@ -368,6 +403,11 @@ def main() -> int:
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--database-url")
     parser.add_argument("--keep", action="store_true", help="keep the bench database")
+    parser.add_argument(
+        "--only",
+        choices=("contact", "page"),
+        help="run the baseline and this one scenario (e.g. to profile the server during it)",
+    )
     args = parser.parse_args()
     # killed (e.g. by ``timeout``): still stop the server and drop the database below
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))
@@ -405,19 +445,22 @@ def main() -> int:
         log = (workdir / "serve.log").open("w")
         server = subprocess.Popen(
             [debtflow, "serve", "--host", "127.0.0.1", "--port", str(port),
-             "--workers", str(args.workers), "--log-level", "warning", "--no-access-log"],
+             "--workers", str(args.workers), "--log-level", "info", "--no-access-log"],
             env=env,
             stdout=log,
             stderr=subprocess.STDOUT,
         )  # fmt: skip
         base = f"http://127.0.0.1:{port}"
         deadline = time.monotonic() + 120
+        serving = "are serving" if args.workers > 1 else "Application startup complete"
         while True:
-            try:
-                if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
-                    break
-            except httpx.HTTPError:
-                pass
+            # every worker serving: one that starts late would find the connections taken
+            if serving in (workdir / "serve.log").read_text():
+                try:
+                    if httpx.get(f"{base}/api/health", timeout=2).status_code == 200:
+                        break
+                except httpx.HTTPError:
+                    pass
             if server.poll() is not None or time.monotonic() > deadline:
                 print((workdir / "serve.log").read_text(), file=sys.stderr)
                 raise SystemExit("debtflow serve did not start")
@@ -438,6 +481,9 @@ def main() -> int:
         )
         rows = []
         for label, operation in _scenarios(token, cookie, case_ids).items():
+            if args.only and not label.startswith("baseline") and args.only not in label:
+                continue
+            print(f"running: {label} (server pid {server.pid})", flush=True)
             tally, elapsed = asyncio.run(
                 _drive(
                     port,
@@ -446,14 +492,15 @@ def main() -> int:
                     seconds=args.seconds,
                     server_cpu=lambda: _tree_cpu(server.pid),
                     postgres_cpu=_postgres_cpu,
+                    split=lambda: _connections_per_worker(server.pid, port),
                 )
             )
             rows.append((label, tally, elapsed))
         baseline = len(rows[0][1].latencies) / rows[0][2]
         print(
             f"{'scenario':40} {'requests':>9} {'req/s':>8} {'vs base':>8} {'p50 ms':>7} "
-            f"{'p99 ms':>7} {'CPU ms/req':>10} {'PG ms/req':>9} {'client':>6} {'errors':>6} "
-            f"{'denied':>7}"
+            f"{'p99 ms':>7} {'CPU ms/req':>10} {'PG ms/req':>9} {'client':>6} {'split':>6} "
+            f"{'errors':>6} {'denied':>7}"
         )
         met = True
         failed = 0
@@ -468,7 +515,7 @@ def main() -> int:
             print(
                 f"{label:40} {len(tally.latencies):>9,} {rate:>8,.0f} {rate / baseline:>7.2f}x "
                 f"{p50:>7.1f} {p99:>7.1f} {cpu:>10.2f} {postgres:>9.2f} {client:>6.2f} "
-                f"{tally.errors:>6} {denied:>7}"
+                f"{'/'.join(map(str, tally.split)):>6} {tally.errors:>6} {denied:>7}"
             )
             failed += tally.errors + tally.denied
             if not label.startswith("baseline"):

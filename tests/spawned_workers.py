@@ -6,14 +6,14 @@ from __future__ import annotations
 
 import sys
 
-from debtflow.web.workers import STARTUP_FAILURE, ServerOptions
+from debtflow.web.workers import STARTUP_FAILURE, ServerOptions, WorkerSeat
 
 
-def cannot_start(options: ServerOptions) -> None:
+def cannot_start(options: ServerOptions, seat: WorkerSeat) -> None:
     """A worker whose app fails before serving (uvicorn's exit status for that)."""
     sys.exit(STARTUP_FAILURE)
 
 
-def crash(options: ServerOptions) -> None:
+def crash(options: ServerOptions, seat: WorkerSeat) -> None:
     """A worker that dies at once with an ordinary error status."""
     sys.exit(1)

@@ -17,18 +17,19 @@ def serve_app(
     log_level: str = "info",
     access_log: bool = True,
 ) -> None:
-    """Serve until interrupted. More than one worker on Linux: each worker listens on a
-    socket of its own (``debtflow.web.workers``); otherwise uvicorn serves as usual."""
+    """Serve until interrupted. More than one worker (POSIX): the workers share the
+    connections, least connections first (``debtflow.web.workers``); otherwise uvicorn
+    serves as usual."""
     import uvicorn
 
-    from debtflow.web.workers import APP, ServerOptions, WorkerPool, reuse_port_balances
+    from debtflow.web.workers import APP, ServerOptions, WorkerPool, shares_connections
 
     if workers < 1:
         raise fail("--workers must be at least 1")
     if log_level not in LOG_LEVELS:
         raise fail(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
     ready_engine()
-    if workers > 1 and reuse_port_balances():
+    if workers > 1 and shares_connections():
         # the supervisor logs through uvicorn's loggers, set up as the workers set them up
         uvicorn.Config(APP, factory=True, log_level=log_level)
         options = ServerOptions(host=host, port=port, log_level=log_level, access_log=access_log)

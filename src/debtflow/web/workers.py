@@ -1,42 +1,46 @@
-"""Serving the app from several worker processes, each accepting connections on a
-listening socket of its own.
+"""Serving the app from several worker processes that share the connections evenly.
 
-uvicorn's ``--workers`` binds one socket and shares it: every worker waits on it, and the
-worker whose event loop wakes first accepts *every* connection pending at that moment. A
-client that opens its keep-alive connections together — a reverse proxy's upstream pool, an
-integration's connection pool, the load benchmark — can so find all of them on one worker
-while the others idle. Measured with 2 workers and 16 connections opened at once: splits of
-16/0 in some runs, with up to half the throughput of an even split (docs/web.md).
+uvicorn's ``--workers`` shares one listening socket, and the worker whose event loop wakes
+first accepts *every* connection pending at that moment. A client that opens its keep-alive
+connections together — a reverse proxy's upstream pool, an integration's connection pool,
+the load benchmark — can so find all of them on one worker while the others idle. Measured
+with 2 workers and 16 connections opened at once: splits of 16/0 in some runs, with up to
+half the throughput of an even split (docs/web.md). One ``SO_REUSEPORT`` socket per worker
+(Linux) spreads connections by a hash of their addresses instead: no 16/0, but 10/6 or
+worse in about half of the runs, and a worker holding 10 of 16 busy connections answers
+each about a quarter slower than an even split would.
 
-On Linux, ``SO_REUSEPORT`` lets each worker bind a socket of its own on the same address;
-the kernel then hands every new connection to one of the listening sockets by a hash of the
-connection's addresses, so connections spread evenly whatever their timing. The supervisor
-binds the address first (without listening: it accepts nothing), which reports an address
-in use at once and fixes the port when port 0 asks for any free one. Elsewhere, uvicorn's
-shared socket is used.
+Here the workers share one listening socket, but each accepts by itself, one connection at
+a time, and only while it holds no more open connections than any other worker
+(*least connections*; ``AcceptTurn``). The workers publish how many connections they hold
+in shared memory, with a heartbeat: a worker whose event loop has not beaten for
+``STALE_S`` (hung, or gone) is left out of the comparison, so it never stops the others from
+accepting. Connections are spread evenly whatever their timing — 8/8 for 16 opened together.
 
-The supervisor starts the workers, starts a new one for any that dies, and on SIGINT or
-SIGTERM asks each to finish its requests and stop. A worker that fails before it serves
-(the app cannot be imported or built, its socket cannot be bound) stops the whole server: it
-would fail the same way on every restart. So do workers that keep dying within seconds of their
-start.
+The supervisor binds and listens (an address in use is reported at once; port 0 picks a free
+port), starts the workers, starts a new one for any that dies, and on SIGINT or SIGTERM asks
+each to finish its requests and stop. A worker that fails before it serves (the app cannot be
+imported or built) stops the whole server: it would fail the same way on every restart. So
+do workers that keep dying within seconds of their start.
 """
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import multiprocessing
+import os
 import signal
 import socket
-import sys
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, replace
 from multiprocessing.context import SpawnProcess
 from types import FrameType
 from typing import Any
 
+import uvicorn
 from uvicorn.config import STARTUP_FAILURE  # a worker's exit status when it failed to start
 
 APP = "debtflow.app:create_app"
@@ -47,26 +51,36 @@ STOP_GRACE_S = 30.0
 STARTING_S = 10.0
 RESTART_PAUSE_S = 1.0
 STARTS_FAILED_TO_STOP = 5
+#: how often a worker publishes its connection count and heartbeat, and looks again whether
+#: it is its turn to accept
+BEAT_S = 0.02
+#: a worker whose last heartbeat is older than this is left out of the turn
+STALE_S = 1.0
+#: after an accept fails for want of resources (no file descriptors left), the pause before
+#: the worker tries again
+ACCEPT_PAUSE_S = 1.0
+#: a seat's count while no worker serves in it
+NOT_SERVING = -1
 
 logger = logging.getLogger("uvicorn.error")
 
 
-def reuse_port_balances() -> bool:
-    """Whether this platform spreads connections over sockets bound with SO_REUSEPORT.
-    Linux does (since 3.9); elsewhere the option is missing or means something else (on
-    BSD and macOS it lets sockets share an address without balancing between them)."""
-    return sys.platform.startswith("linux") and hasattr(socket, "SO_REUSEPORT")
+def shares_connections() -> bool:
+    """Whether ``WorkerPool`` can serve here: worker processes inherit the listening socket
+    (POSIX; on Windows uvicorn's own workers are used)."""
+    return os.name == "posix"
 
 
-def bind_shared_port(host: str, port: int) -> socket.socket:
-    """A TCP socket bound to ``host:port`` with SO_REUSEPORT, not yet listening. Raises
-    OSError when the address is taken by a socket without the option (another program)."""
+def bind_listener(host: str, port: int, *, backlog: int = 2048) -> socket.socket:
+    """A listening, non-blocking TCP socket on ``host:port`` (port 0: any free port).
+    Raises OSError when the address is in use."""
     family = socket.AF_INET6 if ":" in host else socket.AF_INET
     sock = socket.socket(family, socket.SOCK_STREAM)
     try:
         sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEPORT, 1)
         sock.bind((host, port))
+        sock.listen(backlog)
+        sock.setblocking(False)
     except OSError:
         sock.close()
         raise
@@ -83,14 +97,153 @@ class ServerOptions:
     access_log: bool = True
 
 
-def run_worker(options: ServerOptions) -> None:
-    """One worker process: its own socket on the shared address, one uvicorn server.
+def takes_turn(index: int, held: Sequence[int], beats: Sequence[float], now: float) -> bool:
+    """Whether the worker in seat ``index`` may accept the next connection: it holds no
+    more than any other serving worker whose heartbeat is fresh (``now`` and the beats are
+    ``time.monotonic()`` values, one clock for every process on the machine)."""
+    others = [
+        count
+        for seat, (count, beat) in enumerate(zip(held, beats, strict=True))
+        if seat != index and count != NOT_SERVING and now - beat < STALE_S
+    ]
+    return not others or held[index] <= min(others)
 
-    The socket listens before the app loads (a second or two), so connections that arrive
-    while the workers start are spread over all of them — each waits in its worker's queue
-    until the app is up — rather than all going to the worker that happened to be first."""
-    import uvicorn
 
+@dataclass(frozen=True)
+class WorkerSeat:
+    """A worker's place in the pool: the shared listening socket, its index, and the shared
+    arrays where every worker publishes the connections it holds and its heartbeat."""
+
+    listener: socket.socket
+    index: int
+    held: Any  # multiprocessing RawArray("i"): connections per seat, NOT_SERVING when empty
+    beats: Any  # multiprocessing RawArray("d"): each seat's last heartbeat (time.monotonic)
+
+
+class AcceptTurn:
+    """Accepts connections on the shared socket while it is this worker's turn
+    (``takes_turn``) and hands each to ``serve``. Runs on the worker's event loop: a timer
+    publishes the count every ``BEAT_S`` and watches the socket only during a turn; every
+    accept takes one connection and looks again."""
+
+    def __init__(
+        self,
+        seat: WorkerSeat,
+        *,
+        open_connections: Callable[[], int],
+        serve: Callable[[socket.socket], Any],
+    ) -> None:
+        """``open_connections`` counts the connections the worker serves; ``serve`` is a
+        coroutine function taking an accepted socket (counted by ``open_connections`` once
+        it returns)."""
+        self.seat = seat
+        self._open_connections = open_connections
+        self._serve = serve
+        self._handing_over: set[asyncio.Task[None]] = set()
+        self._watching = False
+        self._timer: asyncio.TimerHandle | None = None
+        self._loop: asyncio.AbstractEventLoop | None = None
+
+    def held(self) -> int:
+        return self._open_connections() + len(self._handing_over)
+
+    def start(self) -> None:
+        self._loop = asyncio.get_running_loop()
+        self.seat.listener.setblocking(False)
+        self._beat()
+
+    def stop(self) -> None:
+        """Accept no more; the seat reads as not serving."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        self._watch(False)
+        self.seat.held[self.seat.index] = NOT_SERVING
+
+    def _publish(self) -> bool:
+        now = time.monotonic()
+        self.seat.held[self.seat.index] = self.held()
+        self.seat.beats[self.seat.index] = now
+        return takes_turn(self.seat.index, self.seat.held, self.seat.beats, now)
+
+    def _beat(self) -> None:
+        assert self._loop is not None
+        self._watch(self._publish())
+        self._timer = self._loop.call_later(BEAT_S, self._beat)
+
+    def _watch(self, turn: bool) -> None:
+        if turn == self._watching or self._loop is None:
+            return
+        if turn:
+            self._loop.add_reader(self.seat.listener.fileno(), self._accept)
+        else:
+            self._loop.remove_reader(self.seat.listener.fileno())
+        self._watching = turn
+
+    def _accept(self) -> None:
+        assert self._loop is not None
+        try:
+            connection, _ = self.seat.listener.accept()
+        except (BlockingIOError, InterruptedError, ConnectionAbortedError):
+            return  # another worker took it, or the client gave up while it waited
+        except OSError as exc:
+            # out of descriptors or memory: the connection waits in the backlog meanwhile
+            logger.error(
+                "cannot accept a connection (%s); trying again in %.0f s", exc, ACCEPT_PAUSE_S
+            )
+            self._watch(False)
+            if self._timer is not None:
+                self._timer.cancel()
+            self._timer = self._loop.call_later(ACCEPT_PAUSE_S, self._beat)
+            return
+        connection.setblocking(False)
+        task = self._loop.create_task(self._hand_over(connection))
+        self._handing_over.add(task)
+        task.add_done_callback(self._handing_over.discard)
+        self._watch(self._publish())
+
+    async def _hand_over(self, connection: socket.socket) -> None:
+        try:
+            await self._serve(connection)
+        except Exception:
+            logger.exception("a connection could not be set up")
+            connection.close()
+
+
+class PoolWorkerServer(uvicorn.Server):
+    """uvicorn's server without a listening socket of its own: it takes the connections
+    ``AcceptTurn`` accepts on the pool's shared socket."""
+
+    def __init__(self, config: uvicorn.Config, seat: WorkerSeat) -> None:
+        super().__init__(config)
+        self.seat = seat
+        self.turn: AcceptTurn | None = None
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets=[])  # the app's lifespan; no asyncio server
+        loop = asyncio.get_running_loop()
+
+        def protocol() -> asyncio.Protocol:
+            return self.config.http_protocol_class(  # type: ignore[call-arg]
+                config=self.config, server_state=self.server_state, app_state=self.lifespan.state
+            )
+
+        async def serve(connection: socket.socket) -> None:
+            await loop.connect_accepted_socket(protocol, connection)
+
+        self.turn = AcceptTurn(
+            self.seat, open_connections=lambda: len(self.server_state.connections), serve=serve
+        )
+        self.turn.start()
+
+    async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
+        if self.turn is not None:
+            self.turn.stop()
+        await super().shutdown(sockets=[])
+
+
+def run_worker(options: ServerOptions, seat: WorkerSeat) -> None:
+    """One worker process: uvicorn serving the connections it accepts in its turns."""
     config = uvicorn.Config(
         APP,
         factory=True,
@@ -99,13 +252,7 @@ def run_worker(options: ServerOptions) -> None:
         log_level=options.log_level,
         access_log=options.access_log,
     )
-    try:
-        sock = bind_shared_port(options.host, options.port)
-        sock.listen(config.backlog)
-    except OSError as exc:
-        logger.error("cannot listen on %s:%d: %s", options.host, options.port, exc)
-        sys.exit(STARTUP_FAILURE)
-    uvicorn.Server(config).run(sockets=[sock])
+    PoolWorkerServer(config, seat).run()
 
 
 class WorkerPool:
@@ -118,7 +265,7 @@ class WorkerPool:
         options: ServerOptions,
         *,
         workers: int,
-        worker: Callable[[ServerOptions], None] = run_worker,
+        worker: Callable[[ServerOptions, WorkerSeat], None] = run_worker,
     ) -> None:
         """``worker`` is what each process runs (a module-level function: the processes
         are spawned, not forked, and import it by name)."""
@@ -130,9 +277,13 @@ class WorkerPool:
         self._stop = threading.Event()
         self._context = multiprocessing.get_context("spawn")
         self._running: list[tuple[SpawnProcess, float]] = []
+        self._held = self._context.RawArray("i", [NOT_SERVING] * workers)
+        self._beats = self._context.RawArray("d", [0.0] * workers)
 
-    def _start(self) -> tuple[SpawnProcess, float]:
-        process = self._context.Process(target=self._worker, args=(self.options,))
+    def _start(self, listener: socket.socket, index: int) -> tuple[SpawnProcess, float]:
+        self._held[index] = NOT_SERVING
+        seat = WorkerSeat(listener=listener, index=index, held=self._held, beats=self._beats)
+        process = self._context.Process(target=self._worker, args=(self.options, seat))
         process.start()
         logger.info("Started worker process [%s]", process.pid)
         return process, time.monotonic()
@@ -150,16 +301,17 @@ class WorkerPool:
         return [p.pid for p, _ in self._running if p.pid is not None and p.is_alive()]
 
     def run(self) -> int:
-        # held open, never listening: the port stays ours while workers come and go
-        reservation = bind_shared_port(self.options.host, self.options.port)
-        self.options = replace(self.options, port=reservation.getsockname()[1])
+        # the supervisor listens (connections wait in the backlog while workers start or
+        # restart) and accepts nothing itself
+        listener = bind_listener(self.options.host, self.options.port)
+        self.options = replace(self.options, port=listener.getsockname()[1])
         handlers: dict[int, Any] = {}
         if threading.current_thread() is threading.main_thread():
             handlers = {
                 s: signal.signal(s, self._on_signal) for s in (signal.SIGINT, signal.SIGTERM)
             }
         logger.info(
-            "Serving on http://%s:%d with %d worker processes, one listening socket each "
+            "Serving on http://%s:%d with %d worker processes, least connections first "
             "(Press CTRL+C to quit)",
             self.options.host,
             self.options.port,
@@ -167,9 +319,14 @@ class WorkerPool:
         )
         status = 0
         failed_starts = 0  # workers in a row that died starting
-        running = self._running = [self._start() for _ in range(self.workers)]
+        running = self._running = [self._start(listener, i) for i in range(self.workers)]
+        announced = False
         try:
             while not self._stop.wait(0.2):
+                if not announced and NOT_SERVING not in self._held[:]:
+                    # until now the workers already serving took every connection
+                    logger.info("All %d worker processes are serving.", self.workers)
+                    announced = True
                 for index, (process, started) in enumerate(running):
                     if process.is_alive():
                         continue
@@ -201,10 +358,10 @@ class WorkerPool:
                     )
                     if lived < STARTING_S:
                         time.sleep(RESTART_PAUSE_S)
-                    running[index] = self._start()
+                    running[index] = self._start(listener, index)
         finally:
             self._shut_down([process for process, _ in running])
-            reservation.close()
+            listener.close()
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
         return status
