@@ -328,6 +328,9 @@ async def _drive(
     tally.postgres_cpu = postgres_cpu() - postgres_before
     for connection in pool:
         await connection.close()
+    # let the server see them close before the next scenario opens its own: a worker still
+    # holding closed connections would be counted as busier than it is
+    await asyncio.sleep(0.5)
     return tally, elapsed
 
 

@@ -55,8 +55,9 @@ class Settings(BaseSettings):
     # web: threads per worker process that run request code, and so the most requests one
     # worker works on at once (debtflow.web.slots); more wait at the door, holding nothing.
     # Below the PostgreSQL pool's 15 connections per process (5 + 10 overflow), so an admitted
-    # request never waits for a connection; more threads only contend for the GIL
-    web_threads: int = Field(default=4, ge=1)
+    # request never waits for a connection; more threads only contend for the GIL (2: see
+    # docs/web.md; raise it for slow requests, e.g. a database far away)
+    web_threads: int = Field(default=2, ge=1)
     # field app: a check-in farther than this from the debtor's address is flagged "far"
     field_far_metres: int = 500
     # payments: the provider (unset: paying is unavailable; "simulated" is a development

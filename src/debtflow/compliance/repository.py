@@ -464,14 +464,26 @@ def _gate_subjects(dialect: str) -> Select[tuple[int, CaseStatus, int, str, str,
 
 
 @BuiltOnce
-def _gate_subject(dialect: str) -> Select[tuple[int, CaseStatus, int, str, str, str]]:
-    return _gate_subject_columns().where(Case.id == bindparam("case_id"))
+def _subject_of_decision(dialect: str) -> Select[tuple[int, CaseStatus, int, str, str, str]]:
+    stmt = (
+        _gate_subject_columns()
+        .join(ContactDecision, ContactDecision.case_id == Case.id)
+        .where(
+            ContactDecision.id == bindparam("decision_id"),
+            ContactDecision.debtor_id == Debtor.id,
+        )
+    )
+    return stmt if dialect == "sqlite" else stmt.with_for_update(of=Debtor)
 
 
-def gate_subject(session: Session, *, case_id: int) -> GateSubject | None:
-    """What the gate needs of one case, read without taking a lock (for a caller that
-    already holds its debtor's, as ``permit_attempt`` does); None for an unknown case."""
-    row = session.execute(_gate_subject(session), {"case_id": case_id}).one_or_none()
+def lock_subject_of_decision(session: Session, *, decision_id: int) -> GateSubject | None:
+    """Lock the debtor of ``decision_id`` (as ``lock_debtor_of_decision``) and read what the
+    gate needs of the decision's case — one statement on PostgreSQL (``… FOR UPDATE OF
+    debtor``); None for an unknown decision."""
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    if sqlite and lock_debtor_of_decision(session, decision_id=decision_id) is None:
+        return None
+    row = session.execute(_subject_of_decision(session), {"decision_id": decision_id}).first()
     return None if row is None else GateSubject(*row)
 
 

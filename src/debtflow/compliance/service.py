@@ -425,7 +425,9 @@ def permit_attempt(
     that an override does not cover."""
     now = now or utcnow()
     _aware(attempted_at, "contact time")
-    if repository.lock_debtor_of_decision(session, decision_id=decision_id) is None:
+    # the debtor's lock and what the gate needs of the case, read together
+    subject = repository.lock_subject_of_decision(session, decision_id=decision_id)
+    if subject is None:
         raise DecisionNotFound(f"gate decision {decision_id} does not exist")
     row = get_decision(session, decision_id=decision_id)
     used, override = repository.use_and_override_of(session, decision_id=decision_id)
@@ -442,8 +444,6 @@ def permit_attempt(
             f"{(row.planned_at - EARLY_TOLERANCE).isoformat()} to {row.expires_at.isoformat()}; "
             "ask the gate again"
         )
-    subject = repository.gate_subject(session, case_id=row.case_id)
-    assert subject is not None  # a decision's case is a foreign key
     debtor_id = subject.debtor_id
     pack = _pack_named(subject.compliance_pack, creditor_code=subject.creditor_code)
     points = repository.contact_points(

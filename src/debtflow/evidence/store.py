@@ -13,10 +13,11 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import Table, select, update
+from sqlalchemy import BigInteger, Table, Update, bindparam, select, update
 from sqlalchemy.orm import Session
 
 from debtflow.core.evidence.node_store import NodeKey
+from debtflow.db import BuiltOnce
 from debtflow.models import EvidenceLogLeaf, EvidenceLogNode, EvidenceLogState
 
 LEAF = cast(Table, EvidenceLogLeaf.__table__)
@@ -135,6 +136,16 @@ def lock_tree_size(session: Session) -> int:
     return int(size)
 
 
+@BuiltOnce
+def _reserve(dialect: str) -> Update:
+    return (
+        update(STATE)
+        .where(STATE.c.id == STATE_ID)
+        .values(tree_size=STATE.c.tree_size + bindparam("count", type_=BigInteger))
+        .returning(STATE.c.tree_size)
+    )
+
+
 def reserve_leaves(session: Session, count: int) -> int:
     """Lock the log-state row for this transaction, advance the tree size by ``count`` and
     return the size before — the index of the first reserved leaf.
@@ -147,13 +158,7 @@ def reserve_leaves(session: Session, count: int) -> int:
     """
     if count < 1:
         raise ValueError(f"reserve at least one leaf, not {count}")
-    statement = (
-        update(STATE)
-        .where(STATE.c.id == STATE_ID)
-        .values(tree_size=STATE.c.tree_size + count)
-        .returning(STATE.c.tree_size)
-    )
-    size = session.execute(statement).scalar_one_or_none()
+    size = session.execute(_reserve(session), {"count": count}).scalar_one_or_none()
     if size is None:
         raise RuntimeError("the evidence log-state row is missing: run the migrations")
     return int(size) - count

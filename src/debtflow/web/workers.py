@@ -139,13 +139,14 @@ class AcceptTurn:
         self.seat = seat
         self._open_connections = open_connections
         self._serve = serve
-        self._handing_over: set[asyncio.Task[None]] = set()
+        self._handing_over: set[asyncio.Task[None]] = set()  # held until done
+        self._not_yet_served = 0  # accepted, not yet counted by ``open_connections``
         self._watching = False
         self._timer: asyncio.TimerHandle | None = None
         self._loop: asyncio.AbstractEventLoop | None = None
 
     def held(self) -> int:
-        return self._open_connections() + len(self._handing_over)
+        return self._open_connections() + self._not_yet_served
 
     def start(self) -> None:
         self._loop = asyncio.get_running_loop()
@@ -197,6 +198,7 @@ class AcceptTurn:
             self._timer = self._loop.call_later(ACCEPT_PAUSE_S, self._beat)
             return
         connection.setblocking(False)
+        self._not_yet_served += 1
         task = self._loop.create_task(self._hand_over(connection))
         self._handing_over.add(task)
         task.add_done_callback(self._handing_over.discard)
@@ -208,6 +210,9 @@ class AcceptTurn:
         except Exception:
             logger.exception("a connection could not be set up")
             connection.close()
+        finally:
+            # counted by ``open_connections`` from here (or gone): not twice, not never
+            self._not_yet_served -= 1
 
 
 class PoolWorkerServer(uvicorn.Server):
