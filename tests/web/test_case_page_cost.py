@@ -251,3 +251,50 @@ def test_a_locked_read_refreshes_a_case_the_session_already_holds(session) -> No
     assert case_repository.get(session, case_id=case.id).days_past_due == before  # map copy
     locked = case_repository.get(session, case_id=case.id, for_update=True)
     assert locked is case and locked.days_past_due == before + 17
+
+
+#: statements of POST /api/contact-decisions/{id}/contacts on PostgreSQL, counted at the
+#: cursor (the evidence leaf and nodes go in by COPY at commit, not counted): token+user,
+#: decision with the case's reach, the debtor's lock with the gate's view of the case, use
+#: and override, contact history, restrictions, the attempt, the evidence log's reservation
+CONTACT_LOG_STATEMENTS_PG = 8
+
+
+def test_a_contact_log_locks_its_debtor_and_reads_the_case_in_one_statement(demo_world):
+    from datetime import UTC, datetime
+
+    from sqlalchemy import update
+
+    from debtflow.models import Debtor
+
+    agent = demo_world.client(Role.ONLINE_AGENT)
+    case_id = _agent_cases(demo_world)[0]
+    now = datetime.now(UTC)
+    offset = (13 - now.hour + 12) % 24 - 12  # a zone where it is early afternoon now
+    with unit_of_work() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        session.execute(
+            update(Debtor)
+            .where(Debtor.id == case.debtor_id)
+            .values(timezone="Etc/GMT" + (f"{-offset:+d}" if offset else ""))
+        )
+        case.status = "active"
+    decision = agent.post(
+        f"/api/cases/{case_id}/contact-decisions",
+        json={"channel": "call", "planned_at": now.isoformat()},
+    )
+    assert decision.status_code == 201 and decision.json()["allowed"], decision.json()
+    with statements(get_engine()) as seen:
+        logged = agent.post(
+            f"/api/contact-decisions/{decision.json()['id']}/contacts",
+            json={"attempted_at": now.isoformat(), "connected": False, "outcome": "no_answer"},
+        )
+    assert logged.status_code == 201, logged.json()
+    if get_engine().dialect.name == "postgresql":
+        locking = [s for s in seen if "FOR UPDATE" in s]
+        assert len(locking) == 1, locking
+        assert "creditor" in locking[0] and "contact_decision" in locking[0]
+        assert len(seen) == CONTACT_LOG_STATEMENTS_PG, "\n".join(seen)
+    else:  # SQLite: the write lock is an UPDATE of the debtor row, then the same read
+        assert sum(s.lstrip().upper().startswith("UPDATE DEBTOR") for s in seen) == 1
