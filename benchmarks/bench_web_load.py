@@ -40,6 +40,7 @@ machine schedules the client.
 
     nice .venv/bin/python benchmarks/bench_web_load.py [--cases 300] [--seconds 10]
         [--connections 16] [--database-url postgresql+psycopg://…] [--keep]
+        [--only contact|page]   # the baseline and one scenario, e.g. to profile the server
 """
 
 from __future__ import annotations
