@@ -12,7 +12,7 @@ connection. ``debtflow serve`` shares the connections between its workers, least
 (``debtflow.web.workers``; the ``split`` column shows each worker's share of a scenario's
 connections): with uvicorn's shared socket the connections a scenario opens together could
 all land on one worker (16/0 in some runs), which halved throughput, and with one
-SO_REUSEPORT socket per worker 10/6 or worse came in about half the runs. The
+SO_REUSEPORT socket per worker 10/6 or worse by the odds of a hash in nearly half the runs. The
 client is a few lines of asyncio streams (``LoopbackConnection``), not httpx: on a 2-core
 machine the load generator shares the cores with the server, and httpx's per-request CPU
 (about 1 ms) took a third of them — the figures measured the client as much as the server.

@@ -336,6 +336,7 @@ class WorkerPool:
                     if process.is_alive():
                         continue
                     process.join()
+                    self._held[index] = NOT_SERVING  # the others stop waiting for its turn
                     lived = time.monotonic() - started
                     failed_starts = failed_starts + 1 if lived < STARTING_S else 0
                     if process.exitcode == STARTUP_FAILURE:
