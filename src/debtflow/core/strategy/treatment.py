@@ -274,16 +274,20 @@ def _offer_for_term(debt: Debt, rule: PlanRule, months: int) -> Offer:
     )
 
 
-def choose_term(debt: Debt, rule: PlanRule) -> int:
-    """Shortest candidate term within the burden target, else the longest candidate."""
+def chosen_offer(debt: Debt, rule: PlanRule) -> Offer:
+    """The offer for the shortest candidate term within the burden target, else for the
+    longest candidate (each candidate's schedule is built once)."""
+    offer: Offer | None = None
     for months in rule.terms:
         offer = _offer_for_term(debt, rule, months)
         if (
             offer.schedule.largest_instalment_fen * BP
             <= rule.target_burden_bp * debt.current_monthly_fen
         ):
-            return months
-    return rule.terms[-1]
+            return offer
+    if offer is None:
+        raise ValueError(f"plan rule {rule.kind.value} has no candidate terms")
+    return offer
 
 
 def propose_plan(
@@ -293,7 +297,7 @@ def propose_plan(
     rule = rules.by_segment[segment]
     if rule.kind is TreatmentKind.LEGAL:
         return TreatmentPlan(segment, rule.kind, rules.version, None, rule.actions)
-    offer = _offer_for_term(debt, rule, choose_term(debt, rule))
+    offer = chosen_offer(debt, rule)
     breaches = check_mandate(offer, mandate)
     if breaches:
         raise PlanRefused(breaches)
