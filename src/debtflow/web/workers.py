@@ -183,6 +183,9 @@ class AcceptTurn:
 
     def _accept(self) -> None:
         assert self._loop is not None
+        if not self._publish():  # another worker's connections closed since this turn began
+            self._watch(False)
+            return
         try:
             connection, _ = self.seat.listener.accept()
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
