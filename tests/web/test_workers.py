@@ -342,6 +342,81 @@ def test_connections_opened_together_spread_over_the_workers(
     assert min(held.values()) >= 60, held
 
 
+def _idle(port: int, count: int) -> list[socket.socket]:
+    """``count`` keep-alive connections opened one after another, each answered once."""
+    opened = []
+    for _ in range(count):
+        client = socket.create_connection(("127.0.0.1", port), timeout=30)
+        client.sendall(b"GET /api/health HTTP/1.1\r\nHost: test\r\n\r\n")
+        assert client.recv(4096).startswith(b"HTTP/1.1 200")
+        opened.append(client)
+    return opened
+
+
+def _owner(pids: list[int], client: socket.socket) -> int:
+    """The worker holding the server side of ``client`` (its local port is the server
+    socket's remote port in /proc/net/tcp)."""
+    port = client.getsockname()[1]
+    inodes = set()
+    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
+        fields = line.split()
+        if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
+            inodes.add(f"socket:[{fields[9]}]")
+    for pid in pids:
+        for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+            with contextlib.suppress(OSError):
+                if os.readlink(descriptor) in inodes:
+                    return pid
+    raise AssertionError(f"no worker holds the connection from port {port}")
+
+
+def test_new_connections_go_to_the_worker_whose_clients_left(
+    served: tuple[subprocess.Popen[str], int],
+) -> None:
+    """The counts the workers compare are their real connections: after one worker's six
+    clients leave, the next six connections all go to it."""
+    server, port = served
+    workers = _workers(server)
+    clients = _idle(port, 12)
+    try:
+        owners = {client: _owner(workers, client) for client in clients}
+        emptied = workers[0]
+        leaving = [client for client, pid in owners.items() if pid == emptied]
+        assert len(leaving) == 6, owners.values()
+        for client in leaving:
+            client.close()
+            clients.remove(client)
+        time.sleep(0.5)  # the worker sees them close and publishes its count
+        arriving = _idle(port, 6)
+        clients += arriving
+        assert [_owner(workers, client) for client in arriving] == [emptied] * 6
+    finally:
+        for client in clients:
+            client.close()
+
+
+def test_the_others_accept_at_once_when_a_worker_dies(
+    served: tuple[subprocess.Popen[str], int],
+) -> None:
+    """The supervisor clears a dead worker's seat when it sees it die (within 0.2 s), so a
+    worker holding more connections than the dead one had does not wait for its heartbeat
+    to go stale (1 s)."""
+    server, port = served
+    workers = _workers(server)
+    clients = _idle(port, 3)  # 2 on one worker, 1 on the other
+    try:
+        held = {pid: sum(_owner(workers, c) == pid for c in clients) for pid in workers}
+        victim = min(held, key=held.__getitem__)
+        assert held[victim] == 1, held
+        os.kill(victim, signal.SIGKILL)
+        started = time.monotonic()
+        clients += _idle(port, 1)  # the survivor holds 2 against the dead one's 1
+        assert time.monotonic() - started < 0.8
+    finally:
+        for client in clients:
+            client.close()
+
+
 def test_a_dead_worker_is_replaced_and_sigterm_stops_everything(
     served: tuple[subprocess.Popen[str], int],
 ) -> None:

@@ -22,7 +22,13 @@ def serve_app(
     serves as usual."""
     import uvicorn
 
-    from debtflow.web.workers import APP, ServerOptions, WorkerPool, shares_connections
+    from debtflow.web.workers import (
+        APP,
+        CannotListen,
+        ServerOptions,
+        WorkerPool,
+        shares_connections,
+    )
 
     if workers < 1:
         raise fail("--workers must be at least 1")
@@ -35,7 +41,7 @@ def serve_app(
         options = ServerOptions(host=host, port=port, log_level=log_level, access_log=access_log)
         try:
             status = WorkerPool(options, workers=workers).run()
-        except OSError as exc:
+        except CannotListen as exc:
             raise fail(f"cannot listen on {host}:{port}: {exc}", 1) from None
         if status:
             raise typer.Exit(status)

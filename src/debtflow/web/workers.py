@@ -27,6 +27,8 @@ do workers that keep dying within seconds of their start.
 from __future__ import annotations
 
 import asyncio
+import contextlib
+import errno
 import logging
 import multiprocessing
 import os
@@ -57,8 +59,10 @@ BEAT_S = 0.02
 #: a worker whose last heartbeat is older than this is left out of the turn
 STALE_S = 1.0
 #: after an accept fails for want of resources (no file descriptors left), the pause before
-#: the worker tries again
+#: the worker tries again; meanwhile its seat reads as not serving, so the others accept
 ACCEPT_PAUSE_S = 1.0
+#: accept errors of this worker's own making (out of descriptors or memory): it pauses
+OUT_OF_RESOURCES = frozenset({errno.EMFILE, errno.ENFILE, errno.ENOBUFS, errno.ENOMEM})
 #: a seat's count while no worker serves in it
 NOT_SERVING = -1
 
@@ -85,6 +89,10 @@ def bind_listener(host: str, port: int, *, backlog: int = 2048) -> socket.socket
         sock.close()
         raise
     return sock
+
+
+class CannotListen(Exception):
+    """The pool's address could not be bound or listened on (taken, not ours to use)."""
 
 
 @dataclass(frozen=True)
@@ -161,6 +169,11 @@ class AcceptTurn:
         self._watch(False)
         self.seat.held[self.seat.index] = NOT_SERVING
 
+    async def handed_over(self) -> None:
+        """Wait until every accepted connection is served (or given up)."""
+        if self._handing_over:
+            await asyncio.gather(*self._handing_over, return_exceptions=True)
+
     def _publish(self) -> bool:
         now = time.monotonic()
         self.seat.held[self.seat.index] = self.held()
@@ -191,14 +204,16 @@ class AcceptTurn:
         except (BlockingIOError, InterruptedError, ConnectionAbortedError):
             return  # another worker took it, or the client gave up while it waited
         except OSError as exc:
-            # out of descriptors or memory: the connection waits in the backlog meanwhile
-            logger.error(
-                "cannot accept a connection (%s); trying again in %.0f s", exc, ACCEPT_PAUSE_S
-            )
-            self._watch(False)
-            if self._timer is not None:
-                self._timer.cancel()
-            self._timer = self._loop.call_later(ACCEPT_PAUSE_S, self._beat)
+            if exc.errno in (errno.EINVAL, errno.EBADF):
+                self.stop()  # the socket no longer listens: the server is stopping
+            elif exc.errno in OUT_OF_RESOURCES:
+                # the connection waits in the backlog for another worker meanwhile
+                logger.error(
+                    "cannot accept a connection (%s); trying again in %.0f s", exc, ACCEPT_PAUSE_S
+                )
+                self.stop()
+                self._timer = self._loop.call_later(ACCEPT_PAUSE_S, self._beat)
+            # else an error pending on that connection (accept(2): treat as EAGAIN)
             return
         connection.setblocking(False)
         self._not_yet_served += 1
@@ -214,7 +229,8 @@ class AcceptTurn:
             logger.exception("a connection could not be set up")
             connection.close()
         finally:
-            # counted by ``open_connections`` from here (or gone): not twice, not never
+            # counted by ``open_connections`` from about here (uvicorn counts it when the
+            # connection is made, a loop pass before): twice for a moment at most, never missed
             self._not_yet_served -= 1
 
 
@@ -247,6 +263,9 @@ class PoolWorkerServer(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         if self.turn is not None:
             self.turn.stop()
+            # connections accepted a moment ago are asked to finish like the others
+            await self.turn.handed_over()
+        self.seat.listener.close()  # this process's copy; the supervisor stops listening
         await super().shutdown(sockets=[])
 
 
@@ -311,7 +330,10 @@ class WorkerPool:
     def run(self) -> int:
         # the supervisor listens (connections wait in the backlog while workers start or
         # restart) and accepts nothing itself
-        listener = bind_listener(self.options.host, self.options.port)
+        try:
+            listener = bind_listener(self.options.host, self.options.port)
+        except OSError as exc:
+            raise CannotListen(str(exc)) from exc
         self.options = replace(self.options, port=listener.getsockname()[1])
         handlers: dict[int, Any] = {}
         if threading.current_thread() is threading.main_thread():
@@ -321,7 +343,7 @@ class WorkerPool:
         logger.info(
             "Serving on http://%s:%d with %d worker processes, least connections first "
             "(Press CTRL+C to quit)",
-            self.options.host,
+            f"[{self.options.host}]" if ":" in self.options.host else self.options.host,
             self.options.port,
             self.workers,
         )
@@ -369,8 +391,12 @@ class WorkerPool:
                         time.sleep(RESTART_PAUSE_S)
                     running[index] = self._start(listener, index)
         finally:
-            self._shut_down([process for process, _ in running])
+            # new connections are refused at once (a proxy retries elsewhere), not left in
+            # the backlog while the workers finish (the workers hold copies of the socket)
+            with contextlib.suppress(OSError):
+                listener.shutdown(socket.SHUT_RDWR)
             listener.close()
+            self._shut_down([process for process, _ in running])
             for signum, handler in handlers.items():
                 signal.signal(signum, handler)
         return status
