@@ -428,7 +428,8 @@ def store_encrypted_values(
 
 @dataclass(frozen=True, slots=True)
 class GateSubject:
-    """What the gate needs of a case, read under the debtor's lock: no ORM objects."""
+    """What the gate needs of a case, read with the debtor's lock (the debtor row as locked,
+    the case and creditor rows as of the locking statement's start): no ORM objects."""
 
     case_id: int
     case_status: CaseStatus

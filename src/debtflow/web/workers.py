@@ -18,10 +18,11 @@ in shared memory, with a heartbeat: a worker whose event loop has not beaten for
 accepting. Connections are spread evenly whatever their timing — 8/8 for 16 opened together.
 
 The supervisor binds and listens (an address in use is reported at once; port 0 picks a free
-port), starts the workers, starts a new one for any that dies, and on SIGINT or SIGTERM asks
-each to finish its requests and stop. A worker that fails before it serves (the app cannot be
-imported or built) stops the whole server: it would fail the same way on every restart. So
-do workers that keep dying within seconds of their start.
+port), starts the workers, starts a new one for any that dies, and on SIGINT or SIGTERM stops
+listening (new connections are refused) and asks each worker to finish its requests and stop.
+A worker that fails before it serves (the app cannot be imported or built) stops the whole
+server: it would fail the same way on every restart. So do workers that keep dying within
+seconds of their start.
 """
 
 from __future__ import annotations
