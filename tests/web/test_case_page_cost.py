@@ -9,11 +9,12 @@ import os
 import shutil
 from collections.abc import Iterator
 from contextlib import contextmanager
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import create_engine, event, select, text
+from sqlalchemy import create_engine, event, select, text, update
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import DBAPIError
 
@@ -26,7 +27,7 @@ from debtflow.core.strategy import segmentation
 from debtflow.core.strategy.segmentation import RuleFileError
 from debtflow.db import POOL_RECYCLE_S, get_engine, make_engine, unit_of_work, utcnow
 from debtflow.evidence.store import committed_tree_size, reserve_leaves
-from debtflow.models import Case, Role
+from debtflow.models import Case, Debtor, Role
 from debtflow.strategy import service as strategy_service
 from debtflow.workbench import service as workbench_service
 
@@ -261,12 +262,6 @@ CONTACT_LOG_STATEMENTS_PG = 8
 
 
 def test_a_contact_log_locks_its_debtor_and_reads_the_case_in_one_statement(demo_world):
-    from datetime import UTC, datetime
-
-    from sqlalchemy import update
-
-    from debtflow.models import Debtor
-
     agent = demo_world.client(Role.ONLINE_AGENT)
     case_id = _agent_cases(demo_world)[0]
     now = datetime.now(UTC)
