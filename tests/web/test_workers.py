@@ -196,29 +196,32 @@ def _children(pid: int) -> list[int]:
     return [int(child) for child in text.split()]
 
 
-def _connections_by_process(pids: list[int], port: int) -> dict[int, int]:
-    """Established TCP connections on local ``port`` held by each of ``pids`` (Linux
-    /proc: the socket inodes in each process's descriptors against /proc/net/tcp)."""
-    inodes = set()
+def _server_sockets(port: int, *, client_port: int | None = None) -> set[str]:
+    """The established TCP sockets on local ``port`` (only the one whose peer is
+    ``client_port``, if given), as ``socket:[inode]`` — what /proc/PID/fd links name."""
+    found = set()
     for table in ("/proc/net/tcp", "/proc/net/tcp6"):
         for line in Path(table).read_text().splitlines()[1:]:
             fields = line.split()
-            local_port = int(fields[1].rsplit(":", 1)[1], 16)
-            if local_port == port and fields[3] == "01":  # 01: ESTABLISHED
-                inodes.add(fields[9])
-    held = {}
-    for pid in pids:
-        mine = 0
-        for descriptor in Path(f"/proc/{pid}/fd").iterdir():
-            try:
-                target = os.readlink(descriptor)
-            except OSError:
-                continue
-            match = re.fullmatch(r"socket:\[(\d+)\]", target)
-            if match and match.group(1) in inodes:
-                mine += 1
-        held[pid] = mine
+            local, remote = (int(f.rsplit(":", 1)[1], 16) for f in fields[1:3])
+            if local == port and fields[3] == "01" and client_port in (None, remote):
+                found.add(f"socket:[{fields[9]}]")
+    return found
+
+
+def _held_by(pid: int, sockets: set[str]) -> int:
+    """How many of ``sockets`` process ``pid`` holds."""
+    held = 0
+    for descriptor in Path(f"/proc/{pid}/fd").iterdir():
+        with contextlib.suppress(OSError):
+            held += os.readlink(descriptor) in sockets
     return held
+
+
+def _connections_by_process(pids: list[int], port: int) -> dict[int, int]:
+    """Established TCP connections on local ``port`` held by each of ``pids``."""
+    sockets = _server_sockets(port)
+    return {pid: _held_by(pid, sockets) for pid in pids}
 
 
 def _wait_for(condition, timeout: float = 60.0) -> None:  # type: ignore[no-untyped-def]
@@ -354,20 +357,13 @@ def _idle(port: int, count: int) -> list[socket.socket]:
 
 
 def _owner(pids: list[int], client: socket.socket) -> int:
-    """The worker holding the server side of ``client`` (its local port is the server
-    socket's remote port in /proc/net/tcp)."""
-    port = client.getsockname()[1]
-    inodes = set()
-    for line in Path("/proc/net/tcp").read_text().splitlines()[1:]:
-        fields = line.split()
-        if int(fields[2].rsplit(":", 1)[1], 16) == port and fields[3] == "01":
-            inodes.add(f"socket:[{fields[9]}]")
+    """The worker holding the server side of ``client``."""
+    server_port, client_port = client.getpeername()[1], client.getsockname()[1]
+    sockets = _server_sockets(server_port, client_port=client_port)
     for pid in pids:
-        for descriptor in Path(f"/proc/{pid}/fd").iterdir():
-            with contextlib.suppress(OSError):
-                if os.readlink(descriptor) in inodes:
-                    return pid
-    raise AssertionError(f"no worker holds the connection from port {port}")
+        if _held_by(pid, sockets):
+            return pid
+    raise AssertionError(f"no worker holds the connection from port {client_port}")
 
 
 def test_new_connections_go_to_the_worker_whose_clients_left(

@@ -309,7 +309,6 @@ class WorkerPool:
         self._beats = self._context.RawArray("d", [0.0] * workers)
 
     def _start(self, listener: socket.socket, index: int) -> tuple[SpawnProcess, float]:
-        self._held[index] = NOT_SERVING
         seat = WorkerSeat(listener=listener, index=index, held=self._held, beats=self._beats)
         process = self._context.Process(target=self._worker, args=(self.options, seat))
         process.start()

@@ -277,17 +277,14 @@ def _offer_for_term(debt: Debt, rule: PlanRule, months: int) -> Offer:
 def chosen_offer(debt: Debt, rule: PlanRule) -> Offer:
     """The offer for the shortest candidate term within the burden target, else for the
     longest candidate (each candidate's schedule is built once)."""
-    offer: Offer | None = None
-    for months in rule.terms:
+    for months in rule.terms[:-1]:
         offer = _offer_for_term(debt, rule, months)
         if (
             offer.schedule.largest_instalment_fen * BP
             <= rule.target_burden_bp * debt.current_monthly_fen
         ):
             return offer
-    if offer is None:
-        raise ValueError(f"plan rule {rule.kind.value} has no candidate terms")
-    return offer
+    return _offer_for_term(debt, rule, rule.terms[-1])
 
 
 def propose_plan(
