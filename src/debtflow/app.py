@@ -18,6 +18,7 @@ from debtflow.config import get_settings
 from debtflow.core.errors import DomainError
 from debtflow.web import routes as web_routes
 from debtflow.web.deps import DbSession
+from debtflow.web.routing import RequestRoute, check_routes
 from debtflow.web.slots import RequestSlots
 
 STATIC = Path(__file__).parent / "web" / "static"
@@ -25,15 +26,16 @@ STATIC = Path(__file__).parent / "web" / "static"
 
 def create_app() -> FastAPI:
     app = FastAPI(title="debtflow", version=__version__, docs_url="/api/docs")
+    app.router.route_class = RequestRoute  # the app's own routes below
 
     @app.exception_handler(DomainError)
-    def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
+    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
         return JSONResponse(
             status_code=exc.status_code, content={"error": exc.code, "detail": exc.message}
         )
 
     @app.exception_handler(DataError)
-    def _number_out_of_range(_request: Request, exc: DataError) -> JSONResponse:
+    async def _number_out_of_range(_request: Request, exc: DataError) -> JSONResponse:
         # an id or amount beyond the column's range (PostgreSQL INTEGER/BIGINT) is bad input,
         # not a server fault; any other data error stays a 500
         if not isinstance(exc.orig, NumericValueOutOfRange):
@@ -44,7 +46,7 @@ def create_app() -> FastAPI:
         )
 
     @app.exception_handler(OverflowError)
-    def _number_too_big(_request: Request, exc: OverflowError) -> JSONResponse:
+    async def _number_too_big(_request: Request, exc: OverflowError) -> JSONResponse:
         # SQLite's driver refuses integers beyond 64 bits before the query runs; any other
         # overflow (arithmetic, dates) is a server fault and stays a 500
         if "SQLite INTEGER" not in str(exc):
@@ -71,6 +73,7 @@ def create_app() -> FastAPI:
     # OpenAPI document) are the same either way.
     for router in (case_api.router, case_pages.router, *web_routes.ROUTERS):
         app.router.routes.extend(router.routes)
+    check_routes(app.router.routes)
     app.mount("/static", StaticFiles(directory=STATIC), name="static")
     app.add_middleware(RequestSlots, slots=get_settings().web_threads)
     return app

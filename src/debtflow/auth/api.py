@@ -12,8 +12,9 @@ from debtflow.auth.deps import CurrentUser
 from debtflow.auth.notifier import default_notifier
 from debtflow.auth.schemas import CodeRequest, TokenRead, UserRead
 from debtflow.web.deps import DbSession
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(prefix="/api/auth", tags=["auth"])
+router = APIRouter(prefix="/api/auth", tags=["auth"], route_class=RequestRoute)
 
 _EXPIRES_IN = int(service.API_TOKEN_LIFETIME.total_seconds())
 

@@ -20,6 +20,7 @@ from fastapi.security import OAuth2PasswordBearer
 from debtflow.auth import service
 from debtflow.models import Role, User
 from debtflow.web.deps import DbSession
+from debtflow.web.routing import in_request_thread
 
 SESSION_COOKIE = "debtflow_session"
 LOGIN_CSRF_COOKIE = "debtflow_login_csrf"
@@ -60,6 +61,7 @@ def _unauthenticated(detail: str = "sign in first") -> HTTPException:
     )
 
 
+@in_request_thread
 def current_user(
     request: Request, session: DbSession, token: Annotated[str | None, Depends(bearer)]
 ) -> User:
@@ -90,6 +92,7 @@ def _same(given: str | None, expected: str) -> bool:
     return bool(given) and hmac.compare_digest(str(given), expected)
 
 
+@in_request_thread
 def page_visitor(request: Request, session: DbSession) -> Visitor:
     cookie = request.cookies.get(SESSION_COOKIE)
     found = service.user_for_session(session, token=cookie) if cookie else None

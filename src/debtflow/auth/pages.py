@@ -25,8 +25,9 @@ from debtflow.core.errors import DomainError
 from debtflow.models import User
 from debtflow.web.deps import TEMPLATES, DbSession
 from debtflow.web.i18n import LANGUAGES, translator
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=RequestRoute)
 
 
 def _safe_next(target: str | None) -> str | None:

@@ -14,8 +14,9 @@ from debtflow.case.schemas import CasePage, CaseRead, PromiseCreate, PromiseRead
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.promise import service as promise_service
 from debtflow.web.deps import DbSession, business_today
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(prefix="/api/cases", tags=["cases"])
+router = APIRouter(prefix="/api/cases", tags=["cases"], route_class=RequestRoute)
 
 _DENIED: dict[int | str, dict[str, Any]] = {
     401: {"description": "not signed in"},

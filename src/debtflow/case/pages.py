@@ -29,9 +29,10 @@ from debtflow.portal import service as portal_service
 from debtflow.portal.capacity import capacity_report
 from debtflow.promise import service as promise_service
 from debtflow.web.deps import TEMPLATES, DbSession, business_today
+from debtflow.web.routing import RequestRoute
 from debtflow.workbench import service as workbench
 
-router = APIRouter()
+router = APIRouter(route_class=RequestRoute)
 
 PER_PAGE = 50
 

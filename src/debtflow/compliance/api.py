@@ -19,8 +19,9 @@ from debtflow.compliance.schemas import (
     RestrictionRead,
 )
 from debtflow.web.deps import DbSession
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(prefix="/api", tags=["compliance"])
+router = APIRouter(prefix="/api", tags=["compliance"], route_class=RequestRoute)
 
 
 @router.post(

@@ -17,8 +17,9 @@ from debtflow.contact.schemas import (
 )
 from debtflow.web.deps import DbSession
 from debtflow.web.responses import model_json
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(prefix="/api", tags=["contacts"])
+router = APIRouter(prefix="/api", tags=["contacts"], route_class=RequestRoute)
 
 
 @router.post("/cases/{case_id}/contact-decisions", response_model=DecisionRead, status_code=201)

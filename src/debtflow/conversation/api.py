@@ -14,8 +14,9 @@ from debtflow.auth.deps import CurrentUser
 from debtflow.auth.scoping import Permission, require
 from debtflow.conversation import service
 from debtflow.web.deps import DbSession
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(prefix="/api/conversations", tags=["conversations"])
+router = APIRouter(prefix="/api/conversations", tags=["conversations"], route_class=RequestRoute)
 
 
 class Utterance(BaseModel):

@@ -13,8 +13,9 @@ from debtflow.auth.deps import CurrentUser
 from debtflow.evidence import records
 from debtflow.evidence.log import AppendedLeaf
 from debtflow.web.deps import DbSession
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(prefix="/api/cases", tags=["evidence"])
+router = APIRouter(prefix="/api/cases", tags=["evidence"], route_class=RequestRoute)
 
 
 class MessageRecord(BaseModel):

@@ -25,8 +25,9 @@ from debtflow.field.schemas import (
     route_read,
 )
 from debtflow.web.deps import DbSession, business_today
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(prefix="/api/field", tags=["field"])
+router = APIRouter(prefix="/api/field", tags=["field"], route_class=RequestRoute)
 
 
 @router.post("/requests", response_model=VisitRequestRead, status_code=201)

@@ -20,8 +20,9 @@ from debtflow.field import service
 from debtflow.field.errors import NotAFieldCollector
 from debtflow.models import Role
 from debtflow.web.deps import TEMPLATES, DbSession, business_today
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=RequestRoute)
 
 
 class _BadForm(DomainError):

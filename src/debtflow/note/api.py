@@ -8,8 +8,9 @@ from debtflow.auth.deps import CurrentUser
 from debtflow.note import service
 from debtflow.note.schemas import NoteCreate, NoteRead
 from debtflow.web.deps import DbSession
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(prefix="/api/cases", tags=["notes"])
+router = APIRouter(prefix="/api/cases", tags=["notes"], route_class=RequestRoute)
 
 _ERRORS: dict[int | str, dict[str, str]] = {
     401: {"description": "not signed in"},

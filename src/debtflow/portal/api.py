@@ -31,9 +31,10 @@ from debtflow.portal.schemas import (
     WebhookResult,
 )
 from debtflow.web.deps import DbSession
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(prefix="/api/portal", tags=["portal"])
-webhooks = APIRouter(prefix="/api/payments", tags=["payments"])
+router = APIRouter(prefix="/api/portal", tags=["portal"], route_class=RequestRoute)
+webhooks = APIRouter(prefix="/api/payments", tags=["payments"], route_class=RequestRoute)
 MAX_WEBHOOK_BYTES = 64 * 1024
 
 

@@ -22,8 +22,9 @@ from debtflow.portal import payments, service
 from debtflow.portal import requests as debtor_requests
 from debtflow.portal.api import read_upload
 from debtflow.web.deps import TEMPLATES, DbSession
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(include_in_schema=False)
+router = APIRouter(include_in_schema=False, route_class=RequestRoute)
 
 
 @router.get("/portal", response_class=HTMLResponse)

@@ -9,8 +9,9 @@ from debtflow.auth.deps import CurrentUser
 from debtflow.report import service
 from debtflow.report.schemas import DashboardRead
 from debtflow.web.deps import DbSession
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter(prefix="/api/reports", tags=["reports"])
+router = APIRouter(prefix="/api/reports", tags=["reports"], route_class=RequestRoute)
 
 
 @router.get("/dashboard", response_model=DashboardRead)

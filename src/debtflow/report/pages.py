@@ -18,8 +18,9 @@ from debtflow.report import service
 from debtflow.report.service import Dashboard
 from debtflow.web.deps import TEMPLATES, DbSession, fen
 from debtflow.web.i18n import language, translator
+from debtflow.web.routing import RequestRoute
 
-router = APIRouter()
+router = APIRouter(route_class=RequestRoute)
 
 
 def _yuan(value: float) -> str:

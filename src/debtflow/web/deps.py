@@ -88,6 +88,11 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
         with CancelScope(shield=True):
             await _outside_the_pool(_rollback_and_close, session)
         raise
+    if not session.in_transaction():
+        # committed by the request's unit of work (``debtflow.web.routing``): nothing to
+        # wait for, the connection is back in the pool
+        session.close()
+        return
     with CancelScope(shield=True):
         await _outside_the_pool(_commit_and_close, session)
 
