@@ -73,6 +73,9 @@ def test_case_page_statements_and_strategy_words(demo_world):
         page = agent.get(f"/cases/{case_id}")
     assert page.status_code == 200
     assert len(seen) == CASE_PAGE_STATEMENTS, "\n".join(seen)
+    # users' password hashes are read by the sign-in check alone (not, e.g., for the names
+    # of the notes' authors)
+    assert sum("password_hash" in statement for statement in seen) == 1, "\n".join(seen)
     with unit_of_work() as session:
         explanation = strategy_service.explain_case(session, case_id=case_id)
     for line in explanation.zh.splitlines():

@@ -38,14 +38,14 @@ class NoteView:
     author_username: str
 
 
-def _view(note: CaseNote, author: User) -> NoteView:
+def _view(note: CaseNote, *, author: str, author_username: str) -> NoteView:
     return NoteView(
         id=note.id,
         case_id=note.case_id,
         body=note.body,
         created_at=note.created_at,
-        author=author.display_name,
-        author_username=author.username,
+        author=author,
+        author_username=author_username,
     )
 
 
@@ -73,7 +73,7 @@ def add_note(
     )
     repository.add(session, note)
     session.flush()
-    return _view(note, user)
+    return _view(note, author=user.display_name, author_username=user.username)
 
 
 def notes_of_case(session: Session, *, case_id: int, user: User) -> list[NoteView]:
@@ -81,5 +81,6 @@ def notes_of_case(session: Session, *, case_id: int, user: User) -> list[NoteVie
     require(user, Permission.VIEW_CASES)
     case_service.get_for_user(session, case_id=case_id, user=user)
     return [
-        _view(note, author) for note, author in repository.notes_of_case(session, case_id=case_id)
+        _view(note, author=display_name, author_username=username)
+        for note, display_name, username in repository.notes_of_case(session, case_id=case_id)
     ]
