@@ -76,8 +76,10 @@ async def db_session(request: Request) -> AsyncIterator[Session]:
 
     The session is made on the event loop (no I/O: the connection is taken from the pool at
     the first statement, in the endpoint's worker thread); only what waits on the database
-    (BEGIN IMMEDIATE, COMMIT, ROLLBACK) runs in the thread pool — one thread hand-off per
-    request fewer than a plain generator dependency, which enters and leaves in threads."""
+    (BEGIN IMMEDIATE, COMMIT, ROLLBACK) runs in a thread — one thread hand-off per request
+    fewer than a plain generator dependency, which enters and leaves in threads. The app's
+    routes (``debtflow.web.routing.RequestRoute``) commit in the endpoint's own thread, so
+    the commit here is left for other routes; the rollback after a failure is always here."""
     session = session_factory()()
     try:
         if request.method not in READ_ONLY_METHODS and session.get_bind().dialect.name == "sqlite":
