@@ -111,7 +111,16 @@ def make_engine(url: str, *, echo: bool = False) -> Engine:
     return create_engine(url, echo=echo, pool_recycle=POOL_RECYCLE_S, connect_args=connect_args)
 
 
-_ROWS_STATUSES = frozenset({ExecStatus.TUPLES_OK, ExecStatus.SINGLE_TUPLE, ExecStatus.TUPLES_CHUNK})
+#: result statuses that carry rows (TUPLES_CHUNK: psycopg 3.2+, libpq 17's chunked mode)
+_ROWS_STATUSES = frozenset(
+    status
+    for status in (
+        ExecStatus.TUPLES_OK,
+        ExecStatus.SINGLE_TUPLE,
+        getattr(ExecStatus, "TUPLES_CHUNK", None),
+    )
+    if status is not None
+)
 
 
 class LazilyDescribedCursor(psycopg.Cursor[Any]):
@@ -171,7 +180,9 @@ class _Description(Sequence[Column]):
 
 
 class _ResultOf:
-    """What ``Column`` reads of a cursor, for a result the cursor no longer holds."""
+    """What ``Column`` reads of a cursor, for a result the cursor no longer holds: psycopg's
+    ``Column.__init__`` reads ``pgresult``, ``_encoding`` and ``adapters`` (psycopg 3.1–3.3;
+    tests/test_pg_cursor.py reads a kept description after the cursor moved on)."""
 
     def __init__(self, cursor: psycopg.Cursor[Any], result: PGresult) -> None:
         self.pgresult = result

@@ -35,3 +35,22 @@ def test_health_is_public_cases_need_a_token(demo_world):
     assert client.get("/static/debtflow.css").status_code == 200
     spec = client.get("/openapi.json").json()
     assert "/api/auth/token" in spec["paths"] and "/cases" not in spec["paths"]
+
+
+def test_anonymous_callers_are_refused_before_their_input_is_checked(demo_world):
+    """The sign-in checks run in the request's thread (``debtflow.web.routing``), but an
+    anonymous caller is refused where FastAPI called them before: ahead of the validation
+    of parameters and bodies, so it learns nothing about them and a browser is sent to the
+    sign-in page rather than shown a validation error."""
+    client = TestClient(create_app(), base_url="https://testserver", follow_redirects=False)
+    assert client.get("/api/cases", params={"limit": 0}).status_code == 401
+    assert client.get("/api/cases/not-a-number").status_code == 401
+    posted = client.post("/api/cases/1/contact-decisions", json={"channel": 12})
+    assert posted.status_code == 401 and posted.headers["www-authenticate"] == "Bearer"
+    page = client.get("/cases", params={"page": 0})
+    assert page.status_code == 303 and page.headers["location"].startswith("/login?next=")
+    assert client.get("/cases/not-a-number").status_code == 303
+    # a token that is no longer valid is refused too (its check reads the database)
+    stale = {"Authorization": "Bearer no-such-token"}
+    assert client.get("/api/cases", headers=stale).status_code == 401
+    assert client.get("/cases", cookies={"debtflow_session": "no-such"}).status_code == 303

@@ -32,7 +32,7 @@ from debtflow.web.routing import RequestRoute, check_routes, in_request_thread
 THREADS: dict[str, int] = {}
 
 
-@in_request_thread
+@in_request_thread()
 def probe_caller(request: Request, session: DbSession) -> str:
     """Like the sign-in checks: reads the database, may refuse the request."""
     THREADS["caller"] = threading.get_ident()
@@ -183,6 +183,8 @@ def test_sign_in_check_endpoint_and_commit_share_one_pool_thread(
     hand_offs = threads_app.hand_offs  # type: ignore[attr-defined]
     assert hand_offs[: len(first)] == first
     assert len(hand_offs) == len(first) + 1
+    # (anyio reuses idle threads, so equal ids alone would not show one hand-off: the count
+    # above does; these show the order of the work stayed in one thread)
     assert THREADS["caller"] == THREADS["endpoint"] == THREADS["commit"]
     assert THREADS["endpoint"] != threading.get_ident()  # not the test's, not the loop's
 
@@ -218,6 +220,29 @@ def test_the_app_refuses_routes_that_would_get_an_unmade_dependency():
 
     with pytest.raises(RuntimeError, match="can only be an endpoint's parameter"):
         check_routes(nested.routes)
+
+    # a route's or router's own dependencies: the value reaches no endpoint, so the check
+    # would never be made and every caller let in
+    for guarded in (
+        APIRouter(route_class=RequestRoute, dependencies=[Depends(probe_caller)]),
+        APIRouter(route_class=RequestRoute),
+    ):
+
+        @guarded.get("/guarded", dependencies=[Depends(probe_caller)])
+        def guarded_route() -> str:
+            return "secret"
+
+        with pytest.raises(RuntimeError, match="can only be an endpoint's parameter"):
+            check_routes(guarded.routes)
+
+    asynchronous = APIRouter(route_class=RequestRoute)
+
+    @asynchronous.get("/async")
+    async def async_route(caller: Annotated[str, Depends(probe_caller)]) -> str:
+        return caller
+
+    with pytest.raises(RuntimeError, match="must be a plain synchronous function"):
+        check_routes(asynchronous.routes)
 
     direct = APIRouter(route_class=RequestRoute)
 

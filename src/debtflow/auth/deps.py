@@ -16,6 +16,7 @@ from urllib.parse import quote
 
 from fastapi import Depends, HTTPException, Request, Response
 from fastapi.security import OAuth2PasswordBearer
+from sqlalchemy.orm import Session
 
 from debtflow.auth import service
 from debtflow.models import Role, User
@@ -61,7 +62,12 @@ def _unauthenticated(detail: str = "sign in first") -> HTTPException:
     )
 
 
-@in_request_thread
+def _refuse_anonymous_caller(request: Request, session: Session, token: str | None) -> None:
+    if not token and not request.cookies.get(SESSION_COOKIE):
+        raise _unauthenticated()
+
+
+@in_request_thread(first=_refuse_anonymous_caller)
 def current_user(
     request: Request, session: DbSession, token: Annotated[str | None, Depends(bearer)]
 ) -> User:
@@ -92,13 +98,22 @@ def _same(given: str | None, expected: str) -> bool:
     return bool(given) and hmac.compare_digest(str(given), expected)
 
 
-@in_request_thread
+def _to_sign_in(request: Request) -> HTTPException:
+    target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    return HTTPException(status_code=303, headers={"Location": f"/login?next={quote(target)}"})
+
+
+def _refuse_anonymous_visitor(request: Request, session: Session) -> None:
+    if not request.cookies.get(SESSION_COOKIE):
+        raise _to_sign_in(request)
+
+
+@in_request_thread(first=_refuse_anonymous_visitor)
 def page_visitor(request: Request, session: DbSession) -> Visitor:
     cookie = request.cookies.get(SESSION_COOKIE)
     found = service.user_for_session(session, token=cookie) if cookie else None
     if found is None:
-        target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
-        raise HTTPException(status_code=303, headers={"Location": f"/login?next={quote(target)}"})
+        raise _to_sign_in(request)
     user, web_session = found
     return Visitor(user=user, csrf_token=web_session.csrf_token)
 

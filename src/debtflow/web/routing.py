@@ -27,7 +27,6 @@ from __future__ import annotations
 import functools
 import inspect
 from collections.abc import Awaitable, Callable, Iterator
-from dataclasses import dataclass
 from typing import Any, ParamSpec, TypeVar
 
 from fastapi.exceptions import ResponseValidationError
@@ -41,34 +40,52 @@ P = ParamSpec("P")
 T = TypeVar("T")
 
 
-@dataclass(frozen=True)
 class _Deferred:
-    """A dependency's call with the values FastAPI resolved for it, made later in the
+    """A dependency's call with the values FastAPI resolved for it, made later (once) in the
     request's thread."""
 
-    call: Callable[..., Any]
-    arguments: dict[str, Any]
+    __slots__ = ("call", "arguments", "_made", "_result")
+
+    def __init__(self, call: Callable[..., Any], arguments: dict[str, Any]) -> None:
+        self.call = call
+        self.arguments = arguments
+        self._made = False
+        self._result: Any = None
 
     def __call__(self) -> Any:
-        return self.call(**self.arguments)
+        # FastAPI hands one dependency's value to every parameter that names it
+        if not self._made:
+            self._result = self.call(**self.arguments)
+            self._made = True
+        return self._result
 
 
-def in_request_thread(dependency: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+def in_request_thread(
+    *, first: Callable[..., None] | None = None
+) -> Callable[[Callable[P, T]], Callable[P, Awaitable[T]]]:
     """Mark a synchronous dependency that reads the database to be called in the request's
     pool thread, right before the endpoint, instead of in a thread hand-off of its own.
 
-    Only an endpoint of a ``RequestRoute`` may take it as a parameter (``create_app``
-    refuses any other use at start-up): FastAPI awaits the marked function, which only
-    records the call; the route makes it."""
+    ``first`` (same parameters, no I/O) runs at once on the event loop, where FastAPI would
+    have called the dependency: a sign-in check refuses an anonymous request there, before
+    FastAPI reports invalid parameters (an anonymous caller gets 401 or the sign-in page,
+    not a validation error, as before). Only an endpoint of a ``RequestRoute`` may take the
+    marked dependency as a parameter (``create_app`` refuses any other use at start-up):
+    FastAPI awaits the marked function, which only records the call; the route makes it."""
 
-    @functools.wraps(dependency)
-    async def defer(*args: P.args, **kwargs: P.kwargs) -> T:
-        if args:  # FastAPI passes dependencies their values by name
-            raise TypeError(f"{dependency.__name__} takes keyword arguments only")
-        return _Deferred(dependency, dict(kwargs))  # type: ignore[return-value]
+    def mark(dependency: Callable[P, T]) -> Callable[P, Awaitable[T]]:
+        @functools.wraps(dependency)
+        async def defer(*args: P.args, **kwargs: P.kwargs) -> T:
+            if args:  # FastAPI passes dependencies their values by name
+                raise TypeError(f"{dependency.__name__} takes keyword arguments only")
+            if first is not None:
+                first(**kwargs)
+            return _Deferred(dependency, dict(kwargs))  # type: ignore[return-value]
 
-    defer.__debtflow_in_request_thread__ = True  # type: ignore[attr-defined]
-    return defer
+        defer.__debtflow_in_request_thread__ = True  # type: ignore[attr-defined]
+        return defer
+
+    return mark
 
 
 def is_deferred(call: object) -> bool:
@@ -88,11 +105,14 @@ class RequestRoute(APIRoute):
     (see the module's description). Every route of the app is one (``create_app`` checks)."""
 
     def __init__(self, path: str, endpoint: Callable[..., Any], **kwargs: Any) -> None:
-        if not (
+        # a plain synchronous function; anything else (coroutine, generator, partial,
+        # callable object) is left to FastAPI, and may not take in_request_thread values
+        self.unit_of_work = inspect.isfunction(endpoint) and not (
             inspect.iscoroutinefunction(endpoint)
             or inspect.isgeneratorfunction(endpoint)
             or inspect.isasyncgenfunction(endpoint)
-        ):
+        )
+        if self.unit_of_work:
             endpoint = self._unit_of_work(endpoint)
         super().__init__(path, endpoint, **kwargs)
 
@@ -119,9 +139,11 @@ class RequestRoute(APIRoute):
 
 
 def check_routes(routes: list[BaseRoute]) -> None:
-    """Refuse to start with an API route that is not a ``RequestRoute`` (its endpoint would
-    be handed an unmade ``in_request_thread`` dependency) or with such a dependency used by
-    anything but an endpoint."""
+    """Refuse to start with an API route that is not a ``RequestRoute``, or with an
+    ``in_request_thread`` dependency anywhere but as a parameter of a synchronous endpoint
+    the route runs as a unit of work: anywhere else (a dependency of a dependency, a route's
+    or router's ``dependencies=[...]``, an ``async def`` endpoint) it would never be made,
+    and a sign-in check that is never made lets everyone in."""
     for route in routes:
         if not isinstance(route, APIRoute):
             continue
@@ -133,9 +155,16 @@ def check_routes(routes: list[BaseRoute]) -> None:
         pending = [(dependant, 1) for dependant in route.dependant.dependencies]
         while pending:
             dependant, depth = pending.pop()
-            if depth > 1 and is_deferred(dependant.call):
-                raise RuntimeError(
-                    f"{route.path}: {getattr(dependant.call, '__name__', dependant.call)} "
-                    "runs in the request's thread and can only be an endpoint's parameter"
-                )
+            if is_deferred(dependant.call):
+                name = getattr(dependant.call, "__name__", dependant.call)
+                if depth > 1 or dependant.name is None:
+                    raise RuntimeError(
+                        f"{route.path}: {name} runs in the request's thread and can only be "
+                        "an endpoint's parameter"
+                    )
+                if not route.unit_of_work:
+                    raise RuntimeError(
+                        f"{route.path}: {name} runs in the request's thread: the endpoint "
+                        "must be a plain synchronous function"
+                    )
             pending.extend((sub, depth + 1) for sub in dependant.dependencies)

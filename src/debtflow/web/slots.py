@@ -2,7 +2,9 @@
 
 FastAPI runs a synchronous endpoint in a thread of anyio's default pool, and then — still
 inside the request's transaction, before the session dependency commits — validates the
-endpoint's return value in *another* pool thread. A request that holds a database lock
+endpoint's return value in *another* pool thread. (The app's own routes no longer do:
+``debtflow.web.routing.RequestRoute`` commits in the endpoint's thread. The limit stays, for
+any other route and for the tail latency below.) A request that holds a database lock
 (a gate decision and a contact log take their debtor's row; an evidence append made in the
 request, the evidence log's state row) therefore needs a free pool thread to ever commit.
 When the pool's threads are all taken by requests waiting for that very lock, nothing moves
