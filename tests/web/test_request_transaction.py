@@ -202,55 +202,56 @@ def test_a_refused_caller_is_rolled_back_outside_the_pool(threads_app: TestClien
     assert "rollback" in THREADS
 
 
+def _routes(endpoint: Any, router: APIRouter, **route: Any) -> list[Any]:
+    router.add_api_route("/probe", endpoint, **route)
+    return router.routes
+
+
+def _takes_caller(caller: Annotated[str, Depends(probe_caller)]) -> str:
+    return caller
+
+
+def _takes_needs_caller(caller: Annotated[str, Depends(needs_caller)]) -> str:
+    return caller
+
+
+def _takes_nothing() -> str:
+    return "secret"
+
+
+async def _takes_caller_async(caller: Annotated[str, Depends(probe_caller)]) -> str:
+    return caller
+
+
 def test_the_app_refuses_routes_that_would_get_an_unmade_dependency():
-    plain = APIRouter()
-
-    @plain.get("/plain")
-    def plain_route(caller: Annotated[str, Depends(probe_caller)]) -> str:
-        return caller
-
-    with pytest.raises(RuntimeError, match="must be a RequestRoute"):
-        check_routes(plain.routes)
-
-    nested = APIRouter(route_class=RequestRoute)
-
-    @nested.get("/nested")
-    def nested_route(caller: Annotated[str, Depends(needs_caller)]) -> str:
-        return caller
-
-    with pytest.raises(RuntimeError, match="can only be an endpoint's parameter"):
-        check_routes(nested.routes)
-
-    # a route's or router's own dependencies: the value reaches no endpoint, so the check
-    # would never be made and every caller let in
-    for guarded in (
-        APIRouter(route_class=RequestRoute, dependencies=[Depends(probe_caller)]),
-        APIRouter(route_class=RequestRoute),
-    ):
-
-        @guarded.get("/guarded", dependencies=[Depends(probe_caller)])
-        def guarded_route() -> str:
-            return "secret"
-
-        with pytest.raises(RuntimeError, match="can only be an endpoint's parameter"):
-            check_routes(guarded.routes)
-
-    asynchronous = APIRouter(route_class=RequestRoute)
-
-    @asynchronous.get("/async")
-    async def async_route(caller: Annotated[str, Depends(probe_caller)]) -> str:
-        return caller
-
-    with pytest.raises(RuntimeError, match="must be a plain synchronous function"):
-        check_routes(asynchronous.routes)
-
-    direct = APIRouter(route_class=RequestRoute)
-
-    @direct.get("/direct")
-    def direct_route(caller: Annotated[str, Depends(probe_caller)]) -> str:
-        return caller
-
-    check_routes(direct.routes)
+    request_route = {"route_class": RequestRoute}
+    refused = [
+        # a plain FastAPI route would hand the endpoint the unmade check
+        (_routes(_takes_caller, APIRouter()), "must be a RequestRoute"),
+        # below another dependency
+        (_routes(_takes_needs_caller, APIRouter(**request_route)), "an endpoint's parameter"),
+        # a route's or a router's own dependencies: the value reaches no endpoint, so the
+        # check would never be made and every caller let in
+        (
+            _routes(
+                _takes_nothing, APIRouter(**request_route), dependencies=[Depends(probe_caller)]
+            ),
+            "an endpoint's parameter",
+        ),
+        (
+            _routes(
+                _takes_nothing,
+                APIRouter(dependencies=[Depends(probe_caller)], **request_route),
+            ),
+            "an endpoint's parameter",
+        ),
+        # an async endpoint is not run as a unit of work
+        (_routes(_takes_caller_async, APIRouter(**request_route)), "plain synchronous function"),
+    ]
+    for routes, reason in refused:
+        with pytest.raises(RuntimeError, match=reason):
+            check_routes(routes)
+    check_routes(_routes(_takes_caller, APIRouter(**request_route)))
 
 
 def test_every_route_of_the_app_is_a_request_route():
