@@ -53,4 +53,5 @@ def test_anonymous_callers_are_refused_before_their_input_is_checked(demo_world)
     # a token that is no longer valid is refused too (its check reads the database)
     stale = {"Authorization": "Bearer no-such-token"}
     assert client.get("/api/cases", headers=stale).status_code == 401
-    assert client.get("/cases", cookies={"debtflow_session": "no-such"}).status_code == 303
+    client.cookies.set("debtflow_session", "no-such")
+    assert client.get("/cases").status_code == 303
