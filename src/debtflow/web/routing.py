@@ -4,7 +4,7 @@ the commit run one after another in a single thread.
 FastAPI hands every synchronous dependency, the endpoint and the validation of the
 endpoint's return value to the thread pool one at a time, and the session dependency
 commits in a thread of its own (``debtflow.web.deps``): four thread hand-offs for a JSON
-write, three for a page, each about 0.1 ms of a worker's CPU (waking a thread, passing the
+write, three for a page, each 0.1–0.2 ms of a worker's CPU (waking a thread, passing the
 GIL and waking the event loop again) — as much as a database statement. ``RequestRoute``
 runs a synchronous endpoint as one unit of work in one pool thread:
 
