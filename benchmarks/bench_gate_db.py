@@ -7,8 +7,8 @@ migrated and filled through COPY: debtors, their cases, and ``--rows`` contact a
 live) spread over the last 90 days, by seven parties, on every channel. Then:
 
 * core: ``evaluate()`` on each intent with its debtor's history slice already in memory;
-* db, 1 worker: ``request_contact`` end to end — per-debtor lock, history query, restrictions,
-  the decision stored, one COMMIT per decision (what the API does);
+* db, 1 worker: ``request_contact`` end to end — per-debtor lock, history and restrictions
+  (one query), the decision stored, one COMMIT per decision (what the API does);
 * db, N workers: the same from N processes, each with its own connection;
 * db, batches: ``request_contacts`` with ``--batch`` asks per transaction (a dialer asking
   for its next numbers), from 1 and from N processes.
@@ -171,13 +171,13 @@ def _core_rate(engine: Engine, intents: list[tuple[int, datetime, str]]) -> tupl
                     target=Target(target),
                 )
                 for _debtor, at, channel_name, connected, conversation, party, _debt, target in (
-                    repository.history_rows(
+                    repository.gate_facts(
                         session,
                         debtor_ids=[debtor],
                         since=planned - back,
                         now=NOW,
                         skip_decision=None,
-                    )
+                    ).history
                 )
             ]
             intent = ContactIntent(at=planned, debtor_tz=SHANGHAI, channel=Channel(channel))

@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import select
+from sqlalchemy import event, select
 
 from compliance.world import make_world
 from debtflow.compliance import service as compliance_service
@@ -22,7 +22,7 @@ from debtflow.compliance.service import (
 from debtflow.contact import service
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.errors import Conflict, NotFound
-from debtflow.models import ContactAttempt, ContactDecision
+from debtflow.models import Case, ContactAttempt, ContactDecision, Creditor
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -170,6 +170,120 @@ def test_a_restriction_set_after_the_decision_stops_the_contact(session):
     again = ask(session, world, at(9, 1))
     assert not again.allowed and again.reasons == ["do_not_contact"]
     assert again.next_allowed_at is None
+
+
+def test_restrictions_are_weighed_by_case_start_end_and_lift(session):
+    """The gate reads a debtor's restrictions with its history; each is weighed for the case
+    it names, from its start to its end, and not once lifted."""
+    world = make_world(session)
+    other_creditor = Creditor(code="BANK-OTHER", name="另一家银行", compliance_pack="cn-2025")
+    session.add(other_creditor)
+    session.flush()
+    other_case = Case(
+        creditor_id=other_creditor.id, debtor_id=world.debtor.id, status=CaseStatus.ACTIVE
+    )
+    session.add(other_case)
+    session.flush()
+    compliance_service.set_restriction(
+        session,
+        debtor_id=world.debtor.id,
+        case_id=other_case.id,
+        flag="dispute",
+        reason="the other debt is disputed",
+        set_by="officer-1",
+        starts_at=at(8),
+    )
+    legal = compliance_service.set_restriction(
+        session,
+        debtor_id=world.debtor.id,
+        flag="legal_hold",
+        reason="court order",
+        set_by="officer-1",
+        starts_at=at(12),
+        ends_at=at(14),
+    )
+    assert ask(session, world, at(9)).allowed  # the dispute is the other case's
+    disputed = ask(session, world, at(9), case_id=other_case.id)
+    assert not disputed.allowed and disputed.reasons == ["dispute"]
+    assert ask(session, world, at(11, 59)).allowed  # before the hold starts
+    held = ask(session, world, at(12, 30))
+    assert not held.allowed and held.reasons == ["legal_hold"]
+    assert ask(session, world, at(14, 1)).allowed  # after it ended
+    compliance_service.lift_restriction(
+        session, restriction_id=legal.id, lifted_by="officer-2", now=at(12, 40)
+    )
+    assert ask(session, world, at(12, 45)).allowed
+    # at the contact time too: a hold set after the decision stops its log
+    decision = ask(session, world, at(15))
+    compliance_service.set_restriction(
+        session,
+        debtor_id=world.debtor.id,
+        case_id=world.case.id,
+        flag="legal_hold",
+        reason="second order",
+        set_by="officer-1",
+        starts_at=at(15),
+        ends_at=at(16),
+    )
+    with pytest.raises(ContactNotPermitted, match="legal_hold"):
+        service.log_contact(
+            session, decision_id=decision.id, attempted_at=at(15), connected=True, now=at(15)
+        )
+    assert service.log_contact(
+        session, decision_id=ask(session, world, at(16, 1)).id, attempted_at=at(16, 1),
+        connected=True, now=at(16, 1),
+    ).attempted_at == at(16, 1)  # fmt: skip
+
+
+def _statements(session, act):
+    seen: list[str] = []
+
+    def record(_conn, _cursor, statement, *_args):
+        seen.append(statement)
+
+    engine = session.get_bind()
+    event.listen(engine, "before_cursor_execute", record)
+    try:
+        act()
+    finally:
+        event.remove(engine, "before_cursor_execute", record)
+    return seen
+
+
+def test_history_and_restrictions_are_read_in_one_statement_after_the_lock(session):
+    world = make_world(session)
+    call(session, world, at(9))
+    compliance_service.set_restriction(
+        session,
+        debtor_id=world.debtor.id,
+        flag="legal_hold",
+        reason="court order",
+        set_by="officer-1",
+        starts_at=at(18),
+    )
+    decision = None
+
+    def decide():
+        nonlocal decision
+        decision = ask(session, world, at(10))
+
+    def log():
+        service.log_contact(
+            session, decision_id=decision.id, attempted_at=at(10), connected=False, now=at(10)
+        )
+
+    for act in (decide, log):
+        statements = _statements(session, act)
+        readers = [i for i, sql in enumerate(statements) if "FROM contact_restriction" in sql]
+        assert len(readers) == 1, statements
+        assert "FROM contact_attempt" in statements[readers[0]]  # the history, same statement
+        locks = [
+            i
+            for i, sql in enumerate(statements)
+            if "FOR UPDATE" in sql or sql.startswith("UPDATE debtor")
+        ]
+        assert locks and locks[0] < readers[0], statements
+    assert decision is not None and decision.allowed
 
 
 def test_supervisor_override_lets_a_denied_contact_be_logged_and_is_recorded(session):

@@ -25,6 +25,8 @@ from sqlalchemy import (
     func,
     insert,
     literal,
+    literal_column,
+    null,
     or_,
     select,
     text,
@@ -111,25 +113,6 @@ def contact_points(
 
 
 @BuiltOnce
-def _unlifted_restrictions(dialect: str) -> Select[tuple[ContactRestriction]]:
-    return select(ContactRestriction).where(
-        _any_of(dialect, ContactRestriction.debtor_id, "debtor_ids"),
-        ContactRestriction.lifted_at.is_(None),
-    )
-
-
-def unlifted_restrictions(
-    session: Session, *, debtor_ids: Sequence[int]
-) -> dict[int, list[ContactRestriction]]:
-    """Every restriction of these debtors not lifted (the gate checks times and cases)."""
-    found: dict[int, list[ContactRestriction]] = {}
-    stmt = _unlifted_restrictions(session)
-    for row in session.scalars(stmt, {"debtor_ids": list(debtor_ids)}):
-        found.setdefault(row.debtor_id, []).append(row)
-    return found
-
-
-@BuiltOnce
 def _case_with_creditor(dialect: str) -> Select[tuple[Case, Creditor, Debtor]]:
     return (
         select(Case, Creditor, Debtor)
@@ -151,18 +134,32 @@ def contact_point(session: Session, *, contact_point_id: int) -> ContactPoint | 
 #: ``skip_decision`` when no decision is to be skipped: serial ids start at 1
 _NO_DECISION = 0
 
+#: what a row of ``_gate_facts`` is: a contact made, an allowed decision not yet used, or a
+#: restriction not lifted
+ATTEMPT, RESERVATION, RESTRICTION = "attempt", "reservation", "restriction"
+
 
 @BuiltOnce
-def _history(dialect: str) -> CompoundSelect:
+def _gate_facts(dialect: str) -> CompoundSelect:
+    """Every fact the gate weighs about some debtors, in one statement (one round trip):
+    rows ``(kind, debtor_id, at, until, what, connected, conversation, party, account_id,
+    target, case_id)`` where ``what`` is a contact's channel or a restriction's flag.
+    ``until`` and ``case_id`` are a restriction's; the contact columns are NULL on its row."""
+    # typed in the first branch: PostgreSQL resolves a UNION's column types pair by pair
+    no_time = cast(null(), ContactRestriction.ends_at.type)
+    no_case = cast(null(), Integer)
     attempts = select(
+        literal_column(f"'{ATTEMPT}'", String),
         ContactAttempt.debtor_id,
         ContactAttempt.attempted_at,
+        no_time,
         ContactAttempt.channel,
         ContactAttempt.connected,
         ContactAttempt.conversation,
         ContactAttempt.collecting_party,
         ContactAttempt.account_id,
         cast(ContactAttempt.party, String),
+        no_case,
     ).where(
         _any_of(dialect, ContactAttempt.debtor_id, "debtor_ids"),
         ContactAttempt.attempted_at >= bindparam("since"),
@@ -170,14 +167,17 @@ def _history(dialect: str) -> CompoundSelect:
     used = exists().where(ContactAttempt.decision_id == ContactDecision.id)
     overridden = exists().where(DenyOverride.decision_id == ContactDecision.id)
     reservations = select(
+        literal_column(f"'{RESERVATION}'", String),
         ContactDecision.debtor_id,
         ContactDecision.planned_at,
+        null(),
         ContactDecision.channel,
-        literal(True, Boolean),
-        literal(False, Boolean),
+        literal_column("TRUE", Boolean),
+        literal_column("FALSE", Boolean),
         ContactDecision.collecting_party,
         ContactDecision.account_id,
         ContactDecision.target,
+        null(),
     ).where(
         _any_of(dialect, ContactDecision.debtor_id, "debtor_ids"),
         ContactDecision.planned_at >= bindparam("since"),
@@ -186,34 +186,97 @@ def _history(dialect: str) -> CompoundSelect:
         ~used,
         ContactDecision.id != bindparam("skip_decision"),
     )
-    return union_all(attempts, reservations)
+    restrictions = select(
+        literal_column(f"'{RESTRICTION}'", String),
+        ContactRestriction.debtor_id,
+        ContactRestriction.starts_at,
+        ContactRestriction.ends_at,
+        ContactRestriction.flag,
+        null(),
+        null(),
+        null(),
+        null(),
+        null(),
+        ContactRestriction.case_id,
+    ).where(
+        _any_of(dialect, ContactRestriction.debtor_id, "debtor_ids"),
+        ContactRestriction.lifted_at.is_(None),
+    )
+    return union_all(attempts, reservations, restrictions)
 
 
-def history_rows(
+#: a contact in the gate's history: (debtor_id, at, channel, connected, conversation, party,
+#: account_id, target)
+HistoryRow = tuple[int, datetime, str, bool, bool, str, int | None, str]
+
+
+@dataclass(frozen=True, slots=True)
+class StandingRestriction:
+    """A restriction not lifted, as the gate reads it."""
+
+    debtor_id: int
+    case_id: int | None
+    flag: str
+    starts_at: datetime
+    ends_at: datetime | None
+
+
+@dataclass(slots=True)
+class GateFacts:
+    """What the gate weighs about some debtors: their shared contact history and their
+    restrictions not lifted (per debtor)."""
+
+    history: list[HistoryRow] = field(default_factory=list)
+    restrictions: dict[int, list[StandingRestriction]] = field(default_factory=dict)
+
+
+def gate_facts(
     session: Session,
     *,
     debtor_ids: Sequence[int],
     since: datetime,
     now: datetime,
     skip_decision: int | None,
-) -> Sequence[tuple[int, datetime, str, bool, bool, str, int | None, str]]:
-    """The debtors' shared contact history from ``since`` in one query: every attempt by
-    every party, plus every allowed (or overridden) decision not yet used and not expired,
-    as a connected call. Rows: (debtor_id, at, channel, connected, conversation, party,
-    account_id, target)."""
+) -> GateFacts:
+    """The debtors' shared contact history from ``since`` — every attempt by every party,
+    plus every allowed (or overridden) decision not yet used and not expired, as a connected
+    call — and every restriction of theirs not lifted (the gate checks its times and case),
+    in one statement. Read it after the debtors' lock: a statement started before the lock
+    was granted would not see what the previous holder committed."""
+    facts = GateFacts()
     rows = session.execute(
-        _history(session),
+        _gate_facts(session),
         {
             "debtor_ids": list(debtor_ids),
             "since": since,
             "now": now,
             "skip_decision": _NO_DECISION if skip_decision is None else skip_decision,
         },
-    ).all()
-    return [
-        (debtor, at, channel, bool(connected), bool(conversation), party, account, str(target))
-        for debtor, at, channel, connected, conversation, party, account, target in rows
-    ]
+    )
+    for (
+        kind,
+        debtor,
+        at,
+        until,
+        what,
+        connected,
+        conversation,
+        party,
+        account,
+        target,
+        case,
+    ) in rows:
+        if kind == RESTRICTION:
+            facts.restrictions.setdefault(debtor, []).append(
+                StandingRestriction(
+                    debtor_id=debtor, case_id=case, flag=what, starts_at=at, ends_at=until
+                )
+            )
+        else:
+            facts.history.append(
+                (debtor, at, what, bool(connected), bool(conversation), party, account, str(target))
+            )
+    return facts
 
 
 def active_restrictions(

@@ -125,19 +125,11 @@ _TARGETS = {member.value: member for member in Target}
 
 
 def _histories(
-    session: Session,
-    *,
-    debtor_ids: Sequence[int],
-    since: datetime,
-    now: datetime,
-    skip_decision: int | None,
+    rows: Sequence[repository.HistoryRow], *, debtor_ids: Sequence[int]
 ) -> dict[int, list[ContactRecord]]:
     """The shared history the gate needs, per debtor: every attempt by every party, plus
     every allowed decision not yet used (as a connected call, so no cap is oversold)."""
     histories: dict[int, list[ContactRecord]] = {debtor_id: [] for debtor_id in debtor_ids}
-    rows = repository.history_rows(
-        session, debtor_ids=debtor_ids, since=since, now=now, skip_decision=skip_decision
-    )
     for debtor_id, at, channel, connected, conversation, party, account_id, target in rows:
         if channel in _CHANNELS:
             histories[debtor_id].append(
@@ -147,7 +139,7 @@ def _histories(
 
 
 def _flags(
-    restrictions: Sequence[ContactRestriction], *, case_id: int, at: datetime
+    restrictions: Sequence[repository.StandingRestriction], *, case_id: int, at: datetime
 ) -> tuple[frozenset[ContactFlag], datetime | None]:
     """Flags in force at ``at`` for the case, and the end of a hardship cooling-off."""
     flags: set[ContactFlag] = set()
@@ -192,7 +184,7 @@ def _verdict(
     zone: ZoneInfo,
     pack: RulePack,
     history: Sequence[ContactRecord],
-    restrictions: Sequence[ContactRestriction],
+    restrictions: Sequence[repository.StandingRestriction],
     point: ContactPoint | None,
 ) -> Decision:
     flags, cooling_off_until = _flags(restrictions, case_id=row.case_id, at=at)
@@ -272,7 +264,7 @@ def decide_many(
     decision is stored, in the order asked.
 
     The debtors are locked in id order (so concurrent batches cannot deadlock), their
-    histories and restrictions are read in one query each, each allowed decision is added
+    histories and restrictions are read in one query, each allowed decision is added
     to its debtor's history before the next ask, so two asks in one batch cannot both take
     the last allowed call, and the decisions are stored together (one COPY on PostgreSQL).
     A batch costs the same round trips whatever its size. Any invalid ask refuses the
@@ -319,8 +311,10 @@ def decide_many(
     since = min(
         ask.planned_at - timedelta(days=history_days_needed(packs[ask.case_id]) + 1) for ask in asks
     )
-    histories = _histories(session, debtor_ids=debtor_ids, since=since, now=now, skip_decision=None)
-    restrictions = repository.unlifted_restrictions(session, debtor_ids=debtor_ids)
+    facts = repository.gate_facts(
+        session, debtor_ids=debtor_ids, since=since, now=now, skip_decision=None
+    )
+    histories = _histories(facts.history, debtor_ids=debtor_ids)
     rows = []
     for ask in asks:
         subject = loaded[ask.case_id]
@@ -351,7 +345,7 @@ def decide_many(
             zone=zones[debtor_id],
             pack=packs[ask.case_id],
             history=histories[debtor_id],
-            restrictions=restrictions.get(debtor_id, []),
+            restrictions=facts.restrictions.get(debtor_id, []),
             point=point,
         )
         row.allowed = verdict.allowed
@@ -453,7 +447,7 @@ def permit_attempt(
         points, debtor_id=debtor_id, target=row.target, contact_point_id=row.contact_point_id
     )
     since = attempted_at - timedelta(days=history_days_needed(pack) + 1)
-    histories = _histories(
+    facts = repository.gate_facts(
         session, debtor_ids=[debtor_id], since=since, now=now, skip_decision=row.id
     )
     verdict = _verdict(
@@ -461,10 +455,8 @@ def permit_attempt(
         at=attempted_at,
         zone=_zone_named(subject.debtor_timezone, debtor_id=debtor_id),
         pack=pack,
-        history=histories[debtor_id],
-        restrictions=repository.unlifted_restrictions(session, debtor_ids=[debtor_id]).get(
-            debtor_id, []
-        ),
+        history=_histories(facts.history, debtor_ids=[debtor_id])[debtor_id],
+        restrictions=facts.restrictions.get(debtor_id, []),
         point=point,
     )
     covered = set(override.overridden_reasons) if override is not None else set()
