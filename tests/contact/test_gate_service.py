@@ -286,6 +286,57 @@ def test_history_and_restrictions_are_read_in_one_statement_after_the_lock(sessi
     assert decision is not None and decision.allowed
 
 
+def test_who_may_log_is_checked_on_the_decision_read_with_its_lock(session):
+    """``authorize`` sees the decision, its debtor and the case's collector as read with the
+    debtor's lock, in the same statement; when it refuses, nothing else is read or written."""
+    world = make_world(session)
+    decision_id = ask(session, world, at(10)).id
+    session.expire_all()  # the decision is read again, as in a new request
+    seen = []
+
+    def refuse(locked):
+        seen.append((locked.decision.id, locked.subject.debtor_id, locked.assigned_collector_id))
+        raise DecisionNotFound("not yours")
+
+    def refused():
+        with pytest.raises(DecisionNotFound, match="not yours"):
+            service.log_contact(
+                session,
+                decision_id=decision_id,
+                attempted_at=at(10),
+                connected=False,
+                now=at(10),
+                authorize=refuse,
+            )
+
+    statements = _statements(session, refused)
+    assert seen == [(decision_id, world.debtor.id, world.agent.id)]
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    assert len(statements) == (2 if sqlite else 1), statements  # SQLite locks with an UPDATE
+    assert "FROM contact_decision" in statements[-1] or "JOIN contact_decision" in statements[-1]
+    assert not session.scalars(select(ContactAttempt)).all()
+
+    session.expire_all()
+    statements = _statements(
+        session,
+        lambda: service.log_contact(
+            session,
+            decision_id=decision_id,
+            attempted_at=at(10),
+            connected=False,
+            now=at(10),
+            authorize=seen.append,
+        ),
+    )
+    assert seen[-1].decision.id == decision_id
+    decision_reads = [
+        i for i, sql in enumerate(statements) if "contact_decision.requested_by" in sql
+    ]
+    assert len(decision_reads) == 1, statements  # the locking statement, nothing before it
+    assert "FOR UPDATE" in statements[decision_reads[0]] or sqlite
+    assert len(session.scalars(select(ContactAttempt)).all()) == 1
+
+
 def test_supervisor_override_lets_a_denied_contact_be_logged_and_is_recorded(session):
     world = make_world(session)
     for hour in (9, 10, 11):

@@ -303,24 +303,6 @@ def decision(session: Session, *, decision_id: int) -> ContactDecision | None:
     return get_by_id(session, ContactDecision, decision_id)
 
 
-@BuiltOnce
-def _decision_with_reach(dialect: str) -> Select[tuple[ContactDecision, int, int | None]]:
-    return (
-        select(ContactDecision, Case.debtor_id, Case.assigned_collector_id)
-        .join(Case, Case.id == ContactDecision.case_id)
-        .where(ContactDecision.id == bindparam("decision_id"))
-    )
-
-
-def decision_with_reach(
-    session: Session, *, decision_id: int
-) -> tuple[ContactDecision, int, int | None] | None:
-    """The decision with its case's debtor id and assigned collector id — what a scope
-    check on the case needs — in one statement; None for an unknown decision."""
-    row = session.execute(_decision_with_reach(session), {"decision_id": decision_id}).first()
-    return None if row is None else (row[0], row[1], row[2])
-
-
 def override_of(session: Session, *, decision_id: int) -> DenyOverride | None:
     stmt = select(DenyOverride).where(DenyOverride.decision_id == decision_id)
     return session.scalars(stmt).one_or_none()
@@ -527,10 +509,23 @@ def _gate_subjects(dialect: str) -> Select[tuple[int, CaseStatus, int, str, str,
     return stmt if dialect == "sqlite" else stmt.with_for_update(of=Debtor)
 
 
+@dataclass(frozen=True, slots=True)
+class LockedDecision:
+    """A gate decision read with its debtor's lock: the decision, what the gate needs of its
+    case, and the case's assigned collector (for a scope check on the case)."""
+
+    decision: ContactDecision
+    subject: GateSubject
+    assigned_collector_id: int | None
+
+
 @BuiltOnce
-def _subject_of_decision(dialect: str) -> Select[tuple[int, CaseStatus, int, str, str, str]]:
+def _decision_under_lock(
+    dialect: str,
+) -> Select[tuple[int, CaseStatus, int, str, str, str, ContactDecision, int | None]]:
     stmt = (
         _gate_subject_columns()
+        .add_columns(ContactDecision, Case.assigned_collector_id)
         .join(ContactDecision, ContactDecision.case_id == Case.id)
         .where(
             ContactDecision.id == bindparam("decision_id"),
@@ -540,15 +535,18 @@ def _subject_of_decision(dialect: str) -> Select[tuple[int, CaseStatus, int, str
     return stmt if dialect == "sqlite" else stmt.with_for_update(of=Debtor)
 
 
-def lock_subject_of_decision(session: Session, *, decision_id: int) -> GateSubject | None:
-    """Lock the debtor of ``decision_id`` (as ``lock_debtor_of_decision``) and read what the
-    gate needs of the decision's case — one statement on PostgreSQL (``… FOR UPDATE OF
-    debtor``); None for an unknown decision."""
+def lock_decision(session: Session, *, decision_id: int) -> LockedDecision | None:
+    """Lock the debtor of ``decision_id`` (as ``lock_debtor_of_decision``) and read the
+    decision with what the gate needs of its case — one statement on PostgreSQL (``…
+    FOR UPDATE OF debtor``); None for an unknown decision."""
     sqlite = session.get_bind().dialect.name == "sqlite"
     if sqlite and lock_debtor_of_decision(session, decision_id=decision_id) is None:
         return None
-    row = session.execute(_subject_of_decision(session), {"decision_id": decision_id}).first()
-    return None if row is None else GateSubject(*row)
+    row = session.execute(_decision_under_lock(session), {"decision_id": decision_id}).first()
+    if row is None:
+        return None
+    *subject, decision, assigned_collector_id = row
+    return LockedDecision(decision, GateSubject(*subject), assigned_collector_id)
 
 
 _SQLITE_LOCK_DEBTORS_OF_CASES = text(

@@ -7,7 +7,7 @@ Services never commit; the request or job wrapper commits once.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from functools import lru_cache
@@ -409,21 +409,34 @@ def get_decision(session: Session, *, decision_id: int) -> ContactDecision:
     return row
 
 
+#: a check of who may log against a decision (``permit_attempt``'s ``authorize``): raises a
+#: DomainError to refuse
+Authorize = Callable[[repository.LockedDecision], None]
+
+
 def permit_attempt(
-    session: Session, *, decision_id: int, attempted_at: datetime, now: datetime | None = None
+    session: Session,
+    *,
+    decision_id: int,
+    attempted_at: datetime,
+    now: datetime | None = None,
+    authorize: Authorize | None = None,
 ) -> ContactDecision:
     """Check, under the debtor lock, that a contact made at ``attempted_at`` may be logged
     against ``decision_id``; return the decision. Refused: an unknown or already used
     decision, a deny without a supervisor override, a time outside the decision's window,
     and anything the gate now refuses at ``attempted_at`` (a new restriction, quiet hours)
-    that an override does not cover."""
+    that an override does not cover. ``authorize`` (who is logging: their reach to the case)
+    runs on the locked decision before anything else is read or checked."""
     now = now or utcnow()
     _aware(attempted_at, "contact time")
-    # the debtor's lock and what the gate needs of the case, read together
-    subject = repository.lock_subject_of_decision(session, decision_id=decision_id)
-    if subject is None:
+    # the debtor's lock, the decision and what the gate needs of the case, read together
+    locked = repository.lock_decision(session, decision_id=decision_id)
+    if locked is None:
         raise DecisionNotFound(f"gate decision {decision_id} does not exist")
-    row = get_decision(session, decision_id=decision_id)
+    if authorize is not None:
+        authorize(locked)
+    row, subject = locked.decision, locked.subject
     used, override = repository.use_and_override_of(session, decision_id=decision_id)
     if used is not None:
         raise Conflict(f"gate decision {decision_id} was already used by contact {used}")

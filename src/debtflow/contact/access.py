@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 from debtflow.auth.scoping import Permission, require
 from debtflow.case import service as case_service
 from debtflow.collector import repository as collector_repository
-from debtflow.compliance import repository as compliance_repository
+from debtflow.compliance.repository import LockedDecision
 from debtflow.compliance.service import ContactAsk, DecisionNotFound
 from debtflow.contact import repository, service
 from debtflow.models import Collector, ContactAttempt, ContactDecision, User
@@ -85,15 +85,21 @@ def log_contact(
     outcome: str | None = None,
     note: str | None = None,
 ) -> ContactAttempt:
-    """Only the user who asked the gate may log the contact it decided."""
+    """Only the user who asked the gate may log the contact it decided, and only while the
+    case is in their reach. Both are checked on the decision read with its debtor's lock
+    (one statement: no separate read of the decision before the lock)."""
     require(user, Permission.CONTACT_DEBTORS)
-    found = compliance_repository.decision_with_reach(session, decision_id=decision_id)
-    if found is None or found[0].requested_by != user.username:
-        raise DecisionNotFound(f"gate decision {decision_id} does not exist")
-    decision, debtor_id, assigned_collector_id = found
-    case_service.check_read_reach(
-        user, case_id=decision.case_id, reach=(debtor_id, assigned_collector_id)
-    )
+
+    def the_caller_asked(locked: LockedDecision) -> None:
+        decision = locked.decision
+        if decision.requested_by != user.username:
+            raise DecisionNotFound(f"gate decision {decision_id} does not exist")
+        case_service.check_read_reach(
+            user,
+            case_id=decision.case_id,
+            reach=(locked.subject.debtor_id, locked.assigned_collector_id),
+        )
+
     return service.log_contact(
         session,
         decision_id=decision_id,
@@ -102,6 +108,7 @@ def log_contact(
         conversation=conversation,
         outcome=outcome,
         note=note,
+        authorize=the_caller_asked,
     )
 
 

@@ -47,12 +47,14 @@ def log_contact(
     outcome: str | None = None,
     note: str | None = None,
     now: datetime | None = None,
+    authorize: compliance_service.Authorize | None = None,
 ) -> ContactAttempt:
     """Record a contact made under ``decision_id``. Refused (ContactNotPermitted) for a deny
     without a supervisor override, an already used or expired decision, or a contact the
-    gate refuses at ``attempted_at``."""
+    gate refuses at ``attempted_at``; and by ``authorize``, run on the decision as soon as
+    it is read under its debtor's lock."""
     decision = compliance_service.permit_attempt(
-        session, decision_id=decision_id, attempted_at=attempted_at, now=now
+        session, decision_id=decision_id, attempted_at=attempted_at, now=now, authorize=authorize
     )
     attempt = repository.add_attempt(
         session,
