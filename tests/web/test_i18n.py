@@ -8,8 +8,10 @@ from pathlib import Path
 
 import pytest
 from babel.messages.pofile import read_po
+from jinja2 import DictLoader, TemplateNotFound
 
 from debtflow.web import i18n
+from debtflow.web.deps import TEMPLATES as TEMPLATES_OF_THE_APP
 
 SRC = Path(i18n.__file__).resolve().parents[1]
 TEMPLATES = SRC / "web" / "templates"
@@ -66,3 +68,72 @@ def test_chinese_is_chinese_and_english_is_english() -> None:
     zh, en = i18n.catalog("zh"), i18n.catalog("en")
     assert re.search(r"[\u4e00-\u9fff]", zh["cases"])
     assert en["cases"] == "Cases"
+
+
+def _environment(templates: dict[str, str]) -> i18n.LanguageEnvironment:
+    return i18n.LanguageEnvironment(
+        loader=i18n.LanguageLoader(DictLoader(templates)),
+        autoescape=True,
+        extensions=[i18n.LiteralTranslations],
+    )
+
+
+PAGE = {
+    "base.html": '<h1>{{ _("cases") }}</h1>{% block body %}{% endblock %}',
+    "page.html": (
+        '{% extends "base.html" %}{% block body %}'
+        '{{ _("accounts") }}|{{ _("no_such.key") }}|{{ _("state." ~ status) }}|'
+        '{{ _("cases") ~ "!" }}|{% include "part.html" %}{% endblock %}'
+    ),
+    "part.html": '<i>{{ _("accounts") }}</i>',
+}
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_a_page_compiled_per_language_reads_as_the_runtime_translator(lang: str) -> None:
+    """Literal keys are translated when ``<lang>/page.html`` is compiled — with what the
+    page's included and extended templates say in the same language — and give the same
+    text as ``_`` at render time; a computed key is still looked up then."""
+    translate = i18n.translator(lang)
+    html = _environment(PAGE).get_template(f"{lang}/page.html").render(_=translate, status="active")
+    assert html == (
+        f"<h1>{translate('cases')}</h1>{translate('accounts')}|key|{translate('state.active')}|"
+        f"{translate('cases')}!|<i>{translate('accounts')}</i>"
+    )
+    assert translate("accounts") != translate("cases")  # the test tells them apart
+
+
+def test_literal_keys_leave_no_lookup_in_the_compiled_pages() -> None:
+    """Every shipped template, compiled per language: a literal ``_("key")`` is fixed text,
+    only computed keys call ``_`` while the page renders."""
+    environment = TEMPLATES_OF_THE_APP.env
+    # how Jinja compiles ``_("key")`` when ``_`` is looked up at render time
+    calls_with_a_literal = re.compile(r"name='_'\) if l_\d+__ is missing else l_\d+__\), '")
+    computed = 0
+    for path in TEMPLATES.rglob("*.html"):
+        name = path.relative_to(TEMPLATES).as_posix()
+        for lang in i18n.LANGUAGES:
+            source, _file, _uptodate = environment.loader.get_source(environment, f"{lang}/{name}")
+            code = environment.compile(source, f"{lang}/{name}", raw=True)
+            assert not calls_with_a_literal.search(code), (lang, name)
+            computed += code.count("name='_'")
+        literal = LITERAL_IN_TEMPLATE.search(path.read_text(encoding="utf-8"))
+        if literal:
+            zh = environment.get_template(f"zh/{name}")
+            assert zh.name == f"zh/{name}"
+    assert computed, "computed keys are still looked up at render time"
+
+
+def test_fixed_text_is_escaped_like_text_translated_at_render_time(monkeypatch) -> None:
+    monkeypatch.setattr(i18n, "translator", lambda lang: lambda key: "<b>R&D</b>")
+    html = _environment({"p.html": '{{ _("x") }}|{{ _(k) }}'}).get_template("zh/p.html")
+    assert html.render(_=i18n.translator("zh"), k="x") == (
+        "&lt;b&gt;R&amp;D&lt;/b&gt;|&lt;b&gt;R&amp;D&lt;/b&gt;"
+    )
+
+
+def test_a_template_outside_the_languages_is_not_found() -> None:
+    with pytest.raises(TemplateNotFound):
+        _environment(PAGE).get_template("page.html")
+    with pytest.raises(TemplateNotFound):
+        _environment(PAGE).get_template("fr/page.html")

@@ -2,22 +2,67 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Callable, Mapping
 from datetime import date, datetime
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 from anyio import CancelScope, CapacityLimiter, to_thread
 from fastapi import Depends, Request
 from fastapi.templating import Jinja2Templates
+from jinja2 import FileSystemLoader, select_autoescape
 from sqlalchemy.orm import Session
+from starlette.background import BackgroundTask
+from starlette.responses import HTMLResponse
 
 from debtflow.config import get_settings
 from debtflow.db import immediate, session_factory
-from debtflow.web.i18n import i18n_context
+from debtflow.web.i18n import (
+    LanguageEnvironment,
+    LanguageLoader,
+    LiteralTranslations,
+    i18n_context,
+    language,
+)
 
-TEMPLATES = Jinja2Templates(
-    directory=str(Path(__file__).parent / "templates"), context_processors=[i18n_context]
+
+class PageTemplates(Jinja2Templates):
+    """The page templates in the visitor's language: ``TemplateResponse(request,
+    "case.html", …)`` renders ``<lang>/case.html``, compiled with that language's fixed
+    wording (``debtflow.web.i18n``)."""
+
+    def TemplateResponse(  # noqa: N802 - Starlette's name
+        self,
+        request: Request,
+        name: str,
+        context: dict[str, Any] | None = None,
+        status_code: int = 200,
+        headers: Mapping[str, str] | None = None,
+        media_type: str | None = None,
+        background: BackgroundTask | None = None,
+    ) -> HTMLResponse:
+        return super().TemplateResponse(
+            request,
+            f"{language(request)}/{name}",
+            context,
+            status_code=status_code,
+            headers=headers,
+            media_type=media_type,
+            background=background,
+        )
+
+
+TEMPLATES = PageTemplates(
+    env=LanguageEnvironment(
+        loader=LanguageLoader(FileSystemLoader(Path(__file__).parent / "templates")),
+        autoescape=select_autoescape(),
+        extensions=[LiteralTranslations],
+        # Templates ship inside the package and change only with a new release (and a
+        # restart): checking every template file's modification time on every render is
+        # wasted work.
+        auto_reload=False,
+    ),
+    context_processors=[i18n_context],
 )
 
 
@@ -38,9 +83,6 @@ def local_time(value: datetime | None) -> str:
     return value.astimezone(ZoneInfo(get_settings().default_timezone)).strftime("%Y-%m-%d %H:%M")
 
 
-# Templates ship inside the package and change only with a new release (and a restart):
-# checking every template file's modification time on every render is wasted work.
-TEMPLATES.env.auto_reload = False
 TEMPLATES.env.filters["yuan"] = fen
 TEMPLATES.env.filters["local_time"] = local_time
 

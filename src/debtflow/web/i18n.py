@@ -7,17 +7,35 @@ checks that both catalogs have the same keys, none empty, and that every literal
 templates and pages use is in them. The language comes from the ``lang`` cookie set by
 ``/lang/{code}``; a missing key shows the key itself (without its group prefix), so gaps
 are visible.
+
+A literal key (``_("accounts")``) is translated once, when a template is compiled: every
+template is compiled per language (``zh/case.html``, ``en/case.html``,
+``LanguageEnvironment``) and ``LiteralTranslations`` replaces the call with its text, so a
+page pays nothing at render time for its fixed wording. A computed key
+(``_("state." ~ case.status.value)``) is still looked up as the page renders, through the
+``_`` of ``i18n_context``; both give the same text for the same key.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
 from babel.messages.pofile import read_po
 from fastapi import Request
+from jinja2 import BaseLoader, Environment, TemplateNotFound
+from jinja2.ext import Extension
+from jinja2.lexer import (
+    TOKEN_DOT,
+    TOKEN_LPAREN,
+    TOKEN_NAME,
+    TOKEN_RPAREN,
+    TOKEN_STRING,
+    Token,
+    TokenStream,
+)
 
 LANGUAGES = ("zh", "en")
 DEFAULT_LANGUAGE = "zh"
@@ -60,3 +78,68 @@ def translator(lang: str) -> Callable[[str], str]:
 def i18n_context(request: Request) -> dict[str, Any]:
     lang = language(request)
     return {"_": translator(lang), "lang": lang, "html_lang": "zh-CN" if lang == "zh" else "en"}
+
+
+def _language_of(template_name: str | None) -> str | None:
+    lang, slash, _rest = (template_name or "").partition("/")
+    return lang if slash and lang in LANGUAGES else None
+
+
+class LanguageLoader(BaseLoader):
+    """``<lang>/<name>``: the template ``name`` of ``pages`` (one file for every language),
+    compiled under its full name so that ``LiteralTranslations`` knows the language."""
+
+    def __init__(self, pages: BaseLoader) -> None:
+        self.pages = pages
+
+    def get_source(
+        self, environment: Environment, template: str
+    ) -> tuple[str, str | None, Callable[[], bool] | None]:
+        if _language_of(template) is None:
+            raise TemplateNotFound(template)
+        return self.pages.get_source(environment, template.split("/", 1)[1])
+
+    def list_templates(self) -> list[str]:
+        return [f"{lang}/{name}" for lang in LANGUAGES for name in self.pages.list_templates()]
+
+
+class LanguageEnvironment(Environment):
+    """Templates addressed as ``<lang>/<name>`` (``zh/case.html``): a template's
+    ``{% extends "base.html" %}`` or ``{% include … %}`` is the same language's
+    (``zh/base.html``), so a page is compiled, cached and rendered per language."""
+
+    def join_path(self, template: str, parent: str) -> str:
+        lang = _language_of(parent)
+        if lang is None or _language_of(template) is not None:
+            return template
+        return f"{lang}/{template}"
+
+
+class LiteralTranslations(Extension):
+    """At compile time, ``_("key")`` with a literal key becomes the text of ``key`` in the
+    template's language (from its name, ``zh/…``); Jinja then writes it, escaped, into the
+    compiled page as fixed text. Anything else — ``_(computed)``, a template without a
+    language — is left to the ``_`` of the page's context."""
+
+    def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
+        lang = _language_of(stream.name)
+        if lang is None:
+            yield from stream
+            return
+        translate = translator(lang)
+        tokens = list(stream)
+        at = 0
+        while at < len(tokens):
+            token = tokens[at]
+            call = tokens[at : at + 4]
+            if (
+                token.type == TOKEN_NAME
+                and token.value == "_"
+                and [t.type for t in call] == [TOKEN_NAME, TOKEN_LPAREN, TOKEN_STRING, TOKEN_RPAREN]
+                and (at == 0 or tokens[at - 1].type != TOKEN_DOT)  # not ``something._("…")``
+            ):
+                yield Token(token.lineno, TOKEN_STRING, translate(call[2].value))
+                at += 4
+            else:
+                yield token
+                at += 1
