@@ -288,7 +288,8 @@ def test_history_and_restrictions_are_read_in_one_statement_after_the_lock(sessi
 
 def test_who_may_log_is_checked_on_the_decision_read_with_its_lock(session):
     """``authorize`` sees the decision, its debtor and the case's collector as read with the
-    debtor's lock, in the same statement; when it refuses, nothing else is read or written."""
+    debtor's lock, in the same statement; when it refuses, nothing is read or written after
+    the lock (on SQLite the lock itself is a no-op UPDATE, rolled back with the request)."""
     world = make_world(session)
     decision_id = ask(session, world, at(10)).id
     session.expire_all()  # the decision is read again, as in a new request

@@ -137,3 +137,19 @@ def test_a_template_outside_the_languages_is_not_found() -> None:
         _environment(PAGE).get_template("page.html")
     with pytest.raises(TemplateNotFound):
         _environment(PAGE).get_template("fr/page.html")
+
+
+def test_no_template_binds_the_translator_name() -> None:
+    """``LiteralTranslations`` reads every ``_("key")`` as the translator: a template that
+    bound ``_`` to something else would silently get catalog text instead."""
+    binds = re.compile(
+        r"{%-?\s*(?:set|for|with|macro\s+\w+\s*\()[^%]*?(?<![\w.])_(?![\w(])", re.DOTALL
+    )
+    assert binds.search("{% set _ = other %}") and binds.search("{% for x, _ in pairs %}")
+    assert binds.search("{% macro row(_, b) %}") and not binds.search('{% set a = _("x") %}')
+    offending = [
+        path.name
+        for path in TEMPLATES.rglob("*.html")
+        if binds.search(path.read_text(encoding="utf-8"))
+    ]
+    assert not offending, offending

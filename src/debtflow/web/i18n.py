@@ -119,7 +119,10 @@ class LiteralTranslations(Extension):
     """At compile time, ``_("key")`` with a literal key becomes the text of ``key`` in the
     template's language (from its name, ``zh/…``); Jinja then writes it, escaped, into the
     compiled page as fixed text. Anything else — ``_(computed)``, a template without a
-    language — is left to the ``_`` of the page's context."""
+    language — is left to the ``_`` of the page's context. ``_`` is the translator in every
+    template: a template that binds the name itself (``{% set _ = … %}``, a loop or macro
+    variable) would still get catalog text for its literal calls, so none may
+    (tests/web/test_i18n.py)."""
 
     def filter_stream(self, stream: TokenStream) -> Iterator[Token]:
         lang = _language_of(stream.name)
