@@ -8,7 +8,7 @@ from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import select
 
 from compliance.world import make_world
 from debtflow.compliance import service as compliance_service
@@ -23,6 +23,7 @@ from debtflow.contact import service
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.errors import Conflict, NotFound
 from debtflow.models import Case, ContactAttempt, ContactDecision, Creditor
+from sql_statements import statements
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
 NEW_YORK = ZoneInfo("America/New_York")
@@ -236,17 +237,8 @@ def test_restrictions_are_weighed_by_case_start_end_and_lift(session):
 
 
 def _statements(session, act):
-    seen: list[str] = []
-
-    def record(_conn, _cursor, statement, *_args):
-        seen.append(statement)
-
-    engine = session.get_bind()
-    event.listen(engine, "before_cursor_execute", record)
-    try:
+    with statements(session.get_bind()) as seen:
         act()
-    finally:
-        event.remove(engine, "before_cursor_execute", record)
     return seen
 
 

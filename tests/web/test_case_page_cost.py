@@ -8,14 +8,12 @@ from __future__ import annotations
 import os
 import shutil
 from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 from markupsafe import escape
-from sqlalchemy import create_engine, event, select, text, update
-from sqlalchemy.engine import Engine
+from sqlalchemy import create_engine, select, text, update
 from sqlalchemy.exc import DBAPIError
 
 from debtflow import evidence
@@ -30,26 +28,12 @@ from debtflow.evidence.store import committed_tree_size, reserve_leaves
 from debtflow.models import Case, Debtor, Role
 from debtflow.strategy import service as strategy_service
 from debtflow.workbench import service as workbench_service
+from sql_statements import statements
 
 #: statements of GET /cases/{id} for an agent: session+user, case row (the history's and the
 #: notes' scope checks take the case from the session), accounts, payments, promises,
 #: contacts, status changes, third-party contact points, notes (16 before issue #8, then 12)
 CASE_PAGE_STATEMENTS = 9
-
-
-@contextmanager
-def statements(engine: Engine) -> Iterator[list[str]]:
-    seen: list[str] = []
-
-    def count(_conn, _cursor, statement, _params, _context, _many):  # type: ignore[no-untyped-def]
-        if statement.strip().upper() != "BEGIN":  # SQLite's explicit transaction start
-            seen.append(statement)
-
-    event.listen(engine, "before_cursor_execute", count)
-    try:
-        yield seen
-    finally:
-        event.remove(engine, "before_cursor_execute", count)
 
 
 def _agent_cases(world) -> list[int]:  # type: ignore[no-untyped-def]
