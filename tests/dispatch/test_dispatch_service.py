@@ -22,7 +22,16 @@ from debtflow.dispatch import (
     scoring,
 )
 from debtflow.dispatch import metrics as dispatch_metrics
-from debtflow.models import Case, Collector, DispatchAssignment, DispatchOverride, FieldRoute
+from debtflow.models import (
+    Case,
+    Collector,
+    ContactAttempt,
+    ContactDecision,
+    DispatchAssignment,
+    DispatchOverride,
+    FieldRoute,
+)
+from debtflow.models.enums import ContactDirection, ContactParty
 from debtflow.nightly import service as nightly
 from debtflow.portfolio import service as portfolio_service
 from debtflow.promise import service as promise_service
@@ -252,6 +261,60 @@ def test_daily_metrics_are_stored(portfolio):
     assert row.assignments == history_count(session)
     assert row.match_accuracy == pytest.approx(row.fitting / row.assignments)
     assert row.reassignment_rate == 0.0
+
+
+def _logged_contact(session, case: Case, when: datetime) -> None:
+    decision = ContactDecision(
+        debtor_id=case.debtor_id,
+        case_id=case.id,
+        collector_id=case.assigned_collector_id,
+        collecting_party="in-house",
+        requested_by="tester",
+        channel="call",
+        target="debtor",
+        purpose="collection",
+        planned_at=when,
+        allowed=True,
+        reasons=[],
+        pack_version="cn-2025.1",
+        expires_at=when + timedelta(minutes=30),
+        decided_at=when,
+    )
+    session.add(decision)
+    session.flush()
+    session.add(
+        ContactAttempt(
+            case_id=case.id,
+            debtor_id=case.debtor_id,
+            collector_id=case.assigned_collector_id,
+            channel="call",
+            direction=ContactDirection.OUTBOUND,
+            party=ContactParty.DEBTOR,
+            attempted_at=when,
+            decision_id=decision.id,
+            collecting_party="in-house",
+        )
+    )
+    session.flush()
+
+
+def test_a_contact_before_the_assignment_is_not_its_response(portfolio):
+    """A case worked earlier in the day and reassigned by the night's dispatch has contacts
+    in the window but none after its assignment: the metrics count it as not yet contacted
+    (the nightly step used to fail on it, rolling back the whole night)."""
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    rows = session.scalars(select(DispatchAssignment).order_by(DispatchAssignment.id)).all()
+    before, after = (session.get(Case, r.case_id) for r in rows[:2])
+    assigned_at = rows[0].assigned_at
+    _logged_contact(session, before, rows[0].assigned_at - timedelta(hours=2))
+    _logged_contact(session, after, rows[1].assigned_at + timedelta(minutes=30))
+    again = nightly.run(session, as_of=TODAY)
+    assert again.steps["dispatch_metrics"]["metric_days_updated"] == 1
+    day = assigned_at.astimezone(scoring.local_zone()).date()
+    (row,) = dispatch_metrics.metrics_of(session, day=day)
+    assert row.contacted == 1
+    assert row.response_minutes_median == pytest.approx(30.0)
 
 
 def test_an_angry_conversation_history_moves_the_case_toward_a_communicative_collector(portfolio):

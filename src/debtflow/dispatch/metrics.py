@@ -11,14 +11,17 @@ the share of assignments that took the case from another collector.
 
 from __future__ import annotations
 
-import bisect
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from debtflow.config import get_settings
-from debtflow.core.dispatch.metrics import AssignmentRecord, daily_dispatch_metrics
+from debtflow.core.dispatch.metrics import (
+    AssignmentRecord,
+    daily_dispatch_metrics,
+    first_contact_after,
+)
 from debtflow.db import utcnow
 from debtflow.dispatch import repository
 from debtflow.models import DispatchDailyMetrics
@@ -48,13 +51,12 @@ def refresh(session: Session, *, since: datetime) -> dict[str, int]:
     later = repository.later_assignment_times(session, case_ids, since=day_start)
     records = []
     for a in assignments:
-        times = contacts.get(a.case_id, [])
-        first = times[bisect.bisect_left(times, a.assigned_at)] if times else None
-        if first is not None and first < a.assigned_at:
-            first = None
         following = [t for t in later.get(a.case_id, []) if t > a.assigned_at]
-        if first is not None and following and first >= following[0]:
-            first = None
+        first = first_contact_after(
+            a.assigned_at,
+            contacts.get(a.case_id, []),
+            until=following[0] if following else None,
+        )
         records.append(
             AssignmentRecord(
                 case_id=a.case_id,

@@ -19,6 +19,7 @@ from debtflow.core.dispatch.features import (
 from debtflow.core.dispatch.metrics import (
     AssignmentRecord,
     daily_dispatch_metrics,
+    first_contact_after,
     fits_case_needs,
     match_accuracy,
     percentile,
@@ -147,6 +148,18 @@ def test_daily_metrics_group_by_local_day() -> None:
     assert (second.assignments, second.reassignment_rate) == (1, 1.0)
     # in UTC all five fall on Dec 1
     assert [r.assignments for r in daily_dispatch_metrics(records, timezone="UTC")] == [5]
+
+
+def test_the_response_is_the_first_contact_of_the_assignment_itself() -> None:
+    at = datetime(2026, 11, 2, 20, 0, tzinfo=UTC)
+    earlier = [at - timedelta(hours=3), at - timedelta(minutes=1)]
+    assert first_contact_after(at, earlier) is None  # worked before, not since
+    assert first_contact_after(at, []) is None
+    contacts = [*earlier, at, at + timedelta(hours=1)]
+    assert first_contact_after(at, contacts) == at  # at the very moment counts
+    assert first_contact_after(at, contacts[3:], until=at + timedelta(hours=1)) is None
+    with pytest.raises(MatchInputError):
+        first_contact_after(at.replace(tzinfo=None), contacts)
 
 
 def test_empty_inputs_give_no_figures_rather_than_zeros() -> None:

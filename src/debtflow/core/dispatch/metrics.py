@@ -7,6 +7,7 @@ figures; they read no database and keep no state.
 
 from __future__ import annotations
 
+import bisect
 import math
 from collections import defaultdict
 from collections.abc import Iterable, Sequence
@@ -105,6 +106,22 @@ class DailyDispatchMetrics:
 def _aware(moment: datetime, what: str) -> None:
     if moment.tzinfo is None or moment.utcoffset() is None:
         raise MatchInputError(f"{what} must be timezone-aware")
+
+
+def first_contact_after(
+    assigned_at: datetime, contact_times: Sequence[datetime], *, until: datetime | None = None
+) -> datetime | None:
+    """The first contact at or after ``assigned_at`` and before ``until`` (the case's next
+    assignment; None while the assignment is current); ``contact_times`` sorted ascending.
+    Contacts before the assignment belong to an earlier one: None when there is no other."""
+    _aware(assigned_at, "assigned_at")
+    index = bisect.bisect_left(contact_times, assigned_at)
+    if index == len(contact_times):
+        return None
+    found = contact_times[index]
+    if until is not None and found >= until:
+        return None
+    return found
 
 
 def response_minutes(record: AssignmentRecord) -> float | None:

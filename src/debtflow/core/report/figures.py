@@ -9,13 +9,12 @@ assignments come one by one.
 
 from __future__ import annotations
 
-import bisect
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from enum import StrEnum
 
-from debtflow.core.dispatch.metrics import percentile
+from debtflow.core.dispatch.metrics import first_contact_after, percentile
 from debtflow.core.report.rates import Rate, Recovery, ReportInputError, rate, recovery
 
 
@@ -161,13 +160,7 @@ def first_contact(span: AssignmentSpan, contact_times: Sequence[datetime]) -> da
     """The first contact attempt on the case at or after the assignment and before the
     case's next assignment; ``contact_times`` sorted ascending."""
     _aware(span.assigned_at, "assigned_at")
-    index = bisect.bisect_left(contact_times, span.assigned_at)
-    if index == len(contact_times):
-        return None
-    found = contact_times[index]
-    if span.ends_at is not None and found >= span.ends_at:
-        return None
-    return found
+    return first_contact_after(span.assigned_at, contact_times, until=span.ends_at)
 
 
 def _aware(moment: datetime, what: str) -> None:
