@@ -17,10 +17,16 @@ def by_username(session: Session, *, username: str) -> User | None:
     return session.scalars(select(User).where(User.username == username)).one_or_none()
 
 
-def by_phone(session: Session, *, phone: str) -> User | None:
-    return session.scalars(
-        select(User).where(User.phone_index == personal_data_index(phone))
-    ).one_or_none()
+def lock_by_username(session: Session, *, username: str) -> User | None:
+    """The user, its row locked until the transaction ends: parallel sign-ins of one user
+    count their failures one after the other (PostgreSQL; SQLite writers are serial)."""
+    stmt = select(User).where(User.username == username).with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def by_phone(session: Session, *, phone: str, lock: bool = False) -> User | None:
+    stmt = select(User).where(User.phone_index == personal_data_index(phone))
+    return session.scalars(stmt.with_for_update() if lock else stmt).one_or_none()
 
 
 def by_id(session: Session, *, user_id: int) -> User | None:

@@ -170,7 +170,7 @@ def sign_in(
     """Check a staff password. After ``MAX_FAILED_LOGINS`` failures in a row the user is
     locked out for ``LOCKOUT``, even with the right password."""
     now = now or utcnow()
-    user = repository.by_username(session, username=username.strip().lower())
+    user = repository.lock_by_username(session, username=username.strip().lower())
     if user is None or user.role == Role.DEBTOR or not user.active:
         verify_password(None, password)  # same cost as a real check
         return SignIn(None, "invalid")
@@ -258,7 +258,7 @@ def request_debtor_code(
     the form does not reveal who is a debtor."""
     now = now or utcnow()
     phone = _phone(phone)
-    user = repository.by_phone(session, phone=phone)
+    user = repository.by_phone(session, phone=phone, lock=True)  # one request at a time
     if user is None or user.role != Role.DEBTOR or not user.active:
         return
     if repository.codes_sent_since(session, phone=phone, since=now - CODE_MIN_INTERVAL):

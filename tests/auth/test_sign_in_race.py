@@ -1,0 +1,106 @@
+"""Guesses sent in parallel count one by one: on SQLite and on PostgreSQL, with real
+connections in threads, the lockout comes after MAX_FAILED_LOGINS wrong passwords however
+many arrive at once, and two code requests at the same moment send one code."""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from debtflow.auth import service
+from debtflow.db import immediate, make_engine, utcnow
+from debtflow.migrate import upgrade
+from debtflow.models import Debtor, DebtorOneTimeCode, Role, User
+from debtflow.models.enums import DebtorType
+
+
+def _at_once(engine, attempts: int, attempt: Callable[[Session], object]) -> list[object]:
+    """Each thread: its own connection, wait at the barrier, try, commit. A POST begins
+    as a writer on SQLite (``debtflow.web.deps.db_session``), so the attempts do too."""
+    barrier = threading.Barrier(attempts)
+    outcomes: list[object] = []
+    errors: list[BaseException] = []
+
+    def one() -> None:
+        try:
+            with Session(engine, expire_on_commit=False) as session:
+                barrier.wait(timeout=10)
+                immediate(session)
+                outcomes.append(attempt(session))
+                session.commit()
+        except BaseException as exc:  # surfaced below
+            errors.append(exc)
+
+    threads = [threading.Thread(target=one) for _ in range(attempts)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+    assert not errors, errors
+    return outcomes
+
+
+def test_parallel_wrong_passwords_are_each_counted(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    try:
+        with Session(engine) as session:
+            service.create_user(
+                session, username="boss", role=Role.ADMIN, password="correct horse battery"
+            )
+            session.commit()
+        outcomes = _at_once(
+            engine,
+            service.MAX_FAILED_LOGINS,
+            lambda session: service.sign_in(session, username="boss", password="guess").failure,
+        )
+        assert sorted(outcomes) == ["invalid"] * (service.MAX_FAILED_LOGINS - 1) + ["locked"]
+        with Session(engine) as session:
+            user = session.scalars(select(User).where(User.username == "boss")).one()
+            assert user.locked_until is not None and user.locked_until > utcnow()
+            right = service.sign_in(session, username="boss", password="correct horse battery")
+            assert right.failure == "locked"
+    finally:
+        engine.dispose()
+
+
+class _Outbox:
+    def __init__(self) -> None:
+        self.sent: list[str] = []
+
+    def send_code(self, *, phone: str, code: str, expires_at: object) -> None:
+        self.sent.append(phone)
+
+
+def test_two_code_requests_at_once_send_one_code(database_url):
+    engine = make_engine(database_url)
+    upgrade(engine)
+    try:
+        with Session(engine) as session:
+            debtor = Debtor(
+                debtor_type=DebtorType.PERSON, name="张三", id_number="110101199001011234"
+            )
+            session.add(debtor)
+            session.flush()
+            service.create_user(
+                session, username="d1", role=Role.DEBTOR, debtor_id=debtor.id, phone="13800001111"
+            )
+            session.commit()
+        outbox = _Outbox()
+
+        def request(session: Session) -> str:
+            try:
+                service.request_debtor_code(session, phone="13800001111", notifier=outbox)
+            except service.RateLimited:
+                return "limited"
+            return "sent"
+
+        assert sorted(_at_once(engine, 3, request)) == ["limited", "limited", "sent"]
+        assert outbox.sent == ["13800001111"]
+        with Session(engine) as session:
+            assert session.scalar(select(func.count()).select_from(DebtorOneTimeCode)) == 1
+    finally:
+        engine.dispose()
