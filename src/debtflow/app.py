@@ -4,18 +4,16 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from fastapi import FastAPI, Request
-from fastapi.responses import JSONResponse, RedirectResponse
+from fastapi import FastAPI
+from fastapi.responses import RedirectResponse
 from fastapi.staticfiles import StaticFiles
-from psycopg.errors import NumericValueOutOfRange
 from sqlalchemy import text
-from sqlalchemy.exc import DataError
 
 from debtflow import __version__
 from debtflow.case import api as case_api
 from debtflow.case import pages as case_pages
 from debtflow.config import get_settings
-from debtflow.core.errors import DomainError
+from debtflow.web import errors
 from debtflow.web import routes as web_routes
 from debtflow.web.deps import DbSession
 from debtflow.web.routing import RequestRoute, check_routes
@@ -28,33 +26,7 @@ def create_app() -> FastAPI:
     app = FastAPI(title="debtflow", version=__version__, docs_url="/api/docs")
     app.router.route_class = RequestRoute  # the app's own routes below
 
-    @app.exception_handler(DomainError)
-    async def _domain_error(_request: Request, exc: DomainError) -> JSONResponse:
-        return JSONResponse(
-            status_code=exc.status_code, content={"error": exc.code, "detail": exc.message}
-        )
-
-    @app.exception_handler(DataError)
-    async def _number_out_of_range(_request: Request, exc: DataError) -> JSONResponse:
-        # an id or amount beyond the column's range (PostgreSQL INTEGER/BIGINT) is bad input,
-        # not a server fault; any other data error stays a 500
-        if not isinstance(exc.orig, NumericValueOutOfRange):
-            raise exc
-        return JSONResponse(
-            status_code=422,
-            content={"error": "invalid_input", "detail": "a number is out of range"},
-        )
-
-    @app.exception_handler(OverflowError)
-    async def _number_too_big(_request: Request, exc: OverflowError) -> JSONResponse:
-        # SQLite's driver refuses integers beyond 64 bits before the query runs; any other
-        # overflow (arithmetic, dates) is a server fault and stays a 500
-        if "SQLite INTEGER" not in str(exc):
-            raise exc
-        return JSONResponse(
-            status_code=422,
-            content={"error": "invalid_input", "detail": "a number is out of range"},
-        )
+    errors.install(app)
 
     @app.get("/api/health", tags=["ops"])
     def health(session: DbSession) -> dict[str, str]:
