@@ -7,6 +7,7 @@ from datetime import date
 from pydantic import BaseModel, Field
 
 from debtflow.core.case.lifecycle import CaseStatus
+from debtflow.web.inputs import Day
 
 
 class CaseRead(BaseModel):
@@ -32,7 +33,7 @@ class CasePage(BaseModel):
 
 class PromiseCreate(BaseModel):
     amount_fen: int = Field(gt=0, le=10**13)
-    due: date
+    due: Day
 
 
 class PromiseRead(BaseModel):

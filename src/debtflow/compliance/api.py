@@ -6,7 +6,6 @@ from __future__ import annotations
 from dataclasses import asdict
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from debtflow.auth.deps import CurrentUser
 from debtflow.compliance import access
@@ -19,6 +18,7 @@ from debtflow.compliance.schemas import (
     RestrictionRead,
 )
 from debtflow.web.deps import DbSession
+from debtflow.web.inputs import Moment
 from debtflow.web.routing import RequestRoute
 
 router = APIRouter(prefix="/api", tags=["compliance"], route_class=RequestRoute)
@@ -66,7 +66,7 @@ def show_personal_data(
 
 @router.get("/compliance/report", response_model=ComplianceReportRead)
 def compliance_report(
-    session: DbSession, user: CurrentUser, since: AwareDatetime, until: AwareDatetime
+    session: DbSession, user: CurrentUser, since: Moment, until: Moment
 ) -> ComplianceReportRead:
     result = access.compliance_report(session, user=user, since=since, until=until)
     return ComplianceReportRead.model_validate(asdict(result))

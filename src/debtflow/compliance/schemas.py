@@ -5,11 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel
+
+from debtflow.web.inputs import Moment, Reason
 
 
 class OverrideCreate(BaseModel):
-    written_reason: str = Field(min_length=1)
+    written_reason: Reason
 
 
 class OverrideRead(BaseModel):
@@ -25,10 +27,10 @@ class OverrideRead(BaseModel):
 
 class RestrictionCreate(BaseModel):
     flag: Literal["do_not_contact", "dispute", "hardship_cooling_off", "legal_hold", "attorney"]
-    reason: str = Field(min_length=1)
+    reason: Reason
     case_id: int | None = None
-    starts_at: AwareDatetime | None = None
-    ends_at: AwareDatetime | None = None
+    starts_at: Moment | None = None
+    ends_at: Moment | None = None
 
 
 class RestrictionRead(BaseModel):

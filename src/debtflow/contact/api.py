@@ -3,7 +3,10 @@ asks — user, collector, collecting party — is the signed-in user, never the 
 
 from __future__ import annotations
 
+from typing import Annotated
+
 from fastapi import APIRouter, Response
+from pydantic import Field
 
 from debtflow.auth.deps import CurrentUser
 from debtflow.compliance.service import ContactAsk
@@ -21,6 +24,9 @@ from debtflow.web.routing import RequestRoute
 
 router = APIRouter(prefix="/api", tags=["contacts"], route_class=RequestRoute)
 
+#: decisions one batch may ask for (a dialer sends its next run in several batches)
+BATCH_MAX = 1000
+
 
 @router.post("/cases/{case_id}/contact-decisions", response_model=DecisionRead, status_code=201)
 def request_contact(
@@ -32,7 +38,9 @@ def request_contact(
 
 @router.post("/contact-decisions/batch", response_model=list[DecisionRead], status_code=201)
 def request_contacts(
-    body: list[BatchContactRequest], session: DbSession, user: CurrentUser
+    body: Annotated[list[BatchContactRequest], Field(min_length=1, max_length=BATCH_MAX)],
+    session: DbSession,
+    user: CurrentUser,
 ) -> list[DecisionRead]:
     decisions = access.request_contacts(
         session,

@@ -5,18 +5,20 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Literal
 
-from pydantic import AwareDatetime, BaseModel, Field
+from pydantic import BaseModel, Field
+
+from debtflow.web.inputs import Moment, NoteText
 
 
 class ContactRequest(BaseModel):
     channel: Literal["call", "sms", "email", "visit", "ai_voice"]
-    planned_at: AwareDatetime
+    planned_at: Moment
     target: Literal["debtor", "third_party"] = "debtor"
     contact_point_id: int | None = None
     account_id: int | None = None
     purpose: str = Field("collection", max_length=40)
     debtor_unreachable: bool = False
-    script_text: str | None = None
+    script_text: NoteText | None = None
 
 
 class BatchContactRequest(ContactRequest):
@@ -39,11 +41,11 @@ class DecisionRead(BaseModel):
 
 
 class ContactLog(BaseModel):
-    attempted_at: AwareDatetime
+    attempted_at: Moment
     connected: bool
     conversation: bool = False
     outcome: str | None = Field(None, max_length=40)
-    note: str | None = None
+    note: NoteText | None = None
 
 
 class ContactRead(BaseModel):

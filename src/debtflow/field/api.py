@@ -4,7 +4,6 @@ any route; auditors change nothing)."""
 
 from __future__ import annotations
 
-from datetime import date
 from typing import Annotated
 
 from fastapi import APIRouter, File, Query, UploadFile
@@ -25,6 +24,7 @@ from debtflow.field.schemas import (
     route_read,
 )
 from debtflow.web.deps import DbSession, business_today
+from debtflow.web.inputs import Day
 from debtflow.web.routing import RequestRoute
 
 router = APIRouter(prefix="/api/field", tags=["field"], route_class=RequestRoute)
@@ -50,7 +50,7 @@ def cancel_request(request_id: int, session: DbSession, user: CurrentUser) -> Vi
 def route(
     session: DbSession,
     user: CurrentUser,
-    day: date | None = None,
+    day: Day | None = None,
     collector_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> RouteRead:
     sheet = service.route_sheet(

@@ -7,6 +7,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from debtflow.web.inputs import Day
+
 
 class VisitRequestCreate(BaseModel):
     case_id: int
@@ -60,8 +62,8 @@ class CheckinRead(BaseModel):
 class OutcomeCreate(BaseModel):
     outcome: str = Field(max_length=24)
     note: str | None = Field(default=None, max_length=2000)
-    promise_amount_fen: int | None = Field(default=None, gt=0)
-    promise_due: date | None = None
+    promise_amount_fen: int | None = Field(default=None, gt=0, le=10**13)
+    promise_due: Day | None = None
 
 
 class VisitFileRead(BaseModel):

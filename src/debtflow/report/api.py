@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 from fastapi import APIRouter, Query
-from pydantic import AwareDatetime
 
 from debtflow.auth.deps import CurrentUser
 from debtflow.report import service
 from debtflow.report.schemas import DashboardRead
 from debtflow.web.deps import DbSession
+from debtflow.web.inputs import Moment
 from debtflow.web.routing import RequestRoute
 
 router = APIRouter(prefix="/api/reports", tags=["reports"], route_class=RequestRoute)
@@ -18,8 +18,8 @@ router = APIRouter(prefix="/api/reports", tags=["reports"], route_class=RequestR
 def dashboard(
     session: DbSession,
     user: CurrentUser,
-    since: AwareDatetime | None = None,
-    until: AwareDatetime | None = None,
+    since: Moment | None = None,
+    until: Moment | None = None,
     creditor_id: int | None = Query(None, ge=1, le=2**31 - 1),
 ) -> DashboardRead:
     """Recovery, promise-kept, contact-compliance, response-time, match-accuracy and roll

@@ -4,7 +4,7 @@ server as SVG (no JavaScript)."""
 from __future__ import annotations
 
 from collections.abc import Callable
-from datetime import date, timedelta
+from datetime import timedelta
 from typing import Any
 
 from fastapi import APIRouter, Query, Request
@@ -18,6 +18,7 @@ from debtflow.report import service
 from debtflow.report.service import Dashboard
 from debtflow.web.deps import TEMPLATES, DbSession, fen
 from debtflow.web.i18n import language, translator
+from debtflow.web.inputs import Day
 from debtflow.web.routing import RequestRoute
 
 router = APIRouter(route_class=RequestRoute)
@@ -106,8 +107,8 @@ def dashboard_page(
     request: Request,
     session: DbSession,
     visitor: PageVisitor,
-    since: date | None = None,
-    until: date | None = None,
+    since: Day | None = None,
+    until: Day | None = None,
     creditor_id: int | None = Query(None, ge=1, le=2**31 - 1),
 ) -> HTMLResponse:
     service.check_viewer(visitor.user)
