@@ -15,6 +15,7 @@ from debtflow.core.compliance.personal_data import FieldKind, ViewerRole, ViewLe
 from debtflow.core.errors import InvalidInput, NotFound
 from debtflow.db import utcnow
 from debtflow.models import PersonalDataView
+from debtflow.models.enums import ContactKind
 
 #: A full view must say why, in at least this many characters.
 MIN_PURPOSE_CHARACTERS = 4
@@ -62,6 +63,10 @@ def show(
         point = repository.contact_point(session, contact_point_id=contact_point_id)
         if point is None or point.debtor_id != debtor.id:
             raise NotFound(f"contact point {contact_point_id} is not on case {case_id}")
+        if point.kind is not ContactKind.PHONE:
+            raise InvalidInput(
+                f"contact point {contact_point_id} is an e-mail address, not a phone"
+            )
         value = point.value
     else:
         value = debtor.id_number

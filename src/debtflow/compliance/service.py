@@ -44,6 +44,8 @@ from debtflow.models import (
 #: An allowed decision covers a contact made from 5 minutes before to 30 minutes after its
 #: planned time; until it is used or expires it counts against the caps as a connected call.
 EARLY_TOLERANCE = timedelta(minutes=5)
+#: how far ahead of the server's clock a logged contact time may be (clocks differ a little)
+CLOCK_SKEW = timedelta(minutes=5)
 DECISION_VALID_FOR = timedelta(minutes=30)
 
 
@@ -430,6 +432,10 @@ def permit_attempt(
     runs on the locked decision before anything else is read or checked."""
     now = now or utcnow()
     _aware(attempted_at, "contact time")
+    if attempted_at > now + CLOCK_SKEW:
+        raise InvalidContact(
+            f"a contact is logged once it was made: {attempted_at.isoformat()} is still to come"
+        )
     # the debtor's lock, the decision and what the gate needs of the case, read together
     locked = repository.lock_decision(session, decision_id=decision_id)
     if locked is None:
