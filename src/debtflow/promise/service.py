@@ -14,11 +14,15 @@ from debtflow.config import get_settings
 from debtflow.core.case.lifecycle import FINAL_STATUSES, CaseStatus
 from debtflow.core.errors import Conflict, InvalidInput
 from debtflow.core.evidence.leaf import LeafKind
+from debtflow.core.money import fen_to_yuan
 from debtflow.core.strategy.promise import PromiseOutcome, PromiseTerms, promise_outcome
 from debtflow.models import PromiseToPay
 from debtflow.models.enums import PromiseStatus
 from debtflow.payment import repository as payment_repository
 from debtflow.promise import repository
+
+#: a promise to pay is a short commitment; a longer one is an instalment plan
+MAX_PROMISE_AHEAD = timedelta(days=90)
 
 
 class InvalidPromise(InvalidInput):
@@ -43,8 +47,18 @@ def record(
         raise Conflict(f"case {case_id} is {case.status.value}; no promise can be recorded")
     if amount_fen <= 0:
         raise InvalidPromise("a promise must be for a positive amount")
+    if amount_fen > case.outstanding_fen:
+        raise InvalidPromise(
+            f"a promise cannot be for more than the case owes ({fen_to_yuan(case.outstanding_fen)}"
+            " yuan)"
+        )
     if due < made_on:
         raise InvalidPromise("a promise cannot fall due before it was made")
+    if due > made_on + MAX_PROMISE_AHEAD:
+        raise InvalidPromise(
+            f"a promise falls due within {MAX_PROMISE_AHEAD.days} days; for longer, offer an"
+            " instalment plan"
+        )
     promise = PromiseToPay(
         case_id=case.id,
         collector_id=collector_id,
