@@ -21,6 +21,7 @@ from debtflow.core.compliance.personal_data import (
     show_field,
 )
 from debtflow.core.errors import DomainError
+from debtflow.core.money import AmountError, yuan_to_fen
 from debtflow.db import utcnow
 from debtflow.field import service as field_service
 from debtflow.models import ContactDecision, Role
@@ -257,7 +258,7 @@ def log_contact(
     case = service.get_for_user(session, case_id=case_id, user=visitor.user)
     form = {"channel": channel, "party": party, "outcome": outcome, "note": note}
     try:
-        if party != "debtor" and not party.isdigit():
+        if party != "debtor" and not (party.isascii() and party.isdigit()):
             raise _BadForm(f"{party!r} is neither the debtor nor a contact point")
         result = workbench.log_contact_now(
             session,
@@ -435,11 +436,13 @@ class _BadForm(DomainError):
 
 
 def _yuan_to_fen(text: str) -> int:
-    value = text.strip().replace(",", "").replace("，", "")
-    whole, _, cents = value.partition(".")
-    if not whole.isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
+    try:
+        fen = yuan_to_fen(text)
+    except AmountError:
+        fen = -1
+    if fen < 0:
         raise _BadForm(f"{text!r} is not an amount in yuan (e.g. 1200 or 1200.50)")
-    return int(whole) * 100 + int((cents + "00")[:2])
+    return fen
 
 
 def _day(text: str) -> date:

@@ -15,11 +15,13 @@ from debtflow.auth.scoping import ALL_CASES_ROLES
 from debtflow.core.errors import DomainError
 from debtflow.core.field.media import ACCEPTED, MAX_UPLOAD_BYTES
 from debtflow.core.field.visits import VisitOutcome
+from debtflow.core.money import AmountError, yuan_to_fen
 from debtflow.db import utcnow
 from debtflow.field import service
 from debtflow.field.errors import NotAFieldCollector
 from debtflow.models import Role
 from debtflow.web.deps import TEMPLATES, DbSession, business_today
+from debtflow.web.inputs import Day
 from debtflow.web.routing import RequestRoute
 
 router = APIRouter(include_in_schema=False, route_class=RequestRoute)
@@ -75,7 +77,7 @@ def field_page(
     request: Request,
     session: DbSession,
     visitor: PageVisitor,
-    day: date | None = None,
+    day: Day | None = None,
     collector_id: Annotated[int | None, Query(ge=1)] = None,
 ) -> Response:
     if visitor.user.role == Role.DEBTOR:
@@ -86,13 +88,15 @@ def field_page(
 
 
 def _yuan_to_fen(text: str) -> int | None:
-    value = text.strip().replace(",", "").replace("，", "")
-    if not value:
+    if not text.strip():
         return None
-    whole, _, cents = value.partition(".")
-    if not whole.isdigit() or (cents and (not cents.isdigit() or len(cents) > 2)):
+    try:
+        fen = yuan_to_fen(text)
+    except AmountError:
+        fen = -1
+    if fen < 0:
         raise _BadForm(f"{text!r} is not an amount in yuan (e.g. 1200 or 1200.50)")
-    return int(whole) * 100 + int((cents + "00")[:2])
+    return fen
 
 
 def _day(text: str) -> date | None:
