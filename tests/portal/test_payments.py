@@ -201,6 +201,34 @@ def test_bad_payment_requests(session, world):
         )
 
 
+def test_payments_started_and_not_finished_count_against_what_is_owed(session, world):
+    """Two checkouts opened side by side cannot together pay more than the case owes; a
+    checkout left unfinished stops counting after OPEN_PAYMENT_HOLD."""
+    case_id, user = world.mine.case.id, world.mine.user
+    owed = world.mine.case.outstanding_fen
+
+    def start(key: str, amount_fen: int):
+        return payments.start_payment(
+            session,
+            case_id=case_id,
+            user=user,
+            idempotency_key=key,
+            amount_fen=amount_fen,
+            provider=provider(),
+        )
+
+    first = start("key-open-0001", owed - 100_000)
+    with pytest.raises(service.InvalidPortalPayment, match="not finished") as refused:
+        start("key-open-0002", 100_001)
+    assert "no more than 100000 fen" in str(refused.value)
+    start("key-open-0003", 100_000)  # exactly the rest
+    with pytest.raises(service.InvalidPortalPayment, match="not finished"):
+        start("key-open-0004", 1)
+    first.created_at = first.created_at - payments.OPEN_PAYMENT_HOLD - timedelta(seconds=1)
+    session.flush()
+    assert start("key-open-0005", owed - 100_000).amount_fen == owed - 100_000
+
+
 # --- webhooks ------------------------------------------------------------------------------
 
 

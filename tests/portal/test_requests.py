@@ -4,7 +4,7 @@ requests, and contact preferences."""
 from __future__ import annotations
 
 import hashlib
-from datetime import time, timedelta
+from datetime import time, timedelta, timezone
 
 import pytest
 from sqlalchemy import select
@@ -236,6 +236,22 @@ def test_contact_preferences(session, world):
     with pytest.raises(service.InvalidRequest, match="channel"):
         debtor_requests.set_contact_preferences(
             session, user=user, earliest_local=time(9), latest_local=time(18), channels=["fax"]
+        )
+    with pytest.raises(service.InvalidRequest, match="before"):  # the same minute once stored
+        debtor_requests.set_contact_preferences(
+            session,
+            user=user,
+            earliest_local=time(10, 0, 0, 500_000),
+            latest_local=time(10, 0, 0, 600_000),
+            channels=["sms"],
+        )
+    with pytest.raises(service.InvalidRequest, match="without a zone"):
+        debtor_requests.set_contact_preferences(
+            session,
+            user=user,
+            earliest_local=time(10, tzinfo=timezone(timedelta(hours=5))),
+            latest_local=time(12),
+            channels=["sms"],
         )
     with pytest.raises(NotPermitted):
         debtor_requests.set_contact_preferences(

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -51,6 +51,10 @@ log = logging.getLogger(__name__)
 
 # --- payments through the provider -------------------------------------------------------
 
+#: a payment started and not finished counts against what is owed this long (a provider's
+#: checkout session lasts about as long); after it the debtor may start another
+OPEN_PAYMENT_HOLD = timedelta(minutes=30)
+
 _KEY_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_:.")
 
 
@@ -67,7 +71,7 @@ def start_payment(
     ``amount_fen`` (at most what is owed). The same idempotency key returns the same
     intent; the same key for another case or amount is refused. Without a configured
     provider (None) paying is unavailable (503)."""
-    case = own_case(session, case_id=case_id, user=user)
+    case = own_case(session, case_id=case_id, user=user, for_update=True)  # one start at a time
     provider = require_provider(provider)
     if not 8 <= len(idempotency_key) <= 100 or not set(idempotency_key) <= _KEY_ALPHABET:
         raise InvalidPortalPayment(
@@ -87,6 +91,15 @@ def start_payment(
     if amount_fen > case.outstanding_fen:
         raise InvalidPortalPayment(
             f"{amount_fen} fen is more than the {case.outstanding_fen} fen owed on the case"
+        )
+    started = repository.open_intents_fen(
+        session, case_id=case.id, since=utcnow() - OPEN_PAYMENT_HOLD
+    )
+    if amount_fen > case.outstanding_fen - started:
+        raise InvalidPortalPayment(
+            f"payments of {started} fen started on this case in the last "
+            f"{OPEN_PAYMENT_HOLD.seconds // 60} minutes are not finished yet; with them no more "
+            f"than {max(case.outstanding_fen - started, 0)} fen is still owed"
         )
     redirect = provider.create_payment(
         amount_fen=amount_fen,

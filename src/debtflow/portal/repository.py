@@ -27,6 +27,7 @@ from debtflow.models import (
     PortalPlan,
     PromiseToPay,
 )
+from debtflow.models.portal import INTENT_PENDING
 
 
 def cases_of_debtor(session: Session, *, debtor_id: int) -> Sequence[tuple[Case, Creditor]]:
@@ -156,6 +157,16 @@ def intent_by_key(session: Session, *, user_id: int, idempotency_key: str) -> Pa
         PaymentIntent.user_id == user_id, PaymentIntent.idempotency_key == idempotency_key
     )
     return session.scalars(stmt).one_or_none()
+
+
+def open_intents_fen(session: Session, *, case_id: int, since: datetime) -> int:
+    """What payments started on the case at or after ``since`` and not yet settled add up to."""
+    stmt = select(func.coalesce(func.sum(PaymentIntent.amount_fen), 0)).where(
+        PaymentIntent.case_id == case_id,
+        PaymentIntent.status == INTENT_PENDING,
+        PaymentIntent.created_at >= since,
+    )
+    return int(session.scalar(stmt) or 0)
 
 
 def intent_by_provider_id(

@@ -206,6 +206,11 @@ def set_contact_preferences(
     require(user, Permission.VIEW_OWN_DEBTS)
     if user.debtor_id is None:
         raise InvalidRequest("this sign-in is not linked to a debtor")
+    if earliest_local.tzinfo is not None or latest_local.tzinfo is not None:
+        raise InvalidRequest("give the hours as local clock times (HH:MM), without a zone")
+    # kept to the minute: the order is checked on what is stored
+    earliest_local = earliest_local.replace(second=0, microsecond=0)
+    latest_local = latest_local.replace(second=0, microsecond=0)
     if earliest_local >= latest_local:
         raise InvalidRequest("the earliest time must be before the latest time")
     chosen = sorted(set(channels))
@@ -215,8 +220,8 @@ def set_contact_preferences(
     if row is None:
         row = ContactPreference(debtor_id=user.debtor_id)
         session.add(row)
-    row.earliest_local = earliest_local.replace(second=0, microsecond=0, tzinfo=None)
-    row.latest_local = latest_local.replace(second=0, microsecond=0, tzinfo=None)
+    row.earliest_local = earliest_local
+    row.latest_local = latest_local
     row.channels = chosen
     row.updated_at = utcnow()
     session.flush()
