@@ -48,9 +48,10 @@ def issue_token(
     return TokenRead(access_token=token, expires_in=_EXPIRES_IN)
 
 
-@router.post("/debtor/code", status_code=202, responses={429: {"description": "rate limited"}})
+@router.post("/debtor/code", status_code=202)
 def send_debtor_code(body: CodeRequest, session: DbSession) -> dict[str, str]:
-    """Send a one-time code to a registered debtor's phone (no hint whether it is one)."""
+    """Send a one-time code to a registered debtor's phone: the answer is the same whether
+    it is one and whether its limits (one a minute, five an hour) were reached."""
     service.request_debtor_code(session, phone=body.phone, notifier=default_notifier())
     return {"status": "sent if registered"}
 

@@ -22,6 +22,7 @@ __all__ = ["CaseScope", "Permission", "Role", "case_scope", "permits", "require"
 class Permission(StrEnum):
     VIEW_CASES = "view_cases"
     RECORD_PROMISE = "record_promise"
+    WRITE_NOTES = "write_notes"
     CONTACT_DEBTORS = "contact_debtors"
     OVERRIDE_DENIALS = "override_denials"
     SET_RESTRICTIONS = "set_restrictions"
@@ -32,8 +33,14 @@ class Permission(StrEnum):
     RECONCILE_PAYMENTS = "reconcile_payments"
 
 
+#: writing a note is part of working a case (the compliance auditor reads only)
 _COLLECTING = frozenset(
-    {Permission.VIEW_CASES, Permission.RECORD_PROMISE, Permission.CONTACT_DEBTORS}
+    {
+        Permission.VIEW_CASES,
+        Permission.RECORD_PROMISE,
+        Permission.WRITE_NOTES,
+        Permission.CONTACT_DEBTORS,
+    }
 )
 _SUPERVISING = _COLLECTING | {
     Permission.OVERRIDE_DENIALS,

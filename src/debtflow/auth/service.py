@@ -11,6 +11,7 @@ import secrets
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from enum import StrEnum
 
 from sqlalchemy.orm import Session
 
@@ -42,11 +43,6 @@ USERNAME = re.compile(r"[a-z0-9][a-z0-9._-]{1,79}")
 class NotAuthenticated(DomainError):
     status_code = 401
     code = "not_authenticated"
-
-
-class RateLimited(DomainError):
-    status_code = 429
-    code = "rate_limited"
 
 
 class InvalidUser(InvalidInput):
@@ -250,23 +246,32 @@ def user_for_api_token(session: Session, *, token: str, now: datetime | None = N
     return repository.live_token_user(session, token_hash=digest(token), now=now or utcnow())
 
 
+class CodeRequest(StrEnum):
+    """What became of a request for a one-time code. The caller answers the same for all
+    three, so the answer tells nobody whether a phone number is a debtor's."""
+
+    SENT = "sent"
+    LIMITED = "limited"  # one a minute, CODES_PER_HOUR an hour per phone
+    NOT_REGISTERED = "not_registered"
+
+
 def request_debtor_code(
     session: Session, *, phone: str, notifier: Notifier, now: datetime | None = None
-) -> None:
+) -> CodeRequest:
     """Send a one-time code to a debtor user's phone. At most one code a minute and
-    ``CODES_PER_HOUR`` an hour per phone. An unknown phone gets no code and no error, so
-    the form does not reveal who is a debtor."""
+    ``CODES_PER_HOUR`` an hour per phone; beyond that, and for an unknown phone, nothing is
+    sent and nothing is said, so the form does not reveal who is a debtor."""
     now = now or utcnow()
     phone = _phone(phone)
     user = repository.by_phone(session, phone=phone, lock=True)  # one request at a time
     if user is None or user.role != Role.DEBTOR or not user.active:
-        return
+        return CodeRequest.NOT_REGISTERED
     if repository.codes_sent_since(session, phone=phone, since=now - CODE_MIN_INTERVAL):
-        raise RateLimited("a code was sent less than a minute ago; wait before asking again")
+        return CodeRequest.LIMITED
     if repository.codes_sent_since(session, phone=phone, since=now - timedelta(hours=1)) >= (
         CODES_PER_HOUR
     ):
-        raise RateLimited(f"at most {CODES_PER_HOUR} codes an hour; try again later")
+        return CodeRequest.LIMITED
     code = f"{secrets.randbelow(1_000_000):06d}"
     row = DebtorOneTimeCode(
         user_id=user.id,
@@ -278,6 +283,7 @@ def request_debtor_code(
     repository.add(session, row)
     session.flush()
     notifier.send_code(phone=phone, code=code, expires_at=row.expires_at)
+    return CodeRequest.SENT
 
 
 def verify_debtor_code(
