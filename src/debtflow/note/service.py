@@ -19,10 +19,6 @@ from debtflow.note import repository
 #: the longest note, in characters
 MAX_NOTE_LENGTH = 2000
 
-#: writing a note is part of working the case: the roles that may record promises (the
-#: compliance auditor reads only)
-WRITE_NOTES = Permission.RECORD_PROMISE
-
 
 class InvalidNote(InvalidInput):
     code = "invalid_note"
@@ -66,7 +62,7 @@ def add_note(
     session: Session, *, case_id: int, user: User, body: str, now: datetime | None = None
 ) -> NoteView:
     """Add a note to a case in ``user``'s reach (404 otherwise, 403 for a read-only role)."""
-    require(user, WRITE_NOTES)
+    require(user, Permission.WRITE_NOTES)
     case = case_service.get_for_user(session, case_id=case_id, user=user)
     note = CaseNote(
         case_id=case.id, author_user_id=user.id, body=clean_body(body), created_at=now or utcnow()
