@@ -3,10 +3,15 @@ the visitor's language for a browser on a page; a rejected value is never echoed
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from fastapi.testclient import TestClient
+from sqlalchemy import select
 
 from debtflow.app import create_app
-from debtflow.models import Role
+from debtflow.db import unit_of_work
+from debtflow.models import Case, ContactPoint, Role
+from debtflow.models.enums import ContactKind
 
 HTML = {"Accept": "text/html,application/xhtml+xml"}
 
@@ -57,3 +62,121 @@ def test_a_browser_on_a_page_gets_the_error_as_a_page(demo_world):
     )
     assert form.status_code == 422
     assert form.headers["content-type"].startswith("text/html") and "amount_yuan" in form.text
+
+
+def test_bad_input_is_refused_with_a_reason_never_a_server_error(demo_world):
+    """Inputs a reviewer found to end in a 500, or to be stored when they make no sense."""
+    case_id = _own_case(demo_world)
+    agent = demo_world.client(Role.ONLINE_AGENT)
+    manager = demo_world.client(Role.OPERATIONS_MANAGER)
+    with unit_of_work() as session:
+        debtor_id = session.get(Case, case_id).debtor_id
+        owed = session.get(Case, case_id).outstanding_fen
+        email = session.execute(
+            select(ContactPoint.id, Case.id)
+            .join(Case, Case.debtor_id == ContactPoint.debtor_id)
+            .where(ContactPoint.kind == ContactKind.EMAIL)
+            .limit(1)
+        ).first()
+    assert email is not None, "the demo gives about 30 % of debtors an e-mail address"
+
+    def refused(answer, *words: str) -> None:
+        assert answer.status_code == 422, answer.text
+        assert all(word in answer.text for word in words), answer.text
+
+    # moments and days outside the years 1970-2999 (date arithmetic overflowed)
+    refused(
+        agent.post(
+            f"/api/cases/{case_id}/contact-decisions",
+            json={"channel": "call", "planned_at": "9999-12-31T23:59:59-14:00"},
+        ),
+        "1970",
+    )
+    refused(
+        manager.post(
+            f"/api/debtors/{debtor_id}/restrictions",
+            json={"flag": "legal_hold", "reason": "x", "starts_at": "9999-12-31T23:00:00-05:00"},
+        )
+    )
+    auditor = demo_world.client(Role.COMPLIANCE_AUDITOR)
+    refused(
+        auditor.get(
+            "/api/compliance/report",
+            params={"since": "0001-01-01T00:00:00+01:00", "until": "2026-12-01T00:00:00Z"},
+        )
+    )
+    field = demo_world.client(Role.FIELD_AGENT)
+    refused(field.get("/api/field/route", params={"day": "9999-12-31"}))
+    # a phone asked of an e-mail contact point
+    refused(
+        manager.get(
+            f"/api/cases/{email.id_1}/personal-data/phone",
+            params={"purpose": "核实号码 check the number", "contact_point_id": email.id},
+        ),
+        "e-mail",
+    )
+    # free text beyond the forms' limits, a dialer batch beyond its limit
+    refused(
+        agent.post(
+            "/api/contact-decisions/1/contacts",
+            json={
+                "attempted_at": "2026-11-02T10:01:00+08:00",
+                "connected": False,
+                "note": "x" * 4001,
+            },
+        )
+    )
+    refused(
+        manager.post(
+            f"/api/debtors/{debtor_id}/restrictions",
+            json={"flag": "dispute", "reason": "x" * 2001},
+        )
+    )
+    ask = {"case_id": case_id, "channel": "sms", "planned_at": "2999-01-01T10:00:00+08:00"}
+    refused(agent.post("/api/contact-decisions/batch", json=[ask] * 1001))
+    # a contact logged before it happened
+    soon = agent.post(
+        f"/api/cases/{case_id}/contact-decisions",
+        json={"channel": "sms", "planned_at": "2999-01-01T10:00:00+08:00"},
+    ).json()["id"]
+    refused(
+        agent.post(
+            f"/api/contact-decisions/{soon}/contacts",
+            json={"attempted_at": "2999-01-01T10:01:00+08:00", "connected": True},
+        ),
+        "still to come",
+    )
+    # promises that cannot be kept: more than is owed, or beyond a promise's horizon
+    today = date.today()
+    refused(
+        agent.post(
+            f"/api/cases/{case_id}/promises",
+            json={"amount_fen": owed + 1, "due": (today + timedelta(days=7)).isoformat()},
+        ),
+        "more than the case owes",
+    )
+    refused(
+        agent.post(
+            f"/api/cases/{case_id}/promises",
+            json={"amount_fen": 100, "due": (today + timedelta(days=200)).isoformat()},
+        ),
+        "instalment plan",
+    )
+    # a digit Python reads as one but int() does not, in the page's forms
+    browser = demo_world.client(Role.ONLINE_AGENT, cookie=True)
+    csrf = demo_world.callers[Role.ONLINE_AGENT].csrf_token
+    for path, form in (
+        (f"/cases/{case_id}/promises", {"amount_yuan": "²", "due": today.isoformat()}),
+        (f"/cases/{case_id}/contacts", {"channel": "call", "party": "²"}),
+    ):
+        answer = browser.post(path, data={**form, "csrf_token": csrf}, headers=HTML)
+        assert answer.status_code == 422 and "text/html" in answer.headers["content-type"]
+
+
+def test_an_auditor_is_told_what_they_may_not_do(demo_world):
+    auditor = demo_world.client(Role.COMPLIANCE_AUDITOR)
+    answer = auditor.post(
+        f"/api/cases/{_own_case(demo_world)}/notes", json={"body": "looked at the file"}
+    )
+    assert answer.status_code == 403
+    assert answer.json()["detail"] == "a compliance_auditor may not write notes"
