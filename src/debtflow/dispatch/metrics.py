@@ -113,12 +113,15 @@ def refresh_metrics(session: Session, as_of: date) -> StepCounts:
 
 
 def metrics_of(session: Session, *, day: date | None, limit: int = 7) -> list[DispatchDailyMetrics]:
-    """The stored row of ``day`` (recomputed first), or the latest ``limit`` days."""
+    """The row of ``day``, or of the latest ``limit`` days, recomputed first: assignments
+    and first contacts made since the nightly step count."""
+    zone = ZoneInfo(get_settings().default_timezone)
     if day is not None:
-        zone = ZoneInfo(get_settings().default_timezone)
         refresh(session, since=datetime.combine(day, time(0), zone))
         row = repository.metrics_rows(session, [day]).get(day)
         return [row] if row is not None else []
+    today = utcnow().astimezone(zone).date()
+    refresh(session, since=datetime.combine(today - timedelta(days=limit - 1), time(0), zone))
     return list(repository.latest_metrics(session, limit=limit))
 
 
