@@ -123,16 +123,30 @@ def test_contact_must_happen_inside_the_decision_window(session):
     decision = ask(session, world, at(9))
     with pytest.raises(ContactNotPermitted, match="ask the gate again"):
         service.log_contact(
-            session, decision_id=decision.id, attempted_at=at(9, 45), connected=True, now=at(9)
+            session, decision_id=decision.id, attempted_at=at(9, 45), connected=True, now=at(9, 45)
         )
     with pytest.raises(ContactNotPermitted, match="ask the gate again"):
         service.log_contact(
-            session, decision_id=decision.id, attempted_at=at(8, 50), connected=True, now=at(9)
+            session, decision_id=decision.id, attempted_at=at(8, 50), connected=True, now=at(9, 45)
         )
     logged = service.log_contact(
-        session, decision_id=decision.id, attempted_at=at(9, 30), connected=True, now=at(9)
+        session, decision_id=decision.id, attempted_at=at(9, 30), connected=True, now=at(9, 45)
     )
     assert logged.decision_id == decision.id
+
+
+def test_a_contact_is_logged_once_it_was_made(session):
+    world = make_world(session)
+    decision = ask(session, world, at(9))
+    with pytest.raises(InvalidContact, match="still to come"):
+        service.log_contact(
+            session, decision_id=decision.id, attempted_at=at(9, 20), connected=True, now=at(9, 14)
+        )
+    # a few minutes' difference between clocks is tolerated
+    logged = service.log_contact(
+        session, decision_id=decision.id, attempted_at=at(9, 20), connected=True, now=at(9, 16)
+    )
+    assert logged.attempted_at == at(9, 20)
 
 
 def test_a_call_allowed_at_21_50_but_made_at_22_00_is_refused(session):
@@ -141,14 +155,14 @@ def test_a_call_allowed_at_21_50_but_made_at_22_00_is_refused(session):
     assert decision.allowed
     with pytest.raises(ContactNotPermitted, match="quiet_hours"):
         service.log_contact(
-            session, decision_id=decision.id, attempted_at=at(22), connected=True, now=at(21, 50)
+            session, decision_id=decision.id, attempted_at=at(22), connected=True, now=at(22)
         )
     ok = service.log_contact(
         session,
         decision_id=decision.id,
         attempted_at=at(21, 59, day=20),
         connected=True,
-        now=at(21, 50),
+        now=at(22),
     )
     assert ok.attempted_at == at(21, 59)
 
@@ -346,7 +360,7 @@ def test_supervisor_override_lets_a_denied_contact_be_logged_and_is_recorded(ses
     assert override.overridden_reasons == ["daily_connected_call_limit"]
     assert len(override.fingerprint) == 64
     logged = service.log_contact(
-        session, decision_id=denied.id, attempted_at=at(15, 2), connected=True, now=at(15)
+        session, decision_id=denied.id, attempted_at=at(15, 2), connected=True, now=at(15, 5)
     )
     assert logged.decision_id == denied.id
     # the override covers its reasons only: quiet hours at 22:00 are not covered
@@ -360,7 +374,7 @@ def test_supervisor_override_lets_a_denied_contact_be_logged_and_is_recorded(ses
             decision_id=denied_late.id,
             attempted_at=at(22, 1),
             connected=True,
-            now=at(21, 50),
+            now=at(22, 5),
         )
 
 

@@ -432,10 +432,6 @@ def permit_attempt(
     runs on the locked decision before anything else is read or checked."""
     now = now or utcnow()
     _aware(attempted_at, "contact time")
-    if attempted_at > now + CLOCK_SKEW:
-        raise InvalidContact(
-            f"a contact is logged once it was made: {attempted_at.isoformat()} is still to come"
-        )
     # the debtor's lock, the decision and what the gate needs of the case, read together
     locked = repository.lock_decision(session, decision_id=decision_id)
     if locked is None:
@@ -450,6 +446,10 @@ def permit_attempt(
         raise ContactNotPermitted(
             f"the gate denied this contact ({', '.join(row.reasons)}); "
             "it can be logged only after a supervisor's written override"
+        )
+    if attempted_at > now + CLOCK_SKEW:
+        raise InvalidContact(
+            f"a contact is logged once it was made: {attempted_at.isoformat()} is still to come"
         )
     if not row.planned_at - EARLY_TOLERANCE <= attempted_at <= row.expires_at:
         raise ContactNotPermitted(
