@@ -10,6 +10,8 @@ from datetime import date, datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from debtflow.core.case.lifecycle import OPEN_STATUSES
@@ -316,8 +318,34 @@ def model_revision(session: Session, *, model: str) -> int | None:
     return session.scalar(stmt)
 
 
-def add_model_state(session: Session, state: DispatchModelState) -> None:
-    session.add(state)
+def lock_model_state(
+    session: Session, *, model: str, empty_state: str, at: datetime
+) -> DispatchModelState:
+    """The model's state row, locked until the transaction ends, so that read, update and
+    save of the learner are one step per writer (PostgreSQL; SQLite writers are serial).
+    On first use the row is created first (``empty_state``, revision and outcomes 0) unless
+    another transaction creates it at the same moment: then the insert waits for that one
+    and inserts nothing, and the lock waits its turn."""
+    # populate_existing: a copy this session read before the lock is overwritten with the
+    # row as it is now, so a writer that waited for the lock never works on stale values
+    locked = (
+        select(DispatchModelState)
+        .where(DispatchModelState.model == model)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    state = session.scalars(locked).one_or_none()
+    if state is not None:
+        return state
+    insert_ = (
+        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
+    session.execute(
+        insert_(DispatchModelState)
+        .values(model=model, state=empty_state, revision=0, outcomes=0, updated_at=at)
+        .on_conflict_do_nothing(index_elements=["model"])
+    )
+    return session.scalars(locked).one()
 
 
 def assignments_since(session: Session, *, since: datetime) -> Sequence[DispatchAssignment]:
