@@ -9,12 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from debtflow.core.case.lifecycle import OPEN_STATUSES
+from debtflow.db import BuiltOnce
 from debtflow.models import (
     Account,
     Address,
@@ -524,6 +525,47 @@ _OPEN_COUNTS = (
     )
     .group_by(Case.assigned_collector_id)
 )
+
+
+@BuiltOnce
+def _lock_case(dialect: str) -> Executable:
+    if dialect == "sqlite":  # no row locks: a write that changes nothing takes the writer lock
+        return (
+            update(_CASES)
+            .where(_CASES.c.id == bindparam("case_id"))
+            .values(updated_at=_CASES.c.updated_at)
+        )
+    # NO KEY UPDATE, the lock the placement's own UPDATE takes: it does not wait for (or
+    # block) inserts that merely reference the case, such as contact attempts
+    return (
+        select(_CASES.c.id)
+        .where(_CASES.c.id == bindparam("case_id"))
+        .with_for_update(key_share=True)
+    )
+
+
+def lock_case(session: Session, *, case_id: int) -> None:
+    """Lock the case row until the transaction ends, so that a placement reads and changes
+    its assignment one transaction at a time: a second placement of the case waits for the
+    first and then sees the case taken. Call it before reading the case."""
+    session.execute(_lock_case(session), {"case_id": case_id})
+
+
+_LOCK_COLLECTORS = (
+    select(Collector.id)
+    .where(Collector.id.in_(bindparam("collectors", expanding=True)))
+    .order_by(Collector.id)  # one order for everyone: placements never wait on each other
+    .with_for_update(key_share=True)
+)
+
+
+def lock_collectors(session: Session, collector_ids: Sequence[int]) -> None:
+    """Lock the collectors' rows until the transaction ends, so that placements weighing
+    the same collector read its load one after the other (PostgreSQL; on SQLite the case's
+    lock has already made the transaction the only writer). NO KEY UPDATE: assignments
+    referencing the collector are not held up."""
+    if collector_ids and session.get_bind().dialect.name != "sqlite":
+        session.execute(_LOCK_COLLECTORS, {"collectors": sorted(set(collector_ids))})
 
 
 def realtime_case(session: Session, *, case_id: int) -> Sequence[Any]:
