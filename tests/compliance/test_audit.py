@@ -134,6 +134,24 @@ def test_deletion_waits_for_retention_and_respects_legal_hold(session):
     assert session.scalar(select(func.count()).select_from(ContactDecision)) == 0
 
 
+def test_retention_counts_from_the_debtors_local_date_not_the_utc_one(session):
+    """The last activity comes back from the database in UTC: a decision at 00:30 on
+    2 March in Shanghai is 1 March in UTC, and two full years end on the local 2 March."""
+    world = make_world(session)
+    night = datetime(2023, 3, 2, 0, 30, tzinfo=SHANGHAI)
+    assert not contact(session, world, night, log=False).allowed  # quiet hours, still activity
+    session.expire_all()  # read the time back as the database stores it
+    early = retention.request_deletion(
+        session, debtor_id=world.debtor.id, today=date(2025, 3, 1), apply=True, now=night
+    )
+    assert early.verdict == DeletionVerdict.KEEP_RETENTION_PERIOD and early.deleted == {}
+    assert early.keep_until == date(2025, 3, 2)
+    done = retention.request_deletion(
+        session, debtor_id=world.debtor.id, today=date(2025, 3, 2), apply=True, now=night
+    )
+    assert done.deleted["contact_decision"] == 1
+
+
 def test_us_creditor_keeps_records_three_years(session):
     world = make_world(session, pack="us-regf", timezone="America/New_York", tag="US")
     when = datetime(2026, 11, 20, 10, tzinfo=ZoneInfo("America/New_York"))

@@ -380,6 +380,10 @@ def cases_of_debtor(session: Session, *, debtor_id: int) -> Sequence[tuple[Case,
     return [(row[0], row[1]) for row in session.execute(stmt).all()]
 
 
+def debtor_timezone(session: Session, *, debtor_id: int) -> str | None:
+    return session.scalar(select(Debtor.timezone).where(Debtor.id == debtor_id))
+
+
 def last_contact_activity(session: Session, *, debtor_id: int) -> datetime | None:
     attempt = session.scalar(
         select(func.max(ContactAttempt.attempted_at)).where(ContactAttempt.debtor_id == debtor_id)

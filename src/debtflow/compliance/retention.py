@@ -9,7 +9,7 @@ from datetime import date, datetime
 from sqlalchemy.orm import Session
 
 from debtflow.compliance import repository
-from debtflow.compliance.service import pack_named
+from debtflow.compliance.service import pack_named, zone_named
 from debtflow.core.compliance.contact import ContactFlag
 from debtflow.core.compliance.retention import DeletionVerdict, deletion_decision
 from debtflow.core.errors import NotFound
@@ -28,6 +28,9 @@ def request_deletion(
 ) -> DeletionOutcome:
     """May the debtor's contact records be deleted today? When ``apply`` and the law allows,
     delete them (attempts, decisions, overrides, restrictions, QA samples, view log).
+
+    The retention years count from the date of the last activity in the debtor's own time
+    zone (the database hands the time back in UTC).
 
     The strictest creditor wins: the longest retention of the packs of the debtor's cases.
     An active legal-hold restriction keeps everything.
@@ -49,10 +52,14 @@ def request_deletion(
             return DeletionOutcome(DeletionVerdict.KEEP_LEGAL_HOLD, None)
         deleted = repository.delete_contact_records(session, debtor_id=debtor_id) if apply else {}
         return DeletionOutcome(DeletionVerdict.DELETE, None, deleted)
+    zone = zone_named(
+        repository.debtor_timezone(session, debtor_id=debtor_id) or "", debtor_id=debtor_id
+    )
     decisions = [
         deletion_decision(
             last_activity=last,
             jurisdiction=pack_named(creditor.compliance_pack).jurisdiction,
+            zone=zone,
             today=today,
             legal_hold=legal_hold,
             minimum_years=pack_named(creditor.compliance_pack).retention_years,

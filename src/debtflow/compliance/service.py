@@ -84,7 +84,8 @@ def _pack_named(name: str, *, creditor_code: str) -> RulePack:
         raise InvalidContact(f"creditor {creditor_code}: {exc}") from exc
 
 
-def _zone_named(name: str, *, debtor_id: int) -> ZoneInfo:
+def zone_named(name: str, *, debtor_id: int) -> ZoneInfo:
+    """The debtor's time zone; an unknown name is an invalid contact (422)."""
     try:
         return ZoneInfo(name)
     except (ZoneInfoNotFoundError, ValueError) as exc:
@@ -306,7 +307,7 @@ def decide_many(
         for case_id, subject in loaded.items()
     }
     zones = {
-        subject.debtor_id: _zone_named(subject.debtor_timezone, debtor_id=subject.debtor_id)
+        subject.debtor_id: zone_named(subject.debtor_timezone, debtor_id=subject.debtor_id)
         for subject in loaded.values()
     }
     debtor_ids = sorted(zones)
@@ -472,7 +473,7 @@ def permit_attempt(
     verdict = _verdict(
         row,
         at=attempted_at,
-        zone=_zone_named(subject.debtor_timezone, debtor_id=debtor_id),
+        zone=zone_named(subject.debtor_timezone, debtor_id=debtor_id),
         pack=pack,
         history=_histories(facts.history, debtor_ids=[debtor_id])[debtor_id],
         restrictions=facts.restrictions.get(debtor_id, []),

@@ -26,10 +26,7 @@ from debtflow.dispatch.scoring import (
     new_learner,
     score_candidates,
 )
-from debtflow.models import (
-    DispatchModelState,
-    DispatchOutcome,
-)
+from debtflow.models import DispatchOutcome
 
 # ------------------------------------------------------------------ learning
 
@@ -51,7 +48,8 @@ def record_outcome(
     contacted: bool = False,
 ) -> OutcomeRecorded:
     """Credit what happened on a case to the assignment current at the time and update
-    the learner (its state is saved in the same transaction)."""
+    the learner (its state is saved in the same transaction). The learner's row is locked
+    while it is read, updated and saved, so outcomes recorded at once are all kept."""
     assignment = repository.latest_assignment(session, case_id=case_id)
     if assignment is None:
         if repository.case_row(session, case_id=case_id) is None:
@@ -66,22 +64,21 @@ def record_outcome(
         )
     except MatchInputError as exc:
         raise InvalidInput(str(exc)) from None
-    state = repository.model_state(session, model=MODEL)
-    learner = OutcomeLearner.from_json(state.state) if state is not None else new_learner()
+    now = utcnow()
+    state = repository.lock_model_state(
+        session, model=MODEL, empty_state=new_learner().to_json(), at=now
+    )
+    learner = OutcomeLearner.from_json(state.state)
     learner.record(
         collector_id=assignment.collector_id,
         context=np.asarray(assignment.context, dtype=np.float64),
         prior_probability=assignment.prior_probability,
         outcome=outcome,
     )
-    if state is None:
-        state = DispatchModelState(model=MODEL, state=learner.to_json(), revision=1, outcomes=1)
-        repository.add_model_state(session, state)
-    else:
-        state.state = learner.to_json()
-        state.revision += 1
-        state.outcomes += 1
-        state.updated_at = utcnow()
+    state.state = learner.to_json()
+    state.revision += 1
+    state.outcomes += 1
+    state.updated_at = now
     repository.add_outcome(
         session,
         DispatchOutcome(

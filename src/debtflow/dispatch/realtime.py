@@ -49,8 +49,13 @@ class RealtimeAssignment:
 
 def assign_now(session: Session, *, case_id: int) -> RealtimeAssignment:
     """Place a new or returned case now: its own top-k candidates over the current loads
-    of those collectors (no global re-solve); the nightly cycle re-optimises later."""
+    of those collectors (no global re-solve); the nightly cycle re-optimises later.
+
+    The case row is locked before it is read and the candidates' rows before their loads
+    are counted, so two placements at once never both take the case (the second gets
+    ``AlreadyAssigned``) nor both fill a collector's last free place."""
     started = clock.perf_counter()
+    repository.lock_case(session, case_id=case_id)
     rows = repository.realtime_case(session, case_id=case_id)
     if not rows:
         raise CaseNotFound(f"case {case_id} does not exist")
@@ -96,6 +101,7 @@ def assign_now(session: Session, *, case_id: int) -> RealtimeAssignment:
     slots = scored.slots[0][scored.slots[0] >= 0]
     local_collectors = [scored.collector_of(int(p)) for p in slots]
     ids = [pool.collectors[int(k)].profile.collector_id for k in local_collectors]
+    repository.lock_collectors(session, ids)
     loads = repository.open_case_counts_fast(session, ids)
     dispatcher = RealtimeDispatcher(
         np.array(

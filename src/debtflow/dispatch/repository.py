@@ -9,10 +9,13 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, cast
 
-from sqlalchemy import Table, bindparam, func, insert, select, update
+from sqlalchemy import Executable, Table, bindparam, func, insert, select, update
+from sqlalchemy.dialects.postgresql import insert as postgresql_insert
+from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from debtflow.core.case.lifecycle import OPEN_STATUSES
+from debtflow.db import BuiltOnce
 from debtflow.models import (
     Account,
     Address,
@@ -316,8 +319,34 @@ def model_revision(session: Session, *, model: str) -> int | None:
     return session.scalar(stmt)
 
 
-def add_model_state(session: Session, state: DispatchModelState) -> None:
-    session.add(state)
+def lock_model_state(
+    session: Session, *, model: str, empty_state: str, at: datetime
+) -> DispatchModelState:
+    """The model's state row, locked until the transaction ends, so that read, update and
+    save of the learner are one step per writer (PostgreSQL; SQLite writers are serial).
+    On first use the row is created first (``empty_state``, revision and outcomes 0) unless
+    another transaction creates it at the same moment: then the insert waits for that one
+    and inserts nothing, and the lock waits its turn."""
+    # populate_existing: a copy this session read before the lock is overwritten with the
+    # row as it is now, so a writer that waited for the lock never works on stale values
+    locked = (
+        select(DispatchModelState)
+        .where(DispatchModelState.model == model)
+        .with_for_update()
+        .execution_options(populate_existing=True)
+    )
+    state = session.scalars(locked).one_or_none()
+    if state is not None:
+        return state
+    insert_ = (
+        postgresql_insert if session.get_bind().dialect.name == "postgresql" else sqlite_insert
+    )
+    session.execute(
+        insert_(DispatchModelState)
+        .values(model=model, state=empty_state, revision=0, outcomes=0, updated_at=at)
+        .on_conflict_do_nothing(index_elements=["model"])
+    )
+    return session.scalars(locked).one()
 
 
 def assignments_since(session: Session, *, since: datetime) -> Sequence[DispatchAssignment]:
@@ -496,6 +525,47 @@ _OPEN_COUNTS = (
     )
     .group_by(Case.assigned_collector_id)
 )
+
+
+@BuiltOnce
+def _lock_case(dialect: str) -> Executable:
+    if dialect == "sqlite":  # no row locks: a write that changes nothing takes the writer lock
+        return (
+            update(_CASES)
+            .where(_CASES.c.id == bindparam("case_id"))
+            .values(updated_at=_CASES.c.updated_at)
+        )
+    # NO KEY UPDATE, the lock the placement's own UPDATE takes: it does not wait for (or
+    # block) inserts that merely reference the case, such as contact attempts
+    return (
+        select(_CASES.c.id)
+        .where(_CASES.c.id == bindparam("case_id"))
+        .with_for_update(key_share=True)
+    )
+
+
+def lock_case(session: Session, *, case_id: int) -> None:
+    """Lock the case row until the transaction ends, so that a placement reads and changes
+    its assignment one transaction at a time: a second placement of the case waits for the
+    first and then sees the case taken. Call it before reading the case."""
+    session.execute(_lock_case(session), {"case_id": case_id})
+
+
+_LOCK_COLLECTORS = (
+    select(Collector.id)
+    .where(Collector.id.in_(bindparam("collectors", expanding=True)))
+    .order_by(Collector.id)  # one order for everyone: placements never wait on each other
+    .with_for_update(key_share=True)
+)
+
+
+def lock_collectors(session: Session, collector_ids: Sequence[int]) -> None:
+    """Lock the collectors' rows until the transaction ends, so that placements weighing
+    the same collector read its load one after the other (PostgreSQL; on SQLite the case's
+    lock has already made the transaction the only writer). NO KEY UPDATE: assignments
+    referencing the collector are not held up."""
+    if collector_ids and session.get_bind().dialect.name != "sqlite":
+        session.execute(_LOCK_COLLECTORS, {"collectors": sorted(set(collector_ids))})
 
 
 def realtime_case(session: Session, *, case_id: int) -> Sequence[Any]:

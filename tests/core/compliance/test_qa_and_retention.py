@@ -1,6 +1,7 @@
 from __future__ import annotations
 
-from datetime import date, datetime
+from datetime import UTC, date, datetime
+from zoneinfo import ZoneInfo
 
 import pytest
 
@@ -8,6 +9,7 @@ from debtflow.core.compliance.qa_sampling import QaPolicy, SampleReason, qa_sele
 from debtflow.core.compliance.retention import DeletionVerdict, deletion_decision, keep_until
 
 SALT = b"qa-salt-2025"
+SHANGHAI = ZoneInfo("Asia/Shanghai")
 CALLS = [f"call-{n}" for n in range(20_000)]
 
 
@@ -57,7 +59,34 @@ def test_forced_and_bad_input():
     ],
 )
 def test_keep_until(last, jurisdiction, expected):
-    assert keep_until(datetime.fromisoformat(last), jurisdiction) == expected
+    moment = datetime.fromisoformat(last)
+    assert keep_until(moment, jurisdiction, zone=moment.tzinfo) == expected
+
+
+def test_retention_counts_from_the_local_date_of_the_last_activity():
+    """The database hands back UTC: 00:30 on 2 March in Shanghai is 16:30 on 1 March UTC.
+    China keeps two full years from the debtor's local 2 March, so not on 1 March 2025."""
+    last = datetime(2023, 3, 1, 16, 30, tzinfo=UTC)
+    assert keep_until(last, "CN", zone=SHANGHAI) == date(2025, 3, 2)
+    on_first = deletion_decision(
+        last_activity=last,
+        jurisdiction="CN",
+        zone=SHANGHAI,
+        today=date(2025, 3, 1),
+        legal_hold=False,
+    )
+    assert on_first.verdict is DeletionVerdict.KEEP_RETENTION_PERIOD
+    assert on_first.keep_until == date(2025, 3, 2)
+    on_second = deletion_decision(
+        last_activity=last,
+        jurisdiction="CN",
+        zone=SHANGHAI,
+        today=date(2025, 3, 2),
+        legal_hold=False,
+    )
+    assert on_second.verdict is DeletionVerdict.DELETE
+    # the same instant for a debtor in New York was still 1 March there
+    assert keep_until(last, "CN", zone=ZoneInfo("America/New_York")) == date(2025, 3, 1)
 
 
 @pytest.mark.parametrize(
@@ -73,6 +102,7 @@ def test_deletion_request(today, hold, verdict):
     decision = deletion_decision(
         last_activity=datetime.fromisoformat("2025-03-04T10:00:00+08:00"),
         jurisdiction="CN",
+        zone=SHANGHAI,
         today=today,
         legal_hold=hold,
     )
@@ -82,8 +112,8 @@ def test_deletion_request(today, hold, verdict):
 
 def test_creditor_minimum_extends_retention_and_bad_input_fails():
     last = datetime.fromisoformat("2025-03-04T10:00:00+08:00")
-    assert keep_until(last, "CN", minimum_years=5) == date(2030, 3, 4)
+    assert keep_until(last, "CN", zone=SHANGHAI, minimum_years=5) == date(2030, 3, 4)
     with pytest.raises(ValueError, match="jurisdiction"):
-        keep_until(last, "FR")
+        keep_until(last, "FR", zone=SHANGHAI)
     with pytest.raises(ValueError, match="timezone-aware"):
-        keep_until(datetime(2025, 3, 4), "CN")
+        keep_until(datetime(2025, 3, 4), "CN", zone=SHANGHAI)

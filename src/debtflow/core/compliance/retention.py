@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, tzinfo
 from enum import StrEnum
 
 from debtflow.core.compliance.contact import require_aware
@@ -36,8 +36,13 @@ def add_years(day: date, years: int) -> date:
         return date(day.year + years, 3, 1)
 
 
-def keep_until(last_activity: datetime, jurisdiction: str, *, minimum_years: int = 0) -> date:
-    """First local date on which the record may be deleted."""
+def keep_until(
+    last_activity: datetime, jurisdiction: str, *, zone: tzinfo, minimum_years: int = 0
+) -> date:
+    """First date, local to ``zone`` (the debtor's), on which the record may be deleted.
+
+    The years count from the local date of the last activity in ``zone``, whatever zone
+    ``last_activity`` carries (the database hands it back in UTC)."""
     require_aware(last_activity, "last activity time")
     if jurisdiction not in RETENTION_YEARS:
         raise ValueError(
@@ -45,13 +50,14 @@ def keep_until(last_activity: datetime, jurisdiction: str, *, minimum_years: int
             + ", ".join(sorted(RETENTION_YEARS))
         )
     years = max(RETENTION_YEARS[jurisdiction], minimum_years)
-    return add_years(last_activity.date(), years)
+    return add_years(last_activity.astimezone(zone).date(), years)
 
 
 def deletion_decision(
     *,
     last_activity: datetime,
     jurisdiction: str,
+    zone: tzinfo,
     today: date,
     legal_hold: bool,
     minimum_years: int = 0,
@@ -59,9 +65,10 @@ def deletion_decision(
     """May a record (or a person's deletion request) be honoured today?
 
     A legal hold always keeps the record. Otherwise it is kept until the retention period
-    after the last collection activity has passed.
+    after the last collection activity has passed. ``today`` and the retention period are
+    dates in ``zone``, the debtor's time zone.
     """
-    until = keep_until(last_activity, jurisdiction, minimum_years=minimum_years)
+    until = keep_until(last_activity, jurisdiction, zone=zone, minimum_years=minimum_years)
     if legal_hold:
         return RetentionDecision(DeletionVerdict.KEEP_LEGAL_HOLD, until)
     if today < until:
