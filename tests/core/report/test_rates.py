@@ -53,3 +53,11 @@ def test_recovery_refuses_negative_or_float_money() -> None:
         recovery(collected_fen=-1, placed_fen=10)
     with pytest.raises(ReportInputError):
         recovery(collected_fen=1.5, placed_fen=10)  # type: ignore[arg-type]
+
+
+@pytest.mark.parametrize("trials", [1, 3, 7, 10, 97, 1999])
+def test_an_interval_at_the_ends_reaches_its_share_exactly(trials: int) -> None:
+    assert wilson_interval(0, trials)[0] == 0.0
+    assert wilson_interval(trials, trials)[1] == 1.0
+    none, every = rate(0, trials), rate(trials, trials)
+    assert none.low == none.value == 0.0 and every.high == every.value == 1.0

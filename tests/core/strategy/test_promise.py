@@ -53,3 +53,17 @@ def test_payments_before_the_promise_was_made_do_not_count():
 def test_impossible_terms_are_refused(kwargs):
     with pytest.raises(ValueError):
         PromiseTerms(due=date(2026, 1, 1), **kwargs)
+
+
+def test_a_promise_within_the_tolerance_is_not_kept_by_paying_nothing():
+    small = PromiseTerms(amount_fen=100, due=date(2026, 5, 10), tolerance_fen=100)
+    assert promise_outcome(small, [], made_on=MADE, today=date(2026, 5, 2)) == (
+        PromiseOutcome.PENDING
+    )
+    assert promise_outcome(small, [], made_on=MADE, today=date(2026, 6, 1)) == (
+        PromiseOutcome.BROKEN
+    )
+    paid = [(date(2026, 5, 9), 1)]
+    assert promise_outcome(small, paid, made_on=MADE, today=date(2026, 6, 1)) == (
+        PromiseOutcome.KEPT
+    )

@@ -41,7 +41,10 @@ def wilson_interval(hits: int, trials: int, *, z: float = Z_95) -> tuple[float, 
     denominator = 1 + z2 / trials
     centre = (share + z2 / (2 * trials)) / denominator
     half = z * math.sqrt(share * (1 - share) / trials + z2 / (4 * trials * trials)) / denominator
-    return max(0.0, centre - half), min(1.0, centre + half)
+    # at the ends the bound is the share itself; float error must not move it past it
+    low = 0.0 if hits == 0 else max(0.0, centre - half)
+    high = 1.0 if hits == trials else min(1.0, centre + half)
+    return low, high
 
 
 def rate(hits: int, trials: int) -> Rate:

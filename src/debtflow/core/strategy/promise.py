@@ -39,9 +39,10 @@ def promise_outcome(
     made_on: date,
     today: date,
 ) -> PromiseOutcome:
-    """Kept when payments from ``made_on`` to the deadline reach the amount less tolerance;
+    """Kept when payments from ``made_on`` to the deadline reach the amount less tolerance
+    (and something was paid: a tolerance as large as the promise keeps nothing by itself);
     broken once ``today`` is past the deadline without that; pending otherwise."""
     paid = sum(fen for day, fen in payments if made_on <= day <= min(terms.deadline, today))
-    if paid >= terms.amount_fen - terms.tolerance_fen:
+    if paid > 0 and paid >= terms.amount_fen - terms.tolerance_fen:
         return PromiseOutcome.KEPT
     return PromiseOutcome.BROKEN if today > terms.deadline else PromiseOutcome.PENDING
