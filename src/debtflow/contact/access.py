@@ -84,6 +84,7 @@ def log_contact(
     conversation: bool = False,
     outcome: str | None = None,
     note: str | None = None,
+    now: datetime | None = None,
 ) -> ContactAttempt:
     """Only the user who asked the gate may log the contact it decided, and only while the
     case is in their reach. Both are checked on the decision read with its debtor's lock
@@ -109,6 +110,7 @@ def log_contact(
         outcome=outcome,
         note=note,
         authorize=the_caller_asked,
+        now=now,
     )
 
 

@@ -30,6 +30,7 @@ from debtflow.core.conversation.scripts import (
 )
 from debtflow.core.errors import InvalidInput
 from debtflow.core.strategy.explanation import explain
+from debtflow.core.strategy.schedules import BurdenChange
 from debtflow.core.strategy.segmentation import Segment as StrategySegment
 from debtflow.core.strategy.segmentation import SegmentDecision
 from debtflow.core.strategy.treatment import (
@@ -189,16 +190,17 @@ class CaseDesk:
     can_contact: bool
 
 
-def _percent(bp: int) -> int:
-    magnitude = (abs(bp) + 50) // 100
-    return -magnitude if bp < 0 else magnitude
-
-
-def plan_view(treatment: dict[str, Any] | None) -> PlanView | None:
-    """The stored treatment (the nightly strategy step's JSON) as a plan to show."""
+def plan_view(treatment: dict[str, Any] | None, *, current_monthly_fen: int) -> PlanView | None:
+    """The stored treatment (the nightly strategy step's JSON) as a plan to show; the
+    monthly change in whole percent of the exact amounts, as the explanation words it."""
     if not treatment or "kind" not in treatment:
         return None
-    burden = treatment.get("burden_change_bp")
+    largest = treatment.get("largest_instalment_fen")
+    burden = None
+    if treatment.get("burden_change_bp") is not None and largest and current_monthly_fen > 0:
+        burden = BurdenChange(
+            current_monthly_fen, int(largest), int(treatment.get("term_months") or 0)
+        ).change_percent
     return PlanView(
         kind=str(treatment["kind"]),
         repayment_months=treatment.get("repayment_months"),
@@ -206,7 +208,7 @@ def plan_view(treatment: dict[str, Any] | None) -> PlanView | None:
         monthly_fen=treatment.get("largest_instalment_fen"),
         relief_fen=treatment.get("relief_fen"),
         down_payment_fen=treatment.get("down_payment_fen"),
-        burden_change_percent=None if burden is None else _percent(int(burden)),
+        burden_change_percent=burden,
         refused=tuple(treatment.get("refused") or ()),
         legal_actions=tuple(treatment.get("actions") or ()),
     )
@@ -217,7 +219,7 @@ def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]
     ``debtflow case explain`` (``strategy_service.explain_case``) computed from the rows
     the case page has already read (``accounts``: all of the case's accounts) and the
     cached rules, without reading the case again; an unplanned case says so."""
-    plan = plan_view(case.treatment)
+    plan = plan_view(case.treatment, current_monthly_fen=sum(a.instalment_fen for a in accounts))
     if case.segment is None or case.propensity is None:
         return StrategyView(False, None, (), None, (), (), plan)
     segmentation, treatment = strategy_service.strategy_rules()
@@ -275,7 +277,7 @@ def case_context(
 ) -> CaseContext:
     """What a script may quote about the case. The plan is quoted only when it is within
     the creditor's mandate and lowers or keeps a known monthly payment."""
-    plan = plan_view(case.treatment)
+    plan = plan_view(case.treatment, current_monthly_fen=current_monthly_fen)
     offer = None
     if (
         plan is not None
@@ -468,5 +470,6 @@ def log_contact_now(
         conversation=connected and conversation,
         outcome=outcome or None,
         note=note or None,
+        now=moment,
     )
     return ContactResult(decision=decision, attempt=attempt)

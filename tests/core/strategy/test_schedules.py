@@ -184,3 +184,12 @@ def test_worked_example_table_in_the_docs_is_the_schedule() -> None:
     schedule = build_schedule(ScheduleTerms(300_000, 3, Decimal("0.01"), ScheduleMethod.ANNUITY))
     actual = [(i.principal_fen, i.total_fen, i.balance_after_fen) for i in schedule.instalments]
     assert documented == actual
+
+
+def test_burden_percent_is_rounded_once_from_the_amounts() -> None:
+    # 200,000 → 119,010 fen is −40.495 %: −40 %, though the basis points round to −4,050
+    change = BurdenChange(200_000, 119_010, 12)
+    assert change.change_bp == -4_050
+    assert change.change_percent == -40
+    assert change.describe_zh() == "分12期，月供减少40%"
+    assert BurdenChange(200_000, 119_000, 12).change_percent == -41  # −40.5 %: away from 0

@@ -218,10 +218,13 @@ class BurdenChange:
 
     @property
     def change_percent(self) -> int:
-        """Whole percent, half away from zero (-4_050 bp -> -41)."""
-        bp = self.change_bp
-        magnitude = (abs(bp) + 50) // 100
-        return -magnitude if bp < 0 else magnitude
+        """Whole percent of the exact change, half away from zero (200,000 → 119,010 fen is
+        −40.495 %: −40; the basis points, already rounded, are not rounded again)."""
+        if self.current_monthly_fen <= 0:
+            raise ScheduleError("the current monthly payment must be positive to compare")
+        delta = self.new_monthly_fen - self.current_monthly_fen
+        magnitude = divide_half_up(abs(delta) * 100, self.current_monthly_fen)
+        return -magnitude if delta < 0 else magnitude
 
     def describe_en(self) -> str:
         return f"{self.months} instalments, {_signed(self.change_percent)} % a month"
