@@ -193,3 +193,18 @@ def test_burden_percent_is_rounded_once_from_the_amounts() -> None:
     assert change.change_percent == -40
     assert change.describe_zh() == "分12期，月供减少40%"
     assert BurdenChange(200_000, 119_000, 12).change_percent == -41  # −40.5 %: away from 0
+
+
+@pytest.mark.parametrize(
+    ("principal", "rate"), [(81_198_149, "0.05"), (58_705_830, "0.02"), (10**9, "0.03")]
+)
+def test_a_long_annuity_at_a_high_rate_is_repaid_in_its_last_month(
+    principal: int, rate: str
+) -> None:
+    schedule = build_schedule(ScheduleTerms(principal, 360, Decimal(rate), ScheduleMethod.ANNUITY))
+    totals = [i.total_fen for i in schedule.instalments]
+    assert min(totals) > 0 and len(set(totals[:-1])) == 1
+    assert (
+        schedule.instalments[-2].balance_after_fen > 0 == schedule.instalments[-1].balance_after_fen
+    )
+    assert sum(i.principal_fen for i in schedule.instalments) == principal

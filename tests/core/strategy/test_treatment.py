@@ -207,6 +207,32 @@ def test_batch_headlines_match_the_one_case_plans() -> None:
                 assert batch.burden_change_bp[k] == offer.burden().change_bp
 
 
+def test_batch_and_one_case_agree_on_long_terms_at_high_rates() -> None:
+    """Where half-up rounding of the level payment would repay the loan before its last
+    month, both paths take one fen less a month, so no instalment is empty."""
+    rng = np.random.default_rng(5)
+    n = 120
+    principal = rng.integers(1_000, 2_000_000_000, n)
+    zero = np.zeros(n, dtype=np.int64)
+    current = rng.integers(1, 800_000, n)
+    segment = np.full(n, SEGMENT_ORDER.index(Segment.HARDSHIP), dtype=np.int8)
+    mandate = Mandate(max_relief_bp=10_000, max_term_months=360, min_first_payment_fen=0)
+    document = _document()
+    document["hardship"].update(
+        monthly_rate="0.05", terms=[360], grace_months=0, target_burden_bp=100_000
+    )
+    rules = parse_treatment_rules(document)
+    batch = propose_many(segment, DebtColumns(principal, zero, zero, current), mandate, rules)
+    for k in range(n):
+        debt = Debt(int(principal[k]), 0, 0, int(current[k]))
+        offer = propose_plan(Segment.HARDSHIP, debt, mandate, rules).offer
+        assert offer is not None
+        totals = [i.total_fen for i in offer.schedule.instalments]
+        assert min(totals) > 0, "no empty month"
+        assert batch.first_payment_fen[k] == offer.first_payment_fen
+        assert batch.largest_instalment_fen[k] == offer.schedule.largest_instalment_fen
+
+
 def test_batch_refuses_amounts_beyond_its_exact_range() -> None:
     big = np.array([10**11], dtype=np.int64)
     zero = np.zeros(1, dtype=np.int64)

@@ -158,10 +158,27 @@ def annuity_factor(rate: int, months: int) -> int:
 
 
 def annuity_payment_fen(principal_fen: int, rate: int, months: int) -> int:
-    """The level payment of an annuity (the last instalment absorbs the rounding)."""
+    """The level payment of an annuity (the last instalment absorbs the rounding): the
+    exact payment half-up to the fen, one fen less for as long as that would repay the loan
+    before its last month (a long term at a high rate multiplies each month's rounding)."""
     if rate == 0:
         return principal_fen // months + (1 if principal_fen % months else 0)
-    return divide_half_up(principal_fen * annuity_factor(rate, months), FACTOR_SCALE)
+    payment = divide_half_up(principal_fen * annuity_factor(rate, months), FACTOR_SCALE)
+    while payment > interest_fen(principal_fen, rate) and _repaid_early(
+        principal_fen, rate, months, payment
+    ):
+        payment -= 1
+    return payment
+
+
+def _repaid_early(principal_fen: int, rate: int, months: int, payment: int) -> bool:
+    """Whether ``payment`` a month leaves nothing for the last of ``months`` instalments."""
+    balance = principal_fen
+    for _ in range(months - 1):
+        balance -= min(payment - interest_fen(balance, rate), balance)
+        if balance == 0:
+            return principal_fen > 0
+    return False
 
 
 def equal_principal_parts(principal_fen: int, months: int) -> list[int]:

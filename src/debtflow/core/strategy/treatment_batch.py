@@ -36,6 +36,7 @@ from debtflow.core.strategy.treatment import (
 
 MAX_BATCH_FEN = 10**10
 Int64Array = npt.NDArray[np.int64]
+BoolArray = npt.NDArray[np.bool_]
 
 BREACH_RELIEF = 1
 BREACH_TERM = 2
@@ -112,9 +113,29 @@ def _schedule_headline(
         only = financed + _interest(financed, rate)
         return only, only
     payment = _annuity_payment(financed, annuity_factor(rate, months))
+    first, largest, early = _annuity_run(financed, payment, rate, months)
+    # as ``schedules.annuity_payment_fen``: one fen less while the loan would be repaid
+    # before its last month (rare: long terms at high rates)
+    early &= payment > _interest(financed, rate)
+    while early.any():
+        rows = np.flatnonzero(early)
+        payment[rows] -= 1
+        first[rows], largest[rows], again = _annuity_run(
+            financed[rows], payment[rows], rate, months
+        )
+        early[:] = False
+        early[rows] = again & (payment[rows] > _interest(financed[rows], rate))
+    return first, largest
+
+
+def _annuity_run(
+    financed: Int64Array, payment: Int64Array, rate: int, months: int
+) -> tuple[Int64Array, Int64Array, BoolArray]:
+    """(first instalment, heaviest instalment, repaid before the last month) at ``payment``."""
     balance = financed.copy()
     first = np.zeros_like(financed)
     largest = np.zeros_like(financed)
+    early = np.zeros(financed.shape, dtype=bool)
     for k in range(months - 1):
         interest = _interest(balance, rate)
         part = np.minimum(payment - interest, balance)
@@ -122,8 +143,9 @@ def _schedule_headline(
             first = part + interest
         largest = np.maximum(largest, part + interest)
         balance -= part
+        early |= balance == 0
     largest = np.maximum(largest, balance + _interest(balance, rate))
-    return first, largest
+    return first, largest, early & (financed > 0)
 
 
 def _plan_segment(debts: DebtColumns, rule: PlanRule, mandate: Mandate) -> tuple[Int64Array, ...]:
