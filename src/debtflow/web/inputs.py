@@ -14,7 +14,7 @@ from typing import Annotated
 from pydantic import AfterValidator, AwareDatetime, Field
 
 EARLIEST_YEAR, LATEST_YEAR = 1970, 2999
-NOTE_MAX = 4000  # a contact or case note, a script read out
+NOTE_MAX = 2000  # a contact note, a script read out (the workbench form and case notes: the same)
 REASON_MAX = 2000  # a written reason: override, restriction
 
 
