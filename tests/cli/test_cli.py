@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from datetime import date, timedelta
+
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
+from debtflow.cli.common import business_today
 from debtflow.cli.main import app
 from debtflow.db import get_engine
 from debtflow.models import Account, BucketTransition, Case
@@ -15,6 +18,17 @@ runner = CliRunner()
 
 def invoke(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def assert_refused(result, code: int, *fragments: str) -> None:
+    """Refused as the CLI refuses: the exit status, one ``error:`` line on stderr naming
+    the fault, nothing on stdout, no traceback."""
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert result.stdout == ""
 
 
 def table_counts():
@@ -75,6 +89,21 @@ def test_nightly_twice_changes_nothing_the_second_time(database_url, tmp_path):
     assert second.exit_code == 0
     assert "changes written: 0" in second.output
     assert table_counts() == after_first
+
+
+def test_nightly_refuses_a_date_after_today_and_later_runs_still_work(database_url, tmp_path):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    path = write_portfolio(tmp_path / "p.csv", portfolio_rows(count=5))
+    assert invoke("portfolio", "import", str(path), "--creditor", "BANK1").exit_code == 0
+    before = table_counts()
+    tomorrow = business_today() + timedelta(days=1)
+    for day in (tomorrow, date(2099, 1, 1)):
+        refused = invoke("nightly", "--as-of", day.isoformat())
+        assert_refused(refused, 2, f"cannot age the portfolio for {day}", "after today")
+    assert table_counts() == before
+    today = invoke("nightly")
+    assert today.exit_code == 0, today.output
+    assert "already aged" not in today.output
 
 
 def test_usage_errors_are_readable(database_url, tmp_path):
