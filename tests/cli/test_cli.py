@@ -106,6 +106,17 @@ def test_nightly_refuses_a_date_after_today_and_later_runs_still_work(database_u
     assert "already aged" not in today.output
 
 
+def test_creditor_add_keeps_the_pack_unless_named_and_refuses_an_unknown_one(database_url):
+    assert invoke("creditor", "add", "X1", "Foo", "--pack", "us-regf").exit_code == 0
+    assert invoke("creditor", "add", "X1", "Foo Renamed").exit_code == 0
+    listed = invoke("creditor", "list").stdout
+    assert "Foo Renamed" in listed and "us-regf" in listed and "cn-2025" not in listed
+    refused = invoke("creditor", "add", "X1", "Foo Again", "--pack", "nope")
+    assert_refused(refused, 2, "unknown compliance pack 'nope'", "cn-2025, us-regf")
+    listed = invoke("creditor", "list").stdout
+    assert "Foo Renamed" in listed and "us-regf" in listed and "Foo Again" not in listed
+
+
 def test_usage_errors_are_readable(database_url, tmp_path):
     invoke("creditor", "add", "BANK1", "第一银行")
     missing = invoke("portfolio", "import", str(tmp_path / "nope.csv"), "--creditor", "BANK1")
