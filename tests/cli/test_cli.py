@@ -57,6 +57,26 @@ def test_bad_file_lists_errors_exits_non_zero_and_changes_nothing(database_url, 
     assert table_counts() == before
 
 
+def test_an_amount_too_large_for_the_database_is_a_bad_row_in_dry_run_and_real_import(
+    database_url, tmp_path
+):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    rows = portfolio_rows(count=3)
+    rows[1]["principal"] = "99999999999999999999.99"
+    path = write_portfolio(tmp_path / "huge.csv", rows)
+    for extra in (("--dry-run",), ()):
+        result = invoke("portfolio", "import", str(path), "--creditor", "BANK1", *extra)
+        assert result.exit_code == 1, result.output
+        assert "row 3, column principal: amount 99999999999999999999.99 is more than" in (
+            result.stderr
+        )
+        assert "nothing was imported" in result.stderr
+    assert table_counts() == (0, 0, 0)
+    skipped = invoke("portfolio", "import", str(path), "--creditor", "BANK1", "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.output
+    assert table_counts()[0] == 2
+
+
 def test_skip_invalid_and_dry_run(database_url, tmp_path):
     invoke("creditor", "add", "BANK1", "第一银行")
     rows = portfolio_rows(count=4)
