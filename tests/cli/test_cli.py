@@ -93,6 +93,22 @@ def test_skip_invalid_and_dry_run(database_url, tmp_path):
     assert (tmp_path / "mixed.rejects.csv").exists()
 
 
+def test_skip_invalid_with_rejects_in_a_missing_folder_is_refused_up_front(database_url, tmp_path):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    rows = portfolio_rows(count=4)
+    rows[1]["id_number"] = "123"
+    path = write_portfolio(tmp_path / "mixed.csv", rows)
+    rejects = tmp_path / "nonexistent" / "dir" / "rej.csv"
+    result = invoke(
+        "portfolio", "import", str(path), "--creditor", "BANK1", "--skip-invalid",
+        "--rejects", str(rejects),
+    )  # fmt: skip
+    assert_refused(
+        result, 2, f"cannot write rejected rows to {rejects}", "does not exist", "nothing was"
+    )
+    assert table_counts() == (0, 0, 0)
+
+
 def test_nightly_twice_changes_nothing_the_second_time(database_url, tmp_path):
     invoke("creditor", "add", "BANK1", "第一银行")
     invoke(
