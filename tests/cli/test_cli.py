@@ -3,14 +3,16 @@
 from __future__ import annotations
 
 from datetime import date, timedelta
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from debtflow.cli.common import business_today
 from debtflow.cli.main import app
+from debtflow.config import get_settings
 from debtflow.db import get_engine
-from debtflow.models import Account, BucketTransition, Case
+from debtflow.models import Account, BucketTransition, Case, CaseStatusChange
 from factories import portfolio_rows, write_portfolio
 
 runner = CliRunner()
@@ -185,6 +187,24 @@ def test_case_move_refuses_illegal_transition(database_url, tmp_path):
     assert refused.exit_code == 1
     assert "cannot move case from settled to active" in refused.output
     assert "settled" in invoke("case", "show", "1").output
+
+
+def test_case_show_prints_status_changes_in_the_business_time_zone(
+    database_url, tmp_path, monkeypatch
+):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    path = write_portfolio(tmp_path / "p.csv", portfolio_rows(count=1))
+    invoke("portfolio", "import", str(path), "--creditor", "BANK1")
+    assert invoke("case", "move", "1", "settled").exit_code == 0
+    with get_engine().connect() as connection:
+        changed_at = connection.scalar(select(CaseStatusChange.changed_at))
+    for zone in ("Asia/Shanghai", "America/New_York"):
+        monkeypatch.setenv("DEBTFLOW_DEFAULT_TIMEZONE", zone)
+        get_settings.cache_clear()
+        local = changed_at.astimezone(ZoneInfo(zone))
+        shown = invoke("case", "show", "1")
+        assert shown.exit_code == 0, shown.output
+        assert f"{local:%Y-%m-%d %H:%M} {zone} new → settled by cli" in shown.stdout
 
 
 def test_demo_builds_summarises_and_does_not_serve_with_no_serve(database_url):

@@ -64,8 +64,19 @@ def transaction() -> Iterator[Session]:
         yield session
 
 
+def business_zone() -> ZoneInfo:
+    """The platform's business time zone (the setting ``default_timezone``)."""
+    return ZoneInfo(get_settings().default_timezone)
+
+
 def business_today() -> date:
-    return datetime.now(ZoneInfo(get_settings().default_timezone)).date()
+    return datetime.now(business_zone()).date()
+
+
+def business_time(moment: datetime) -> str:
+    """An aware moment as wall-clock time in the business time zone, the zone named."""
+    zone = business_zone()
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
 
 
 def parse_day(value: str | None) -> date:
