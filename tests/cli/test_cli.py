@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, inspect, select
 from typer.testing import CliRunner
 
 from debtflow.cli.common import business_today
@@ -205,6 +205,20 @@ def test_case_show_prints_status_changes_in_the_business_time_zone(
         shown = invoke("case", "show", "1")
         assert shown.exit_code == 0, shown.output
         assert f"{local:%Y-%m-%d %H:%M} {zone} new → settled by cli" in shown.stdout
+
+
+def test_serve_refuses_a_port_out_of_range_before_touching_the_database(database_url, monkeypatch):
+    def served(*args, **kwargs):
+        raise AssertionError(f"served on port {kwargs.get('port')}")
+
+    monkeypatch.setattr("uvicorn.run", served)  # a regression fails here instead of serving
+    for port in ("99999", "65536", "-1"):
+        refused = invoke("serve", "--port", port)
+        assert_refused(refused, 2, f"--port must be 1–65535 (or 0: any free port), not {port}")
+    assert_refused(invoke("serve", "--workers", "0"), 2, "--workers must be at least 1")
+    refused = invoke("demo", "--cases", "30", "--port", "99999")
+    assert_refused(refused, 2, "--port must be 1–65535")
+    assert not inspect(get_engine()).has_table("account")  # not even migrated
 
 
 def test_demo_builds_summarises_and_does_not_serve_with_no_serve(database_url):

@@ -49,6 +49,10 @@ def demo(
 
     if cases < 1 or cases > 1_000_000:
         raise fail("--cases must be between 1 and 1,000,000", 2)
+    if not no_serve:
+        from debtflow.cli.serve import check_serving_options
+
+        check_serving_options(port=port)  # before the build, not after it
     engine = get_engine()
     if reset:
         reset_database(engine)
