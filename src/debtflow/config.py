@@ -5,12 +5,15 @@ from __future__ import annotations
 import contextlib
 import json
 import os
+import re
 import tempfile
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from pydantic import Field, SecretStr, field_validator
-from pydantic_settings import BaseSettings, SettingsConfigDict
+from pydantic import Field, SecretStr, ValidationError, field_validator, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict, SettingsError
 
 from debtflow.core.compliance.crypto import (
     PersonalDataCipher,
@@ -20,11 +23,17 @@ from debtflow.core.compliance.crypto import (
     new_key,
     parse_key_ring,
 )
-from debtflow.core.strategy.buckets import DEFAULT_EDGES
+from debtflow.core.strategy.buckets import DEFAULT_EDGES, BucketScheme
+
+ENV_PREFIX = "DEBTFLOW_"
+
+
+class InvalidSettings(ValueError):
+    """A setting that cannot be used; the message names its environment variable."""
 
 
 class Settings(BaseSettings):
-    model_config = SettingsConfigDict(env_prefix="DEBTFLOW_", env_file=".env", extra="ignore")
+    model_config = SettingsConfigDict(env_prefix=ENV_PREFIX, env_file=".env", extra="ignore")
 
     database_url: str = "sqlite:///./debtflow.db"
     # upper day limits of M1..M5; beyond the last edge is M6+
@@ -79,16 +88,80 @@ class Settings(BaseSettings):
     @field_validator("database_url")
     @classmethod
     def _driver(cls, value: str) -> str:
-        """``postgresql://`` and ``postgres://`` mean psycopg 3."""
+        """``postgresql://`` and ``postgres://`` mean psycopg 3; the kind of database and
+        its driver must be known, so a mistyped URL is refused before anything connects."""
+        from sqlalchemy.engine import make_url
+        from sqlalchemy.exc import ArgumentError, NoSuchModuleError
+
         for prefix in ("postgresql://", "postgres://"):
             if value.startswith(prefix):
-                return "postgresql+psycopg://" + value[len(prefix) :]
+                value = "postgresql+psycopg://" + value[len(prefix) :]
+                break
+        try:
+            url = make_url(value)
+        except ArgumentError:
+            raise ValueError(
+                "is not a database URL (sqlite:///PATH or postgresql://USER@HOST/NAME)"
+            ) from None
+        try:
+            url.get_dialect().import_dbapi()
+        except NoSuchModuleError:
+            raise ValueError(
+                f"names an unknown kind of database {url.drivername!r} (use sqlite:///PATH "
+                "or postgresql://USER@HOST/NAME)"
+            ) from None
+        except ImportError as exc:
+            raise ValueError(f"needs a driver that is not installed ({exc})") from None
         return value
+
+    @field_validator("default_timezone")
+    @classmethod
+    def _zone(cls, value: str) -> str:
+        try:
+            ZoneInfo(value)
+        except (ZoneInfoNotFoundError, ValueError):
+            raise ValueError(f"{value!r} is not an IANA time zone (e.g. Asia/Shanghai)") from None
+        return value
+
+    @field_validator("bucket_edges")
+    @classmethod
+    def _edges(cls, value: list[int]) -> list[int]:
+        BucketScheme.from_edges(value)  # ValueError says what is wrong
+        return value
+
+    @model_validator(mode="after")
+    def _personal_data_keys(self) -> Settings:
+        if self.pii_keys is not None or self.pii_index_key is not None:
+            try:
+                _cipher_from_environment(self)
+            except PersonalDataKeyError as exc:
+                raise ValueError(
+                    f"{ENV_PREFIX}PII_KEYS / {ENV_PREFIX}PII_CURRENT_KEY / "
+                    f"{ENV_PREFIX}PII_INDEX_KEY: {exc}"
+                ) from None
+        return self
 
 
 @lru_cache
 def get_settings() -> Settings:
-    return Settings()
+    """The settings, checked once: a value that cannot be used raises
+    :class:`InvalidSettings` naming its environment variable."""
+    try:
+        return Settings()
+    except ValidationError as exc:
+        raise InvalidSettings("; ".join(_problem(e) for e in exc.errors())) from None
+    except SettingsError as exc:  # a value pydantic-settings cannot even decode (JSON)
+        field = re.search(r'field "(\w+)"', str(exc))
+        name = f"{ENV_PREFIX}{field.group(1).upper()}" if field else "a setting"
+        raise InvalidSettings(f"invalid setting {name}: cannot be read ({exc})") from None
+
+
+def _problem(error: Any) -> str:
+    message = str(error["msg"]).removeprefix("Value error, ")
+    if not error["loc"]:
+        return f"invalid setting {message}"
+    name = f"{ENV_PREFIX}{str(error['loc'][0]).upper()}"
+    return f"invalid setting {name}: {message}"
 
 
 def pii_key_file(settings: Settings | None = None) -> Path:
@@ -116,21 +189,26 @@ def forget_personal_data_cipher() -> None:
     _CIPHER.clear()
 
 
+def _cipher_from_environment(settings: Settings) -> PersonalDataCipher:
+    """The cipher of the key ring set in the environment (production)."""
+    if settings.pii_keys is None or settings.pii_index_key is None:
+        raise PersonalDataKeyError(
+            "set both DEBTFLOW_PII_KEYS and DEBTFLOW_PII_INDEX_KEY (or neither, for a "
+            "development key file)"
+        )
+    ring = parse_key_ring(settings.pii_keys.get_secret_value())
+    current = settings.pii_current_key
+    if current is None:
+        if len(ring) != 1:
+            raise PersonalDataKeyError("DEBTFLOW_PII_CURRENT_KEY must name the current key")
+        current = next(iter(ring))
+    index = decode_key(settings.pii_index_key.get_secret_value(), name="index")
+    return PersonalDataCipher(ring, current, index)
+
+
 def _build_cipher(settings: Settings) -> PersonalDataCipher:
     if settings.pii_keys is not None or settings.pii_index_key is not None:
-        if settings.pii_keys is None or settings.pii_index_key is None:
-            raise PersonalDataKeyError(
-                "set both DEBTFLOW_PII_KEYS and DEBTFLOW_PII_INDEX_KEY (or neither, for a "
-                "development key file)"
-            )
-        ring = parse_key_ring(settings.pii_keys.get_secret_value())
-        current = settings.pii_current_key
-        if current is None:
-            if len(ring) != 1:
-                raise PersonalDataKeyError("DEBTFLOW_PII_CURRENT_KEY must name the current key")
-            current = next(iter(ring))
-        index = decode_key(settings.pii_index_key.get_secret_value(), name="index")
-        return PersonalDataCipher(ring, current, index)
+        return _cipher_from_environment(settings)
     path = pii_key_file(settings)
     if not path.exists():
         write_pii_key_file(path, current="k1", keys={"k1": new_key()}, index_key=new_key())

@@ -61,3 +61,18 @@ def test_add_list_reset_password_and_errors(database_url):
         assert service.sign_in(session, username="agent7", password="another secret 22").user
     missing = runner.invoke(app, ["reset-password", "ghost", "--password", "another secret 22"])
     assert missing.exit_code == 2 and "does not exist" in missing.output
+
+
+def test_add_for_a_debtor_not_on_file_is_refused_in_one_line(database_url):
+    refused = runner.invoke(
+        app,
+        ["add", "d2", "--role", "debtor", "--debtor-id", "99999", "--phone", "13800001112"],
+        catch_exceptions=False,
+    )
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr.strip().splitlines() == [
+        "error: no debtor with id 99999; a debtor user signs in for a debtor on file"
+    ]
+    assert refused.stdout == ""
+    with unit_of_work(ready_engine()) as session:
+        assert service.list_users(session) == []

@@ -132,6 +132,22 @@ def test_user_rules(session):
         )
 
 
+def test_a_user_for_a_debtor_or_collector_not_on_file_is_refused(session):
+    with pytest.raises(service.InvalidUser, match="no debtor with id 99999"):
+        service.create_user(
+            session, username="d2", role=Role.DEBTOR, debtor_id=99999, phone="13800001112"
+        )
+    with pytest.raises(service.InvalidUser, match="no collector with id 99999"):
+        service.create_user(
+            session,
+            username="a2",
+            role=Role.ONLINE_AGENT,
+            password=PASSWORD,
+            collector_id=99999,
+        )
+    assert service.list_users(session) == []
+
+
 def test_sessions_and_api_tokens_are_stored_hashed_and_expire(session):
     user = make_staff(session, username="boss", role=Role.ADMIN)
     now = utcnow()

@@ -2,12 +2,17 @@
 
 from __future__ import annotations
 
-from sqlalchemy import func, select
+from datetime import date, timedelta
+from zoneinfo import ZoneInfo
+
+from sqlalchemy import func, inspect, select
 from typer.testing import CliRunner
 
+from debtflow.cli.common import business_today
 from debtflow.cli.main import app
+from debtflow.config import get_settings
 from debtflow.db import get_engine
-from debtflow.models import Account, BucketTransition, Case
+from debtflow.models import Account, BucketTransition, Case, CaseStatusChange
 from factories import portfolio_rows, write_portfolio
 
 runner = CliRunner()
@@ -15,6 +20,17 @@ runner = CliRunner()
 
 def invoke(*args: str):
     return runner.invoke(app, list(args), catch_exceptions=False)
+
+
+def assert_refused(result, code: int, *fragments: str) -> None:
+    """Refused as the CLI refuses: the exit status, one ``error:`` line on stderr naming
+    the fault, nothing on stdout, no traceback."""
+    assert result.exit_code == code, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: "), result.stderr
+    for fragment in fragments:
+        assert fragment in lines[0], lines[0]
+    assert result.stdout == ""
 
 
 def table_counts():
@@ -43,6 +59,26 @@ def test_bad_file_lists_errors_exits_non_zero_and_changes_nothing(database_url, 
     assert table_counts() == before
 
 
+def test_an_amount_too_large_for_the_database_is_a_bad_row_in_dry_run_and_real_import(
+    database_url, tmp_path
+):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    rows = portfolio_rows(count=3)
+    rows[1]["principal"] = "99999999999999999999.99"
+    path = write_portfolio(tmp_path / "huge.csv", rows)
+    for extra in (("--dry-run",), ()):
+        result = invoke("portfolio", "import", str(path), "--creditor", "BANK1", *extra)
+        assert result.exit_code == 1, result.output
+        assert "row 3, column principal: amount 99999999999999999999.99 is more than" in (
+            result.stderr
+        )
+        assert "nothing was imported" in result.stderr
+    assert table_counts() == (0, 0, 0)
+    skipped = invoke("portfolio", "import", str(path), "--creditor", "BANK1", "--skip-invalid")
+    assert skipped.exit_code == 0, skipped.output
+    assert table_counts()[0] == 2
+
+
 def test_skip_invalid_and_dry_run(database_url, tmp_path):
     invoke("creditor", "add", "BANK1", "第一银行")
     rows = portfolio_rows(count=4)
@@ -57,6 +93,22 @@ def test_skip_invalid_and_dry_run(database_url, tmp_path):
     assert real.exit_code == 0
     assert table_counts()[0] == 3
     assert (tmp_path / "mixed.rejects.csv").exists()
+
+
+def test_skip_invalid_with_rejects_in_a_missing_folder_is_refused_up_front(database_url, tmp_path):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    rows = portfolio_rows(count=4)
+    rows[1]["id_number"] = "123"
+    path = write_portfolio(tmp_path / "mixed.csv", rows)
+    rejects = tmp_path / "nonexistent" / "dir" / "rej.csv"
+    result = invoke(
+        "portfolio", "import", str(path), "--creditor", "BANK1", "--skip-invalid",
+        "--rejects", str(rejects),
+    )  # fmt: skip
+    assert_refused(
+        result, 2, f"cannot write rejected rows to {rejects}", "does not exist", "nothing was"
+    )
+    assert table_counts() == (0, 0, 0)
 
 
 def test_nightly_twice_changes_nothing_the_second_time(database_url, tmp_path):
@@ -75,6 +127,32 @@ def test_nightly_twice_changes_nothing_the_second_time(database_url, tmp_path):
     assert second.exit_code == 0
     assert "changes written: 0" in second.output
     assert table_counts() == after_first
+
+
+def test_nightly_refuses_a_date_after_today_and_later_runs_still_work(database_url, tmp_path):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    path = write_portfolio(tmp_path / "p.csv", portfolio_rows(count=5))
+    assert invoke("portfolio", "import", str(path), "--creditor", "BANK1").exit_code == 0
+    before = table_counts()
+    tomorrow = business_today() + timedelta(days=1)
+    for day in (tomorrow, date(2099, 1, 1)):
+        refused = invoke("nightly", "--as-of", day.isoformat())
+        assert_refused(refused, 2, f"cannot age the portfolio for {day}", "after today")
+    assert table_counts() == before
+    today = invoke("nightly")
+    assert today.exit_code == 0, today.output
+    assert "already aged" not in today.output
+
+
+def test_creditor_add_keeps_the_pack_unless_named_and_refuses_an_unknown_one(database_url):
+    assert invoke("creditor", "add", "X1", "Foo", "--pack", "us-regf").exit_code == 0
+    assert invoke("creditor", "add", "X1", "Foo Renamed").exit_code == 0
+    listed = invoke("creditor", "list").stdout
+    assert "Foo Renamed" in listed and "us-regf" in listed and "cn-2025" not in listed
+    refused = invoke("creditor", "add", "X1", "Foo Again", "--pack", "nope")
+    assert_refused(refused, 2, "unknown compliance pack 'nope'", "cn-2025, us-regf")
+    listed = invoke("creditor", "list").stdout
+    assert "Foo Renamed" in listed and "us-regf" in listed and "Foo Again" not in listed
 
 
 def test_usage_errors_are_readable(database_url, tmp_path):
@@ -109,6 +187,38 @@ def test_case_move_refuses_illegal_transition(database_url, tmp_path):
     assert refused.exit_code == 1
     assert "cannot move case from settled to active" in refused.output
     assert "settled" in invoke("case", "show", "1").output
+
+
+def test_case_show_prints_status_changes_in_the_business_time_zone(
+    database_url, tmp_path, monkeypatch
+):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    path = write_portfolio(tmp_path / "p.csv", portfolio_rows(count=1))
+    invoke("portfolio", "import", str(path), "--creditor", "BANK1")
+    assert invoke("case", "move", "1", "settled").exit_code == 0
+    with get_engine().connect() as connection:
+        changed_at = connection.scalar(select(CaseStatusChange.changed_at))
+    for zone in ("Asia/Shanghai", "America/New_York"):
+        monkeypatch.setenv("DEBTFLOW_DEFAULT_TIMEZONE", zone)
+        get_settings.cache_clear()
+        local = changed_at.astimezone(ZoneInfo(zone))
+        shown = invoke("case", "show", "1")
+        assert shown.exit_code == 0, shown.output
+        assert f"{local:%Y-%m-%d %H:%M} {zone} new → settled by cli" in shown.stdout
+
+
+def test_serve_refuses_a_port_out_of_range_before_touching_the_database(database_url, monkeypatch):
+    def served(*args, **kwargs):
+        raise AssertionError(f"served on port {kwargs.get('port')}")
+
+    monkeypatch.setattr("uvicorn.run", served)  # a regression fails here instead of serving
+    for port in ("99999", "65536", "-1"):
+        refused = invoke("serve", "--port", port)
+        assert_refused(refused, 2, f"--port must be 1–65535 (or 0: any free port), not {port}")
+    assert_refused(invoke("serve", "--workers", "0"), 2, "--workers must be at least 1")
+    refused = invoke("demo", "--cases", "30", "--port", "99999")
+    assert_refused(refused, 2, "--port must be 1–65535")
+    assert not inspect(get_engine()).has_table("account")  # not even migrated
 
 
 def test_demo_builds_summarises_and_does_not_serve_with_no_serve(database_url):

@@ -142,3 +142,26 @@ def test_an_altered_stored_file_is_found(session, log):
     path.write_bytes(b"RIFF....WAVE edited")
     problems = audit(session, files=file_store()).problems
     assert problems == [p for p in problems if p.startswith(f"file {digest}:")] and problems
+
+
+@pytest.mark.parametrize(
+    ("statement", "found"),
+    [
+        ("UPDATE evidence_leaf SET canonical_bytes = :t WHERE idx = 5", "leaf #5: stored "),
+        ("UPDATE evidence_leaf SET leaf_hash = :t WHERE idx = 5", "leaf #5: stored leaf hash"),
+        (
+            "UPDATE evidence_node SET hash = :t WHERE level = 2 AND idx = 3",
+            "node (level 2, index 3): stored hash",
+        ),
+        ("UPDATE evidence_tree_head SET root_hash = :t", "tree head #"),
+        ("UPDATE evidence_tree_head SET signature = :t", "tree head #"),
+    ],
+)
+def test_bytes_rewritten_as_text_are_found_not_a_crash(session, log, drop_guards, statement, found):
+    """SQLite stores a text value in a BLOB column as text; PostgreSQL casts it to bytea."""
+    drop_guards(session)
+    _sql(session, statement, t='{"forged": "as text"}')
+    problems = audit(session).problems
+    assert any(p.startswith(found) for p in problems), problems
+    if session.get_bind().dialect.name == "sqlite" and not found.startswith("tree head"):
+        assert any(p.endswith("is text, not bytes (rewritten outside the log)") for p in problems)

@@ -118,6 +118,19 @@ def test_cli_audit_is_clean_then_reports_tampering(demo_case, drop_guards):
     assert "audit found" in tampered.output
 
 
+def test_cli_audit_reports_leaf_bytes_rewritten_as_text_as_tampering(demo_case, drop_guards):
+    with unit_of_work() as session:
+        drop_guards(session)
+        session.execute(
+            text("UPDATE evidence_leaf SET canonical_bytes = :v WHERE idx = 1"), {"v": "{}"}
+        )
+    tampered = runner.invoke(app, ["audit"], catch_exceptions=False)
+    assert tampered.exit_code == 1, tampered.output
+    assert "TAMPERED leaf #1: stored" in tampered.stderr
+    assert "error: audit found" in tampered.stderr
+    assert "Traceback" not in tampered.output
+
+
 def test_cli_head_and_key_rotation(demo_case):
     head = runner.invoke(app, ["head"])
     assert head.exit_code == 0 and "signed tree head #1" in head.output

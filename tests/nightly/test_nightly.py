@@ -9,6 +9,7 @@ import pytest
 from sqlalchemy import func, select, text
 from sqlalchemy.exc import DBAPIError
 
+from debtflow.config import get_settings
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.models import Account, BucketTransition, Case, PromiseToPay
 from debtflow.models.enums import PromiseStatus
@@ -62,7 +63,7 @@ def test_bucket_moves_are_recorded_as_transitions(portfolio):
     assert account is not None, "fixture portfolio should hold an M1 account"
     assert account.bucket == "M1"
     later = TODAY + timedelta(days=31 - account.days_past_due + 1)
-    nightly.run(session, as_of=later)
+    nightly.run(session, as_of=later, today=later)
     session.refresh(account)
     assert account.bucket == "M2"
     moves = session.scalars(
@@ -128,6 +129,21 @@ def test_backdated_run_is_refused(portfolio):
     nightly.run(session, as_of=TODAY)
     with pytest.raises(nightly.BackdatedRun, match="never rewritten"):
         nightly.run(session, as_of=TODAY - timedelta(days=1))
+
+
+def test_run_for_a_day_after_today_is_refused_and_ages_nothing(portfolio):
+    session = portfolio
+    before = snapshot(session)
+    with pytest.raises(nightly.FutureRun, match=r"2026-11-21.*after today \(2026-11-20 in "):
+        nightly.run(session, as_of=TODAY + timedelta(days=1), today=TODAY)
+    assert snapshot(session) == before
+    assert nightly.run(session, as_of=TODAY, today=TODAY).changes > 0
+
+
+def test_run_without_today_refuses_the_day_after_the_business_date(portfolio):
+    tomorrow = datetime.now(ZoneInfo(get_settings().default_timezone)).date() + timedelta(days=1)
+    with pytest.raises(nightly.FutureRun, match="after today"):
+        nightly.run(portfolio, as_of=tomorrow)
 
 
 def test_bucket_history_cannot_be_updated_or_deleted(portfolio):

@@ -80,6 +80,33 @@ def test_skip_invalid_imports_the_rest_and_writes_rejects(session, tmp_path):
     assert rows[2]["account_number"] in rejects[1]
 
 
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_rejects_file_that_cannot_be_written_is_refused_before_anything_is_imported(
+    session, tmp_path, dry_run
+):
+    make_creditor(session)
+    rows = portfolio_rows(count=5)
+    rows[2]["phone"] = "999"
+    path = write_portfolio(tmp_path / "mixed.csv", rows)
+    before = counts(session)
+    for target, problem in (
+        (tmp_path / "missing" / "rej.csv", f"the folder {tmp_path / 'missing'} does not exist"),
+        (tmp_path, "it is a folder"),
+    ):
+        with pytest.raises(service.UnwritableRejects, match=problem):
+            service.import_portfolio(
+                session,
+                path=path,
+                creditor_code="TESTBANK",
+                today=TODAY,
+                skip_invalid=True,
+                dry_run=dry_run,
+                rejects_path=target,
+            )
+    assert counts(session) == before
+    assert not (tmp_path / "missing").exists()
+
+
 def test_reimport_updates_and_never_duplicates(session, tmp_path):
     make_creditor(session)
     rows = portfolio_rows(count=10)

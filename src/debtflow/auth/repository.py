@@ -9,7 +9,7 @@ from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
 from debtflow.db import BuiltOnce
-from debtflow.models import ApiToken, Collector, DebtorOneTimeCode, User, WebSession
+from debtflow.models import ApiToken, Collector, Debtor, DebtorOneTimeCode, User, WebSession
 from debtflow.models.debtor import personal_data_index
 
 
@@ -39,6 +39,15 @@ def all_users(session: Session) -> Sequence[User]:
 
 def collector_by_code(session: Session, *, code: str) -> Collector | None:
     return session.scalars(select(Collector).where(Collector.code == code)).one_or_none()
+
+
+def collector_exists(session: Session, *, collector_id: int) -> bool:
+    stmt = select(Collector.id).where(Collector.id == collector_id)
+    return session.scalar(stmt) is not None
+
+
+def debtor_exists(session: Session, *, debtor_id: int) -> bool:
+    return session.scalar(select(Debtor.id).where(Debtor.id == debtor_id)) is not None
 
 
 def add(session: Session, row: User | WebSession | ApiToken | DebtorOneTimeCode) -> None:

@@ -81,6 +81,10 @@ def create_user(
         if collector is None:
             raise InvalidUser(f"no collector with code {collector_code!r}")
         collector_id = collector.id
+    elif collector_id is not None and not repository.collector_exists(
+        session, collector_id=collector_id
+    ):
+        raise InvalidUser(f"no collector with id {collector_id}")
     if role in COLLECTOR_ROLES and collector_id is None:
         raise InvalidUser(f"a {role.value} must be linked to a collector (--collector CODE)")
     if role not in COLLECTOR_ROLES and collector_id is not None:
@@ -90,6 +94,10 @@ def create_user(
             raise InvalidUser("a debtor user needs the debtor's id and a phone number to sign in")
         if password:
             raise InvalidUser("debtors sign in with a one-time code, not a password")
+        if not repository.debtor_exists(session, debtor_id=debtor_id):
+            raise InvalidUser(
+                f"no debtor with id {debtor_id}; a debtor user signs in for a debtor on file"
+            )
         phone = _phone(phone)
         if repository.by_phone(session, phone=phone) is not None:
             raise Conflict(f"phone {phone} already signs in another user")

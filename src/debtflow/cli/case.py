@@ -6,7 +6,7 @@ import typer
 from rich.table import Table
 
 from debtflow.case import service
-from debtflow.cli.common import console, domain_errors, fail, transaction
+from debtflow.cli.common import business_time, console, domain_errors, fail, transaction
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.money import fen_to_yuan
 
@@ -42,7 +42,7 @@ def show(case_id: int = typer.Argument(..., help="case id")) -> None:
     console.print(table)
     for change in history:
         console.print(
-            f"{change.changed_at:%Y-%m-%d %H:%M} {change.from_status.value} → "
+            f"{business_time(change.changed_at)} {change.from_status.value} → "
             f"{change.to_status.value} by {change.actor}"
             + (f": {change.reason}" if change.reason else "")
         )

@@ -13,10 +13,11 @@ from zoneinfo import ZoneInfo
 import typer
 from rich.console import Console
 from sqlalchemy import Engine
-from sqlalchemy.exc import OperationalError
+from sqlalchemy.exc import DatabaseError, OperationalError
 from sqlalchemy.orm import Session
 
-from debtflow.config import get_settings
+from debtflow.config import InvalidSettings, get_settings
+from debtflow.core.compliance.crypto import PersonalDataKeyError, PersonalDataTokenError
 from debtflow.core.errors import DomainError
 from debtflow.db import get_engine, unit_of_work
 from debtflow.migrate import upgrade
@@ -34,7 +35,8 @@ def fail(message: str, code: int = 1) -> typer.Exit:
 
 
 def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
-    """Show a domain error as one readable line and a non-zero exit, never a traceback."""
+    """Show a domain error as one readable line and a non-zero exit, never a traceback;
+    so too a setting that cannot be used (exit 2), naming its environment variable."""
 
     @functools.wraps(func)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
@@ -42,19 +44,48 @@ def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
             return func(*args, **kwargs)
         except DomainError as exc:
             raise fail(exc.message, 2 if exc.status_code in (404, 422) else 1) from None
+        except InvalidSettings as exc:
+            raise fail(str(exc), 2) from None
+        except PersonalDataTokenError as exc:
+            raise fail(
+                f"stored personal data does not open: {exc}; DEBTFLOW_PII_KEYS must hold "
+                "every key that sealed stored values (docs/compliance-operations.md)",
+                2,
+            ) from None
+        except PersonalDataKeyError as exc:
+            raise fail(
+                f"personal-data keys: {exc} (DEBTFLOW_PII_KEYS, or the key file "
+                "DEBTFLOW_PII_KEY_FILE)",
+                2,
+            ) from None
         except OperationalError as exc:
             raise fail(f"database error: {exc.orig}", 3) from None
 
     return wrapper
 
 
+@contextmanager
+def opening_database() -> Iterator[None]:
+    """Errors of opening the configured database as one line: unreachable (exit 3), or not
+    a database debtflow can use, e.g. a file that is not SQLite (exit 2)."""
+    url = get_settings().database_url
+    try:
+        yield
+    except OperationalError as exc:
+        raise fail(f"cannot open database {url}: {exc.orig}", 3) from None
+    except DatabaseError as exc:
+        raise fail(
+            f"invalid setting DEBTFLOW_DATABASE_URL: {url} is not a database debtflow can "
+            f"use ({exc.orig})",
+            2,
+        ) from None
+
+
 def ready_engine() -> Engine:
     """The configured database, migrated to the latest schema."""
     engine = get_engine()
-    try:
+    with opening_database():
         upgrade(engine)
-    except OperationalError as exc:
-        raise fail(f"cannot open database {get_settings().database_url}: {exc.orig}", 3) from None
     return engine
 
 
@@ -64,8 +95,19 @@ def transaction() -> Iterator[Session]:
         yield session
 
 
+def business_zone() -> ZoneInfo:
+    """The platform's business time zone (the setting ``default_timezone``)."""
+    return ZoneInfo(get_settings().default_timezone)
+
+
 def business_today() -> date:
-    return datetime.now(ZoneInfo(get_settings().default_timezone)).date()
+    return datetime.now(business_zone()).date()
+
+
+def business_time(moment: datetime) -> str:
+    """An aware moment as wall-clock time in the business time zone, the zone named."""
+    zone = business_zone()
+    return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
 
 
 def parse_day(value: str | None) -> date:

@@ -29,6 +29,9 @@ from debtflow.core.compliance.rule_pack import (
 app = typer.Typer(help="Contact-policy gate: check an intended contact against a rule pack.")
 
 INPUT_ERROR_EXIT = 2
+#: the years a contact moment may fall in; the gate's day and week arithmetic runs past
+#: the edges of ``datetime`` (year 9999) long before that, so a moment outside is refused
+FIRST_YEAR, LAST_YEAR = 1970, 2999
 
 
 class InputError(ValueError):
@@ -49,6 +52,8 @@ def _moment(value: Any, where: str) -> datetime:
         raise InputError(f"{where}: not an ISO-8601 date-time: {value!r}") from exc
     if moment.tzinfo is None:
         raise InputError(f"{where}: {value!r} has no UTC offset (write e.g. +08:00 or Z)")
+    if not FIRST_YEAR <= moment.year <= LAST_YEAR:
+        raise InputError(f"{where}: {value!r} is outside the years {FIRST_YEAR}–{LAST_YEAR}")
     return moment
 
 

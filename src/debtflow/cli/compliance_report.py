@@ -1,4 +1,4 @@
-"""``debtflow compliance-report``: what the compliance gate decided, per collector, per
+"""``debtflow compliance report``: what the compliance gate decided, per collector, per
 collecting party and per rule, over a period of local days."""
 
 from __future__ import annotations

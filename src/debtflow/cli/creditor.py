@@ -16,7 +16,12 @@ app = typer.Typer(help="Creditors that place portfolios.", no_args_is_help=True)
 def add(
     code: str = typer.Argument(..., help="short code, e.g. ZHAOYANG"),
     name: str = typer.Argument(..., help="registered name"),
-    pack: str = typer.Option("cn-2025", "--pack", help="compliance rule pack"),
+    pack: str | None = typer.Option(
+        None,
+        "--pack",
+        help="compliance rule pack (default: cn-2025 for a new creditor; "
+        "an existing creditor keeps its pack)",
+    ),
     max_relief_bp: int | None = typer.Option(None, help="mandate: maximum relief, basis points"),
     max_term_months: int | None = typer.Option(None, help="mandate: maximum plan term, months"),
     min_first_payment_bp: int | None = typer.Option(

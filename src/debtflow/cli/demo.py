@@ -10,7 +10,14 @@ from rich.table import Table
 from sqlalchemy import Engine
 
 from debtflow.auth.demo_users import create_demo_users
-from debtflow.cli.common import business_today, console, domain_errors, err_console, fail
+from debtflow.cli.common import (
+    business_today,
+    console,
+    domain_errors,
+    err_console,
+    fail,
+    opening_database,
+)
 from debtflow.config import get_settings
 from debtflow.core.money import fen_to_yuan
 from debtflow.db import get_engine, unit_of_work
@@ -49,12 +56,17 @@ def demo(
 
     if cases < 1 or cases > 1_000_000:
         raise fail("--cases must be between 1 and 1,000,000", 2)
+    if not no_serve:
+        from debtflow.cli.serve import check_serving_options
+
+        check_serving_options(port=port)  # before the build, not after it
     engine = get_engine()
-    if reset:
-        reset_database(engine)
-    upgrade(engine)
-    with engine.connect() as connection:
-        existing = connection.scalar(select(func.count()).select_from(Case))
+    with opening_database():
+        if reset:
+            reset_database(engine)
+        upgrade(engine)
+        with engine.connect() as connection:
+            existing = connection.scalar(select(func.count()).select_from(Case))
     if existing:
         raise fail(
             f"{get_settings().database_url} already holds {existing} cases; use --reset to "

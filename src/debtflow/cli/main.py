@@ -67,6 +67,14 @@ COMMANDS: dict[str, tuple[str, str]] = {
 
 def _root() -> None:
     """debtflow — O2O debt collection: intake, nightly strategy, dispatch, compliance."""
+    from debtflow.config import InvalidSettings, get_settings
+
+    try:  # the settings are checked once, before any command: a bad one is one line, exit 2
+        get_settings()
+    except InvalidSettings as exc:
+        from debtflow.cli.common import fail
+
+        raise fail(str(exc), 2) from None
 
 
 def build_app(only: str | None = None) -> typer.Typer:

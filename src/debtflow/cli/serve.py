@@ -7,6 +7,19 @@ import typer
 from debtflow.cli.common import fail, ready_engine
 
 LOG_LEVELS = ("critical", "error", "warning", "info", "debug", "trace")
+#: the highest TCP port; 0 asks the system for any free port
+MAX_PORT = 65_535
+
+
+def check_serving_options(*, port: int, workers: int = 1, log_level: str = "info") -> None:
+    """Refuse (exit 2) what the server would otherwise take wrongly: a port out of range
+    wraps round in the socket layer and listens somewhere nobody asked for."""
+    if not 0 <= port <= MAX_PORT:
+        raise fail(f"--port must be 1–{MAX_PORT} (or 0: any free port), not {port}", 2)
+    if workers < 1:
+        raise fail("--workers must be at least 1", 2)
+    if log_level not in LOG_LEVELS:
+        raise fail(f"--log-level must be one of {', '.join(LOG_LEVELS)}", 2)
 
 
 def serve_app(
@@ -30,10 +43,7 @@ def serve_app(
         shares_connections,
     )
 
-    if workers < 1:
-        raise fail("--workers must be at least 1")
-    if log_level not in LOG_LEVELS:
-        raise fail(f"--log-level must be one of {', '.join(LOG_LEVELS)}")
+    check_serving_options(port=port, workers=workers, log_level=log_level)
     ready_engine()
     if workers > 1 and shares_connections():
         # the supervisor logs through uvicorn's loggers, set up as the workers set them up

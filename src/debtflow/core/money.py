@@ -9,6 +9,11 @@ _AMOUNT = re.compile(r"^-?\d+(\.\d{1,2})?$")
 _PLAIN = re.compile(r"^(\d+)(?:\.(\d{1,2}))?$")
 
 
+#: the largest amount a portfolio file may state: 10^15 fen (10 trillion yuan), far inside a
+#: signed 64-bit ``*_fen`` column even when a few such amounts are added up
+MAX_AMOUNT_FEN = 10**15
+
+
 class AmountError(ValueError):
     """An amount that is not a plain yuan figure with at most two decimals."""
 

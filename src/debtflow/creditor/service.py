@@ -7,11 +7,15 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
+from debtflow.core.compliance.rule_pack import shipped_pack_names
 from debtflow.core.errors import InvalidInput
 from debtflow.creditor import repository
 from debtflow.models import Creditor
 
 _CODE = re.compile(r"^[A-Z0-9][A-Z0-9_-]{1,39}$")
+
+#: the compliance rule pack of a new creditor when none is named
+DEFAULT_COMPLIANCE_PACK = "cn-2025"
 
 
 def save(
@@ -19,12 +23,17 @@ def save(
     *,
     code: str,
     name: str,
-    compliance_pack: str = "cn-2025",
+    compliance_pack: str | None = None,
     max_relief_bp: int | None = None,
     max_term_months: int | None = None,
     min_first_payment_bp: int | None = None,
 ) -> Creditor:
-    """Create a creditor, or update the one with this code."""
+    """Create a creditor, or update the one with this code.
+
+    ``compliance_pack`` must be a shipped rule pack; left out, a new creditor gets
+    :data:`DEFAULT_COMPLIANCE_PACK` and an existing one keeps its pack. Mandate limits left
+    out keep their stored (or default) values likewise.
+    """
     code = code.strip().upper()
     if not _CODE.match(code):
         raise InvalidInput(
@@ -40,12 +49,22 @@ def save(
             raise InvalidInput(f"{label} must be 0–{high} basis points")
     if max_term_months is not None and not 1 <= max_term_months <= 120:
         raise InvalidInput("maximum term must be 1–120 months")
+    if compliance_pack is not None and compliance_pack not in shipped_pack_names():
+        raise InvalidInput(
+            f"unknown compliance pack {compliance_pack!r}; known packs: "
+            f"{', '.join(shipped_pack_names())}"
+        )
     creditor = repository.by_code(session, code=code)
     if creditor is None:
-        creditor = Creditor(code=code, name=name.strip(), compliance_pack=compliance_pack)
+        creditor = Creditor(
+            code=code,
+            name=name.strip(),
+            compliance_pack=compliance_pack or DEFAULT_COMPLIANCE_PACK,
+        )
         repository.add(session, creditor)
     creditor.name = name.strip()
-    creditor.compliance_pack = compliance_pack
+    if compliance_pack is not None:
+        creditor.compliance_pack = compliance_pack
     if max_relief_bp is not None:
         creditor.max_relief_bp = max_relief_bp
     if max_term_months is not None:

@@ -67,6 +67,19 @@ def audit(session: Session, *, files: EvidenceFileStore | None = None) -> AuditR
     return report
 
 
+def _stored_bytes(
+    value: bytes | memoryview | str, *, where: str, what: str, report: AuditReport
+) -> bytes:
+    """A binary column's value as bytes. SQLite keeps a text value written into a BLOB column
+    as text: that is tampering too, reported, and its UTF-8 bytes are checked on."""
+    if isinstance(value, str):
+        report.problems.append(
+            f"{where}: stored {what} is text, not bytes (rewritten outside the log)"
+        )
+        return value.encode("utf-8", "surrogatepass")
+    return bytes(value)
+
+
 def _check_leaves(session: Session, report: AuditReport, tree: InMemoryNodeStore) -> int:
     """Recompute every leaf hash from its bytes into ``tree``; return the leaves counted."""
     expected = 0
@@ -89,11 +102,12 @@ def _check_leaves(session: Session, report: AuditReport, tree: InMemoryNodeStore
                 "the tree cannot be recomputed past it"
             )
             break
-        raw = bytes(row.canonical_bytes)
+        raw = _stored_bytes(row.canonical_bytes, where=where, what="leaf bytes", report=report)
         hashed = leaf_hash(raw)
-        if bytes(row.leaf_hash) != hashed:
+        stored_hash = _stored_bytes(row.leaf_hash, where=where, what="leaf hash", report=report)
+        if stored_hash != hashed:
             report.problems.append(
-                f"{where}: stored leaf hash {bytes(row.leaf_hash).hex()[:16]}… does not match "
+                f"{where}: stored leaf hash {stored_hash.hex()[:16]}… does not match "
                 f"SHA-256(0x00 ‖ its bytes) {hashed.hex()[:16]}… (leaf bytes or leaf hash altered)"
             )
         try:
@@ -149,9 +163,10 @@ def _check_nodes(
             seen += 1
             report.nodes_checked += 1
             found = tree.get_nodes([(level, index)])
-            if found.get((level, index)) != bytes(value):
+            stored = _stored_bytes(value, where=where, what="hash", report=report)
+            if found.get((level, index)) != stored:
                 report.problems.append(
-                    f"{where}: stored hash {bytes(value).hex()[:16]}… differs from the tree "
+                    f"{where}: stored hash {stored.hex()[:16]}… differs from the tree "
                     f"recomputed from the stored leaves (covers leaves {index << level}–"
                     f"{((index + 1) << level) - 1})"
                 )

@@ -11,14 +11,15 @@ from __future__ import annotations
 import importlib
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, datetime
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.orm import Session
 
 from debtflow.case import service as case_service
 from debtflow.config import get_settings
 from debtflow.core.case.lifecycle import CaseStatus
-from debtflow.core.errors import Conflict
+from debtflow.core.errors import Conflict, InvalidInput
 from debtflow.core.strategy.ageing import Schedule, days_past_due
 from debtflow.core.strategy.buckets import BucketScheme
 from debtflow.nightly import repository
@@ -88,12 +89,31 @@ class BackdatedRun(Conflict):
     code = "backdated_run"
 
 
+class FutureRun(InvalidInput):
+    code = "future_run"
+
+
+def business_today() -> date:
+    """Today in the business time zone (the setting ``default_timezone``)."""
+    return datetime.now(ZoneInfo(get_settings().default_timezone)).date()
+
+
 def run(
     session: Session,
     *,
     as_of: date,
+    today: date | None = None,
     progress: Callable[[str], None] | None = None,
 ) -> NightlyReport:
+    """Run every step for the business date ``as_of``, which may not be after ``today``
+    (default: today in the business time zone) nor before the last date aged."""
+    today = business_today() if today is None else today
+    if as_of > today:
+        raise FutureRun(
+            f"cannot age the portfolio for {as_of}: it is after today ({today} in "
+            f"{get_settings().default_timezone}); bucket history is never rewritten, so a "
+            "future date would block every later run until that date"
+        )
     latest = repository.latest_aged_on(session)
     if latest is not None and as_of < latest:
         raise BackdatedRun(

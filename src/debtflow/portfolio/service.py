@@ -5,6 +5,7 @@ unless the caller asks to skip invalid rows."""
 from __future__ import annotations
 
 import csv
+import os
 from collections.abc import Callable, Sequence
 from contextlib import closing
 from dataclasses import dataclass, field
@@ -38,6 +39,30 @@ class PortfolioRejected(InvalidInput):
 
 class UnknownCreditor(NotFound):
     code = "unknown_creditor"
+
+
+class UnwritableRejects(InvalidInput):
+    code = "unwritable_rejects"
+
+
+def _rejects_destination(path: Path, rejects_path: Path | None) -> Path:
+    """Where rejected rows go (default ``FILE.rejects.csv`` beside the file), refused up front
+    when that file cannot be written, so the import never fails after the rows are in."""
+    target = rejects_path or path.with_name(path.stem + ".rejects.csv")
+    folder = target.parent
+    problem = None
+    if not folder.is_dir():
+        problem = f"the folder {folder} does not exist"
+    elif target.is_dir():
+        problem = "it is a folder"
+    elif not os.access(folder, os.W_OK) or (target.exists() and not os.access(target, os.W_OK)):
+        problem = "it is not writable"
+    if problem is not None:
+        raise UnwritableRejects(
+            f"cannot write rejected rows to {target}: {problem}; nothing was imported "
+            "(choose another file with --rejects)"
+        )
+    return target
 
 
 @dataclass
@@ -135,6 +160,8 @@ def import_portfolio(
             f"unknown creditor {creditor_code!r}; create it first with "
             f"`debtflow creditor add {creditor_code} NAME`"
         )
+    if skip_invalid or rejects_path is not None:
+        rejects_path = _rejects_destination(path, rejects_path)
     sheet = read_portfolio(path)
     headers = HeaderMap(sheet.header)
     result = ImportResult(

@@ -142,6 +142,28 @@ def test_override_file_tightens_and_loosening_file_is_refused(tmp_path):
             "no UTC offset",
         ),
         ('{"at": "yesterday", "channel": "call"}', ("--pack", "cn-2025"), "ISO-8601"),
+        (
+            '{"at": "9999-12-31T23:00:00+08:00", "channel": "call"}',
+            ("--pack", "cn-2025"),
+            "at: '9999-12-31T23:00:00+08:00' is outside the years 1970–2999",
+        ),
+        (
+            '{"at": "0001-01-01T00:00:00+08:00", "channel": "call"}',
+            ("--pack", "us-regf"),
+            "outside the years 1970–2999",
+        ),
+        (
+            '{"at": "2025-03-04T10:00:00Z", "channel": "call",'
+            ' "history": [{"at": "1969-12-31T23:59:59Z", "channel": "call"}]}',
+            ("--pack", "cn-2025"),
+            "history[0].at: '1969-12-31T23:59:59Z' is outside the years",
+        ),
+        (
+            '{"at": "2025-03-04T10:00:00Z", "channel": "call",'
+            ' "cooling_off_until": "3000-01-01T00:00:00Z"}',
+            ("--pack", "cn-2025"),
+            "cooling_off_until: '3000-01-01T00:00:00Z' is outside the years",
+        ),
         ('{"at": "2025-03-04T10:00:00Z", "channel": "fax"}', ("--pack", "cn-2025"), "'fax'"),
         (
             '{"at": "2025-03-04T10:00:00Z", "channel": "call", "debtor_tz": "Mars/Base"}',
@@ -181,11 +203,19 @@ def test_override_file_tightens_and_loosening_file_is_refused(tmp_path):
     ],
 )
 def test_malformed_input_exits_2_with_a_clear_message(stdin, args, message):
-    result = _check(stdin, *args)
+    result = runner.invoke(app, ["check", *args], input=stdin, catch_exceptions=False)
     assert result.exit_code == 2
+    assert result.stderr.count("\n") == 1 and result.stderr.startswith("error: ")
     assert message in result.stderr
     assert result.stdout == ""
     assert "Traceback" not in result.output
+
+
+def test_moments_at_the_edges_of_the_accepted_years_are_decided():
+    for at in ("1970-01-01T00:00:00+00:00", "2999-12-31T23:00:00-12:00"):
+        result = _check({"at": at, "channel": "sms"}, "--pack", "cn-2025")
+        assert result.exit_code == 0, result.output
+        assert json.loads(result.stdout)["pack_version"].startswith("cn-2025")
 
 
 def test_missing_override_file_exits_2(tmp_path):

@@ -48,6 +48,10 @@ def test_chinese_headers_are_accepted():
         ("phone", "12345", "mobile"),
         ("principal", "-5.00", "negative"),
         ("principal", "12.345", "at most 2 decimals"),
+        ("principal", "99999999999999999999.99", "more than the most accepted"),
+        ("principal", "10000000000000.01", "more than the most accepted, 10,000,000,000,000.00"),
+        ("original_amount", "¥99,999,999,999,999,999,999", "more than the most accepted"),
+        ("statement_m1", "99999999999999999999", "more than the most accepted"),
         ("original_amount", "abc", "not an amount"),
         ("first_due_date", "2026-02-30", "not a real date"),
         ("opened_on", "2099-01-01", "in the future"),
@@ -67,6 +71,15 @@ def test_each_bad_cell_is_reported_with_row_column_and_reason(column, value, rea
     assert matching[0].row == 3  # header is row 1, the second data row is row 3
     assert reason in matching[0].reason
     assert [r.row for r in report.rows] == [2, 4]
+
+
+def test_the_largest_accepted_amount_is_ten_trillion_yuan():
+    columns, rows = sample(1)
+    columns = sorted({*columns, "credit_limit"})
+    rows[0]["credit_limit"] = "10000000000000.00"
+    report = validate_portfolio(columns, cells(columns, rows), today=TODAY)
+    assert report.ok, report.errors
+    assert report.rows[0].credit_limit_fen == 10**15
 
 
 def test_every_error_of_a_row_is_listed_not_just_the_first():
@@ -193,6 +206,9 @@ TRICKY = (
     "a@b.c",
     "a@b",
     "甲;乙；丙",
+    "10000000000000",
+    "10000000000000.01",
+    "99999999999999999999.99",
 )
 
 

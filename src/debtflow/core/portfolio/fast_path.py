@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from datetime import date
 from zoneinfo import ZoneInfo
 
+from debtflow.core.money import MAX_AMOUNT_FEN
 from debtflow.core.portfolio.columns import (
     BY_NAME,
     DEBTOR_TYPES,
@@ -52,17 +53,20 @@ class _GiveUp(Exception):
 
 def _quick_fen(value: str) -> int:
     """``1234`` / ``1234.5`` / ``1234.56`` (ASCII digits) in fen, as ``yuan_to_fen`` reads
-    them; anything else is left to it."""
+    them, up to ``MAX_AMOUNT_FEN``; anything else is left to it."""
     if value.isascii():
         whole, dot, cents = value.partition(".")
         if whole.isdigit():
+            fen = None
             if not dot:
-                return int(whole) * 100
-            if cents.isdigit():
+                fen = int(whole) * 100
+            elif cents.isdigit():
                 if len(cents) == 2:
-                    return int(whole + cents)
-                if len(cents) == 1:
-                    return int(whole + cents) * 10
+                    fen = int(whole + cents)
+                elif len(cents) == 1:
+                    fen = int(whole + cents) * 10
+            if fen is not None and fen <= MAX_AMOUNT_FEN:
+                return fen
     raise _GiveUp
 
 

@@ -16,7 +16,7 @@ from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from debtflow.core.money import AmountError, yuan_to_fen
+from debtflow.core.money import MAX_AMOUNT_FEN, AmountError, fen_to_yuan, yuan_to_fen
 from debtflow.core.portfolio.columns import (
     BY_NAME,
     DEBTOR_TYPES,
@@ -95,6 +95,12 @@ class _RowReader:
             return default
         if fen < 0:
             self.error(name, f"amount cannot be negative ({value})")
+            return default
+        if fen > MAX_AMOUNT_FEN:
+            self.error(
+                name,
+                f"amount {value} is more than the most accepted, {fen_to_yuan(MAX_AMOUNT_FEN)}",
+            )
             return default
         return fen
 
