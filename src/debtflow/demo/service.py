@@ -103,14 +103,14 @@ def _activity(session: Session, *, seed: int, today: date) -> tuple[int, int]:
     """Recent payments on ~15 % of open cases and promises on ~20 % (some already due)."""
     rng = random.Random(f"{seed}:activity")
     rows = session.execute(
-        select(Case.id, Account.id, Account.instalment_fen)
+        select(Case.id, Account.id, Account.instalment_fen, Case.outstanding_fen)
         .join(Account, Account.case_id == Case.id)
         .where(Case.status.in_(list(OPEN_STATUSES)))
         .order_by(Case.id, Account.id)
     ).all()
     payments = promises = 0
     seen_cases: set[int] = set()
-    for case_id, account_id, instalment in rows:
+    for case_id, account_id, instalment, outstanding in rows:
         if case_id in seen_cases:
             continue
         seen_cases.add(case_id)
@@ -127,12 +127,12 @@ def _activity(session: Session, *, seed: int, today: date) -> tuple[int, int]:
                 actor="demo",
             )
             payments += 1
-        elif roll < 0.35:
+        elif roll < 0.35 and min(instalment, outstanding) > 0:
             made = today - timedelta(days=rng.randint(1, 25))
             promise_service.record(
                 session,
                 case_id=case_id,
-                amount_fen=instalment,
+                amount_fen=min(instalment, outstanding),  # never more than the case owes
                 made_on=made,
                 due=made + timedelta(days=rng.randint(3, 20)),
                 actor="demo",

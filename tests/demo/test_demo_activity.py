@@ -1,0 +1,30 @@
+"""The demo's recent activity obeys the rules every user is held to."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from sqlalchemy import select, update
+from typer.testing import CliRunner
+
+from debtflow.cli.main import app as cli
+from debtflow.core.case.lifecycle import OPEN_STATUSES
+from debtflow.db import unit_of_work
+from debtflow.demo.service import _activity
+from debtflow.models import Case, PromiseToPay
+
+
+def test_demo_promises_are_never_for_more_than_the_case_owes(database_url):
+    """With the default 2,000 cases some case owed less than one instalment, and the demo
+    stopped on the promise rule ("cannot be for more than the case owes")."""
+    result = CliRunner().invoke(cli, ["demo", "--cases", "40", "--seed", "3", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    with unit_of_work() as session:
+        session.execute(
+            update(Case).where(Case.status.in_(list(OPEN_STATUSES))).values(outstanding_fen=50)
+        )
+        before = set(session.scalars(select(PromiseToPay.id)))
+        _payments, promises = _activity(session, seed=11, today=date.today())
+        made = session.scalars(select(PromiseToPay).where(PromiseToPay.id.not_in(before))).all()
+    assert promises == len(made) > 0
+    assert all(0 < p.amount_fen <= 50 for p in made)
