@@ -216,3 +216,38 @@ def test_other_debtors_case_is_not_found_and_staff_are_refused(session, world):
         service.plan_of(session, case_id=theirs, user=me)
     with pytest.raises(NotPermitted):
         service.plan_offers(session, case_id=world.mine.case.id, user=world.agent, now=NOW)
+
+
+def test_a_plan_chosen_before_a_payment_must_be_chosen_again(session, world):
+    """Signing a plan whose amounts no longer match what the case owes would leave it
+    asking for more than is owed: it could never complete and its relief would be lost."""
+    from debtflow.payment import service as payment_service
+
+    case_id, user = world.mine.case.id, world.mine.user
+
+    def sign():
+        return service.sign_agreement(
+            session,
+            case_id=case_id,
+            user=user,
+            signer_name="李小梅",
+            read_confirmed=True,
+            ip=None,
+            user_agent=None,
+            now=NOW,
+        )
+
+    service.choose_plan(session, case_id=case_id, user=user, term_months=6, now=NOW)
+    payment_service.book(
+        session,
+        account_id=world.mine.accounts[0].id,
+        amount_fen=100_000,
+        paid_at=NOW,
+        reference="between-choice-and-signature",
+    )
+    with pytest.raises(service.PlanChoiceExpired, match="choose the plan again"):
+        sign()
+    again = service.choose_plan(session, case_id=case_id, user=user, term_months=6, now=NOW)
+    # the payment went to fees, penalty and interest first: nothing is left to relieve
+    assert (again.total_fen, again.relief_fen) == (842_000 - 100_000, 0)
+    assert sign().status == "signed"

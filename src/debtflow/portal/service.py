@@ -462,6 +462,16 @@ def sign_agreement(
         raise PlanChoiceExpired(
             f"the plan was chosen on {plan.start_on}; its dates have passed, choose it again"
         )
+    owed = _debt_now(repository.accounts_of_cases(session, case_ids=[case.id]))
+    if (owed.principal_fen, owed.interest_fen, owed.penalty_fen) != (
+        plan.principal_fen,
+        plan.interest_fen,
+        plan.penalty_fen,
+    ):
+        raise PlanChoiceExpired(
+            "what the case owes has changed since the plan was chosen (a payment or an update "
+            "from the creditor); choose the plan again"
+        )
     text = plan.agreement_text.encode("utf-8")
     digest = hashlib.sha256(text).hexdigest()
     appended = evidence.append(
