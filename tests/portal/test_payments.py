@@ -220,7 +220,7 @@ def test_payments_started_and_not_finished_count_against_what_is_owed(session, w
     first = start("key-open-0001", owed - 100_000)
     with pytest.raises(service.InvalidPortalPayment, match="not finished") as refused:
         start("key-open-0002", 100_001)
-    assert "no more than 100000 fen" in str(refused.value)
+    assert "no more than 100000 fen is still to pay" in str(refused.value)
     start("key-open-0003", 100_000)  # exactly the rest
     with pytest.raises(service.InvalidPortalPayment, match="not finished"):
         start("key-open-0004", 1)
@@ -386,3 +386,31 @@ def test_concurrent_duplicate_webhooks_book_once(database_url):
         # 300,000 fen: 642,000 owed on the most overdue account, so one part
         assert sorted(amounts) == [300_000]
         assert count(check, PaymentWebhookEvent) == 1
+
+
+def test_a_signed_plan_is_paid_without_paying_its_relief(session, world):
+    signed_plan(session, world)
+    case_id, user = world.mine.case.id, world.mine.user
+    plan = service.plan_of(session, case_id=case_id, user=user).plan
+    assert (
+        plan.relief_fen > 0 and world.mine.case.outstanding_fen == plan.total_fen + plan.relief_fen
+    )
+    with pytest.raises(service.InvalidPortalPayment, match="relief of") as refused:
+        payments.start_payment(
+            session,
+            case_id=case_id,
+            user=user,
+            idempotency_key="key-relief-01",
+            amount_fen=plan.total_fen + 1,
+            provider=provider(),
+        )
+    assert f"asks for {plan.total_fen} fen more" in str(refused.value)
+    everything = payments.start_payment(
+        session,
+        case_id=case_id,
+        user=user,
+        idempotency_key="key-relief-02",
+        amount_fen=plan.total_fen,
+        provider=provider(),
+    )
+    assert everything.amount_fen == plan.total_fen

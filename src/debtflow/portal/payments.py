@@ -33,6 +33,7 @@ from debtflow.models.portal import (
     INTENT_MISMATCHED,
     INTENT_PENDING,
     INTENT_SUCCEEDED,
+    PLAN_SIGNED,
 )
 from debtflow.payment import service as payment_service
 from debtflow.payment.provider import PaymentProvider, SimulatedProvider, require_provider
@@ -80,8 +81,8 @@ def start_payment(
     existing = repository.intent_by_key(session, user_id=user.id, idempotency_key=idempotency_key)
     if existing is not None:
         return _same_intent(existing, case.id, amount_fen)
+    current = load_case_plan(session, case.id)
     if amount_fen is None:
-        current = load_case_plan(session, case.id)
         due = current.next_due() if current is not None and current.signed else None
         if due is None:
             raise InvalidPortalPayment("no signed plan with an amount due: give amount_fen")
@@ -92,14 +93,23 @@ def start_payment(
         raise InvalidPortalPayment(
             f"{amount_fen} fen is more than the {case.outstanding_fen} fen owed on the case"
         )
+    payable = case.outstanding_fen
+    if current is not None and current.plan.status == PLAN_SIGNED:
+        # what the signed plan still asks for: its relief is waived, not paid
+        payable = min(payable, current.plan.total_fen - current.paid_since_signing_fen)
+        if amount_fen > payable:
+            raise InvalidPortalPayment(
+                f"the signed plan asks for {payable} fen more; its relief of "
+                f"{current.plan.relief_fen} fen is waived once that is paid"
+            )
     started = repository.open_intents_fen(
         session, case_id=case.id, since=utcnow() - OPEN_PAYMENT_HOLD
     )
-    if amount_fen > case.outstanding_fen - started:
+    if amount_fen > payable - started:
         raise InvalidPortalPayment(
             f"payments of {started} fen started on this case in the last "
             f"{OPEN_PAYMENT_HOLD.seconds // 60} minutes are not finished yet; with them no more "
-            f"than {max(case.outstanding_fen - started, 0)} fen is still owed"
+            f"than {max(payable - started, 0)} fen is still to pay"
         )
     redirect = provider.create_payment(
         amount_fen=amount_fen,
