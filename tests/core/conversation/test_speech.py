@@ -136,6 +136,10 @@ def test_unreadable_rule_file_names_the_path(tmp_path: Path) -> None:
         ("我们这就打电话给你们公司领导说明你欠款的情况", Violation.THIRD_PARTY_DISCLOSURE),
         ("把你家那台车拿去抵押一下不就有钱了", Violation.BORROW_ELSEWHERE),
         ("你表姐那边周转一下先还上", Violation.BORROW_ELSEWHERE),
+        # telling the family (a review of session 10 found these unflagged)
+        ("再不还钱就告诉你家人和同事", Violation.THIRD_PARTY_DISCLOSURE),
+        ("我会通知你家人", Violation.THIRD_PARTY_DISCLOSURE),
+        ("我们会联系你父母让他们知道", Violation.THIRD_PARTY_DISCLOSURE),
     ],
 )
 def test_widened_rules_catch_the_concept_in_other_words(text: str, violation: Violation) -> None:
@@ -153,6 +157,10 @@ def test_widened_rules_catch_the_concept_in_other_words(text: str, violation: Vi
         "我们只和借款人本人谈欠款的事",
         "您肯定也不希望一直接到我们的电话吧",
         "我们不会去您单位也不会联系您的同事",
+        "我们不会联系你家人的请放心",
+        "您可以跟家人商量一下还款计划",
+        "您也可以告诉家人帮忙想想办法",
+        "请问您是张先生的家人吗",
         "我们明天下午再给您打一个电话",
         "您一直不接电话我们只能继续按流程联系您",
     ],
