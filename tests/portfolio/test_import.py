@@ -211,3 +211,64 @@ def test_undecodable_and_empty_files_are_refused(session, tmp_path):
     empty.write_text("\n\n", encoding="utf-8")
     with pytest.raises(UnreadableFile, match="empty"):
         service.import_portfolio(session, path=empty, creditor_code="TESTBANK", today=TODAY)
+
+
+REQUIRED_COLUMNS = [c.name for c in BY_NAME.values() if c.required]
+
+
+def _stored(session, account_number):
+    session.expire_all()
+    account = session.scalars(select(Account).where(Account.account_number == account_number)).one()
+    debtor = session.get(Debtor, account.debtor_id)
+    address = session.scalars(select(Address).where(Address.debtor_id == debtor.id)).one()
+    return (
+        debtor.employer,
+        debtor.monthly_income_fen,
+        debtor.timezone,
+        address.line,
+        address.latitude,
+        address.longitude,
+        account.credit_limit_fen,
+        account.interest_fen,
+        account.repayment_history,
+        session.get(Case, account.case_id).overdue_cause,
+    )
+
+
+def test_update_file_without_optional_columns_keeps_what_is_stored(session, tmp_path):
+    make_creditor(session)
+    make_creditor(session, code="OTHER", name="另一银行")
+    rows = portfolio_rows(count=3)
+    row = rows[0]
+    row.update(
+        employer="长江机械厂",
+        monthly_income="8000.00",
+        credit_limit="50000.00",
+        interest="12.34",
+        timezone="Asia/Urumqi",
+        overdue_cause="失业",
+    )
+    path = write_portfolio(tmp_path / "full.csv", rows)
+    service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    before = _stored(session, row["account_number"])
+    assert before[0] == "长江机械厂" and before[6] == 5_000_000 and before[8] != []
+    assert None not in before[3:6]
+
+    base = write_portfolio(tmp_path / "base.csv", rows, columns=REQUIRED_COLUMNS)
+    again = service.import_portfolio(session, path=base, creditor_code="TESTBANK", today=TODAY)
+    assert again.accounts_updated == 3
+    assert _stored(session, row["account_number"]) == before
+
+    # another creditor placing the same debtor with fewer columns states nothing either
+    other = [dict(r, account_number="X-" + r["account_number"]) for r in rows]
+    path = write_portfolio(tmp_path / "other.csv", other, columns=REQUIRED_COLUMNS)
+    service.import_portfolio(session, path=path, creditor_code="OTHER", today=TODAY)
+    assert _stored(session, row["account_number"]) == before
+
+    # an empty cell in a present column still clears the value
+    row["employer"] = ""
+    cleared = write_portfolio(
+        tmp_path / "cleared.csv", rows, columns=[*REQUIRED_COLUMNS, "employer"]
+    )
+    service.import_portfolio(session, path=cleared, creditor_code="TESTBANK", today=TODAY)
+    assert _stored(session, row["account_number"])[0] is None

@@ -226,6 +226,7 @@ def import_portfolio(
                     known_debtors=names.keys(),
                     known_accounts=existing,
                     stamp=stamp,
+                    present=headers.index.keys(),
                 )
                 debtors.update(written.debtor_ids)
                 cases.update(written.case_ids)
