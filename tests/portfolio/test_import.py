@@ -272,3 +272,38 @@ def test_update_file_without_optional_columns_keeps_what_is_stored(session, tmp_
     )
     service.import_portfolio(session, path=cleared, creditor_code="TESTBANK", today=TODAY)
     assert _stored(session, row["account_number"])[0] is None
+
+
+@pytest.mark.parametrize("final", ["settled", "closed", "written_off"])
+def test_new_account_for_a_case_in_a_final_status_is_refused(session, tmp_path, final):
+    from debtflow.models.enums import CaseStatus
+
+    make_creditor(session)
+    rows = portfolio_rows(count=3)
+    path = write_portfolio(tmp_path / "p.csv", rows)
+    service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    account = session.scalars(
+        select(Account).where(Account.account_number == rows[0]["account_number"])
+    ).one()
+    case = session.get(Case, account.case_id)
+    case.status = CaseStatus(final)
+    session.flush()
+
+    new_debt = dict(rows[0], account_number="NEW-" + rows[0]["account_number"])
+    other = dict(rows[1], account_number="NEW-" + rows[1]["account_number"])
+    path = write_portfolio(tmp_path / "new.csv", [new_debt, other])
+    with pytest.raises(service.PortfolioRejected) as info:
+        service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    [error] = info.value.errors
+    assert error.row == 2 and error.column == "account_number"
+    assert f"case {case.id}" in error.reason and final in error.reason
+
+    result = service.import_portfolio(
+        session, path=path, creditor_code="TESTBANK", today=TODAY, skip_invalid=True
+    )
+    assert (result.accounts_created, [e.row for e in result.errors]) == (1, [2])
+    session.expire_all()
+    assert session.get(Case, case.id).status == CaseStatus(final)
+    assert [
+        a.account_number for a in session.scalars(select(Account).where(Account.case_id == case.id))
+    ] == [rows[0]["account_number"]]

@@ -26,6 +26,7 @@ from debtflow.bulk import (
     select_in,
     upsert_rows,
 )
+from debtflow.core.case.lifecycle import FINAL_STATUSES
 from debtflow.models import Creditor
 from debtflow.models.enums import CaseStatus, Channel
 from debtflow.portfolio.preparation import (
@@ -113,6 +114,26 @@ def names_on_file(session: Session, *, id_indexes: Sequence[str]) -> dict[str, s
         id_indexes,
     )
     return {index: name for index, name in rows}
+
+
+def final_cases(
+    session: Session, *, creditor_id: int, id_indexes: Sequence[str]
+) -> dict[str, tuple[int, str]]:
+    """{ID number blind index: (case id, status)} for the debtors among ``id_indexes``
+    whose case at this creditor is in a final status (settled, closed, written off)."""
+    if not id_indexes:
+        return {}
+    finals = ", ".join(f"'{s.value}'" for s in sorted(FINAL_STATUSES))
+    rows = select_in(
+        session,
+        'SELECT d.id_number_index, c.id, c.status FROM "case" c '
+        "JOIN debtor d ON d.id = c.debtor_id "
+        f"WHERE c.creditor_id = {_mark(session)} AND c.status IN ({finals}) "
+        "AND d.id_number_index {match}",
+        id_indexes,
+        before=(creditor_id,),
+    )
+    return {index: (case_id, status) for index, case_id, status in rows}
 
 
 def accounts_on_file(
