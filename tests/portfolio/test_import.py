@@ -307,3 +307,32 @@ def test_new_account_for_a_case_in_a_final_status_is_refused(session, tmp_path, 
     assert [
         a.account_number for a in session.scalars(select(Account).where(Account.case_id == case.id))
     ] == [rows[0]["account_number"]]
+
+
+def test_xlsx_identifiers_stored_as_numbers_that_lost_digits_are_refused(session, tmp_path):
+    make_creditor(session)
+    rows = portfolio_rows(count=3)
+    columns = sorted({k for r in rows for k in r})
+    book = Workbook()
+    sheet = book.active
+    sheet.append(columns)
+    for row in rows:
+        sheet.append([row.get(c, "") for c in columns])
+    at = {c: columns.index(c) + 1 for c in columns}
+    # Excel keeps 15 significant digits: an 18-digit ID typed into a General cell
+    sheet.cell(row=2, column=at["id_number"]).value = 4.4010619850313e17
+    sheet.cell(row=3, column=at["phone"]).value = float(rows[1]["phone"])  # exact: kept
+    sheet.cell(row=4, column=at["fees"]).value = 300.305  # truly three decimals
+    path = tmp_path / "p.xlsx"
+    book.save(path)
+    with pytest.raises(service.PortfolioRejected) as info:
+        service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    errors = [(e.row, e.column) for e in info.value.errors]
+    assert errors == [(2, "id_number"), (4, "fees")]
+    reason = info.value.errors[0].reason
+    assert "stored" in reason and "as a number" in reason and "lost digits" in reason
+    assert "text" in reason
+    result = service.import_portfolio(
+        session, path=path, creditor_code="TESTBANK", today=TODAY, skip_invalid=True
+    )
+    assert result.accounts_created == 1

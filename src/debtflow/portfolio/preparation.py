@@ -289,7 +289,13 @@ _LOCK = threading.Lock()
 def _prepare_slice(token: int, start: int, stop: int, today: date) -> PreparedChunk:
     sheet, preparer = _SHEETS[token]
     first_row = sheet.first_data_row + start
-    checked = validate_chunk(sheet.header, sheet.rows[start:stop], today=today, first_row=first_row)
+    checked = validate_chunk(
+        sheet.header,
+        sheet.rows[start:stop],
+        today=today,
+        first_row=first_row,
+        cell_problems=sheet.cell_problems,
+    )
     return PreparedChunk(
         first_row=first_row,
         rows_read=checked.rows_read,
