@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime
@@ -59,19 +60,66 @@ class PortfolioSheet:
     cell_problems: dict[int, list[tuple[str, str]]] = field(default_factory=dict)
 
 
+_CJK = re.compile("[\u3400-\u9fff\uf900-\ufaff]")
+
+
+def _line_of(raw: bytes, offset: int) -> int:
+    return raw.count(b"\n", 0, offset) + 1
+
+
+def _mixed_encodings(raw: bytes) -> str | None:
+    """Why a file that is not all UTF-8 mixes encodings — a line of Chinese in valid UTF-8
+    and another line that is not UTF-8 — naming the first line that differs from the lines
+    before it; None when no line reads as UTF-8 Chinese."""
+    first_utf8 = first_other = 0
+    for number, line in enumerate(raw.split(b"\n"), start=1):
+        if line.isascii():
+            continue
+        try:
+            utf8 = _CJK.search(line.decode("utf-8")) is not None
+        except UnicodeDecodeError:
+            utf8 = False
+        if utf8:
+            first_utf8 = first_utf8 or number
+        else:
+            first_other = first_other or number
+        if first_utf8 and first_other:
+            differs = max(first_utf8, first_other)
+            other = "UTF-8" if differs == first_utf8 else "not UTF-8 (GBK?)"
+            return (
+                f"the file mixes encodings: line {differs} is {other}, unlike line "
+                f"{min(first_utf8, first_other)}; save the whole file in one encoding "
+                "(UTF-8 or GBK)"
+            )
+    return None
+
+
 def decode(raw: bytes) -> tuple[str, str]:
-    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK)."""
+    """UTF-8 (with or without BOM) first, then GB18030 (a superset of GBK). A file that
+    mixes UTF-8 and GBK lines is refused rather than guessed."""
     if raw.startswith(b"\xef\xbb\xbf"):
-        return raw[3:].decode("utf-8"), "utf-8-sig"
+        try:
+            return raw[3:].decode("utf-8"), "utf-8-sig"
+        except UnicodeDecodeError as exc:
+            offset = exc.start + 3
+            raise UnreadableFile(
+                f"the file starts with a UTF-8 byte-order mark but byte 0x{raw[offset]:02x} at "
+                f"offset {offset} (line {_line_of(raw, offset)}) is not UTF-8: the file mixes "
+                "encodings; save the whole file as UTF-8"
+            ) from exc
     try:
         return raw.decode("utf-8"), "utf-8"
     except UnicodeDecodeError:
         pass
+    mixed = _mixed_encodings(raw)
+    if mixed is not None:
+        raise UnreadableFile(mixed)
     try:
         return raw.decode("gb18030"), "gbk"
     except UnicodeDecodeError as exc:
         raise UnreadableFile(
-            f"the file is neither UTF-8 nor GBK text (undecodable byte at offset {exc.start})"
+            f"the file is neither UTF-8 nor GBK text (undecodable byte at offset {exc.start}, "
+            f"line {_line_of(raw, exc.start)})"
         ) from exc
 
 
