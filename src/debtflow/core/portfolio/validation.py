@@ -398,10 +398,19 @@ def validate_row(
 def header_errors(headers: HeaderMap) -> list[RowError]:
     """Problems with the header row itself: a column twice, a required column missing."""
     errors = [RowError(1, dup, "this column appears twice") for dup in headers.duplicates]
+    unknown = (
+        f"; headers not recognised: {', '.join(headers.unknown)}"
+        if headers.unknown
+        else "; every other header was recognised"
+    )
     for missing in headers.missing_required():
         column = BY_NAME[missing]
         errors.append(
-            RowError(1, missing, f"required column is missing (header {missing} or {column.zh})")
+            RowError(
+                1,
+                missing,
+                f"required column is missing (header {missing} or {column.zh}){unknown}",
+            )
         )
     return errors
 
