@@ -231,3 +231,32 @@ def test_demo_builds_summarises_and_does_not_serve_with_no_serve(database_url):
     assert refused.exit_code == 1 and "--reset" in refused.output
     assert invoke("demo", "--cases", "30", "--no-serve", "--reset").exit_code == 0
     assert table_counts()[0] == 30
+
+
+def _csv_bytes(rows, encodings):
+    """A CSV of ``rows`` whose lines (header first) are encoded one by one."""
+    columns = sorted({k for r in rows for k in r})
+    lines = [",".join(columns)] + [",".join(r.get(c, "") for c in columns) for r in rows]
+    return b"".join((line + "\r\n").encode(e) for line, e in zip(lines, encodings, strict=True))
+
+
+def test_files_mixing_utf8_and_gbk_are_refused_naming_the_line(database_url, tmp_path):
+    assert invoke("creditor", "add", "BANK1", "第一银行").exit_code == 0
+    rows = portfolio_rows(count=4)
+    bom = tmp_path / "bom.csv"
+    bom.write_bytes(b"\xef\xbb\xbf" + _csv_bytes(rows, ["utf-8", "utf-8", "utf-8", "gbk", "utf-8"]))
+    assert_refused(
+        invoke("portfolio", "import", str(bom), "--creditor", "BANK1"), 2, "line 4", "offset"
+    )
+    mixed = tmp_path / "mixed.csv"
+    mixed.write_bytes(_csv_bytes(rows, ["utf-8", "utf-8", "gbk", "gbk", "utf-8"]))
+    assert_refused(
+        invoke("portfolio", "import", str(mixed), "--creditor", "BANK1"), 2, "line 3", "mixes"
+    )
+    assert table_counts() == (0, 0, 0)
+
+    gbk = tmp_path / "gbk.csv"
+    gbk.write_bytes(_csv_bytes(rows, ["gbk"] * 5))
+    result = invoke("portfolio", "import", str(gbk), "--creditor", "BANK1")
+    assert result.exit_code == 0
+    assert "encoding: gbk" in result.stdout

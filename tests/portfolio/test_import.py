@@ -211,3 +211,128 @@ def test_undecodable_and_empty_files_are_refused(session, tmp_path):
     empty.write_text("\n\n", encoding="utf-8")
     with pytest.raises(UnreadableFile, match="empty"):
         service.import_portfolio(session, path=empty, creditor_code="TESTBANK", today=TODAY)
+
+
+REQUIRED_COLUMNS = [c.name for c in BY_NAME.values() if c.required]
+
+
+def _stored(session, account_number):
+    session.expire_all()
+    account = session.scalars(select(Account).where(Account.account_number == account_number)).one()
+    debtor = session.get(Debtor, account.debtor_id)
+    address = session.scalars(select(Address).where(Address.debtor_id == debtor.id)).one()
+    return (
+        debtor.employer,
+        debtor.monthly_income_fen,
+        debtor.timezone,
+        address.line,
+        address.latitude,
+        address.longitude,
+        account.credit_limit_fen,
+        account.interest_fen,
+        account.repayment_history,
+        session.get(Case, account.case_id).overdue_cause,
+    )
+
+
+def test_update_file_without_optional_columns_keeps_what_is_stored(session, tmp_path):
+    make_creditor(session)
+    make_creditor(session, code="OTHER", name="另一银行")
+    rows = portfolio_rows(count=3)
+    row = rows[0]
+    row.update(
+        employer="长江机械厂",
+        monthly_income="8000.00",
+        credit_limit="50000.00",
+        interest="12.34",
+        timezone="Asia/Urumqi",
+        overdue_cause="失业",
+    )
+    path = write_portfolio(tmp_path / "full.csv", rows)
+    service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    before = _stored(session, row["account_number"])
+    assert before[0] == "长江机械厂" and before[6] == 5_000_000 and before[8] != []
+    assert None not in before[3:6]
+
+    base = write_portfolio(tmp_path / "base.csv", rows, columns=REQUIRED_COLUMNS)
+    again = service.import_portfolio(session, path=base, creditor_code="TESTBANK", today=TODAY)
+    assert again.accounts_updated == 3
+    assert _stored(session, row["account_number"]) == before
+
+    # another creditor placing the same debtor with fewer columns states nothing either
+    other = [dict(r, account_number="X-" + r["account_number"]) for r in rows]
+    path = write_portfolio(tmp_path / "other.csv", other, columns=REQUIRED_COLUMNS)
+    service.import_portfolio(session, path=path, creditor_code="OTHER", today=TODAY)
+    assert _stored(session, row["account_number"]) == before
+
+    # an empty cell in a present column still clears the value
+    row["employer"] = ""
+    cleared = write_portfolio(
+        tmp_path / "cleared.csv", rows, columns=[*REQUIRED_COLUMNS, "employer"]
+    )
+    service.import_portfolio(session, path=cleared, creditor_code="TESTBANK", today=TODAY)
+    assert _stored(session, row["account_number"])[0] is None
+
+
+@pytest.mark.parametrize("final", ["settled", "closed", "written_off"])
+def test_new_account_for_a_case_in_a_final_status_is_refused(session, tmp_path, final):
+    from debtflow.models.enums import CaseStatus
+
+    make_creditor(session)
+    rows = portfolio_rows(count=3)
+    path = write_portfolio(tmp_path / "p.csv", rows)
+    service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    account = session.scalars(
+        select(Account).where(Account.account_number == rows[0]["account_number"])
+    ).one()
+    case = session.get(Case, account.case_id)
+    case.status = CaseStatus(final)
+    session.flush()
+
+    new_debt = dict(rows[0], account_number="NEW-" + rows[0]["account_number"])
+    other = dict(rows[1], account_number="NEW-" + rows[1]["account_number"])
+    path = write_portfolio(tmp_path / "new.csv", [new_debt, other])
+    with pytest.raises(service.PortfolioRejected) as info:
+        service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    [error] = info.value.errors
+    assert error.row == 2 and error.column == "account_number"
+    assert f"case {case.id}" in error.reason and final in error.reason
+
+    result = service.import_portfolio(
+        session, path=path, creditor_code="TESTBANK", today=TODAY, skip_invalid=True
+    )
+    assert (result.accounts_created, [e.row for e in result.errors]) == (1, [2])
+    session.expire_all()
+    assert session.get(Case, case.id).status == CaseStatus(final)
+    assert [
+        a.account_number for a in session.scalars(select(Account).where(Account.case_id == case.id))
+    ] == [rows[0]["account_number"]]
+
+
+def test_xlsx_identifiers_stored_as_numbers_that_lost_digits_are_refused(session, tmp_path):
+    make_creditor(session)
+    rows = portfolio_rows(count=3)
+    columns = sorted({k for r in rows for k in r})
+    book = Workbook()
+    sheet = book.active
+    sheet.append(columns)
+    for row in rows:
+        sheet.append([row.get(c, "") for c in columns])
+    at = {c: columns.index(c) + 1 for c in columns}
+    # Excel keeps 15 significant digits: an 18-digit ID typed into a General cell
+    sheet.cell(row=2, column=at["id_number"]).value = 4.4010619850313e17
+    sheet.cell(row=3, column=at["phone"]).value = float(rows[1]["phone"])  # exact: kept
+    sheet.cell(row=4, column=at["fees"]).value = 300.305  # truly three decimals
+    path = tmp_path / "p.xlsx"
+    book.save(path)
+    with pytest.raises(service.PortfolioRejected) as info:
+        service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    errors = [(e.row, e.column) for e in info.value.errors]
+    assert errors == [(2, "id_number"), (4, "fees")]
+    reason = info.value.errors[0].reason
+    assert "stored" in reason and "as a number" in reason and "lost digits" in reason
+    assert "text" in reason
+    result = service.import_portfolio(
+        session, path=path, creditor_code="TESTBANK", today=TODAY, skip_invalid=True
+    )
+    assert result.accounts_created == 1

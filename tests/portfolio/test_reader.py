@@ -55,3 +55,31 @@ def test_quoted_fields_and_bare_carriage_returns_are_read_by_the_csv_module(tmp_
     sheet = read_portfolio(path)
     assert not isinstance(sheet.rows, CsvLines)
     assert [sheet.header, *sheet.rows] == whole_file(text)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind", "text"),
+    [
+        (300.29999999999995, "yuan", "300.3"),  # a formula's 100.1 * 3: Excel shows 300.30
+        (0.30000000000000004, "yuan", "0.3"),
+        (1234.0, "yuan", "1234"),
+        (300.305, "yuan", "300.305"),  # three decimals: left for the validator to refuse
+        (13800138000.0, "identifier", "13800138000"),
+        (123456789012345, "identifier", "123456789012345"),
+        (2.5, "float", "2.5"),
+    ],
+)
+def test_numeric_xlsx_cells_are_read_as_their_column_needs(value, kind, text):
+    from debtflow.portfolio.reader import cell_text
+
+    assert cell_text(value, kind) == (text, None)
+
+
+@pytest.mark.parametrize("value", [4.4010619850313e17, 440106198503129984, 1234567890123456, 12.5])
+def test_identifier_cells_excel_stored_as_inexact_numbers_are_refused(value):
+    from debtflow.portfolio.reader import cell_text
+
+    _, problem = cell_text(value, "identifier")
+    assert (
+        problem is not None and "as a number" in problem and "format the column as text" in problem
+    )

@@ -89,6 +89,7 @@ def import_(
         table.add_row("cases", str(result.cases_touched))
     table.add_row("rows rejected", str(len({e.row for e in result.errors})))
     console.print(table)
+    console.print(f"encoding: {result.encoding}", highlight=False)
     if result.ignored_columns:
         console.print(f"ignored unknown columns: {', '.join(result.ignored_columns)}")
     if result.errors:

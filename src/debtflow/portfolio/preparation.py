@@ -16,7 +16,7 @@ import json
 import multiprocessing
 import os
 import threading
-from collections.abc import Generator, Sequence
+from collections.abc import Collection, Generator, Sequence
 from concurrent.futures import ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -24,7 +24,7 @@ from typing import Any, NamedTuple
 
 from debtflow.config import personal_data_cipher
 from debtflow.core.compliance.crypto import PersonalDataCipher
-from debtflow.core.portfolio.records import MonthRecord, PortfolioRow, RowError
+from debtflow.core.portfolio.records import HISTORY_FIELDS, MonthRecord, PortfolioRow, RowError
 from debtflow.core.portfolio.validation import validate_chunk
 from debtflow.portfolio.reader import PortfolioSheet
 
@@ -91,6 +91,40 @@ ACCOUNT_COLUMNS = (
     "imported_at",
     "updated_at",
 )
+
+# the file columns whose presence states each optional database column above; a database
+# column not listed here is stated by every row (a required column, a key, a time stamp).
+# An update changes only what the file states: a column left out of it keeps what is stored
+STATED_BY: dict[str, tuple[str, ...]] = {
+    "debtor_type": ("debtor_type",),
+    "registered_on": ("registered_on",),
+    "employer": ("employer",),
+    "industry": ("industry",),
+    "timezone": ("timezone",),
+    "monthly_income_fen": ("monthly_income",),
+    "other_debts_fen": ("other_debts",),
+    "dependents": ("dependents",),
+    "monthly_spending_fen": ("monthly_spending",),
+    "monthly_revenue_fen": ("monthly_revenue",),
+    "receivables_fen": ("receivables",),
+    "main_customers": ("main_customers",),
+    "line": ("address",),
+    "latitude": ("latitude",),
+    "longitude": ("longitude",),
+    "interest_fen": ("interest",),
+    "fees_fen": ("fees",),
+    "penalty_fen": ("penalty",),
+    "paid_before_fen": ("paid_amount",),
+    "maturity_date": ("maturity_date",),
+    "credit_limit_fen": ("credit_limit",),
+    "repayment_history": tuple(f for month in HISTORY_FIELDS for f in month),
+}
+
+
+def stated_columns(columns: Sequence[str], present: Collection[str]) -> list[str]:
+    """Those of ``columns`` (database columns) that a file with the canonical columns
+    ``present`` states."""
+    return [c for c in columns if c not in STATED_BY or any(f in present for f in STATED_BY[c])]
 
 
 class PreparedRow(NamedTuple):
@@ -255,7 +289,13 @@ _LOCK = threading.Lock()
 def _prepare_slice(token: int, start: int, stop: int, today: date) -> PreparedChunk:
     sheet, preparer = _SHEETS[token]
     first_row = sheet.first_data_row + start
-    checked = validate_chunk(sheet.header, sheet.rows[start:stop], today=today, first_row=first_row)
+    checked = validate_chunk(
+        sheet.header,
+        sheet.rows[start:stop],
+        today=today,
+        first_row=first_row,
+        cell_problems=sheet.cell_problems,
+    )
     return PreparedChunk(
         first_row=first_row,
         rows_read=checked.rows_read,

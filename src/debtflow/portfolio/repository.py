@@ -26,6 +26,7 @@ from debtflow.bulk import (
     select_in,
     upsert_rows,
 )
+from debtflow.core.case.lifecycle import FINAL_STATUSES
 from debtflow.models import Creditor
 from debtflow.models.enums import CaseStatus, Channel
 from debtflow.portfolio.preparation import (
@@ -34,6 +35,7 @@ from debtflow.portfolio.preparation import (
     CONTACT_COLUMNS,
     DEBTOR_COLUMNS,
     PreparedRow,
+    stated_columns,
 )
 
 CASE_COLUMNS = (
@@ -48,8 +50,9 @@ CASE_COLUMNS = (
     "opened_at",
     "updated_at",
 )
-# what a re-import changes: everything the file states, never the keys, the creation time
-# or the ageing state the nightly cycle keeps
+# what a re-import may change: what the file states (``stated_columns``: a column the file
+# leaves out keeps what is stored), never the keys, the creation time or the ageing state
+# the nightly cycle keeps
 DEBTOR_UPDATES = [
     c for c in DEBTOR_COLUMNS if c not in ("id_number_encrypted", "id_number_index", "created_at")
 ]
@@ -113,6 +116,26 @@ def names_on_file(session: Session, *, id_indexes: Sequence[str]) -> dict[str, s
     return {index: name for index, name in rows}
 
 
+def final_cases(
+    session: Session, *, creditor_id: int, id_indexes: Sequence[str]
+) -> dict[str, tuple[int, str]]:
+    """{ID number blind index: (case id, status)} for the debtors among ``id_indexes``
+    whose case at this creditor is in a final status (settled, closed, written off)."""
+    if not id_indexes:
+        return {}
+    finals = ", ".join(f"'{s.value}'" for s in sorted(FINAL_STATUSES))
+    rows = select_in(
+        session,
+        'SELECT d.id_number_index, c.id, c.status FROM "case" c '
+        "JOIN debtor d ON d.id = c.debtor_id "
+        f"WHERE c.creditor_id = {_mark(session)} AND c.status IN ({finals}) "
+        "AND d.id_number_index {match}",
+        id_indexes,
+        before=(creditor_id,),
+    )
+    return {index: (case_id, status) for index, case_id, status in rows}
+
+
 def accounts_on_file(
     session: Session, *, creditor_id: int, account_numbers: Sequence[str]
 ) -> dict[str, tuple[str, str]]:
@@ -137,12 +160,15 @@ def write_rows(
     known_debtors: Collection[str],
     known_accounts: Collection[str],
     stamp: datetime,
+    present: Collection[str],
 ) -> Written:
     """Create or update the debtors, addresses, contact points, cases and accounts of
     ``rows`` (unique on account number). ``known_debtors`` (ID blind indexes) and
     ``known_accounts`` (account numbers) are those already in the database: their rows are
     upserted; the others are new and inserted with ids drawn up front, so no id has to be
-    looked up. The last row of a debtor gives its details."""
+    looked up. The last row of a debtor gives its details. ``present`` (the canonical
+    columns of the file) says what the file states: an existing row's other columns keep
+    what is stored."""
     if not rows:
         return Written([], [], [])
     by_index: dict[str, PreparedRow] = {}
@@ -165,7 +191,7 @@ def write_rows(
             DEBTOR_COLUMNS,
             [by_index[x].debtor for x in old],
             keys=["id_number_index"],
-            set_sql=_excluded(DEBTOR_UPDATES),
+            set_sql=_excluded(stated_columns(DEBTOR_UPDATES, present)),
             returning=("id_number_index", "id"),
             lookup="SELECT id_number_index, id FROM debtor WHERE id_number_index {match}",
             values=old,
@@ -190,7 +216,7 @@ def write_rows(
         [(debtor_of[x], *by_index[x].address) for x in by_index],
         fresh,
         keys=["debtor_id", "kind"],
-        set_sql=_excluded(ADDRESS_UPDATES),
+        set_sql=_excluded(stated_columns(ADDRESS_UPDATES, present)),
     )
     _insert_or_upsert(
         session,
@@ -248,7 +274,7 @@ def write_rows(
         ACCOUNT_COLUMNS,
         [a for a in accounts if a[3] in known_accounts],
         keys=["creditor_id", "account_number"],
-        set_sql=_excluded(ACCOUNT_UPDATES),
+        set_sql=_excluded(stated_columns(ACCOUNT_UPDATES, present)),
     )
     return Written(
         debtor_ids=list(debtor_of.values()),

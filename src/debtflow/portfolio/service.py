@@ -85,13 +85,27 @@ def _conflicts_with_database(
     *,
     names: dict[str, str],
     owners: dict[str, tuple[str, str]],
+    finals: dict[str, tuple[int, str]],
     labels: dict[str, str],
 ) -> list[RowError]:
     """Errors only the database can reveal: an ID number known under another name, an
-    account number that belongs to another debtor (``names``: {ID blind index: stored name};
-    ``owners``: {account number: (owner's ID blind index, owner's encrypted ID number)})."""
+    account number that belongs to another debtor, a new account for a case in a final
+    status (``names``: {ID blind index: stored name}; ``owners``: {account number: (owner's
+    ID blind index, owner's encrypted ID number)}; ``finals``: {ID blind index: (case id,
+    status)} of the cases in a final status)."""
     errors: list[RowError] = []
     for row in rows:
+        final = finals.get(row.id_index)
+        if final is not None and row.account_number not in owners:
+            errors.append(
+                RowError(
+                    row.row,
+                    labels.get("account_number", "account_number"),
+                    f"account {row.account_number} is new debt for case {final[0]}, which is "
+                    f"{final[1]} (a final status): new debt needs a new case, it is not "
+                    "added to a closed one",
+                )
+            )
         stored = names.get(row.id_index)
         if stored is not None and stored != row.name:
             errors.append(
@@ -200,8 +214,11 @@ def import_portfolio(
                 creditor_id=creditor.id,
                 account_numbers=[r.account_number for r in rows],
             )
+            finals = repository.final_cases(
+                session, creditor_id=creditor.id, id_indexes=list(names)
+            )
             clashes = _conflicts_with_database(
-                rows, names=names, owners=owners, labels=headers.label
+                rows, names=names, owners=owners, finals=finals, labels=headers.label
             )
             if clashes:
                 bad = {e.row for e in clashes}
@@ -226,6 +243,7 @@ def import_portfolio(
                     known_debtors=names.keys(),
                     known_accounts=existing,
                     stamp=stamp,
+                    present=headers.index.keys(),
                 )
                 debtors.update(written.debtor_ids)
                 cases.update(written.case_ids)

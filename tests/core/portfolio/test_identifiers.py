@@ -70,3 +70,20 @@ def test_birth_dates_in_the_future_are_refused():
     first17 = f"110105{future}0101002"
     with pytest.raises(IdentifierError, match="plausible"):
         normalise_resident_id(first17 + resident_id_check_char(first17))
+
+
+@pytest.mark.parametrize(
+    ("text", "digits"),
+    [
+        ("+86 20 8765 4321", "02087654321"),
+        ("0086 755 8888 6666", "075588886666"),
+        ("+86-755-88886666", "075588886666"),
+        ("+86 020 8765 4321", "02087654321"),
+        ("１３８００１３８００７", "13800138007"),
+        ("＋８６ １３８００１３８００７", "13800138007"),
+    ],
+)
+def test_landlines_after_country_code_and_full_width_digits_are_accepted(text, digits):
+    from debtflow.core.portfolio.identifiers import normalise_phone
+
+    assert normalise_phone(text) == digits

@@ -256,3 +256,14 @@ def test_fast_path_never_accepts_what_the_full_reader_refuses_or_reads_different
         assert errors == [], (row_cells, errors)
         assert quick == full
     assert refused > 500 and taken > 500  # both branches were exercised
+
+
+def test_a_missing_required_column_names_the_headers_that_were_not_recognised():
+    from debtflow.core.portfolio.columns import BY_NAME
+    from debtflow.core.portfolio.records import HeaderMap
+    from debtflow.core.portfolio.validation import header_errors
+
+    header = [c.name for c in BY_NAME.values() if c.required and c.name != "principal"]
+    errors = header_errors(HeaderMap([*header, "未还本金（元）"]))
+    assert [e.column for e in errors] == ["principal"]
+    assert "未还本金（元）" in errors[0].reason and "not recognised" in errors[0].reason

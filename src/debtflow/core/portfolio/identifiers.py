@@ -4,6 +4,7 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from datetime import date
 
 _ID_WEIGHTS = (7, 9, 10, 5, 8, 4, 2, 1, 6, 3, 7, 9, 10, 5, 8, 4, 2)
@@ -79,14 +80,20 @@ def normalise_uscc(text: str) -> str:
 def normalise_phone(text: str) -> str:
     """A mainland mobile (11 digits starting 13–19) or landline with area code.
 
-    Spaces, dashes and a leading +86 / 0086 / 86 are removed; the result is digits only.
+    Full-width characters are read as their ASCII forms (NFKC); spaces, dashes and a
+    leading +86 / 0086 / 86 are removed, and a landline's trunk 0, which is left out after
+    the country code (``+86 20 8765 4321``), is put back; the result is digits only.
     """
-    value = re.sub(r"[\s\-()（）]", "", text.strip())
+    value = re.sub(r"[\s\-()（）]", "", unicodedata.normalize("NFKC", text).strip())
+    international = False
     for prefix in ("+86", "0086"):
         if value.startswith(prefix):
             value = value[len(prefix) :]
+            international = True
     if value.startswith("86") and len(value) == 13:
         value = value[2:]
+    if international and value and value[0] in "23456789":
+        value = "0" + value
     if not value.isdigit():
         raise IdentifierError("phone number may contain only digits, spaces, dashes and +86")
     if value.startswith("1"):

@@ -11,7 +11,7 @@ and a whole file; the records are in ``records``, the one-pass reader of plain r
 from __future__ import annotations
 
 import re
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from datetime import date, datetime
 from decimal import Decimal, InvalidOperation
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -398,18 +398,35 @@ def validate_row(
 def header_errors(headers: HeaderMap) -> list[RowError]:
     """Problems with the header row itself: a column twice, a required column missing."""
     errors = [RowError(1, dup, "this column appears twice") for dup in headers.duplicates]
+    unknown = (
+        f"; headers not recognised: {', '.join(headers.unknown)}"
+        if headers.unknown
+        else "; every other header was recognised"
+    )
     for missing in headers.missing_required():
         column = BY_NAME[missing]
         errors.append(
-            RowError(1, missing, f"required column is missing (header {missing} or {column.zh})")
+            RowError(
+                1,
+                missing,
+                f"required column is missing (header {missing} or {column.zh}){unknown}",
+            )
         )
     return errors
 
 
 def validate_chunk(
-    header: Sequence[str], rows: Sequence[Sequence[str]], *, today: date, first_row: int
+    header: Sequence[str],
+    rows: Sequence[Sequence[str]],
+    *,
+    today: date,
+    first_row: int,
+    cell_problems: Mapping[int, Sequence[tuple[str, str]]] | None = None,
 ) -> ChunkResult:
-    """Validate rows one by one (no checks across rows); blank lines are skipped."""
+    """Validate rows one by one (no checks across rows); blank lines are skipped.
+    ``cell_problems`` ({row number: [(column label, reason)]}) are what the file reader
+    found wrong with cells as stored (numbers in an XLSX identifier column that lost
+    digits): such a row is refused with them and with its other errors."""
     headers = HeaderMap(header)
     quick = _QuickReader(headers)
     latest_birth = date.today()  # as normalise_resident_id judges a birth date plausible
@@ -419,6 +436,13 @@ def validate_chunk(
             continue
         result.rows_read += 1
         row_number = first_row + offset
+        if cell_problems and row_number in cell_problems:
+            found = [RowError(row_number, label, why) for label, why in cell_problems[row_number]]
+            labels = {e.column for e in found}
+            _, errors = validate_row(row_number, cells, headers, today=today)
+            result.errors.extend([*found, *(e for e in errors if e.column not in labels)])
+            result.rejected_rows[row_number] = [c or "" for c in cells]
+            continue
         quick_row = quick.read(row_number, cells, today=today, latest_birth=latest_birth)
         if quick_row is not None:
             result.rows.append(quick_row)
