@@ -11,7 +11,7 @@ from debtflow.cli.main import app as cli
 from debtflow.core.case.lifecycle import OPEN_STATUSES
 from debtflow.db import unit_of_work
 from debtflow.demo.service import _activity
-from debtflow.models import Case, PromiseToPay
+from debtflow.models import Case, PromiseToPay, User
 
 
 def test_demo_promises_are_never_for_more_than_the_case_owes(database_url):
@@ -28,3 +28,19 @@ def test_demo_promises_are_never_for_more_than_the_case_owes(database_url):
         made = session.scalars(select(PromiseToPay).where(PromiseToPay.id.not_in(before))).all()
     assert promises == len(made) > 0
     assert all(0 < p.amount_fen <= 50 for p in made)
+
+
+def test_the_demo_debtor_has_a_plan_to_choose(database_url):
+    result = CliRunner().invoke(cli, ["demo", "--cases", "200", "--seed", "7", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    with unit_of_work() as session:
+        debtor_id = session.scalars(select(User.debtor_id).where(User.username == "debtor1")).one()
+        treatments = session.scalars(
+            select(Case.treatment).where(
+                Case.debtor_id == debtor_id, Case.status.in_(list(OPEN_STATUSES))
+            )
+        ).all()
+    assert any(
+        t and t.get("kind") in ("instalments", "restructuring") and not t.get("refused")
+        for t in treatments
+    ), treatments

@@ -106,20 +106,32 @@ def _assign(session: Session, collectors: list[Collector]) -> None:
 
 
 def _debtor_phone(session: Session, *, exclude_collectors: set[int]) -> tuple[int, str] | None:
-    """A debtor with an own phone number, preferably one whose case agent1 works."""
+    """A debtor with an own phone number whose case agent1 works, preferably one the
+    nightly strategy offered a plan (so the demo debtor can choose, sign and pay)."""
     stmt = (
-        select(ContactPoint.debtor_id, ContactPoint.value)
+        select(ContactPoint.debtor_id, ContactPoint.value, Case.treatment)
         .join(Case, Case.debtor_id == ContactPoint.debtor_id)
         .where(
             ContactPoint.kind == ContactKind.PHONE,
             ContactPoint.party == ContactParty.DEBTOR,
+            Case.status.in_(list(OPEN_STATUSES)),
             Case.assigned_collector_id.is_not(None),
             Case.assigned_collector_id.not_in(exclude_collectors),
         )
         .order_by(Case.id)
-        .limit(1)
+        .limit(500)
     )
-    row = session.execute(stmt).first()
-    if row is None:
+    rows = session.execute(stmt).all()
+    if not rows:
         return None
-    return int(row[0]), service._phone(str(row[1]))
+    offered = [r for r in rows if _offers_a_plan(r[2])]
+    debtor_id, value, _ = (offered or rows)[0]
+    return int(debtor_id), service._phone(str(value))
+
+
+def _offers_a_plan(treatment: object) -> bool:
+    return (
+        isinstance(treatment, dict)
+        and treatment.get("kind") in ("instalments", "restructuring")
+        and not treatment.get("refused")
+    )

@@ -69,9 +69,10 @@ def check_upload(
     """Accept ``content`` as ``declared_type`` or raise :class:`MediaRejected`."""
     media_type = declared_type.split(";", 1)[0].strip().lower()
     if len(content) > max_bytes:
+        # the caller may have read only max_bytes + 1: say "more than", not a size
         raise MediaRejected(
-            f"the file is {len(content):,} bytes; at most {max_bytes // (1024 * 1024)} MB "
-            "may be uploaded",
+            f"the file is larger than {max_bytes // (1024 * 1024)} MB, the most that may be "
+            "uploaded",
             too_large=True,
         )
     if not content:
