@@ -100,7 +100,7 @@ def test_message_text_is_stored_and_its_digest_is_in_the_leaf(session):
         ("call", {"content": b""}, "is empty"),
         ("call", {"content": b"RIFF" + bytes(60)}, "content is not audio/wav"),
         ("call", {"content": b"%PDF-1.7 " + bytes(60), "media_type": "audio/mpeg"}, "not audio"),
-        ("call", {"content": WAV + b"x" * records.MAX_RECORDING_BYTES}, "at most 50 MB"),
+        ("call", {"content": WAV + b"x" * records.MAX_RECORDING_BYTES}, "larger than 50 MB"),
     ],
 )
 def test_recordings_that_are_not_evidence_of_a_call_are_refused(session, channel, kwargs, message):
