@@ -4,43 +4,15 @@ many arrive at once, and two code requests at the same moment send one code."""
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Callable
-
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from debtflow.auth import service
-from debtflow.db import immediate, make_engine, utcnow
+from debtflow.db import make_engine, utcnow
 from debtflow.migrate import upgrade
 from debtflow.models import Debtor, DebtorOneTimeCode, Role, User
 from debtflow.models.enums import DebtorType
-
-
-def _at_once(engine, attempts: int, attempt: Callable[[Session], object]) -> list[object]:
-    """Each thread: its own connection, wait at the barrier, try, commit. A POST begins
-    as a writer on SQLite (``debtflow.web.deps.db_session``), so the attempts do too."""
-    barrier = threading.Barrier(attempts)
-    outcomes: list[object] = []
-    errors: list[BaseException] = []
-
-    def one() -> None:
-        try:
-            with Session(engine, expire_on_commit=False) as session:
-                barrier.wait(timeout=10)
-                immediate(session)
-                outcomes.append(attempt(session))
-                session.commit()
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=one) for _ in range(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return outcomes
+from threads import at_once
 
 
 def test_parallel_wrong_passwords_are_each_counted(database_url):
@@ -52,7 +24,7 @@ def test_parallel_wrong_passwords_are_each_counted(database_url):
                 session, username="boss", role=Role.ADMIN, password="correct horse battery"
             )
             session.commit()
-        outcomes = _at_once(
+        outcomes = at_once(
             engine,
             service.MAX_FAILED_LOGINS,
             lambda session: service.sign_in(session, username="boss", password="guess").failure,
@@ -94,7 +66,7 @@ def test_two_code_requests_at_once_send_one_code(database_url):
         def request(session: Session) -> str:
             return service.request_debtor_code(session, phone="13800001111", notifier=outbox)
 
-        assert sorted(_at_once(engine, 3, request)) == ["limited", "limited", "sent"]
+        assert sorted(at_once(engine, 3, request)) == ["limited", "limited", "sent"]
         assert outbox.sent == ["13800001111"]
         with Session(engine) as session:
             assert session.scalar(select(func.count()).select_from(DebtorOneTimeCode)) == 1

@@ -6,7 +6,6 @@ that want a collector's last free place do not both get it."""
 from __future__ import annotations
 
 import threading
-import time
 from collections.abc import Callable
 
 import pytest
@@ -16,7 +15,7 @@ from sqlalchemy.orm import Session
 from debtflow.collector import service as collector_service
 from debtflow.core.dispatch.learner import OutcomeLearner
 from debtflow.core.errors import Conflict
-from debtflow.db import immediate, make_engine
+from debtflow.db import make_engine
 from debtflow.demo.collectors import generate_collectors
 from debtflow.dispatch import learning, realtime
 from debtflow.dispatch.errors import AlreadyAssigned, NoCollectorFree
@@ -31,41 +30,15 @@ from debtflow.models import (
 )
 from debtflow.portfolio import service as portfolio_service
 from factories import TODAY, make_creditor, portfolio_rows, write_portfolio
+from threads import at_once
 
 HOLD_SECONDS = 0.3  # each transaction stays open this long after its work, before commit
 
 
 def _at_once(engine, attempts: int, attempt: Callable[[Session], object]) -> list[object]:
-    """Each thread: its own connection, wait at the barrier, act, hold the transaction open
-    a moment, commit. A POST begins as a writer on SQLite (``debtflow.web.deps``), so these
-    do too. A conflict (a domain error) is the outcome; anything else fails the test."""
-    barrier = threading.Barrier(attempts)
-    outcomes: list[object] = []
-    errors: list[BaseException] = []
-
-    def one() -> None:
-        try:
-            with Session(engine, expire_on_commit=False) as session:
-                barrier.wait(timeout=10)
-                immediate(session)
-                try:
-                    outcome = attempt(session)
-                except Conflict as exc:
-                    outcomes.append(exc)
-                    return
-                time.sleep(HOLD_SECONDS)
-                session.commit()
-                outcomes.append(outcome)
-        except BaseException as exc:  # surfaced below
-            errors.append(exc)
-
-    threads = [threading.Thread(target=one) for _ in range(attempts)]
-    for thread in threads:
-        thread.start()
-    for thread in threads:
-        thread.join(timeout=60)
-    assert not errors, errors
-    return outcomes
+    """At once, each transaction held open a moment; a conflict (a domain error) is an
+    outcome."""
+    return at_once(engine, attempts, attempt, hold_seconds=HOLD_SECONDS, refusals=(Conflict,))
 
 
 @pytest.fixture
