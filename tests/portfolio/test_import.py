@@ -10,6 +10,7 @@ from sqlalchemy import func, select
 
 from debtflow.core.portfolio.columns import BY_NAME
 from debtflow.models import Account, Address, Case, ContactPoint, Debtor
+from debtflow.models.debtor import personal_data_index
 from debtflow.models.enums import ContactParty
 from debtflow.portfolio import service
 from factories import TODAY, make_creditor, portfolio_rows, write_portfolio
@@ -272,6 +273,33 @@ def test_update_file_without_optional_columns_keeps_what_is_stored(session, tmp_
     )
     service.import_portfolio(session, path=cleared, creditor_code="TESTBANK", today=TODAY)
     assert _stored(session, row["account_number"])[0] is None
+
+
+def test_update_file_without_contact_details_keeps_them(session, tmp_path):
+    make_creditor(session)
+    rows = portfolio_rows(count=2)
+    for row in rows:
+        row.update(
+            contact1_name="王芳", contact1_relation="配偶", contact1_phone="13912345678",
+            contact1_authorised="是",
+        )  # fmt: skip
+    path = write_portfolio(tmp_path / "full.csv", rows)
+    service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+
+    def contacts() -> list[tuple[object, ...]]:
+        return session.execute(
+            select(ContactPoint.contact_name, ContactPoint.relation, ContactPoint.authorised)
+            .where(ContactPoint.value_index == personal_data_index("13912345678"))
+            .order_by(ContactPoint.id)
+        ).all()
+
+    before = contacts()
+    assert before == [("王芳", "配偶", True)] * 2
+    # the contact again, without the column that says the debtor authorised contacting them
+    columns = [*REQUIRED_COLUMNS, "contact1_name", "contact1_relation", "contact1_phone"]
+    path = write_portfolio(tmp_path / "contacts.csv", rows, columns=columns)
+    service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
+    assert contacts() == before
 
 
 @pytest.mark.parametrize("final", ["settled", "closed", "written_off"])

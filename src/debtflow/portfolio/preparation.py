@@ -24,6 +24,7 @@ from typing import Any, NamedTuple
 
 from debtflow.config import personal_data_cipher
 from debtflow.core.compliance.crypto import PersonalDataCipher
+from debtflow.core.portfolio.columns import CONTACT_SLOTS
 from debtflow.core.portfolio.records import HISTORY_FIELDS, MonthRecord, PortfolioRow, RowError
 from debtflow.core.portfolio.validation import validate_chunk
 from debtflow.portfolio.reader import PortfolioSheet
@@ -118,6 +119,10 @@ STATED_BY: dict[str, tuple[str, ...]] = {
     "maturity_date": ("maturity_date",),
     "credit_limit_fen": ("credit_limit",),
     "repayment_history": tuple(f for month in HISTORY_FIELDS for f in month),
+    # a third-party contact's details (any slot's column states them for every slot)
+    "contact_name": tuple(f"contact{k}_name" for k in range(1, CONTACT_SLOTS + 1)),
+    "relation": tuple(f"contact{k}_relation" for k in range(1, CONTACT_SLOTS + 1)),
+    "authorised": tuple(f"contact{k}_authorised" for k in range(1, CONTACT_SLOTS + 1)),
 }
 
 

@@ -225,7 +225,7 @@ def write_rows(
         list(contacts.values()),
         fresh,
         keys=["debtor_id", "kind", "value_index"],
-        set_sql=_excluded(CONTACT_UPDATES),
+        set_sql=_excluded(stated_columns(CONTACT_UPDATES, present)),
     )
 
     convert = converter(stamp, session.get_bind().dialect.name)
