@@ -87,3 +87,12 @@ def test_landlines_after_country_code_and_full_width_digits_are_accepted(text, d
     from debtflow.core.portfolio.identifiers import normalise_phone
 
     assert normalise_phone(text) == digits
+
+
+@pytest.mark.parametrize(
+    ("read", "text"),
+    [(normalise_resident_id, "4.40106E+17"), (normalise_phone, "1.38001E+10")],
+)
+def test_a_number_excel_rounded_is_named_as_such(read, text) -> None:
+    with pytest.raises(IdentifierError, match="Excel rounded"):
+        read(text)

@@ -23,6 +23,14 @@ class IdentifierError(ValueError):
     """An identifier that is malformed or fails its checksum."""
 
 
+#: how Excel shows a long number it keeps as a number: 4.40106E+17
+_EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE)
+EXCEL_ROUNDED = (
+    "looks like a number Excel rounded (digits are lost): format the column as text in the "
+    "creditor's workbook and export it again"
+)
+
+
 def resident_id_check_char(first17: str) -> str:
     total = sum(int(c) * w for c, w in zip(first17, _ID_WEIGHTS, strict=True))
     return _ID_CHECK[total % 11]
@@ -36,6 +44,8 @@ def normalise_resident_id(text: str) -> str:
     """
     value = text.strip().upper()
     if not _ID_PATTERN.match(value):
+        if _EXCEL_NUMBER.match(value):
+            raise IdentifierError(EXCEL_ROUNDED)
         raise IdentifierError("resident ID must be 17 digits followed by a digit or X")
     birth = resident_id_birth_date(value)
     if birth.year < 1900 or birth > date.today():
@@ -95,6 +105,8 @@ def normalise_phone(text: str) -> str:
     if international and value and value[0] in "23456789":
         value = "0" + value
     if not value.isdigit():
+        if _EXCEL_NUMBER.match(value):
+            raise IdentifierError(EXCEL_ROUNDED)
         raise IdentifierError("phone number may contain only digits, spaces, dashes and +86")
     if value.startswith("1"):
         if not _MOBILE.match(value):
