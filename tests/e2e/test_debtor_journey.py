@@ -17,7 +17,7 @@ import json
 from sqlalchemy import select
 from debtflow.auth import service as auth_service
 from debtflow.db import unit_of_work
-from debtflow.models import Case, Role, User
+from debtflow.models import Case, Debtor, Role, User
 from debtflow.portal import service as portal
 from debtflow.core.errors import DomainError
 
@@ -27,7 +27,7 @@ with unit_of_work() as session:
     cases = session.scalars(
         select(Case).where(Case.debtor_id.not_in(taken)).order_by(Case.id)
     ).all()
-    found = None
+    found = name = None
     for case in cases:
         treatment = case.treatment or {}
         if treatment.get("kind") not in ("instalments", "restructuring"):
@@ -46,8 +46,9 @@ with unit_of_work() as session:
             continue
         savepoint.commit()
         found = case.id
+        name = session.get(Debtor, case.debtor_id).name
         break
-    print(json.dumps({"case_id": found, "phone": PHONE}))
+    print(json.dumps({"case_id": found, "phone": PHONE, "name": name}))
 """
 
 
@@ -58,7 +59,7 @@ def _server_workdir(tmp_path_factory) -> Path:
     return found[-1].parent
 
 
-def _prepare(workdir: Path) -> tuple[int, str]:
+def _prepare(workdir: Path) -> tuple[int, str, str]:
     env = {
         **os.environ,
         "DEBTFLOW_DATABASE_URL": f"sqlite:///{workdir}/e2e.db",
@@ -74,7 +75,7 @@ def _prepare(workdir: Path) -> tuple[int, str]:
     )
     prepared = json.loads(done.stdout.strip().splitlines()[-1])
     assert prepared["case_id"] is not None, "the demo has a case with a plan on offer"
-    return int(prepared["case_id"]), str(prepared["phone"])
+    return int(prepared["case_id"]), str(prepared["phone"]), str(prepared["name"])
 
 
 def _last_code(workdir: Path, phone: str) -> str:
@@ -89,7 +90,7 @@ def _last_code(workdir: Path, phone: str) -> str:
 
 def test_debtor_signs_a_plan_and_pays(server_url, chromium, artifacts, tmp_path_factory):
     workdir = _server_workdir(tmp_path_factory)
-    case_id, phone = _prepare(workdir)
+    case_id, phone, name = _prepare(workdir)
     context = chromium.new_context(
         locale="zh-CN",
         viewport={"width": 390, "height": 844},
@@ -122,7 +123,7 @@ def test_debtor_signs_a_plan_and_pays(server_url, chromium, artifacts, tmp_path_
     assert "分期还款协议" in agreement and "合计应还" in agreement
 
     page.check("input[name=read_confirmed]")
-    page.fill("input[name=signer_name]", "测试债务人")
+    page.fill("input[name=signer_name]", name)  # the name on file, as the debtor types it
     page.click("#sign-form button[type=submit]")
     page.wait_for_url(re.compile(rf".*/portal/cases/{case_id}\?signed=1$"))
     assert "协议已签署" in page.inner_text("p.notice")

@@ -251,3 +251,26 @@ def test_a_plan_chosen_before_a_payment_must_be_chosen_again(session, world):
     # the payment went to fees, penalty and interest first: nothing is left to relieve
     assert (again.total_fen, again.relief_fen) == (842_000 - 100_000, 0)
     assert sign().status == "signed"
+
+
+def test_the_debtor_signs_with_their_own_name(session, world):
+    case_id, user = world.mine.case.id, world.mine.user
+    service.choose_plan(session, case_id=case_id, user=user, term_months=6, now=NOW)
+
+    def sign(name: str):
+        return service.sign_agreement(
+            session,
+            case_id=case_id,
+            user=user,
+            signer_name=name,
+            read_confirmed=True,
+            ip=None,
+            user_agent=None,
+            now=NOW,
+        )
+
+    with pytest.raises(service.InvalidSignature, match="own full name"):
+        sign("Mickey Mouse")
+    with pytest.raises(service.InvalidSignature, match="own full name"):
+        sign("王大山")  # the other debtor of the world
+    assert sign(" 李 小梅 ").signer_name == "李 小梅"  # spaces do not count

@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date, datetime
@@ -52,7 +53,7 @@ from debtflow.models import (
     PromiseToPay,
     User,
 )
-from debtflow.models.enums import PromiseStatus
+from debtflow.models.enums import DebtorType, PromiseStatus
 from debtflow.models.portal import (
     PLAN_CHOSEN,
     PLAN_COMPLETED,
@@ -458,6 +459,9 @@ def sign_agreement(
     if not 2 <= len(name) <= 100:
         raise InvalidSignature("type your full name (2 to 100 characters) to sign")
     _, debtor = repository.case_parties(session, case_id=case.id)
+    if debtor.debtor_type is DebtorType.PERSON and _as_typed(name) != _as_typed(debtor.name):
+        # a business signs through a representative, whose name is not on file
+        raise InvalidSignature("type your own full name, as the creditor has it on file, to sign")
     if (_debtor_today(debtor, now) - plan.start_on).days > CHOICE_VALID_DAYS:
         raise PlanChoiceExpired(
             f"the plan was chosen on {plan.start_on}; its dates have passed, choose it again"
@@ -503,6 +507,11 @@ def sign_agreement(
     session.flush()
     _book_plan_interest(session, case=case, plan=plan, now=now)
     return plan
+
+
+def _as_typed(name: str) -> str:
+    """A name as compared for a signature: width, case and spaces do not count."""
+    return "".join(unicodedata.normalize("NFKC", name).casefold().split())
 
 
 def _book_plan_interest(session: Session, *, case: Case, plan: PortalPlan, now: datetime) -> None:
