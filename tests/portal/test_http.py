@@ -127,6 +127,13 @@ def test_pages_choose_sign_and_pay_through_the_simulated_provider(http):
         data={"signer_name": "李小梅", "csrf_token": csrf},
     )
     assert unticked.status_code == 422 and "tick" in unticked.text
+    # the page says it in the debtor's language, the service's words beneath for details
+    assert "请勾选“我已阅读协议”" in unticked.text
+    odd = browser.post(
+        f"/portal/cases/{case_id}/plan", data={"term_months": "5", "csrf_token": csrf}
+    )
+    assert odd.status_code == 422
+    assert "所选期数不在可选方案之中" in odd.text and "offered terms: 3, 6, 12" in odd.text
     forged = browser.post(
         f"/portal/cases/{case_id}/agreement/sign",
         data={"signer_name": "李小梅", "read_confirmed": "yes", "csrf_token": "forged"},

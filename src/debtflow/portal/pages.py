@@ -49,9 +49,11 @@ def _case_page(
     visitor: Visitor,
     case_id: int,
     *,
-    error: str | None = None,
+    error: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
+    """The case page; ``error`` is shown in the visitor's language where the catalog says
+    it (``portal_error.<code>``), with the service's own words beneath for the details."""
     view = service.portal_case(session, case_id=case_id, user=visitor.user)
     return TEMPLATES.TemplateResponse(
         request,
@@ -59,7 +61,9 @@ def _case_page(
         {
             "visitor": visitor,
             "view": view,
-            "error": error,
+            "error": error.message if error is not None else None,
+            # shown as the catalog's ``portal_error.<code>`` when it has one
+            "error_code": error.code if error is not None else None,
             "notice": next(
                 (
                     k
@@ -101,7 +105,7 @@ def _after(
         if error.status_code in (403, 404):
             raise
         return _case_page(
-            request, session, visitor, case_id, error=error.message, status_code=error.status_code
+            request, session, visitor, case_id, error=error, status_code=error.status_code
         )
     return RedirectResponse(then(result), status_code=303)
 
