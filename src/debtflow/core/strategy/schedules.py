@@ -158,27 +158,29 @@ def annuity_factor(rate: int, months: int) -> int:
 
 
 def annuity_payment_fen(principal_fen: int, rate: int, months: int) -> int:
-    """The level payment of an annuity (the last instalment absorbs the rounding): the
-    exact payment half-up to the fen, one fen less for as long as that would repay the loan
-    before its last month (a long term at a high rate multiplies each month's rounding)."""
+    """The level payment of an annuity, the exact payment half-up to the fen (the last
+    instalment absorbs the rounding; ``build_schedule`` takes one fen less where this would
+    repay the loan before its last month)."""
     if rate == 0:
         return principal_fen // months + (1 if principal_fen % months else 0)
-    payment = divide_half_up(principal_fen * annuity_factor(rate, months), FACTOR_SCALE)
-    while payment > interest_fen(principal_fen, rate) and _repaid_early(
-        principal_fen, rate, months, payment
-    ):
-        payment -= 1
-    return payment
+    return divide_half_up(principal_fen * annuity_factor(rate, months), FACTOR_SCALE)
 
 
-def _repaid_early(principal_fen: int, rate: int, months: int, payment: int) -> bool:
-    """Whether ``payment`` a month leaves nothing for the last of ``months`` instalments."""
+def _annuity_rows(
+    principal_fen: int, rate: int, months: int, payment: int, first: int
+) -> tuple[list[Instalment], bool]:
+    """The repayment months at ``payment`` (numbered from ``first``), and whether the loan
+    is repaid before the last of them."""
     balance = principal_fen
-    for _ in range(months - 1):
-        balance -= min(payment - interest_fen(balance, rate), balance)
-        if balance == 0:
-            return principal_fen > 0
-    return False
+    rows: list[Instalment] = []
+    early = False
+    for k in range(months):
+        interest = interest_fen(balance, rate)
+        part = balance if k == months - 1 else min(payment - interest, balance)
+        balance -= part
+        early = early or (balance == 0 and k < months - 1 and principal_fen > 0)
+        rows.append(Instalment(first + k, part, interest, balance))
+    return rows, early
 
 
 def equal_principal_parts(principal_fen: int, months: int) -> list[int]:
@@ -207,12 +209,15 @@ def build_schedule(terms: ScheduleTerms) -> RepaymentSchedule:
             balance -= part
             rows.append(Instalment(terms.grace_months + k + 1, part, interest, balance))
     else:
+        # a long term at a high rate multiplies each month's rounding: where the half-up
+        # payment would repay the loan before its last month, one fen less, as often as needed
         payment = annuity_payment_fen(terms.principal_fen, rate, n)
-        for k in range(n):
-            interest = interest_fen(balance, rate)
-            part = balance if k == n - 1 else min(payment - interest, balance)
-            balance -= part
-            rows.append(Instalment(terms.grace_months + k + 1, part, interest, balance))
+        first_interest = interest_fen(terms.principal_fen, rate)
+        repaying, early = _annuity_rows(balance, rate, n, payment, terms.grace_months + 1)
+        while early and payment > first_interest:
+            payment -= 1
+            repaying, early = _annuity_rows(balance, rate, n, payment, terms.grace_months + 1)
+        rows.extend(repaying)
     return RepaymentSchedule(terms=terms, instalments=tuple(rows))
 
 

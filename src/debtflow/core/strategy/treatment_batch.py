@@ -114,7 +114,7 @@ def _schedule_headline(
         return only, only
     payment = _annuity_payment(financed, annuity_factor(rate, months))
     first, largest, early = _annuity_run(financed, payment, rate, months)
-    # as ``schedules.annuity_payment_fen``: one fen less while the loan would be repaid
+    # as ``schedules.build_schedule``: one fen less while the loan would be repaid
     # before its last month (rare: long terms at high rates)
     early &= payment > _interest(financed, rate)
     while early.any():
