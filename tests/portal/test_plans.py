@@ -226,16 +226,7 @@ def test_a_plan_chosen_before_a_payment_must_be_chosen_again(session, world):
     case_id, user = world.mine.case.id, world.mine.user
 
     def sign():
-        return service.sign_agreement(
-            session,
-            case_id=case_id,
-            user=user,
-            signer_name="李小梅",
-            read_confirmed=True,
-            ip=None,
-            user_agent=None,
-            now=NOW,
-        )
+        return _sign(session, world, "李小梅")
 
     service.choose_plan(session, case_id=case_id, user=user, term_months=6, now=NOW)
     payment_service.book(
@@ -258,19 +249,24 @@ def test_the_debtor_signs_with_their_own_name(session, world):
     service.choose_plan(session, case_id=case_id, user=user, term_months=6, now=NOW)
 
     def sign(name: str):
-        return service.sign_agreement(
-            session,
-            case_id=case_id,
-            user=user,
-            signer_name=name,
-            read_confirmed=True,
-            ip=None,
-            user_agent=None,
-            now=NOW,
-        )
+        return _sign(session, world, name)
 
     with pytest.raises(service.InvalidSignature, match="own full name"):
         sign("Mickey Mouse")
     with pytest.raises(service.InvalidSignature, match="own full name"):
         sign("王大山")  # the other debtor of the world
     assert sign(" 李 小梅 ").signer_name == "李 小梅"  # spaces do not count
+
+
+def _sign(session, world, name: str):
+    """The debtor of ``world.mine`` signs the chosen plan as ``name``, ticked, at NOW."""
+    return service.sign_agreement(
+        session,
+        case_id=world.mine.case.id,
+        user=world.mine.user,
+        signer_name=name,
+        read_confirmed=True,
+        ip=None,
+        user_agent=None,
+        now=NOW,
+    )

@@ -358,7 +358,7 @@ def test_xlsx_identifiers_stored_as_numbers_that_lost_digits_are_refused(session
     errors = [(e.row, e.column) for e in info.value.errors]
     assert errors == [(2, "id_number"), (4, "fees")]
     reason = info.value.errors[0].reason
-    assert "stored" in reason and "as a number" in reason and "lost digits" in reason
+    assert "stored" in reason and "as a number" in reason and "Excel rounded" in reason
     assert "text" in reason
     result = service.import_portfolio(
         session, path=path, creditor_code="TESTBANK", today=TODAY, skip_invalid=True

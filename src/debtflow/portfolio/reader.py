@@ -13,6 +13,7 @@ from typing import overload
 
 from debtflow.core.errors import InvalidInput
 from debtflow.core.portfolio.columns import COLUMNS, HEADER_LOOKUP, header_key
+from debtflow.core.portfolio.identifiers import EXCEL_ROUNDED
 
 
 class UnreadableFile(InvalidInput):
@@ -170,11 +171,7 @@ def cell_text(value: object, kind: str = "") -> tuple[str, str | None]:
     if kind == "identifier" and isinstance(value, int | float):
         exact = isinstance(value, int) or value.is_integer()
         if not exact or abs(value) >= 10**_EXACT_DIGITS:
-            return repr(value), (
-                f"Excel stored this cell as a number ({value!r}) and lost digits (it keeps "
-                f"{_EXACT_DIGITS} significant digits); format the column as text and enter "
-                "the value again"
-            )
+            return repr(value), f"Excel stored this cell as a number ({value!r}): {EXCEL_ROUNDED}"
         return str(int(value)), None
     if isinstance(value, float):
         if value.is_integer():

@@ -26,8 +26,8 @@ class IdentifierError(ValueError):
 #: how Excel shows a long number it keeps as a number: 4.40106E+17
 _EXCEL_NUMBER = re.compile(r"^\d(\.\d+)?E\+?\d+$", re.IGNORECASE)
 EXCEL_ROUNDED = (
-    "looks like a number Excel rounded (digits are lost): format the column as text in the "
-    "creditor's workbook and export it again"
+    "looks like a number Excel rounded (it keeps 15 significant digits; the others are lost): "
+    "format the column as text in the creditor's workbook and enter the value again"
 )
 
 
