@@ -192,6 +192,7 @@ def test_route_page_list_and_map_and_outcome_form(site):
         f"/field/stops/{site.case_id}/outcome", data={"outcome": "not_home", "csrf_token": csrf}
     )
     assert refused.status_code == 409 and "check in" in refused.text
+    assert "请先在债务人地址签到" in refused.text, "said in the page's language"
     forged = browser.post(
         f"/field/stops/{site.case_id}/outcome", data={"outcome": "not_home", "csrf_token": "x"}
     )

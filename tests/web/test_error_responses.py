@@ -48,6 +48,7 @@ def test_a_browser_on_a_page_gets_the_error_as_a_page(demo_world):
     assert missing.status_code == 404
     assert missing.headers["content-type"].startswith("text/html")
     assert "请求未能完成 (404)" in missing.text and "does not exist" in missing.text
+    assert "找不到该案件。" in missing.text, "the reason in the visitor's language, details beneath"
     browser.cookies.set("lang", "en")
     assert "Something went wrong (404)" in browser.get("/cases/999999", headers=HTML).text
     # the same path for a client that does not ask for HTML, and the API, stay JSON
@@ -62,6 +63,7 @@ def test_a_browser_on_a_page_gets_the_error_as_a_page(demo_world):
     )
     assert form.status_code == 422
     assert form.headers["content-type"].startswith("text/html") and "amount_yuan" in form.text
+    assert "The request is not complete or not valid" in form.text  # the lang cookie is en
 
 
 def test_bad_input_is_refused_with_a_reason_never_a_server_error(demo_world):

@@ -153,3 +153,48 @@ def test_no_template_binds_the_translator_name() -> None:
         if binds.search(path.read_text(encoding="utf-8"))
     ]
     assert not offending, offending
+
+
+def _domain_error_codes() -> dict[str, str]:
+    """Every domain error class of the application (all modules imported) by its code."""
+    import importlib
+    import pkgutil
+
+    import debtflow
+    from debtflow.core.errors import DomainError
+
+    for module in pkgutil.walk_packages(debtflow.__path__, "debtflow."):
+        if ".migrations." not in module.name:
+            importlib.import_module(module.name)
+    found: dict[str, str] = {}
+    pending = [DomainError]
+    while pending:
+        kind = pending.pop()
+        found.setdefault(kind.code, kind.__qualname__)
+        pending.extend(kind.__subclasses__())
+    return found
+
+
+def test_every_domain_error_has_words_in_both_languages() -> None:
+    codes = _domain_error_codes()
+    assert {"case_not_found", "invalid_promise", "contact_not_permitted"} <= set(codes)
+    for lang in i18n.LANGUAGES:
+        missing = sorted(
+            f"{code} ({name})"
+            for code, name in codes.items()
+            if f"error.{code}" not in i18n.catalog(lang)
+        )
+        assert not missing, f"{lang}: {missing}"
+
+
+@pytest.mark.parametrize("lang", i18n.LANGUAGES)
+def test_a_refusal_reads_in_the_visitors_language_with_the_details_beneath(lang: str) -> None:
+    from debtflow.core.errors import NotFound
+
+    word = i18n.error_wording(lang)
+    said = word(NotFound("case 7 does not exist"))
+    assert said.headline == i18n.catalog(lang)["error.not_found"]
+    assert said.detail == "case 7 does not exist"
+    # a code without words, and plain text, read as the message alone
+    assert word(i18n.Refusal("no_such_code", "went wrong")) == i18n.ErrorWording("went wrong")
+    assert word("already translated") == i18n.ErrorWording("already translated")

@@ -324,6 +324,15 @@ def test_log_contact_refusals(demo_world, business_hours):
         f"/cases/{case_id}/contacts", data={"channel": "pigeon", "csrf_token": csrf(demo_world)}
     )
     assert bad_channel.status_code == 422 and "unknown channel" in bad_channel.text
+    # a Chinese page says why in Chinese, the service's details beneath
+    assert "联系记录表单不完整或不正确" in bad_channel.text
+    agent.cookies.set("lang", "en")
+    english = agent.post(
+        f"/cases/{case_id}/contacts", data={"channel": "pigeon", "csrf_token": csrf(demo_world)}
+    )
+    agent.cookies.delete("lang")
+    assert "The contact form is not complete or not valid." in english.text
+    assert "联系记录" not in english.text.split('role="alert"', 1)[1].split("</p>", 1)[0]
     bad_party = agent.post(
         f"/cases/{case_id}/contacts",
         data={"channel": "call", "party": "boss", "csrf_token": csrf(demo_world)},
@@ -487,6 +496,7 @@ def test_request_a_field_visit_from_the_case_page(demo_world):
     assert again.status_code == 409, "one open request per case"
     assert again.text.lstrip().startswith('<section class="card" id="field-visit"')
     assert "already has an open visit request" in again.text
+    assert "该案件已有一项待处理的外访申请" in again.text
 
     assert agent.post(f"/cases/{case_id}/field-visits", data={"reason": "x"}).status_code == 403
     auditor = page_client(demo_world, Role.COMPLIANCE_AUDITOR)

@@ -24,8 +24,13 @@ from debtflow.auth.notifier import default_notifier
 from debtflow.core.errors import DomainError
 from debtflow.models import User
 from debtflow.web.deps import TEMPLATES, DbSession
-from debtflow.web.i18n import LANGUAGES, translator
+from debtflow.web.i18n import LANGUAGES, Refusal, translator
 from debtflow.web.routing import RequestRoute
+
+# a sign-in form whose token does not match its cookie: stale, or posted from elsewhere
+FORM_EXPIRED = Refusal(
+    "form_expired", "the form has expired or was not sent from this site (CSRF); reload the page"
+)
 
 router = APIRouter(include_in_schema=False, route_class=RequestRoute)
 
@@ -83,7 +88,9 @@ def login(
 ) -> Response:
     _ = translator(request.cookies.get("lang", "zh"))
     if not _login_csrf_ok(request, csrf_token):
-        return _login_form(request, "login.html", {"next": next, "error": "CSRF"}, status_code=403)
+        return _login_form(
+            request, "login.html", {"next": next, "error": FORM_EXPIRED}, status_code=403
+        )
     attempt = service.sign_in(session, username=username, password=password)
     if attempt.user is None:
         error = _("invalid_credentials")
@@ -123,7 +130,7 @@ def debtor_send_code(
         return _login_form(
             request,
             "debtor_login.html",
-            {"phone": phone, "sent": False, "error": "CSRF"},
+            {"phone": phone, "sent": False, "error": FORM_EXPIRED},
             status_code=403,
         )
     try:
@@ -132,7 +139,7 @@ def debtor_send_code(
         return _login_form(
             request,
             "debtor_login.html",
-            {"phone": phone, "sent": False, "error": exc.message},
+            {"phone": phone, "sent": False, "error": exc},
             status_code=exc.status_code,
         )
     return _login_form(request, "debtor_login.html", {"phone": phone, "sent": True, "error": None})
@@ -150,7 +157,7 @@ def debtor_verify(
         return _login_form(
             request,
             "debtor_login.html",
-            {"phone": phone, "sent": True, "error": "CSRF"},
+            {"phone": phone, "sent": True, "error": FORM_EXPIRED},
             status_code=403,
         )
     user = service.verify_debtor_code(session, phone=phone, code=code)

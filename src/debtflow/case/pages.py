@@ -125,7 +125,7 @@ def _case_context(
     case_id: int,
     *,
     message: str | None = None,
-    error: str | None = None,
+    error: DomainError | None = None,
     error_for: str | None = None,
     gate: ContactDecision | None = None,
     reading: workbench.ScriptReading | None = None,
@@ -186,7 +186,7 @@ def _case_page(
     case_id: int,
     *,
     message: str | None = None,
-    error: str | None = None,
+    error: DomainError | None = None,
     status_code: int = 200,
     **parts: Any,
 ) -> HTMLResponse:
@@ -281,7 +281,7 @@ def log_contact(
             case_id,
             "workbench_contacts.html",
             status_code=exc.status_code,
-            error=exc.message,
+            error=exc,
             error_for="contact",
             form=form,
         )
@@ -317,7 +317,7 @@ def add_note(
             case_id,
             "workbench_notes.html",
             status_code=exc.status_code,
-            error=exc.message,
+            error=exc,
             error_for="note",
             form={"body": body},
         )
@@ -351,7 +351,7 @@ def request_field_visit(
             case_id,
             "workbench_visit.html",
             status_code=exc.status_code,
-            error=exc.message,
+            error=exc,
             error_for="visit",
             form={"reason": reason},
         )
@@ -382,7 +382,7 @@ def next_script(
             case_id,
             "workbench_script.html",
             status_code=exc.status_code,
-            error=exc.message,
+            error=exc,
             error_for="script",
             form={"said": said},
         )
@@ -426,7 +426,7 @@ def record_promise(
     except DomainError as exc:
         session.rollback()
         status = 403 if not permits(visitor.user, Permission.RECORD_PROMISE) else exc.status_code
-        return _case_page(request, session, visitor, case_id, error=exc.message, status_code=status)
+        return _case_page(request, session, visitor, case_id, error=exc, status_code=status)
     return RedirectResponse(f"/cases/{case_id}?recorded=1", status_code=303)
 
 

@@ -39,7 +39,7 @@ def _field_page(
     *,
     day: date,
     collector_id: int | None,
-    error: str | None = None,
+    error: DomainError | None = None,
     status_code: int = 200,
 ) -> Response:
     collectors = service.field_collectors(session, user=visitor.user)
@@ -140,7 +140,7 @@ def record_outcome(
             visitor,
             day=business_today(),
             collector_id=None,
-            error=exc.message,
+            error=exc,
             status_code=exc.status_code,
         )
     return RedirectResponse(f"/field?recorded={case_id}#stop-{case_id}", status_code=303)
@@ -173,7 +173,7 @@ def upload_file(
             visitor,
             day=business_today(),
             collector_id=None,
-            error=exc.message,
+            error=exc,
             status_code=exc.status_code,
         )
     return RedirectResponse(f"/field?uploaded={case_id}#stop-{case_id}", status_code=303)

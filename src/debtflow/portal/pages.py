@@ -53,7 +53,7 @@ def _case_page(
     status_code: int = 200,
 ) -> Response:
     """The case page; ``error`` is shown in the visitor's language where the catalog says
-    it (``portal_error.<code>``), with the service's own words beneath for the details."""
+    it (``error.<code>``), with the service's own words beneath for the details."""
     view = service.portal_case(session, case_id=case_id, user=visitor.user)
     return TEMPLATES.TemplateResponse(
         request,
@@ -61,9 +61,7 @@ def _case_page(
         {
             "visitor": visitor,
             "view": view,
-            "error": error.message if error is not None else None,
-            # shown as the catalog's ``portal_error.<code>`` when it has one
-            "error_code": error.code if error is not None else None,
+            "error": error,
             "notice": next(
                 (
                     k
@@ -301,7 +299,7 @@ def save_preferences(
                 "row": debtor_requests.contact_preferences(session, user=visitor.user),
                 "channels": service.PREFERENCE_CHANNELS,
                 "saved": False,
-                "error": error.message,
+                "error": error,
             },
             status_code=error.status_code,
         )

@@ -19,6 +19,7 @@ from sqlalchemy.exc import DataError
 
 from debtflow.core.errors import DomainError
 from debtflow.web.deps import TEMPLATES
+from debtflow.web.i18n import Refusal
 
 OUT_OF_RANGE = "a number or date is out of range"
 
@@ -36,7 +37,7 @@ def error_response(request: Request, *, status_code: int, code: str, detail: Any
         return TEMPLATES.TemplateResponse(
             request,
             "error.html",
-            {"status_code": status_code, "message": message},
+            {"status_code": status_code, "error": Refusal(code, message)},
             status_code=status_code,
         )
     return JSONResponse(status_code=status_code, content={"error": code, "detail": detail})

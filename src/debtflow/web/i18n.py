@@ -19,6 +19,7 @@ page pays nothing at render time for its fixed wording. A computed key
 from __future__ import annotations
 
 from collections.abc import Callable, Iterator
+from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -75,9 +76,48 @@ def translator(lang: str) -> Callable[[str], str]:
     return translate
 
 
+@dataclass(frozen=True)
+class Refusal:
+    """A refusal that is not a domain error (an invalid request, a value out of range), in
+    the shape a page shows: its ``code`` and the ``message`` with the details."""
+
+    code: str
+    message: str
+
+
+@dataclass(frozen=True)
+class ErrorWording:
+    """A refusal as a page shows it: ``headline`` in the visitor's language, ``detail`` the
+    service's own words (the amounts, the limits) when the headline is the catalog's."""
+
+    headline: str
+    detail: str | None = None
+
+
+def error_wording(lang: str) -> Callable[[Any], ErrorWording]:
+    """Words for a refusal: a domain error (anything with ``code`` and ``message``) reads as
+    the catalog's ``error.<code>`` with its message beneath; without a catalog text, or for
+    plain text, the message alone."""
+    texts = catalog(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+
+    def word(error: Any) -> ErrorWording:
+        message = str(getattr(error, "message", error))
+        said = texts.get(f"error.{getattr(error, 'code', '')}")
+        if said is None or said == message:
+            return ErrorWording(message)
+        return ErrorWording(said, message)
+
+    return word
+
+
 def i18n_context(request: Request) -> dict[str, Any]:
     lang = language(request)
-    return {"_": translator(lang), "lang": lang, "html_lang": "zh-CN" if lang == "zh" else "en"}
+    return {
+        "_": translator(lang),
+        "error_words": error_wording(lang),
+        "lang": lang,
+        "html_lang": "zh-CN" if lang == "zh" else "en",
+    }
 
 
 def _language_of(template_name: str | None) -> str | None:
