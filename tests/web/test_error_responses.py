@@ -182,3 +182,34 @@ def test_an_auditor_is_told_what_they_may_not_do(demo_world):
     )
     assert answer.status_code == 403
     assert answer.json()["detail"] == "a compliance_auditor may not write notes"
+
+
+def test_refusals_before_any_route_runs_have_the_same_shape(demo_world):
+    anonymous = TestClient(create_app())
+    missing_sign_in = anonymous.get("/api/cases")
+    assert missing_sign_in.status_code == 401
+    assert missing_sign_in.json() == {"error": "not_authenticated", "detail": "sign in first"}
+    assert missing_sign_in.headers["www-authenticate"] == "Bearer"
+    stale = anonymous.get("/api/cases", headers={"Authorization": "Bearer not-a-token"})
+    assert stale.status_code == 401 and stale.json()["error"] == "not_authenticated"
+    unknown = anonymous.get("/api/no-such-route")
+    assert unknown.status_code == 404 and unknown.json() == {
+        "error": "not_found",
+        "detail": "Not Found",
+    }
+    page = anonymous.get("/no-such-page", headers=HTML)
+    assert page.status_code == 404 and page.headers["content-type"].startswith("text/html")
+    assert "找不到所请求的页面或记录" in page.text
+    wrong_method = anonymous.delete("/api/cases")
+    assert wrong_method.status_code == 405 and wrong_method.json()["error"] == "method_not_allowed"
+    # a page still sends an anonymous browser to sign in
+    sent = anonymous.get("/cases", follow_redirects=False)
+    assert sent.status_code == 303 and sent.headers["location"].startswith("/login?next=")
+    # a cookie-signed API write without the CSRF header
+    browser = demo_world.client(Role.ONLINE_AGENT, cookie=True)
+    forged = browser.post(
+        f"/api/cases/{_own_case(demo_world)}/notes", json={"body": "x"}, headers={}
+    )
+    assert forged.status_code == 403 and forged.json()["error"] == "csrf"
+    form = browser.post(f"/cases/{_own_case(demo_world)}/notes", data={"body": "x"}, headers=HTML)
+    assert form.status_code == 403 and "表单已过期" in form.text

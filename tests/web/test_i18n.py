@@ -176,7 +176,11 @@ def _domain_error_codes() -> dict[str, str]:
 
 
 def test_every_domain_error_has_words_in_both_languages() -> None:
+    from debtflow.web.errors import HTTP_CODES
+
     codes = _domain_error_codes()
+    codes.update({code: f"HTTP {status}" for status, code in HTTP_CODES.items()})
+    codes["csrf"] = "the CSRF check"
     assert {"case_not_found", "invalid_promise", "contact_not_permitted"} <= set(codes)
     for lang in i18n.LANGUAGES:
         missing = sorted(

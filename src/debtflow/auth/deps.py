@@ -123,7 +123,10 @@ PageVisitor = Annotated[Visitor, Depends(page_visitor)]
 
 def check_csrf(visitor: Visitor, form_token: str | None) -> None:
     if not _same(form_token, visitor.csrf_token):
-        raise HTTPException(status_code=403, detail="the form is stale or forged (CSRF check)")
+        raise HTTPException(
+            status_code=403,
+            detail={"error": "csrf", "detail": "the form is stale or forged (CSRF check)"},
+        )
 
 
 def home_of(user: User) -> str:

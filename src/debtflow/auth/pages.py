@@ -29,7 +29,7 @@ from debtflow.web.routing import RequestRoute
 
 # a sign-in form whose token does not match its cookie: stale, or posted from elsewhere
 FORM_EXPIRED = Refusal(
-    "form_expired", "the form has expired or was not sent from this site (CSRF); reload the page"
+    "csrf", "the form has expired or was not sent from this site (CSRF); reload the page"
 )
 
 router = APIRouter(include_in_schema=False, route_class=RequestRoute)

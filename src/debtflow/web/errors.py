@@ -9,13 +9,16 @@ turn a 422 into a 500.
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from typing import Any
 
 from fastapi import FastAPI, Request
+from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from psycopg.errors import DatetimeFieldOverflow, NumericValueOutOfRange
 from sqlalchemy.exc import DataError
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from debtflow.core.errors import DomainError
 from debtflow.web.deps import TEMPLATES
@@ -31,7 +34,14 @@ def wants_page(request: Request) -> bool:
     return "text/html" in request.headers.get("accept", "") or "hx-request" in request.headers
 
 
-def error_response(request: Request, *, status_code: int, code: str, detail: Any) -> Response:
+def error_response(
+    request: Request,
+    *,
+    status_code: int,
+    code: str,
+    detail: Any,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
     if wants_page(request):
         message = detail if isinstance(detail, str) else "; ".join(_lines(detail))
         return TEMPLATES.TemplateResponse(
@@ -39,8 +49,22 @@ def error_response(request: Request, *, status_code: int, code: str, detail: Any
             "error.html",
             {"status_code": status_code, "error": Refusal(code, message)},
             status_code=status_code,
+            headers=headers,
         )
-    return JSONResponse(status_code=status_code, content={"error": code, "detail": detail})
+    return JSONResponse(
+        status_code=status_code, content={"error": code, "detail": detail}, headers=headers
+    )
+
+
+# the code of an HTTP error raised without one (an unknown path, a method the route lacks)
+HTTP_CODES = {
+    401: "not_authenticated",
+    403: "forbidden",
+    404: "not_found",
+    405: "method_not_allowed",
+    413: "too_large",
+    415: "unsupported_media_type",
+}
 
 
 def validation_problems(exc: RequestValidationError) -> list[dict[str, Any]]:
@@ -63,6 +87,20 @@ def _lines(problems: list[dict[str, Any]]) -> list[str]:
 
 
 def install(app: FastAPI) -> None:
+    @app.exception_handler(StarletteHTTPException)
+    async def _http_error(request: Request, exc: StarletteHTTPException) -> Response:
+        # a redirect to sign in travels as an HTTP "exception"; it stays what it is
+        if exc.status_code < 400:
+            return await http_exception_handler(request, exc)
+        if isinstance(exc.detail, dict) and "error" in exc.detail:
+            code, detail = str(exc.detail["error"]), exc.detail.get("detail", "")
+        else:
+            code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
+            detail = str(exc.detail)
+        return error_response(
+            request, status_code=exc.status_code, code=code, detail=detail, headers=exc.headers
+        )
+
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
         return error_response(
