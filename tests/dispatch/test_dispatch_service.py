@@ -403,3 +403,92 @@ def test_conversation_history_outside_the_window_is_ignored(portfolio):
     )
     assert histories[case_id].emotions == {"angry": 1}
     assert histories[case_id].intents == {"cannot_pay": 1}
+
+
+CASES_PER_HOUR = {"online_agent": 4, "field_agent": 1 / 3, "part_time": 1 / 3, "law_firm": 2 / 3}
+
+
+def _over_capacity(session) -> dict[str, tuple[int, int]]:
+    """Collector code -> (open cases held, capacity in cases), for those holding more."""
+    rows = session.execute(
+        select(Collector.code, Collector.kind, Collector.capacity_hours_week, func.count())
+        .join(Case, Case.assigned_collector_id == Collector.id)
+        .group_by(Collector.code, Collector.kind, Collector.capacity_hours_week)
+    ).all()
+    over = {}
+    for code, kind, hours, held in rows:
+        capacity = int(hours * CASES_PER_HOUR[str(kind)] + 1e-9)
+        if held > capacity:
+            over[code] = (held, capacity)
+    return over
+
+
+def _queue(session) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Case).where(Case.assigned_collector_id.is_(None))
+    )
+
+
+def test_when_capacities_shrink_the_next_night_keeps_everyone_within_them(portfolio):
+    """Cases held from the night before count against their collector: the plan neither
+    leaves a case with a collector who has no room for it nor gives new cases to a full
+    collector; what fits nowhere goes back to the queue and is counted there."""
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    assert _queue(session) == 0
+    session.execute(update(Collector).values(capacity_hours_week=1))  # 4 online cases each
+    counts = nightly.run(session, as_of=TODAY + timedelta(days=1)).steps["dispatch"]
+    assert _over_capacity(session) == {}
+    queued = _queue(session)
+    assert queued > 0
+    assert counts["dispatch_queued"] == queued
+    assert counts["dispatch_released"] == queued  # every one of them had a collector
+    again = nightly.run(session, as_of=TODAY + timedelta(days=1)).steps["dispatch"]
+    assert (again["dispatch_assigned"], again["dispatch_released"]) == (0, 0)
+    assert again["dispatch_queued"] == queued
+
+
+def test_cases_kept_for_a_pending_promise_count_against_their_collector(portfolio):
+    """A pending promise keeps a case with its collector even beyond capacity; the night
+    gives that collector nothing else."""
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    agent = session.scalars(
+        select(Collector).where(Collector.kind == "online_agent").order_by(Collector.id)
+    ).first()
+    promised = session.scalars(select(Case).order_by(Case.id).limit(5)).all()
+    session.execute(
+        update(Case)
+        .where(Case.id.in_([c.id for c in promised]))
+        .values(assigned_collector_id=agent.id)
+    )
+    for case in promised:
+        promise_service.record(
+            session,
+            case_id=case.id,
+            amount_fen=10_000,
+            made_on=TODAY,
+            due=TODAY + timedelta(days=10),
+            actor="test",
+        )
+    session.execute(update(Collector).values(capacity_hours_week=1))  # 4 online cases each
+    counts = nightly.run(session, as_of=TODAY + timedelta(days=1)).steps["dispatch"]
+    assert counts["dispatch_pinned"] == 5
+    held = session.scalars(select(Case.id).where(Case.assigned_collector_id == agent.id)).all()
+    assert sorted(held) == sorted(c.id for c in promised)
+    assert _over_capacity(session) == {agent.code: (5, 4)}
+
+
+def test_a_collector_outside_the_top_k_still_keeps_the_case_it_holds(portfolio, monkeypatch):
+    """The plan weighs keeping a case with its collector even when that collector is not
+    among the case's k most valuable candidates: a second run for the date changes
+    nothing, however small k is."""
+    from debtflow.dispatch import service as dispatch_service
+
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    before = dict(session.execute(select(Case.id, Case.assigned_collector_id)).all())
+    monkeypatch.setattr(dispatch_service, "TOP_K", 1)
+    counts = dispatch_service.dispatch_cases(session, TODAY)
+    assert (counts["dispatch_assigned"], counts["dispatch_released"]) == (0, 0)
+    assert dict(session.execute(select(Case.id, Case.assigned_collector_id)).all()) == before
