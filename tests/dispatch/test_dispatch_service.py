@@ -492,3 +492,26 @@ def test_a_collector_outside_the_top_k_still_keeps_the_case_it_holds(portfolio, 
     counts = dispatch_service.dispatch_cases(session, TODAY)
     assert (counts["dispatch_assigned"], counts["dispatch_released"]) == (0, 0)
     assert dict(session.execute(select(Case.id, Case.assigned_collector_id)).all()) == before
+
+
+def test_cases_nobody_may_work_are_queued_and_not_placed_in_real_time(portfolio):
+    """With no online agent active, cases that need online work have no candidate at all:
+    the night queues them (it used to fail, and with it the whole nightly cycle, when no
+    case of a chunk had a candidate) and a real-time placement refuses."""
+    from debtflow.dispatch import service as dispatch_service
+
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    session.execute(update(Collector).where(Collector.kind == "online_agent").values(active=False))
+    # every case needs online work: short overdue, online channel, no legal treatment
+    session.execute(update(Case).values(channel="online", days_past_due=10, treatment=None))
+    assert "legal" not in session.scalars(select(Case.status)).all()
+    counts = dispatch_service.dispatch_cases(session, TODAY + timedelta(days=1))
+    assert counts["dispatch_cases"] == 40
+    assert (counts["dispatch_assigned"], counts["dispatch_queued"]) == (0, 40)
+    assert counts["dispatch_released"] == 40  # from inactive or no longer fitting holders
+    assert _queue(session) == 40
+    with pytest.raises(errors.NoCollectorFree, match="no eligible collector"):
+        realtime.assign_now(
+            session, case_id=session.scalars(select(Case.id).order_by(Case.id)).first()
+        )
