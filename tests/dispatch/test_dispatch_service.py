@@ -515,3 +515,15 @@ def test_cases_nobody_may_work_are_queued_and_not_placed_in_real_time(portfolio)
         realtime.assign_now(
             session, case_id=session.scalars(select(Case.id).order_by(Case.id)).first()
         )
+
+
+def test_assign_now_leaves_a_case_worth_nothing_in_the_queue(portfolio):
+    """A ¥1 balance is worth less than the cost of working it with anyone: as the
+    nightly plan would, real time leaves it unassigned."""
+    session = portfolio
+    case_id = session.scalars(select(Case.id).order_by(Case.id)).first()
+    session.execute(update(Case).where(Case.id == case_id).values(outstanding_fen=100))
+    with pytest.raises(errors.NoCollectorFree, match="positive value"):
+        realtime.assign_now(session, case_id=case_id)
+    assert session.get(Case, case_id).assigned_collector_id is None
+    assert history_count(session, case_id) == 0
