@@ -527,3 +527,67 @@ def test_assign_now_leaves_a_case_worth_nothing_in_the_queue(portfolio):
         realtime.assign_now(session, case_id=case_id)
     assert session.get(Case, case_id).assigned_collector_id is None
     assert history_count(session, case_id) == 0
+
+
+def _online_agents(session) -> list[Collector]:
+    return session.scalars(
+        select(Collector).where(Collector.kind == "online_agent").order_by(Collector.id)
+    ).all()
+
+
+def test_an_override_cannot_move_a_case_with_a_pending_promise(portfolio):
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    case = session.scalars(select(Case).order_by(Case.id)).first()
+    holder = case.assigned_collector_id
+    other = next(a.id for a in _online_agents(session) if a.id != holder)
+    promise_service.record(
+        session,
+        case_id=case.id,
+        amount_fen=10_000,
+        made_on=TODAY,
+        due=TODAY + timedelta(days=10),
+        actor="test",
+    )
+    with pytest.raises(errors.PromisePending, match="pending promise") as refused:
+        overrides.override(session, case_id=case.id, collector_id=other, reason="x", by="李经理")
+    assert refused.value.status_code == 409
+    session.refresh(case)
+    assert case.assigned_collector_id == holder
+    assert history_count(session, case.id) == 1
+    assert session.scalar(select(func.count()).select_from(DispatchOverride)) == 0
+    # a queued case with a promise (its collector left) may be given to someone by hand
+    session.execute(update(Case).where(Case.id == case.id).values(assigned_collector_id=None))
+    overrides.override(session, case_id=case.id, collector_id=other, reason="x", by="李经理")
+    session.refresh(case)
+    assert case.assigned_collector_id == other
+
+
+def test_an_override_onto_a_full_collector_is_refused_unless_asked_for(portfolio):
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    agent = _online_agents(session)[0]
+    held = session.scalar(
+        select(func.count()).select_from(Case).where(Case.assigned_collector_id == agent.id)
+    )
+    agent.capacity_hours_week = held * 0.25  # exactly full
+    session.flush()
+    case = session.scalars(
+        select(Case).where(Case.assigned_collector_id != agent.id).order_by(Case.id)
+    ).first()
+    with pytest.raises(errors.CollectorFull, match=f"{agent.code} holds {held} open cases"):
+        overrides.override(session, case_id=case.id, collector_id=agent.id, reason="x", by="me")
+    agent.capacity_hours_week = 0
+    session.flush()
+    with pytest.raises(errors.CollectorFull, match="capacity 0"):
+        overrides.override(session, case_id=case.id, collector_id=agent.id, reason="x", by="me")
+    overrides.override(
+        session,
+        case_id=case.id,
+        collector_id=agent.id,
+        reason="debtor asked for this agent",
+        by="me",
+        over_capacity=True,
+    )
+    session.refresh(case)
+    assert case.assigned_collector_id == agent.id
