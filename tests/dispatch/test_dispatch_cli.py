@@ -10,7 +10,7 @@ from debtflow.collector import service as collector_service
 from debtflow.db import unit_of_work
 from debtflow.demo.collectors import generate_collectors
 from debtflow.migrate import upgrade
-from debtflow.models import Case
+from debtflow.models import Case, Collector
 from debtflow.nightly import service as nightly
 from debtflow.portfolio import service as portfolio_service
 from factories import TODAY, make_creditor, portfolio_rows, write_portfolio
@@ -73,3 +73,27 @@ def test_bad_input_is_one_line_on_stderr(database_url, tmp_path):
     assert result.exit_code == 2
     result = runner.invoke(app, ["routes", "--day", "2020-01-01"])
     assert result.exit_code == 1 and "no route" in result.stderr
+
+
+def test_an_override_onto_a_full_collector_needs_over_capacity(database_url, tmp_path):
+    case_ids = build(tmp_path)
+    with unit_of_work() as session:
+        session.execute(
+            update(Collector).where(Collector.code == "ON0002").values(capacity_hours_week=0)
+        )
+        case_id = session.scalars(
+            select(Case.id)
+            .join(Collector, Collector.id == Case.assigned_collector_id)
+            .where(Collector.code != "ON0002", Case.id.in_(case_ids))
+            .order_by(Case.id)
+        ).first()
+    args = ["override", str(case_id), "ON0002", "--reason", "dialect"]
+    result = runner.invoke(app, args)
+    assert result.exit_code == 1 and "capacity 0" in result.stderr
+    result = runner.invoke(app, [*args, "--over-capacity"])
+    assert result.exit_code == 0, result.output
+    with unit_of_work() as session:
+        assert (
+            session.get(Case, case_id).assigned_collector_id
+            == session.scalars(select(Collector.id).where(Collector.code == "ON0002")).one()
+        )

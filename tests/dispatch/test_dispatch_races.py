@@ -17,7 +17,7 @@ from debtflow.core.dispatch.learner import OutcomeLearner
 from debtflow.core.errors import Conflict
 from debtflow.db import make_engine
 from debtflow.demo.collectors import generate_collectors
-from debtflow.dispatch import learning, realtime
+from debtflow.dispatch import learning, overrides, realtime
 from debtflow.dispatch.errors import AlreadyAssigned, NoCollectorFree
 from debtflow.dispatch.scoring import MODEL
 from debtflow.migrate import upgrade
@@ -27,6 +27,7 @@ from debtflow.models import (
     DispatchAssignment,
     DispatchModelState,
     DispatchOutcome,
+    DispatchOverride,
 )
 from debtflow.portfolio import service as portfolio_service
 from factories import TODAY, make_creditor, portfolio_rows, write_portfolio
@@ -138,3 +139,46 @@ def test_two_placements_at_once_do_not_both_take_a_collectors_last_place(engine_
         )
         assert load == 4
         assert session.scalar(select(func.count()).select_from(DispatchAssignment)) == 1
+
+
+def test_an_override_and_a_placement_of_one_case_at_once_do_not_lose_either(
+    engine_with_portfolio,
+):
+    """The override locks the case as a placement does: either the placement comes first
+    and the override moves the case on from the collector it got, or the override comes
+    first and the placement is refused. Either way the case ends with the override's
+    collector and the override names the collector it really took the case from."""
+    engine = engine_with_portfolio
+    case_id = _open_case(engine)
+    with Session(engine) as session:
+        target = session.scalars(
+            select(Collector.id)
+            .where(Collector.kind == "online_agent")
+            .order_by(Collector.id.desc())
+        ).first()
+    lock = threading.Lock()
+    turns = iter(["place", "override"])
+
+    def act(session: Session) -> object:
+        with lock:
+            turn = next(turns)
+        if turn == "place":
+            return realtime.assign_now(session, case_id=case_id)
+        return overrides.override(
+            session, case_id=case_id, collector_id=target, reason="race", by="test"
+        )
+
+    _at_once(engine, 2, act)
+    with Session(engine) as session:
+        case = session.get(Case, case_id)
+        assert case is not None and case.assigned_collector_id == target
+        history = session.scalars(
+            select(DispatchAssignment)
+            .where(DispatchAssignment.case_id == case_id)
+            .order_by(DispatchAssignment.assigned_at, DispatchAssignment.id)
+        ).all()
+        assert history[-1].how == "override" and history[-1].collector_id == target
+        before = history[-2].collector_id if len(history) > 1 else None
+        assert history[-1].previous_collector_id == before
+        record = session.scalars(select(DispatchOverride)).one()
+        assert record.from_collector_id == before

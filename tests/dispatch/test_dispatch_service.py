@@ -403,3 +403,191 @@ def test_conversation_history_outside_the_window_is_ignored(portfolio):
     )
     assert histories[case_id].emotions == {"angry": 1}
     assert histories[case_id].intents == {"cannot_pay": 1}
+
+
+CASES_PER_HOUR = {"online_agent": 4, "field_agent": 1 / 3, "part_time": 1 / 3, "law_firm": 2 / 3}
+
+
+def _over_capacity(session) -> dict[str, tuple[int, int]]:
+    """Collector code -> (open cases held, capacity in cases), for those holding more."""
+    rows = session.execute(
+        select(Collector.code, Collector.kind, Collector.capacity_hours_week, func.count())
+        .join(Case, Case.assigned_collector_id == Collector.id)
+        .group_by(Collector.code, Collector.kind, Collector.capacity_hours_week)
+    ).all()
+    over = {}
+    for code, kind, hours, held in rows:
+        capacity = int(hours * CASES_PER_HOUR[str(kind)] + 1e-9)
+        if held > capacity:
+            over[code] = (held, capacity)
+    return over
+
+
+def _queue(session) -> int:
+    return session.scalar(
+        select(func.count()).select_from(Case).where(Case.assigned_collector_id.is_(None))
+    )
+
+
+def test_when_capacities_shrink_the_next_night_keeps_everyone_within_them(portfolio):
+    """Cases held from the night before count against their collector: the plan neither
+    leaves a case with a collector who has no room for it nor gives new cases to a full
+    collector; what fits nowhere goes back to the queue and is counted there."""
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    assert _queue(session) == 0
+    session.execute(update(Collector).values(capacity_hours_week=1))  # 4 online cases each
+    counts = nightly.run(session, as_of=TODAY + timedelta(days=1)).steps["dispatch"]
+    assert _over_capacity(session) == {}
+    queued = _queue(session)
+    assert queued > 0
+    assert counts["dispatch_queued"] == queued
+    assert counts["dispatch_released"] == queued  # every one of them had a collector
+    again = nightly.run(session, as_of=TODAY + timedelta(days=1)).steps["dispatch"]
+    assert (again["dispatch_assigned"], again["dispatch_released"]) == (0, 0)
+    assert again["dispatch_queued"] == queued
+
+
+def test_cases_kept_for_a_pending_promise_count_against_their_collector(portfolio):
+    """A pending promise keeps a case with its collector even beyond capacity; the night
+    gives that collector nothing else."""
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    agent = session.scalars(
+        select(Collector).where(Collector.kind == "online_agent").order_by(Collector.id)
+    ).first()
+    promised = session.scalars(select(Case).order_by(Case.id).limit(5)).all()
+    session.execute(
+        update(Case)
+        .where(Case.id.in_([c.id for c in promised]))
+        .values(assigned_collector_id=agent.id)
+    )
+    for case in promised:
+        promise_service.record(
+            session,
+            case_id=case.id,
+            amount_fen=10_000,
+            made_on=TODAY,
+            due=TODAY + timedelta(days=10),
+            actor="test",
+        )
+    session.execute(update(Collector).values(capacity_hours_week=1))  # 4 online cases each
+    counts = nightly.run(session, as_of=TODAY + timedelta(days=1)).steps["dispatch"]
+    assert counts["dispatch_pinned"] == 5
+    held = session.scalars(select(Case.id).where(Case.assigned_collector_id == agent.id)).all()
+    assert sorted(held) == sorted(c.id for c in promised)
+    assert _over_capacity(session) == {agent.code: (5, 4)}
+
+
+def test_a_collector_outside_the_top_k_still_keeps_the_case_it_holds(portfolio, monkeypatch):
+    """The plan weighs keeping a case with its collector even when that collector is not
+    among the case's k most valuable candidates: a second run for the date changes
+    nothing, however small k is."""
+    from debtflow.dispatch import service as dispatch_service
+
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    before = dict(session.execute(select(Case.id, Case.assigned_collector_id)).all())
+    monkeypatch.setattr(dispatch_service, "TOP_K", 1)
+    counts = dispatch_service.dispatch_cases(session, TODAY)
+    assert (counts["dispatch_assigned"], counts["dispatch_released"]) == (0, 0)
+    assert dict(session.execute(select(Case.id, Case.assigned_collector_id)).all()) == before
+
+
+def test_cases_nobody_may_work_are_queued_and_not_placed_in_real_time(portfolio):
+    """With no online agent active, cases that need online work have no candidate at all:
+    the night queues them (it used to fail, and with it the whole nightly cycle, when no
+    case of a chunk had a candidate) and a real-time placement refuses."""
+    from debtflow.dispatch import service as dispatch_service
+
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    session.execute(update(Collector).where(Collector.kind == "online_agent").values(active=False))
+    # every case needs online work: short overdue, online channel, no legal treatment
+    session.execute(update(Case).values(channel="online", days_past_due=10, treatment=None))
+    assert "legal" not in session.scalars(select(Case.status)).all()
+    counts = dispatch_service.dispatch_cases(session, TODAY + timedelta(days=1))
+    assert counts["dispatch_cases"] == 40
+    assert (counts["dispatch_assigned"], counts["dispatch_queued"]) == (0, 40)
+    assert counts["dispatch_released"] == 40  # from inactive or no longer fitting holders
+    assert _queue(session) == 40
+    with pytest.raises(errors.NoCollectorFree, match="no eligible collector"):
+        realtime.assign_now(
+            session, case_id=session.scalars(select(Case.id).order_by(Case.id)).first()
+        )
+
+
+def test_assign_now_leaves_a_case_worth_nothing_in_the_queue(portfolio):
+    """A ¥1 balance is worth less than the cost of working it with anyone: as the
+    nightly plan would, real time leaves it unassigned."""
+    session = portfolio
+    case_id = session.scalars(select(Case.id).order_by(Case.id)).first()
+    session.execute(update(Case).where(Case.id == case_id).values(outstanding_fen=100))
+    with pytest.raises(errors.NoCollectorFree, match="positive value"):
+        realtime.assign_now(session, case_id=case_id)
+    assert session.get(Case, case_id).assigned_collector_id is None
+    assert history_count(session, case_id) == 0
+
+
+def _online_agents(session) -> list[Collector]:
+    return session.scalars(
+        select(Collector).where(Collector.kind == "online_agent").order_by(Collector.id)
+    ).all()
+
+
+def test_an_override_cannot_move_a_case_with_a_pending_promise(portfolio):
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    case = session.scalars(select(Case).order_by(Case.id)).first()
+    holder = case.assigned_collector_id
+    other = next(a.id for a in _online_agents(session) if a.id != holder)
+    promise_service.record(
+        session,
+        case_id=case.id,
+        amount_fen=10_000,
+        made_on=TODAY,
+        due=TODAY + timedelta(days=10),
+        actor="test",
+    )
+    with pytest.raises(errors.PromisePending, match="pending promise") as refused:
+        overrides.override(session, case_id=case.id, collector_id=other, reason="x", by="李经理")
+    assert refused.value.status_code == 409
+    session.refresh(case)
+    assert case.assigned_collector_id == holder
+    assert history_count(session, case.id) == 1
+    assert session.scalar(select(func.count()).select_from(DispatchOverride)) == 0
+    # a queued case with a promise (its collector left) may be given to someone by hand
+    session.execute(update(Case).where(Case.id == case.id).values(assigned_collector_id=None))
+    overrides.override(session, case_id=case.id, collector_id=other, reason="x", by="李经理")
+    session.refresh(case)
+    assert case.assigned_collector_id == other
+
+
+def test_an_override_onto_a_full_collector_is_refused_unless_asked_for(portfolio):
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    agent = _online_agents(session)[0]
+    held = session.scalar(
+        select(func.count()).select_from(Case).where(Case.assigned_collector_id == agent.id)
+    )
+    agent.capacity_hours_week = held * 0.25  # exactly full
+    session.flush()
+    case = session.scalars(
+        select(Case).where(Case.assigned_collector_id != agent.id).order_by(Case.id)
+    ).first()
+    with pytest.raises(errors.CollectorFull, match=f"{agent.code} holds {held} open cases"):
+        overrides.override(session, case_id=case.id, collector_id=agent.id, reason="x", by="me")
+    agent.capacity_hours_week = 0
+    session.flush()
+    with pytest.raises(errors.CollectorFull, match="capacity 0"):
+        overrides.override(session, case_id=case.id, collector_id=agent.id, reason="x", by="me")
+    overrides.override(
+        session,
+        case_id=case.id,
+        collector_id=agent.id,
+        reason="debtor asked for this agent",
+        by="me",
+        over_capacity=True,
+    )
+    session.refresh(case)
+    assert case.assigned_collector_id == agent.id

@@ -41,6 +41,11 @@ def override(
     collector: str = typer.Argument(..., help="collector code (e.g. ON0003) or id"),
     reason: str = typer.Option(..., "--reason", help="why the manager moves the case"),
     by: str = typer.Option("cli", "--by", help="who makes the override"),
+    over_capacity: bool = typer.Option(
+        False,
+        "--over-capacity",
+        help="give the case even to a collector without a free place",
+    ),
 ) -> None:
     """Give a case to another collector by hand; who and why are recorded."""
     from debtflow.dispatch import overrides
@@ -48,7 +53,12 @@ def override(
     with transaction() as session:
         collector_id = overrides.collector_id_for(session, code_or_id=collector)
         assignment = overrides.override(
-            session, case_id=case_id, collector_id=collector_id, reason=reason, by=by
+            session,
+            case_id=case_id,
+            collector_id=collector_id,
+            reason=reason,
+            by=by,
+            over_capacity=over_capacity,
         )
         margin = assignment.margin_fen
     console.print(

@@ -27,3 +27,11 @@ class NoCollectorFree(Conflict):
 
 class NotYetDispatched(Conflict):
     code = "not_yet_dispatched"
+
+
+class PromisePending(Conflict):
+    code = "promise_pending"
+
+
+class CollectorFull(Conflict):
+    code = "collector_full"

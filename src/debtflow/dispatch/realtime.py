@@ -127,7 +127,8 @@ def assign_now(session: Session, *, case_id: int) -> RealtimeAssignment:
     )
     if choice.collector == NO_COLLECTOR:
         raise NoCollectorFree(
-            f"no eligible collector has room for case {case_id}; it waits for the nightly dispatch"
+            f"no eligible collector has room for case {case_id} at a positive value; "
+            "it waits for the nightly dispatch"
         )
     pair = int(slots[choice.collector])
     runner_pair = int(slots[choice.runner_up]) if choice.runner_up != NO_COLLECTOR else -1

@@ -277,7 +277,9 @@ def score_candidates(
     keep = rank < top_k
     slots = np.full((len(entries), top_k), -1, dtype=np.int64)
     slots[case_index[order][keep], rank[keep]] = order[keep]
-    collector_slots = np.where(slots >= 0, pool_candidates[np.maximum(slots, 0)], -1)
+    collector_slots = np.full_like(slots, -1)
+    filled = slots >= 0  # none when no case has a candidate (no online agent active)
+    collector_slots[filled] = pool_candidates[slots[filled]]
     return ScoredCandidates(
         entries, cases, collectors, scores, slots, collector_slots, pool_candidates
     )

@@ -92,6 +92,7 @@ def dispatch_cases(session: Session, as_of: date) -> StepCounts:
             scene_time=scene,
             learner=learner,
             explore=True,
+            top_k=TOP_K,
         )
         chunks.append(scored)
         for local, (row, entry) in enumerate(zip(rows, entries, strict=True)):
@@ -112,16 +113,19 @@ def dispatch_cases(session: Session, as_of: date) -> StepCounts:
     collector = np.full((n, TOP_K), NO_COLLECTOR, dtype=np.int32)
     value = np.zeros((n, TOP_K), dtype=np.int64)
     current = np.full(n, NO_COLLECTOR, dtype=np.int32)
+    plan_slots = np.full((n, TOP_K), -1, dtype=np.int64)
     for j, (c, local) in enumerate(rows_of_plan):
         scored = chunks[c]
         slots = scored.slots[local]
-        filled = slots >= 0
-        collector[j, filled] = scored.collector_slots[local, filled]
-        value[j, filled] = scored.scores.value_fen[slots[filled]]
         entry = scored.entries[local]
         position = pool.position.get(entry.current_collector_id or -1)
         if position is not None:
             current[j] = position
+            slots = _with_holder(scored, local, slots, position)
+        plan_slots[j] = slots
+        filled = slots >= 0
+        collector[j, filled] = scored.pair_member[slots[filled]]
+        value[j, filled] = scored.scores.value_fen[slots[filled]]
     # efforts depend only on the collector's kind, so capacities count cases and every
     # case takes one: the plan is an exact min-cost flow
     capacity = np.array(
@@ -144,8 +148,12 @@ def dispatch_cases(session: Session, as_of: date) -> StepCounts:
         new = int(plan.collector_of_case[j])
         entry = chunks[c].entries[local]
         if new == NO_COLLECTOR:
-            if entry.current_collector_id is not None and current[j] == NO_COLLECTOR:
-                # its collector left: back to the queue
+            # the plan has no place for it: back to the queue, even from a collector who
+            # is still active (they left, may no longer work it, have no room for it, or
+            # it is worth nothing anywhere): leaving it there would break capacities the
+            # plan counted as free
+            counts["dispatch_queued"] += 1
+            if entry.current_collector_id is not None:
                 case_updates.append(
                     {
                         "id": entry.profile.case_id,
@@ -154,12 +162,10 @@ def dispatch_cases(session: Session, as_of: date) -> StepCounts:
                     }
                 )
                 counts["dispatch_released"] += 1
-            elif entry.current_collector_id is None:
-                counts["dispatch_queued"] += 1
             continue
         if new == int(current[j]):
             continue
-        slots = chunks[c].slots[local]
+        slots = plan_slots[j]
         pair = int(slots[int(np.flatnonzero(collector[j] == new)[0])])
         runner = int(plan.runner_up_of_case[j])
         runner_pair = (
@@ -213,6 +219,23 @@ def dispatch_cases(session: Session, as_of: date) -> StepCounts:
     counts["dispatch_assigned"] = len(history)
     counts["dispatch_gap_bp"] = int(round(plan.gap_to_bound * 10_000))
     return counts
+
+
+def _with_holder(
+    scored: ScoredCandidates, local: int, slots: np.ndarray, holder: int
+) -> np.ndarray:
+    """The case's top-k pairs, with the pair of its current collector in the last slot
+    when that collector may still work it but is not among the k most valuable: the plan
+    then weighs keeping the case (with the continuity bonus) against every move."""
+    if (scored.pair_member[slots[slots >= 0]] == holder).any():
+        return slots
+    first, last = np.searchsorted(scored.scores.case_index, [local, local + 1])
+    found = np.flatnonzero(scored.pair_member[first:last] == holder)
+    if found.size == 0:  # no longer eligible
+        return slots
+    with_holder = slots.copy()
+    with_holder[-1] = first + int(found[0])
+    return with_holder
 
 
 register_step("dispatch", 60, dispatch_cases)

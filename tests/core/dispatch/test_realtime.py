@@ -5,7 +5,12 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from debtflow.core.dispatch.assignment import NO_COLLECTOR, AssignmentPolicy
+from debtflow.core.dispatch.assignment import (
+    NO_COLLECTOR,
+    AssignmentPolicy,
+    CandidateTable,
+    solve_assignment,
+)
 from debtflow.core.dispatch.realtime import RealtimeAssignmentError, RealtimeDispatcher
 
 
@@ -98,3 +103,37 @@ def test_double_assignment_and_unknown_release_are_errors() -> None:
         dispatcher.release(2)
     with pytest.raises(RealtimeAssignmentError, match="capacities"):
         RealtimeDispatcher(np.array([-1.0]))
+
+
+@pytest.mark.parametrize(
+    ("values", "previous", "expected"),
+    [
+        ((-20_000, -30_000), NO_COLLECTOR, NO_COLLECTOR),  # worth nothing anywhere: queue
+        ((0, 0), NO_COLLECTOR, NO_COLLECTOR),  # worth exactly nothing: queue too
+        ((-3_000, 1_000), 0, 0),  # the continuity bonus lifts the old collector above 0
+        ((-6_000, -1_000), 0, NO_COLLECTOR),  # ... but not this far
+        ((-500, 300), NO_COLLECTOR, 1),
+    ],
+)
+def test_a_case_worth_nothing_with_anyone_waits_as_in_the_nightly_plan(
+    values: tuple[int, int], previous: int, expected: int
+) -> None:
+    """Real time places a case where the nightly plan would, also when the answer is
+    nowhere: a score (value plus continuity bonus less priced hours and fairness) of zero
+    or below leaves the case in the queue."""
+    policy = AssignmentPolicy(continuity_threshold_fen=5_000)
+    dispatcher = RealtimeDispatcher(np.array([5.0, 5.0]), policy=policy)
+    choice = dispatcher.assign(1, _ids(0, 1), _fen(*values), 1.0, previous_collector=previous)
+    assert choice.collector == expected
+    table = CandidateTable(
+        collector=_ids(0, 1).reshape(1, 2),
+        value_fen=_fen(*values).reshape(1, 2),
+        effort_hours=np.ones(1),
+        capacity_hours=np.array([5.0, 5.0]),
+        current_collector=_ids(previous),
+    )
+    assert int(solve_assignment(table, policy).collector_of_case[0]) == expected
+    if expected == NO_COLLECTOR:
+        assert dispatcher.load_hours.tolist() == [0.0, 0.0]
+        assert dispatcher.collector_of(1) == NO_COLLECTOR
+        assert dispatcher.assigned_cases == 0

@@ -5,7 +5,8 @@ collector and effort, and the nightly plan's price per collector hour. Placing a
 returned case looks only at its own k candidates (O(k)), so latency does not grow with
 the number of cases already assigned. The choice maximises the same objective as the
 nightly plan: value, plus the continuity bonus for the case's previous collector, less
-the priced hours and any fairness penalty, among collectors with the hours free.
+the priced hours and any fairness penalty, among collectors with the hours free; like the
+nightly plan it leaves a case whose best such score is zero or below unassigned.
 """
 
 from __future__ import annotations
@@ -26,8 +27,9 @@ class RealtimeAssignmentError(ValueError):
 
 @dataclass(frozen=True)
 class RealtimeChoice:
-    """``collector`` is NO_COLLECTOR when no candidate had hours free (the case waits for
-    the nightly run); ``runner_up`` the next best candidate with hours free."""
+    """``collector`` is NO_COLLECTOR when no candidate had hours free or none had a
+    positive score (the case waits for the nightly run, which would not place it either);
+    ``runner_up`` the next best candidate with hours free."""
 
     case_id: int
     collector: int
@@ -143,6 +145,9 @@ class RealtimeDispatcher:
             return RealtimeChoice(case_id, NO_COLLECTOR, NO_COLLECTOR, float("-inf"))
         order = np.argsort(-score)
         best = int(order[0])
+        if not score[best] > 0:
+            # the nightly plan leaves such a case in the queue rather than work it at a loss
+            return RealtimeChoice(case_id, NO_COLLECTOR, NO_COLLECTOR, float(score[best]))
         runner = NO_COLLECTOR
         if order.size > 1 and np.isfinite(score[order[1]]):
             runner = int(collectors[order[1]])
