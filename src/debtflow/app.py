@@ -5,7 +5,8 @@ from __future__ import annotations
 from pathlib import Path
 
 from fastapi import FastAPI
-from fastapi.responses import RedirectResponse
+from fastapi.openapi.docs import get_swagger_ui_html
+from fastapi.responses import HTMLResponse, RedirectResponse
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy import text
 
@@ -20,10 +21,13 @@ from debtflow.web.routing import RequestRoute, check_routes
 from debtflow.web.slots import RequestSlots
 
 STATIC = Path(__file__).parent / "web" / "static"
+SWAGGER_UI = "5.32.6"  # static/vendor/README.md
 
 
 def create_app() -> FastAPI:
-    app = FastAPI(title="debtflow", version=__version__, docs_url="/api/docs")
+    # the API's reference page is served from the app's own files (FastAPI's default loads
+    # Swagger UI from a CDN: a blank page on a network without the internet)
+    app = FastAPI(title="debtflow", version=__version__, docs_url=None, redoc_url=None)
     app.router.route_class = RequestRoute  # the app's own routes below
 
     errors.install(app)
@@ -32,6 +36,17 @@ def create_app() -> FastAPI:
     def health(session: DbSession) -> dict[str, str]:
         session.execute(text("SELECT 1"))
         return {"status": "ok", "version": __version__}
+
+    @app.get("/api/docs", include_in_schema=False)
+    def api_reference() -> HTMLResponse:
+        return get_swagger_ui_html(
+            openapi_url=app.openapi_url or "/openapi.json",
+            title="debtflow API",
+            swagger_js_url=f"/static/vendor/swagger-ui-{SWAGGER_UI}-bundle.js",
+            swagger_css_url=f"/static/vendor/swagger-ui-{SWAGGER_UI}.css",
+            swagger_favicon_url="data:,",
+            swagger_ui_parameters={"validatorUrl": None},  # no call to validator.swagger.io
+        )
 
     @app.get("/", include_in_schema=False)
     def index() -> RedirectResponse:

@@ -77,3 +77,26 @@ def test_manager_opens_the_dashboard(server_url, chromium, artifacts):  # type: 
     response = agent_page.goto(f"{server_url}/dashboard")
     assert response is not None and response.status == 403
     agent.close()
+
+
+def test_the_api_reference_renders_without_the_internet(server_url, chromium):  # type: ignore[no-untyped-def]
+    """/api/docs draws the OpenAPI reference from the app's own files: every request the
+    page makes goes to the app (a request elsewhere is refused and recorded)."""
+    context = chromium.new_context()
+    elsewhere: list[str] = []
+
+    def only_the_app(route):  # type: ignore[no-untyped-def]
+        if route.request.url.startswith(server_url):
+            route.continue_()
+        else:
+            elsewhere.append(route.request.url)
+            route.abort()
+
+    context.route("**/*", only_the_app)
+    page = context.new_page()
+    page.goto(f"{server_url}/api/docs")
+    page.wait_for_selector(".opblock-summary-path", timeout=20_000)
+    paths = page.locator(".opblock-summary-path").all_inner_texts()
+    assert any("/api/cases" in path for path in paths), paths[:5]
+    assert elsewhere == [], f"the page asked the internet for {elsewhere}"
+    context.close()

@@ -223,8 +223,6 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
     ("GET", "/api/health"): (lambda c, t: c.get("/api/health"), same(200)),
     ("GET", "/openapi.json"): (lambda c, t: c.get("/openapi.json"), same(200)),
     ("GET", "/api/docs"): (lambda c, t: c.get("/api/docs"), same(200)),
-    ("GET", "/docs/oauth2-redirect"): (lambda c, t: c.get("/docs/oauth2-redirect"), same(200)),
-    ("GET", "/redoc"): (lambda c, t: c.get("/redoc"), same(200)),
     ("MOUNT", "/static"): (lambda c, t: c.get("/static/debtflow.css"), same(200)),
     ("GET", "/"): (lambda c, t: c.get("/"), same(307)),
     ("GET", "/login"): (lambda c, t: c.get("/login"), same(200)),
