@@ -403,3 +403,58 @@ def test_conversation_history_outside_the_window_is_ignored(portfolio):
     )
     assert histories[case_id].emotions == {"angry": 1}
     assert histories[case_id].intents == {"cannot_pay": 1}
+
+
+def test_deciding_reasons_are_said_of_the_collector_they_are_true_of(portfolio):
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    rows = session.scalars(
+        select(DispatchAssignment).where(DispatchAssignment.runner_up_collector_id.is_not(None))
+    ).all()
+    assert rows and any(row.deciding for row in rows)
+    for row in rows:
+        for reason in row.deciding:
+            assert reason["about"] in ("chosen", "runner_up") and reason["logit"] > 0
+    row = rows[0]
+    columns = {
+        c.key: getattr(row, c.key)
+        for c in DispatchAssignment.__table__.columns
+        if c.key not in ("id", "assigned_at")
+    }
+
+    def explained_with(deciding):
+        session.add(
+            DispatchAssignment(
+                **{**columns, "deciding": deciding},
+                assigned_at=row.assigned_at + timedelta(minutes=len(deciding) + 1),
+            )
+        )
+        session.flush()
+        return explanations.explain(session, case_id=row.case_id)
+
+    # stored with whom it is about: a law firm runner-up on a case not yet legal
+    words = explained_with(
+        [
+            {"code": "law_firm_early", "logit": 1.2, "about": "runner_up"},
+            {"code": "hardship_empathetic", "logit": 0.5, "about": "chosen"},
+        ]
+    )
+    assert "  * against the runner-up: too early for a law firm" in words.en
+    assert "  * debtor in hardship and an empathetic collector" in words.en
+    assert "law firm appropriate at this stage" not in words.en
+    assert "  * 次选不利：尚未到需要律所介入的阶段" in words.zh
+    assert "现阶段适合律所介入" not in words.zh
+    assert [r.about for r in words.deciding] == ["runner_up", "chosen"]
+    # a row written before `about` was stored: a feature with a negative prior (field_far)
+    # can only have decided by counting against the runner-up
+    words = explained_with(
+        [
+            {"code": "field_far", "logit": 0.3},
+            {"code": "field_nearby", "logit": 0.2},
+            {"code": "law_firm_early", "logit": 1.2},
+        ]
+    )
+    assert "against the runner-up: field collector far from the debtor" in words.en
+    assert "field collector not far from the debtor" not in words.en
+    assert "  * field collector close to the debtor" in words.en
+    assert "次选不利：外访人员距离债务人较远" in words.zh

@@ -10,7 +10,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from debtflow.core.dispatch.explain import (
+    CHOSEN,
+    RUNNER_UP,
+    DecidingReason,
+    deciding_reason,
+)
 from debtflow.core.dispatch.match import (
+    PRIOR_WEIGHTS,
     REASON_CODES,
     MatchReason,
     make_reason,
@@ -41,7 +48,7 @@ class DispatchExplanation:
     runner_up: CollectorName | None
     runner_up_value_fen: int | None
     margin_fen: int | None
-    deciding: tuple[MatchReason, ...]
+    deciding: tuple[DecidingReason, ...]
     fits: bool
     unmet: tuple[str, ...]
     override_by: str | None
@@ -62,6 +69,22 @@ def _reasons(stored: Sequence[dict[str, Any]]) -> tuple[MatchReason, ...]:
         for r in stored
         if r.get("code") in REASON_CODES
     )
+
+
+def _deciding(stored: Sequence[dict[str, Any]]) -> tuple[DecidingReason, ...]:
+    """Deciding reasons as stored, each said of the collector it is about. Rows written
+    before ``about`` was stored: a feature with a negative prior can only have favoured the
+    chosen collector by counting against the runner-up; the others are read as before."""
+    out: list[DecidingReason] = []
+    for r in stored:
+        code = r.get("code")
+        if code not in REASON_CODES:
+            continue
+        about = r.get("about")
+        if about not in (CHOSEN, RUNNER_UP):
+            about = RUNNER_UP if PRIOR_WEIGHTS.get(str(code), 0.0) < 0 else CHOSEN
+        out.append(deciding_reason(str(code), float(r["logit"]), about))
+    return tuple(out)
 
 
 HOW_TEXT = {
@@ -101,7 +124,7 @@ def explain(session: Session, *, case_id: int) -> DispatchExplanation:
         else None
     )
     reasons = _reasons(latest.reasons)
-    deciding = _reasons(latest.deciding)
+    deciding = _deciding(latest.deciding)
     how_en, how_zh = HOW_TEXT.get(latest.how, (latest.how, latest.how))
     local = latest.assigned_at.astimezone(local_zone())
     en = [
