@@ -458,3 +458,55 @@ def test_deciding_reasons_are_said_of_the_collector_they_are_true_of(portfolio):
     assert "field collector not far from the debtor" not in words.en
     assert "  * field collector close to the debtor" in words.en
     assert "次选不利：外访人员距离债务人较远" in words.zh
+
+
+def test_a_nightly_negative_margin_says_the_runner_up_had_no_room(portfolio):
+    session = portfolio
+    session.execute(update(Collector).values(capacity_hours_week=1))  # 4 online cases each
+    nightly.run(session, as_of=TODAY)
+    rows = session.scalars(
+        select(DispatchAssignment).where(
+            DispatchAssignment.how == "nightly", DispatchAssignment.margin_fen < 0
+        )
+    ).all()
+    assert rows  # capacity forced some cases to a collector worth less than the runner-up
+    for row in rows:
+        words = explanations.explain(session, case_id=row.case_id)
+        assert "had no room" in words.en and "margin -¥" in words.en
+        assert "没有余量" in words.zh
+    others = session.scalars(
+        select(DispatchAssignment).where(DispatchAssignment.margin_fen >= 0)
+    ).all()
+    assert others
+    for row in others:
+        words = explanations.explain(session, case_id=row.case_id)
+        assert "had no room" not in words.en and "没有余量" not in words.zh
+
+
+def test_a_real_time_negative_margin_says_continuity_or_fair_share(portfolio):
+    session = portfolio
+    session.execute(update(Collector).values(capacity_hours_week=1))
+    nightly.run(session, as_of=TODAY)
+    row = session.scalars(
+        select(DispatchAssignment).where(DispatchAssignment.margin_fen < 0)
+    ).first()
+    columns = {
+        c.key: getattr(row, c.key)
+        for c in DispatchAssignment.__table__.columns
+        if c.key not in ("id", "assigned_at", "how", "previous_collector_id")
+    }
+    for minutes, previous, en, zh in (
+        (1, row.collector_id, "went back to its previous collector", "回到原催收员"),
+        (2, None, "above its fair share", "超过公平份额"),
+    ):
+        session.add(
+            DispatchAssignment(
+                **columns,
+                how="realtime",
+                previous_collector_id=previous,
+                assigned_at=row.assigned_at + timedelta(minutes=minutes),
+            )
+        )
+        session.flush()
+        words = explanations.explain(session, case_id=row.case_id)
+        assert en in words.en and zh in words.zh and "had no room" not in words.en
