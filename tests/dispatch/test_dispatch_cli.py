@@ -40,7 +40,10 @@ def test_commands_on_a_dispatched_portfolio(database_url, tmp_path):
     assert result.exit_code == 0, result.output
     assert "runner-up:" in result.output and "expected value" in result.output
 
-    result = runner.invoke(app, ["override", str(case_ids[0]), "ON0002", "--reason", "dialect"])
+    with unit_of_work() as session:
+        holder = session.get(Collector, session.get(Case, case_ids[0]).assigned_collector_id)
+        target = "ON0001" if holder.code != "ON0001" else "ON0002"  # someone else
+    result = runner.invoke(app, ["override", str(case_ids[0]), target, "--reason", "dialect"])
     assert result.exit_code == 0, result.output
     result = runner.invoke(app, ["explain", str(case_ids[0]), "--lang", "en"])
     assert "override by cli: dialect" in result.output

@@ -591,3 +591,110 @@ def test_an_override_onto_a_full_collector_is_refused_unless_asked_for(portfolio
     )
     session.refresh(case)
     assert case.assigned_collector_id == agent.id
+
+
+def test_deciding_reasons_are_said_of_the_collector_they_are_true_of(portfolio):
+    session = portfolio
+    nightly.run(session, as_of=TODAY)
+    rows = session.scalars(
+        select(DispatchAssignment).where(DispatchAssignment.runner_up_collector_id.is_not(None))
+    ).all()
+    assert rows and any(row.deciding for row in rows)
+    for row in rows:
+        for reason in row.deciding:
+            assert reason["about"] in ("chosen", "runner_up") and reason["logit"] > 0
+    row = rows[0]
+    columns = {
+        c.key: getattr(row, c.key)
+        for c in DispatchAssignment.__table__.columns
+        if c.key not in ("id", "assigned_at")
+    }
+
+    def explained_with(deciding):
+        session.add(
+            DispatchAssignment(
+                **{**columns, "deciding": deciding},
+                assigned_at=row.assigned_at + timedelta(minutes=len(deciding) + 1),
+            )
+        )
+        session.flush()
+        return explanations.explain(session, case_id=row.case_id)
+
+    # stored with whom it is about: a law firm runner-up on a case not yet legal
+    words = explained_with(
+        [
+            {"code": "law_firm_early", "logit": 1.2, "about": "runner_up"},
+            {"code": "hardship_empathetic", "logit": 0.5, "about": "chosen"},
+        ]
+    )
+    assert "  * against the runner-up: too early for a law firm" in words.en
+    assert "  * debtor in hardship and an empathetic collector" in words.en
+    assert "law firm appropriate at this stage" not in words.en
+    assert "  * 次选不利：尚未到需要律所介入的阶段" in words.zh
+    assert "现阶段适合律所介入" not in words.zh
+    assert [r.about for r in words.deciding] == ["runner_up", "chosen"]
+    # a row written before `about` was stored: a feature with a negative prior (field_far)
+    # can only have decided by counting against the runner-up
+    words = explained_with(
+        [
+            {"code": "field_far", "logit": 0.3},
+            {"code": "field_nearby", "logit": 0.2},
+            {"code": "law_firm_early", "logit": 1.2},
+        ]
+    )
+    assert "against the runner-up: field collector far from the debtor" in words.en
+    assert "field collector not far from the debtor" not in words.en
+    assert "  * field collector close to the debtor" in words.en
+    assert "次选不利：外访人员距离债务人较远" in words.zh
+
+
+def test_a_nightly_negative_margin_says_the_runner_up_had_no_room(portfolio):
+    session = portfolio
+    session.execute(update(Collector).values(capacity_hours_week=1))  # 4 online cases each
+    nightly.run(session, as_of=TODAY)
+    rows = session.scalars(
+        select(DispatchAssignment).where(
+            DispatchAssignment.how == "nightly", DispatchAssignment.margin_fen < 0
+        )
+    ).all()
+    assert rows  # capacity forced some cases to a collector worth less than the runner-up
+    for row in rows:
+        words = explanations.explain(session, case_id=row.case_id)
+        assert "had no room" in words.en and "margin -¥" in words.en
+        assert "没有余量" in words.zh
+    others = session.scalars(
+        select(DispatchAssignment).where(DispatchAssignment.margin_fen >= 0)
+    ).all()
+    assert others
+    for row in others:
+        words = explanations.explain(session, case_id=row.case_id)
+        assert "had no room" not in words.en and "没有余量" not in words.zh
+
+
+def test_a_real_time_negative_margin_says_continuity_or_fair_share(portfolio):
+    session = portfolio
+    session.execute(update(Collector).values(capacity_hours_week=1))
+    nightly.run(session, as_of=TODAY)
+    row = session.scalars(
+        select(DispatchAssignment).where(DispatchAssignment.margin_fen < 0)
+    ).first()
+    columns = {
+        c.key: getattr(row, c.key)
+        for c in DispatchAssignment.__table__.columns
+        if c.key not in ("id", "assigned_at", "how", "previous_collector_id")
+    }
+    for minutes, previous, en, zh in (
+        (1, row.collector_id, "went back to its previous collector", "回到原催收员"),
+        (2, None, "above its fair share", "超过公平份额"),
+    ):
+        session.add(
+            DispatchAssignment(
+                **columns,
+                how="realtime",
+                previous_collector_id=previous,
+                assigned_at=row.assigned_at + timedelta(minutes=minutes),
+            )
+        )
+        session.flush()
+        words = explanations.explain(session, case_id=row.case_id)
+        assert en in words.en and zh in words.zh and "had no room" not in words.en

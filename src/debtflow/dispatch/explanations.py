@@ -10,7 +10,14 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from debtflow.core.dispatch.explain import (
+    CHOSEN,
+    RUNNER_UP,
+    DecidingReason,
+    deciding_reason,
+)
 from debtflow.core.dispatch.match import (
+    PRIOR_WEIGHTS,
     REASON_CODES,
     MatchReason,
     make_reason,
@@ -41,7 +48,7 @@ class DispatchExplanation:
     runner_up: CollectorName | None
     runner_up_value_fen: int | None
     margin_fen: int | None
-    deciding: tuple[MatchReason, ...]
+    deciding: tuple[DecidingReason, ...]
     fits: bool
     unmet: tuple[str, ...]
     override_by: str | None
@@ -61,6 +68,47 @@ def _reasons(stored: Sequence[dict[str, Any]]) -> tuple[MatchReason, ...]:
         make_reason(str(r["code"]), float(r["logit"]))
         for r in stored
         if r.get("code") in REASON_CODES
+    )
+
+
+def _deciding(stored: Sequence[dict[str, Any]]) -> tuple[DecidingReason, ...]:
+    """Deciding reasons as stored, each said of the collector it is about. Rows written
+    before ``about`` was stored: a feature with a negative prior can only have favoured the
+    chosen collector by counting against the runner-up; the others are read as before."""
+    out: list[DecidingReason] = []
+    for r in stored:
+        code = r.get("code")
+        if code not in REASON_CODES:
+            continue
+        about = r.get("about")
+        if about not in (CHOSEN, RUNNER_UP):
+            about = RUNNER_UP if PRIOR_WEIGHTS.get(str(code), 0.0) < 0 else CHOSEN
+        out.append(deciding_reason(str(code), float(r["logit"]), about))
+    return tuple(out)
+
+
+def _why_less(how: str, collector_id: int, previous_collector_id: int | None) -> tuple[str, str]:
+    """Why a plan (not a manager) gave the case to a collector worth less than the
+    runner-up. The nightly plan maximises the total over all cases within capacities: the
+    runner-up's room, up to its fair share, went to cases that gain more there. A real-time
+    placement takes the best collector with room, counting the continuity bonus for the
+    case's previous collector and the fairness penalty above a collector's fair share."""
+    if how == "realtime":
+        if collector_id == previous_collector_id:
+            return (
+                "the runner-up is worth more here, but the case went back to its previous "
+                "collector: a move has to gain more than the continuity threshold",
+                "次选预期价值更高，但案件回到原催收员：换人须超过连续性门槛",
+            )
+        return (
+            "the runner-up is worth more here, but it is above its fair share of capacity "
+            "and every case more costs its fairness penalty",
+            "次选预期价值更高，但其工作量已超过公平份额，每多一件都要计公平性惩罚",
+        )
+    return (
+        "the runner-up is worth more here but had no room: the plan filled its capacity "
+        "(up to its fair share) with cases that gain more with it",
+        "次选预期价值更高，但没有余量：整体方案已将其容量（公平份额内）分给收益更高的案件",
     )
 
 
@@ -101,7 +149,7 @@ def explain(session: Session, *, case_id: int) -> DispatchExplanation:
         else None
     )
     reasons = _reasons(latest.reasons)
-    deciding = _reasons(latest.deciding)
+    deciding = _deciding(latest.deciding)
     how_en, how_zh = HOW_TEXT.get(latest.how, (latest.how, latest.how))
     local = latest.assigned_at.astimezone(local_zone())
     en = [
@@ -128,6 +176,12 @@ def explain(session: Session, *, case_id: int) -> DispatchExplanation:
         if margin == 0:
             en.append("  (equally valued: the plan chose between them by the collectors' loads)")
             zh.append("  （两者预期价值相同：按催收员工作量均衡分配）")
+        elif margin < 0 and latest.how != "override":
+            why_en, why_zh = _why_less(
+                latest.how, latest.collector_id, latest.previous_collector_id
+            )
+            en.append(f"  ({why_en})")
+            zh.append(f"  （{why_zh}）")
         if deciding:
             en.append("deciding:")
             en += [f"  * {r.en}" for r in deciding]

@@ -27,10 +27,12 @@ from debtflow.core.dispatch.features import (
     CollectorType,
     ProductType,
     Segment,
+    collector_regions,
+    covers_region,
+    region_key,
 )
 from debtflow.core.dispatch.geo import GeoPoint, haversine_km
 
-NATIONWIDE = "全国"
 FIELD_RANGE_KM = 100.0
 FIELD_MIN_DAYS_PAST_DUE = 90
 FIELD_MIN_BALANCE_FEN = 1_000_000
@@ -68,7 +70,7 @@ class CollectorEntry:
     name: str
     capacity_hours: float
     effort_hours: float  # weekly hours of one case for this collector
-    covers: frozenset[str]  # cities / provinces, lower case; empty for nationwide
+    covers: frozenset[str]  # cities / provinces as region keys (`collector_regions`)
     nationwide: bool
 
 
@@ -95,7 +97,7 @@ def collector_entry(row: Any) -> CollectorEntry:
     elif "retired_judge" in _tagged(tags, "background"):
         legal = 0.6
     regions = [r for r in (row.regions or ()) if r]
-    nationwide = NATIONWIDE in regions or not regions
+    covers, nationwide = collector_regions(regions)
     location = None
     if row.latitude is not None and row.longitude is not None:
         location = GeoPoint(float(row.latitude), float(row.longitude))
@@ -103,7 +105,7 @@ def collector_entry(row: Any) -> CollectorEntry:
     profile = CollectorProfile(
         collector_id=int(row.id),
         kind=kind,
-        regions=frozenset(r for r in regions if r != NATIONWIDE),
+        regions=frozenset(regions),  # '全国' kept: the core's region rule reads it
         channels=CHANNELS_BY_KIND[kind],
         open_cases=0,
         capacity_cases=capacity_cases(capacity, kind),
@@ -122,7 +124,7 @@ def collector_entry(row: Any) -> CollectorEntry:
         name=str(row.name),
         capacity_hours=capacity,
         effort_hours=EFFORT_HOURS[kind],
-        covers=frozenset(r.strip().lower() for r in regions if r != NATIONWIDE),
+        covers=covers,
         nationwide=nationwide,
     )
 
@@ -177,6 +179,7 @@ def case_entry(
         propensity=min(1.0, max(0.0, float(propensity))),
         product=ProductType(product) if product else ProductType.CONSUMER,
         region=address.city if address is not None else "",
+        province=address.province if address is not None else None,
         reachable=frozenset(reachable),
         industry=row.industry if product == ProductType.SMALL_BUSINESS.value else None,
         location=location,
@@ -203,8 +206,9 @@ def eligible(case: CaseEntry, collector: CollectorEntry) -> bool:
     if case.need == "field":
         if kind not in (CollectorType.FIELD_AGENT, CollectorType.PART_TIME):
             return False
-        places = {case.profile.region.strip().lower(), (case.province or "").strip().lower()}
-        if not collector.nationwide and not (places & collector.covers):
+        if not covers_region(
+            collector.covers, collector.nationwide, case.profile.region, case.province
+        ):
             return False
         here, there = case.profile.location, collector.profile.location
         return here is None or there is None or haversine_km(here, there) <= FIELD_RANGE_KM
@@ -263,7 +267,7 @@ class CollectorPool:
         if case.need == "legal":
             chosen = list(self.legal)
         elif case.need == "field":
-            places = {case.profile.region.strip().lower(), (case.province or "").strip().lower()}
+            places = {region_key(case.profile.region), region_key(case.province)}
             found = set(self.field_nationwide)
             for place in places:
                 found.update(self.field_by_place.get(place, ()))

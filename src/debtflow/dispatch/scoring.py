@@ -19,6 +19,7 @@ from debtflow.core.case.lifecycle import OPEN_STATUSES, CaseStatus
 from debtflow.core.dispatch.assignment import (
     AssignmentPolicy,
 )
+from debtflow.core.dispatch.explain import deciding_between
 from debtflow.core.dispatch.features import (
     CaseTable,
     CollectorTable,
@@ -27,8 +28,6 @@ from debtflow.core.dispatch.features import (
 )
 from debtflow.core.dispatch.learner import OutcomeLearner
 from debtflow.core.dispatch.match import (
-    REASON_CODES,
-    REASONS_KEPT,
     MatchReason,
     PairScores,
     pair_contributions,
@@ -297,7 +296,8 @@ def deciding_reasons(
     scene_time: datetime,
     learner: OutcomeLearner | None,
 ) -> list[list[dict[str, Any]]]:
-    """Per (chosen, runner-up) pair: the reasons that favour the chosen collector most."""
+    """Per (chosen, runner-up) pair: the reasons that favour the chosen collector most,
+    each with whom its words are about (`core.dispatch.explain.deciding_between`)."""
     if len(chosen_pairs) == 0:
         return []
     s = scored.scores
@@ -314,18 +314,13 @@ def deciding_reasons(
         learner=learner,
     )
     n = len(chosen_pairs)
-    difference = parts.contributions[:n] - parts.contributions[n:]
-    out: list[list[dict[str, Any]]] = []
-    for row in difference:
-        order = np.argsort(-row, kind="stable")[:REASONS_KEPT]
-        out.append(
-            [
-                {"code": REASON_CODES[int(i)], "logit": round(float(row[i]), 4)}
-                for i in order
-                if row[i] > 1e-9
-            ]
-        )
-    return out
+    return [
+        [
+            {"code": r.code, "logit": round(r.logit, 4), "about": r.about}
+            for r in deciding_between(chosen, runner)
+        ]
+        for chosen, runner in zip(parts.contributions[:n], parts.contributions[n:], strict=True)
+    ]
 
 
 def prior_probability(

@@ -144,3 +144,94 @@ def test_plan_objective_refuses_an_overloaded_plan() -> None:
     table = _table([[0], [0]], [[10], [10]], [1.0, 1.0], [1.5])
     with pytest.raises(AssignmentInputError, match="beyond capacity"):
         plan_objective(table, AssignmentPolicy(), np.array([0, 0], dtype=np.int32))
+
+
+# ------------------------------------- min-cost flow with a fair share, against a MILP
+
+
+def _milp_optimum(table: CandidateTable, policy: AssignmentPolicy) -> float:
+    """The exact optimum of what plan_objective charges (scipy's HiGHS MILP): binary pairs,
+    per collector the hours above its fair share (continuous, >= 0) at the penalty."""
+    from scipy.optimize import LinearConstraint, milp
+
+    collector = table.collector
+    rows, slots = np.nonzero(collector != NO_COLLECTOR)
+    adjusted = table.value_fen[rows, slots].astype(np.float64)
+    if table.current_collector is not None:
+        keeps = collector[rows, slots] == table.current_collector[rows]
+        adjusted += keeps * float(policy.continuity_threshold_fen)
+    pairs, c = rows.size, table.collectors
+    cost = np.concatenate([-adjusted, np.full(c, float(policy.fairness_penalty_fen_per_hour))])
+    one_each = np.zeros((table.cases, pairs + c))
+    one_each[rows, np.arange(pairs)] = 1.0
+    hours = np.zeros((c, pairs + c))
+    hours[collector[rows, slots], np.arange(pairs)] = table.effort_hours[rows]
+    over = hours.copy()
+    over[np.arange(c), pairs + np.arange(c)] = -1.0
+    result = milp(
+        cost,
+        constraints=[
+            LinearConstraint(one_each, -np.inf, 1.0),
+            LinearConstraint(hours, -np.inf, table.capacity_hours),
+            LinearConstraint(over, -np.inf, policy.fair_share * table.capacity_hours),
+        ],
+        integrality=np.concatenate([np.ones(pairs), np.zeros(c)]),
+        bounds=(0.0, np.concatenate([np.ones(pairs), np.full(c, np.inf)])),
+    )
+    assert result.status == 0, result.message
+    return float(-result.fun)
+
+
+def test_the_reviewers_instance_is_solved_exactly_with_an_honest_bound() -> None:
+    table = _table(
+        [[2], [4], [3], [2], [4]],
+        [[410], [-155], [-118], [1559], [61]],
+        [1.0] * 5,
+        [0, 0, 1, 1, 0],
+        [-1, -1, 3, -1, -1],
+    )
+    policy = AssignmentPolicy(
+        continuity_threshold_fen=298, fair_share=0.9, fairness_penalty_fen_per_hour=371
+    )
+    optimum = _milp_optimum(table, policy)
+    assert optimum == pytest.approx(1664.8)
+    plan = solve_with_min_cost_flow(table, policy)
+    assert plan.objective == pytest.approx(optimum)  # it kept 1521.9 before
+    assert plan.upper_bound >= optimum - 1e-6
+
+
+@pytest.mark.parametrize("seed", range(4))
+def test_flow_plans_meet_the_milp_optimum_and_bound_it_with_fairness(seed: int) -> None:
+    """plan <= optimum <= upper_bound, and the plan is within rounding (< 1 fen per
+    collector) of the optimum, on small random instances with the fairness term on."""
+    rng = np.random.default_rng(seed)
+    gaps = 0
+    for _ in range(100):
+        n, c = int(rng.integers(1, 8)), int(rng.integers(1, 5))
+        k = int(rng.integers(1, c + 1))
+        collector = np.array(
+            [rng.choice(c, size=k, replace=False) for _ in range(n)], dtype=np.int32
+        )
+        effort = float(rng.choice([0.25, 0.3, 1.0, 1.5]))
+        table = CandidateTable(
+            collector=collector,
+            value_fen=rng.integers(-300, 2_000, size=(n, k)).astype(np.int64),
+            effort_hours=np.full(n, effort),
+            capacity_hours=rng.integers(0, 4, size=c) * effort * float(rng.choice([1.0, 1.3])),
+            current_collector=np.where(
+                rng.random(n) < 0.4, rng.integers(0, c, size=n), NO_COLLECTOR
+            ).astype(np.int32),
+        )
+        policy = AssignmentPolicy(
+            continuity_threshold_fen=int(rng.integers(0, 400)),
+            fair_share=float(rng.choice([0.5, 0.75, 0.85, 0.9])),
+            fairness_penalty_fen_per_hour=int(rng.integers(1, 600)),
+        )
+        optimum = _milp_optimum(table, policy)
+        plan = solve_with_min_cost_flow(table, policy)
+        assert plan.objective <= optimum + 1e-6
+        assert optimum <= plan.upper_bound + 1e-6
+        assert optimum - plan.objective < c  # floors of fractional penalties only
+        assert plan.upper_bound - plan.objective < c
+        gaps += plan.gap_to_bound > 0
+    assert gaps < 100  # the bound is tight wherever the penalties are whole fen

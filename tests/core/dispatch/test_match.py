@@ -7,6 +7,8 @@ from datetime import UTC, datetime
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from debtflow.core.dispatch.explain import explain_case, render_explanation
 from debtflow.core.dispatch.features import (
@@ -26,6 +28,8 @@ from debtflow.core.dispatch.match import (
     PAIR_FEATURES,
     MatchPriors,
     all_pairs,
+    make_reason,
+    pair_contributions,
     score_pairs,
 )
 
@@ -275,3 +279,119 @@ def test_no_pairs_score_to_empty_arrays() -> None:
     empty = np.array([], dtype=np.int64)
     scores = score_pairs(ct, kt, empty, empty, scene_time=MORNING)
     assert scores.value_fen.shape == (0,) and scores.reason_codes.shape == (0, 3)
+
+
+# ----------------------------------------------- deciding reasons are true of the pair
+
+
+def _explained(c: CaseProfile, collectors: list[CollectorProfile]):  # type: ignore[no-untyped-def]
+    ct, kt = tabulate([c], collectors, scene_time=MORNING)
+    scores = score_pairs(ct, kt, *all_pairs(1, len(collectors)), scene_time=MORNING)
+    return explain_case(scores, ct, kt, case_id=c.case_id, scene_time=MORNING)
+
+
+def test_a_law_firm_runner_up_is_named_as_the_runner_ups_drawback() -> None:
+    law_firm = collector(collector_id=2, kind=CollectorType.LAW_FIRM, channels=PHONE)
+    explanation = _explained(case(), [PLAIN, law_firm])
+    assert explanation.chosen.collector_id == 1  # the online agent, not the law firm
+    early = [r for r in explanation.deciding if r.code == "law_firm_early"]
+    assert len(early) == 1 and early[0].about == "runner_up" and early[0].logit > 0
+    english = render_explanation(explanation)
+    chinese = render_explanation(explanation, language="zh")
+    # never "law firm appropriate at this stage" for an online agent on a plain case
+    assert "appropriate" not in english and "现阶段适合律所介入" not in chinese
+    assert "against the runner-up: too early for a law firm" in english
+    assert "次选不利：尚未到需要律所介入的阶段" in chinese
+
+
+def test_a_far_field_runner_up_is_named_far_not_the_chosen_one_near() -> None:
+    far = collector(
+        collector_id=2,
+        kind=CollectorType.FIELD_AGENT,
+        channels=VISIT | PHONE,
+        location=GeoPoint(30.27, 121.5),  # about 130 km east of the debtor
+    )
+    explanation = _explained(case(location=HANGZHOU), [PLAIN, far])
+    assert explanation.chosen.collector_id == 1
+    far_reason = [r for r in explanation.deciding if r.code == "field_far"]
+    assert len(far_reason) == 1 and far_reason[0].about == "runner_up"
+    english = render_explanation(explanation)
+    chinese = render_explanation(explanation, language="zh")
+    assert "not far" not in english and "距离债务人不远" not in chinese
+    assert "against the runner-up: field collector far from the debtor" in english
+    assert "次选不利：外访人员距离债务人较远" in chinese
+
+
+def test_what_the_chosen_collector_has_is_still_said_of_the_chosen_one() -> None:
+    lawyerly = collector(collector_id=2, legal_skill=0.9)
+    explanation = _explained(case(segment=Segment.RISK, intents={"evade": 3}), [PLAIN, lawyerly])
+    legal = explanation.deciding[0]
+    assert (legal.code, legal.about) == ("deliberate_legal", "chosen")
+    assert legal.en == "signs of deliberate default and a legal-minded collector"
+
+
+KINDS = list(CollectorType)
+
+
+@settings(max_examples=150, deadline=None)
+@given(
+    kinds=st.lists(st.sampled_from(KINDS), min_size=2, max_size=4),
+    segment=st.sampled_from(list(Segment)),
+    dpd=st.integers(0, 700),
+    legal=st.lists(st.floats(0, 1), min_size=4, max_size=4),
+    track=st.lists(st.one_of(st.none(), st.floats(0, 1)), min_size=4, max_size=4),
+    east_km=st.lists(st.floats(0, 300), min_size=4, max_size=4),
+    loads=st.lists(st.integers(0, 120), min_size=4, max_size=4),
+    chosen_slot=st.integers(0, 3),
+)
+def test_every_deciding_reason_is_true_of_the_collector_it_names(
+    kinds: list[CollectorType],
+    segment: Segment,
+    dpd: int,
+    legal: list[float],
+    track: list[float | None],
+    east_km: list[float],
+    loads: list[int],
+    chosen_slot: int,
+) -> None:
+    """'chosen' reasons count for the chosen pair, 'runner_up' ones against the runner-up:
+    the same sign rule as each pair's own reasons, so the text is true of that collector."""
+    team = [
+        collector(
+            collector_id=10 + k,
+            kind=kind,
+            channels=PHONE | VISIT,
+            legal_skill=legal[k],
+            open_cases=loads[k],
+            recovery_by_segment={} if track[k] is None else {segment: track[k]},
+            location=GeoPoint(30.27, 120.15 + east_km[k] / 96.0),
+        )
+        for k, kind in enumerate(kinds)
+    ]
+    c = case(segment=segment, days_past_due=dpd, location=HANGZHOU, intents={"evade": 1})
+    ct, kt = tabulate([c], team, scene_time=MORNING)
+    scores = score_pairs(ct, kt, *all_pairs(1, len(team)), scene_time=MORNING)
+    chosen_id = team[chosen_slot % len(team)].collector_id
+    explanation = explain_case(
+        scores, ct, kt, case_id=1, scene_time=MORNING, chosen_collector_id=chosen_id
+    )
+    assert explanation.runner_up is not None
+    ids = [k.collector_id for k in team]
+    own = {
+        ids[int(scores.collector_index[p])]: dict(zip(PAIR_FEATURES, features_row, strict=False))
+        for p, features_row in enumerate(
+            pair_contributions(
+                ct, kt, scores.case_index, scores.collector_index, scene_time=MORNING
+            ).contributions
+        )
+    }
+    for reason in explanation.deciding:
+        assert reason.logit > 0
+        if reason.about == "chosen":
+            assert own[chosen_id][reason.code] > 0
+            assert reason.en == make_reason(reason.code, 1.0).en
+        else:
+            assert reason.about == "runner_up"
+            assert own[explanation.runner_up.collector_id][reason.code] < 0
+            assert make_reason(reason.code, -1.0).en in reason.en
+            assert make_reason(reason.code, -1.0).zh in reason.zh

@@ -181,3 +181,25 @@ def test_bad_records_are_refused() -> None:
         daily_dispatch_metrics([record(1)], timezone="Nowhere/City")
     with pytest.raises(MatchInputError):
         percentile([1.0], 1.5)
+
+
+@pytest.mark.parametrize(
+    "regions, fits",
+    [
+        (frozenset({"浙江"}), True),
+        (frozenset({"全国"}), True),
+        (frozenset({"杭州"}), True),
+        (frozenset({"宁波", "江苏"}), False),
+    ],
+)
+def test_a_field_agent_fits_by_city_province_or_nationwide(
+    regions: frozenset[str], fits: bool
+) -> None:
+    """The one region rule of eligibility: city, province or '全国' (it was the city only)."""
+    case = replace(CASE, region="杭州", province="浙江")
+    field = replace(
+        AGENT, kind=CollectorType.FIELD_AGENT, regions=regions, channels=frozenset({Channel.VISIT})
+    )
+    verdict = fits_case_needs(case, field)
+    assert verdict.fits is fits
+    assert verdict.unmet == (() if fits else ("region",))

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 from datetime import datetime, timedelta
 from zoneinfo import ZoneInfo
 
@@ -237,3 +238,60 @@ def test_core_reports_when_no_route_exists() -> None:
         vehicles=1,
     )
     assert not solve_time_window_routes(problem, time_limit_s=LIMIT).found
+
+
+# ------------------------------------------- small days: the documented order, exactly
+
+
+def _brute_force(day: FieldDay, visits: list[FieldVisit], travel: Grid) -> tuple[int, int, float]:
+    """Best (visits, value, -travel minutes) over every ordered subset, earliest starts."""
+    import itertools
+
+    best = (0, 0, 0.0)
+    for size in range(1, len(visits) + 1):
+        for order in itertools.permutations(visits, size):
+            clock, here, moved = day.day_start, day.start_location, timedelta(0)
+            feasible = True
+            for v in order:
+                leg = travel(here, v.location)
+                start = max(clock + leg, v.available_from)
+                if start + v.duration > v.available_until:
+                    feasible = False
+                    break
+                clock, here, moved = start + v.duration, v.location, moved + leg
+            back = travel(here, day.start_location)
+            if not feasible or clock + back > day.day_end:
+                continue
+            score = (size, sum(v.value_fen for v in order), -(moved + back).total_seconds())
+            best = max(best, score)
+    return best
+
+
+def _random_day(rng: random.Random, size: int) -> list[FieldVisit]:
+    out = []
+    for case_id in range(1, size + 1):
+        opens = at(9) + timedelta(minutes=rng.randrange(0, 420, 15))
+        closes = opens + timedelta(minutes=rng.randrange(45, 300, 15))
+        out.append(
+            visit(
+                case_id,
+                point(rng.uniform(-3, 3), rng.uniform(-3, 3)),
+                opens,
+                closes,
+                minutes=rng.choice((30, 45, 60, 90)),
+                value_fen=rng.randrange(1_000, 60_000),
+            )
+        )
+    return out
+
+
+def test_small_days_keep_the_most_visits_then_the_most_value_then_least_travel() -> None:
+    rng = random.Random(11)
+    for _ in range(40):
+        visits = _random_day(rng, rng.randint(4, 7))
+        route = plan_field_route(working_day(), visits, travel_time=Grid(), time_limit_s=LIMIT)
+        kept = {v.case_id: v for v in visits}
+        made = [kept[p.case_id] for p in route.visits]
+        count, value, minus_travel = _brute_force(working_day(), visits, Grid())
+        assert (len(made), sum(v.value_fen for v in made)) == (count, value)
+        assert -route.travel.total_seconds() == pytest.approx(minus_travel, abs=60)

@@ -108,3 +108,51 @@ def test_box_height_follows_the_routes_shape():
     drawn = draw_route(wide, width=360, margin=24)
     assert drawn.height == 160 and drawn.view_box == "0 0 360 160"
     assert all(24 <= p.y <= 136 for p in drawn.points)
+
+
+def _wrap(longitude: float) -> float:
+    return (longitude + 180.0) % 360.0 - 180.0
+
+
+def test_a_route_across_the_antimeridian_is_drawn_as_the_short_hop_it_is():
+    """Three points 2.4 km apart around ±180° were drawn at opposite edges (x = 336, 24,
+    336) with a 10,000 km scale bar."""
+    west, east, far_west = GeoPoint(0.0, 179.99), GeoPoint(0.0, -179.99), GeoPoint(0.01, 179.99)
+    assert haversine_km(west, east) < 2.5
+    drawn = draw_route([east, far_west], start=west, width=360, height=360, margin=24)
+    a, b, c = drawn.points
+    # as on either side of Greenwich: the same picture as the same points around 0°
+    here = draw_route(
+        [GeoPoint(0.0, 0.01), GeoPoint(0.01, -0.01)],
+        start=GeoPoint(0.0, -0.01),
+        width=360,
+        height=360,
+        margin=24,
+    )
+    assert [(p.x, p.y) for p in drawn.points] == [(p.x, p.y) for p in here.points]
+    assert a.x < b.x  # east of the line is to the right
+    assert drawn.scale is not None and drawn.scale.metres <= 2_000
+    pixels = math.dist((a.x, a.y), (b.x, b.y))
+    assert pixels / (haversine_km(west, east) * 1000) == pytest.approx(
+        drawn.scale.pixels / drawn.scale.metres, rel=0.01
+    )
+    assert fitted_height(
+        [west, east, far_west], width=360, margin=24, min_height=160, max_height=360
+    ) == fitted_height(
+        [GeoPoint(0.0, -0.01), GeoPoint(0.0, 0.01), GeoPoint(0.01, -0.01)],
+        width=360,
+        margin=24,
+        min_height=160,
+        max_height=360,
+    )
+
+
+@pytest.mark.parametrize("shift", [0.0, 59.83, 179.9, -179.9, 200.0, -120.0])
+def test_the_drawing_does_not_depend_on_where_the_longitudes_wrap(shift):
+    moved_start = GeoPoint(START.latitude, _wrap(START.longitude + shift))
+    moved = [GeoPoint(p.latitude, _wrap(p.longitude + shift)) for p in STOPS]
+    drawn = draw_route(moved, start=moved_start, width=360, height=300, margin=20)
+    reference = draw_route(STOPS, start=START, width=360, height=300, margin=20)
+    for p, q in zip(drawn.points, reference.points, strict=True):
+        assert (p.x, p.y) == pytest.approx((q.x, q.y), abs=0.11)
+    assert drawn.scale == reference.scale

@@ -14,7 +14,8 @@ queue. The continuity bonus is the threshold a move has to beat: a case moves on
 the new pair is worth more than the current one plus the threshold.
 
 Two solvers:
-* uniform efforts: exact min-cost flow (OR-Tools ``SimpleMinCostFlow``);
+* uniform efforts: min-cost flow (OR-Tools ``SimpleMinCostFlow``), exact but for fairness
+  charges rounded down to whole fen, its optimum a proven upper bound;
 * general efforts: Lagrangian prices per collector hour (market clearing on the
   relaxed capacities), a primal plan from those prices repaired to capacity, and the
   Lagrangian dual value as an upper bound equal to the LP relaxation bound at the optimum.
@@ -259,9 +260,17 @@ def _uniform_effort(table: CandidateTable) -> bool:
 
 
 def solve_with_min_cost_flow(table: CandidateTable, policy: AssignmentPolicy) -> AssignmentPlan:
-    """Exact optimum when every case takes the same effort (capacities become case
-    counts): source -> case -> collector -> sink, plus a zero-cost 'stays in queue' arc
-    per case; the fair share is a second, penalised collector -> sink arc."""
+    """Optimum when every case takes the same effort (capacities become case counts):
+    source -> case -> collector -> sink, plus a zero-cost 'stays in queue' arc per case.
+
+    The fairness charge of a collector with n cases, penalty x max(0, n x effort - fair
+    share x capacity), is convex in n; it becomes up to three collector -> sink arcs: the
+    whole cases within the fair share (free), the case that crosses it (charged for its
+    hours above the share only) and the rest (charged for every hour). Each arc's charge
+    is rounded *down* to whole fen, so the flow never charges a plan more than
+    `plan_objective` does: its optimum is a proven upper bound on the true optimum
+    (``upper_bound``), and the plan is within those roundings (under 1 fen per collector
+    with a fractional charge) of it; with whole-fen charges it is exact."""
     started = time.monotonic()
     table.validate()
     policy.validate()
@@ -271,10 +280,18 @@ def solve_with_min_cost_flow(table: CandidateTable, policy: AssignmentPolicy) ->
     rows, slot_idx = np.nonzero(np.isfinite(adjusted) & (adjusted > 0))
     cost = -np.rint(adjusted[rows, slot_idx]).astype(np.int64)
     cap_cases = np.floor(table.capacity_hours / effort + 1e-9).astype(np.int64)
-    soft_cases = np.floor(policy.fair_share * table.capacity_hours / effort + 1e-9).astype(np.int64)
-    penalty = int(round(policy.fairness_penalty_fen_per_hour * effort))
-    if penalty == 0:
+    fair_hours = policy.fair_share * table.capacity_hours
+    per_hour = float(policy.fairness_penalty_fen_per_hour)
+    if per_hour == 0 or policy.fair_share >= 1.0:
         soft_cases = cap_cases
+        crossing = np.zeros(c, dtype=np.int64)
+        crossing_cost = np.zeros(c, dtype=np.int64)
+    else:
+        soft_cases = np.minimum(np.floor(fair_hours / effort).astype(np.int64), cap_cases)
+        crossing = np.minimum(cap_cases - soft_cases, 1)
+        hours_over = np.maximum((soft_cases + 1) * effort - fair_hours, 0.0)
+        crossing_cost = np.floor(per_hour * hours_over + 1e-9).astype(np.int64)
+    penalty = int(math.floor(per_hour * effort + 1e-9))  # per whole case above the share
     source, sink = n + c, n + c + 1
     flow = min_cost_flow.SimpleMinCostFlow()
     case_nodes = np.arange(n, dtype=np.int64)
@@ -295,7 +312,11 @@ def solve_with_min_cost_flow(table: CandidateTable, policy: AssignmentPolicy) ->
     flow.add_arcs_with_capacity_and_unit_cost(
         collector_nodes, np.full(c, sink), soft_cases, np.zeros(c, dtype=np.int64)
     )
-    extra = cap_cases - soft_cases
+    if (crossing > 0).any():
+        flow.add_arcs_with_capacity_and_unit_cost(
+            collector_nodes, np.full(c, sink), crossing, crossing_cost
+        )
+    extra = cap_cases - soft_cases - crossing
     if (extra > 0).any():
         flow.add_arcs_with_capacity_and_unit_cost(
             collector_nodes, np.full(c, sink), extra, np.full(c, penalty, dtype=np.int64)
@@ -316,9 +337,8 @@ def solve_with_min_cost_flow(table: CandidateTable, policy: AssignmentPolicy) ->
         runner_up_of_case=_runner_up(table, adjusted, collector_of_case),
         value_fen=value,
         objective=objective,
-        # exact for the flow model; with a fair share the penalty is charged per whole
-        # case above it, so the plan's own objective is the reference
-        upper_bound=float(-flow.optimal_cost()) if penalty == 0 else objective,
+        # the flow never overcharges a plan (fairness charges rounded down): a true bound
+        upper_bound=max(float(-flow.optimal_cost()), objective),
         load_hours=load,
         price_per_hour=np.zeros(c),
         method="min_cost_flow",

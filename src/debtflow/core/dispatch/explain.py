@@ -3,27 +3,84 @@
 `explain_case` takes scored pairs, picks (or is told) the chosen collector for a case,
 finds the best other candidate, and lists what decided between them: the features whose
 logit contributions differ most in the chosen collector's favour.
+
+A deciding feature is worded as what is true of the pair: when it counts *for* the chosen
+collector (its own contribution is positive) it is said of the chosen one ("signs of
+deliberate default and a legal-minded collector"); otherwise the chosen collector only
+lacks a drawback the runner-up has (an online agent against a law firm on a plain case),
+and it is said of the runner-up ("against the runner-up: too early for a law firm").
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Literal
 
 import numpy as np
 
-from debtflow.core.dispatch.features import CaseTable, CollectorTable, MatchInputError
+from debtflow.core.dispatch.features import CaseTable, CollectorTable, FloatArray, MatchInputError
 from debtflow.core.dispatch.match import (
     DEFAULT_PRIORS,
     REASON_CODES,
+    REASON_TEXT,
     REASONS_KEPT,
     MatchPriors,
     MatchReason,
     PairScores,
     ProbabilityAdjuster,
-    make_reason,
     pair_contributions,
 )
+
+Side = Literal["chosen", "runner_up"]
+CHOSEN: Side = "chosen"
+RUNNER_UP: Side = "runner_up"
+RUNNER_UP_PREFIX = ("against the runner-up: ", "次选不利：")
+
+
+@dataclass(frozen=True)
+class DecidingReason:
+    """A feature that set the chosen collector apart from the runner-up. ``logit`` is the
+    chosen pair's contribution minus the runner-up's (> 0); ``about`` says whose property
+    the text describes: ``chosen`` (it counts for the chosen pair) or ``runner_up`` (it
+    counts against the runner-up, which the chosen collector does not share as much)."""
+
+    code: str
+    logit: float
+    about: Side
+    en: str
+    zh: str
+
+
+def deciding_reason(code: str, logit: float, about: Side) -> DecidingReason:
+    """The words for one deciding feature, true of the collector it is about."""
+    if about not in (CHOSEN, RUNNER_UP):
+        raise MatchInputError(f"a deciding reason is about 'chosen' or 'runner_up', not {about!r}")
+    en_for, en_against, zh_for, zh_against = REASON_TEXT[code]
+    if about == CHOSEN:
+        return DecidingReason(code=code, logit=logit, about=about, en=en_for, zh=zh_for)
+    en_prefix, zh_prefix = RUNNER_UP_PREFIX
+    return DecidingReason(
+        code=code, logit=logit, about=about, en=en_prefix + en_against, zh=zh_prefix + zh_against
+    )
+
+
+def deciding_between(chosen: FloatArray, runner_up: FloatArray) -> tuple[DecidingReason, ...]:
+    """The features (rows of per-reason logit contributions, order of REASON_CODES) that
+    favour the chosen pair most, strongest first, each said of the collector it is true of:
+    of the chosen one where its own contribution is positive, else of the runner-up (whose
+    contribution is then negative, since it is below the chosen one's)."""
+    difference = np.asarray(chosen, dtype=np.float64) - np.asarray(runner_up, dtype=np.float64)
+    order = np.argsort(-difference, kind="stable")
+    return tuple(
+        deciding_reason(
+            REASON_CODES[int(i)],
+            float(difference[i]),
+            CHOSEN if chosen[i] > 1e-12 else RUNNER_UP,
+        )
+        for i in order[:REASONS_KEPT]
+        if difference[i] > 1e-9
+    )
 
 
 @dataclass(frozen=True)
@@ -40,7 +97,9 @@ class AssignmentExplanation:
     chosen: CandidateExplanation
     runner_up: CandidateExplanation | None
     margin_fen: int  # chosen value − runner-up value (0 without a runner-up)
-    deciding: tuple[MatchReason, ...]  # in the chosen collector's favour, strongest first
+    # in the chosen collector's favour, strongest first (without a runner-up: the chosen
+    # pair's own reasons, for or against it)
+    deciding: tuple[DecidingReason, ...]
 
 
 def _candidate(scores: PairScores, collectors: CollectorTable, pair: int) -> CandidateExplanation:
@@ -89,7 +148,10 @@ def explain_case(
             chosen=_candidate(scores, collectors, chosen),
             runner_up=None,
             margin_fen=0,
-            deciding=scores.reasons(chosen),
+            deciding=tuple(
+                DecidingReason(code=r.code, logit=r.logit, about=CHOSEN, en=r.en, zh=r.zh)
+                for r in scores.reasons(chosen)
+            ),
         )
     runner_up = others[0]
     both = np.array([chosen, runner_up])
@@ -102,13 +164,7 @@ def explain_case(
         priors=priors,
         learner=learner,
     )
-    difference = parts.contributions[0] - parts.contributions[1]
-    order = np.argsort(-difference, kind="stable")
-    deciding = tuple(
-        make_reason(REASON_CODES[int(i)], float(difference[i]))
-        for i in order[:REASONS_KEPT]
-        if difference[i] > 1e-9
-    )
+    deciding = deciding_between(parts.contributions[0], parts.contributions[1])
     return AssignmentExplanation(
         case_id=case_id,
         chosen=_candidate(scores, collectors, chosen),
@@ -129,7 +185,7 @@ def render_explanation(explanation: AssignmentExplanation, *, language: str = "e
         raise MatchInputError("language must be 'en' or 'zh'")
     zh = language == "zh"
 
-    def text(reason: MatchReason) -> str:
+    def text(reason: MatchReason | DecidingReason) -> str:
         return reason.zh if zh else reason.en
 
     chosen = explanation.chosen

@@ -70,6 +70,35 @@ LEGAL_SKILL_NEEDED = 0.5  # legal_skill at which a collector counts as legal-min
 EMOTIONAL_SHARE = 0.3  # share of emotional contacts from which a debtor counts as emotional
 CONTACT_HOURS = (8, 21)  # debtor local hours [start, end) when remote contact is allowed
 FIELD_REACH_KM = 20.0  # distance scale for field agents: closeness = exp(-km / scale)
+NATIONWIDE_REGION = "全国"  # a collector's region that covers every case
+
+
+# ------------------------------------------------------------------ the region rule
+
+
+def region_key(name: str | None) -> str:
+    """How region names compare: trimmed, case-insensitive."""
+    return (name or "").strip().lower()
+
+
+def collector_regions(raw: Sequence[str] | frozenset[str]) -> tuple[frozenset[str], bool]:
+    """A collector's regions as keys, and whether it works nationwide: it names '全国' or
+    no region at all."""
+    keys = frozenset(k for k in (region_key(r) for r in raw) if k)
+    nationwide = NATIONWIDE_REGION in keys or not keys
+    return keys - {NATIONWIDE_REGION}, nationwide
+
+
+def covers_region(
+    region_keys: frozenset[str], nationwide: bool, city: str | None, province: str | None
+) -> bool:
+    """The one region rule (eligibility, the fit rule and the `same_region` feature): a
+    nationwide collector covers every case, any other one a case in a city or province it
+    names. ``region_keys`` come from `collector_regions`."""
+    if nationwide:
+        return True
+    places = {region_key(city), region_key(province)} - {""}
+    return bool(places & region_keys)
 
 
 @dataclass(frozen=True)
@@ -80,7 +109,7 @@ class CaseProfile:
     segment: Segment
     propensity: float  # propensity to pay, 0..1, from the score model
     product: ProductType
-    region: str
+    region: str  # the debtor's city
     reachable: frozenset[Channel]
     industry: str | None = None  # for small-business debtors
     dialect: str | None = None
@@ -88,6 +117,7 @@ class CaseProfile:
     timezone: str = "Asia/Shanghai"
     emotions: Mapping[str, int] = field(default_factory=dict)  # emotion -> contacts seen
     intents: Mapping[str, int] = field(default_factory=dict)  # intent -> contacts seen
+    province: str | None = None  # the debtor's province
 
     @property
     def emotional_share(self) -> float:
@@ -112,7 +142,7 @@ class CaseProfile:
 class CollectorProfile:
     collector_id: int
     kind: CollectorType
-    regions: frozenset[str]
+    regions: frozenset[str]  # cities / provinces; '全国' or none: nationwide (`covers_region`)
     channels: frozenset[Channel]
     open_cases: int
     capacity_cases: int
@@ -125,6 +155,11 @@ class CollectorProfile:
     recovery_by_segment: Mapping[Segment, float] = field(default_factory=dict)  # recent rate
     commission_bp: int = 0  # share of recovered money paid out (part-time collectors)
     cost_per_km_fen: int = 0  # field agents: travel cost per km (round trip counted)
+
+    def covers(self, case: CaseProfile) -> bool:
+        """The region rule (`covers_region`): '全国' or no region covers every case."""
+        keys, nationwide = collector_regions(self.regions)
+        return covers_region(keys, nationwide, case.region, case.province)
 
 
 def validate_case(case: CaseProfile) -> None:
@@ -165,7 +200,8 @@ class CaseTable:
     propensity: FloatArray
     segment: IntArray  # index into SEGMENTS
     product: IntArray  # index into PRODUCTS
-    region: IntArray  # vocabulary code
+    region: IntArray  # vocabulary code of the city
+    province: IntArray  # vocabulary code, -1 unknown
     dialect: IntArray  # vocabulary code, -1 unknown
     industry: IntArray  # vocabulary code, -1 unknown
     channels: IntArray  # bit mask over CHANNELS
@@ -182,6 +218,7 @@ class CollectorTable:
     kind: IntArray  # index into COLLECTOR_TYPES
     # (collector row, vocabulary code) memberships as sorted keys row * key_base + code
     region_keys: IntArray
+    nationwide: BoolArray  # covers every region ('全国' or no region named)
     dialect_keys: IntArray
     industry_keys: IntArray
     key_base: int
@@ -265,6 +302,10 @@ def tabulate(
         segment=np.array([SEGMENTS.index(c.segment) for c in cases], dtype=np.int64),
         product=np.array([PRODUCTS.index(c.product) for c in cases], dtype=np.int64),
         region=np.array([vocabulary.code(c.region) for c in cases], dtype=np.int64),
+        province=np.array(
+            [vocabulary.code(c.province) if region_key(c.province) else -1 for c in cases],
+            dtype=np.int64,
+        ),
         dialect=np.array([vocabulary.code(c.dialect) for c in cases], dtype=np.int64),
         industry=np.array([vocabulary.code(c.industry) for c in cases], dtype=np.int64),
         channels=np.array([_mask(c.reachable) for c in cases], dtype=np.int64),
@@ -284,7 +325,14 @@ def tabulate(
     collector_table = CollectorTable(
         collector_ids=np.array([k.collector_id for k in collectors], dtype=np.int64),
         kind=np.array([COLLECTOR_TYPES.index(k.kind) for k in collectors], dtype=np.int64),
-        region_keys=_keys([vocabulary.codes(k.regions) for k in collectors], key_base),
+        region_keys=_keys(
+            [
+                vocabulary.codes(frozenset(r for r in k.regions if region_key(r)))
+                for k in collectors
+            ],
+            key_base,
+        ),
+        nationwide=np.array([collector_regions(k.regions)[1] for k in collectors], dtype=bool),
         dialect_keys=_keys([vocabulary.codes(k.dialects) for k in collectors], key_base),
         industry_keys=_keys([vocabulary.codes(k.industries) for k in collectors], key_base),
         key_base=key_base,
@@ -317,7 +365,7 @@ PAIR_FEATURES: tuple[str, ...] = (
     "business_industry",  # small-business owner × experience in the debtor's industry
     "hardship_empathetic",  # hardship segment × empathetic collector
     "rural_rural",  # rural borrower × collector used to village work
-    "same_region",  # collector covers the debtor's region
+    "same_region",  # collector covers the debtor's city or province, or works nationwide
     "same_dialect",  # collector speaks the debtor's dialect
     "field_nearby",  # field agent close to the debtor (exp(-km / 20))
     "field_far",  # field agent far from the debtor (1 - field_nearby), field agents only
@@ -413,7 +461,12 @@ def pair_features(
     )
     x[3] = (segment == _HARDSHIP) * collectors.empathetic[ki]
     x[4] = (product == _RURAL) * collectors.rural[ki]
-    x[5] = _membership(cases.region[ci], collectors.region_keys, collectors.key_base, ki)
+    # the region rule (covers_region): nationwide, or the debtor's city or province named
+    x[5] = np.maximum(
+        _membership(cases.region[ci], collectors.region_keys, collectors.key_base, ki),
+        _membership(cases.province[ci], collectors.region_keys, collectors.key_base, ki),
+    )
+    x[5][collectors.nationwide[ki]] = 1.0
     x[6] = _membership(cases.dialect[ci], collectors.dialect_keys, collectors.key_base, ki)
 
     distance = haversine_km_arrays(

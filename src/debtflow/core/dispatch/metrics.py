@@ -39,8 +39,10 @@ def fits_case_needs(case: CaseProfile, collector: CollectorProfile) -> FitVerdic
     """The documented rules, each applying only when the case has that need.
 
     reachable            the debtor is reachable on a channel the collector works
-    region               field agents and part-time collectors cover the debtor's region
-                         (online agents and law firms work nationwide)
+    region               field agents and part-time collectors cover the debtor's city or
+                         province or work nationwide ('全国'): the one region rule,
+                         `features.covers_region`, that eligibility and the `same_region`
+                         feature apply too (online agents and law firms work nationwide)
     communicative        an emotional debtor (≥ 30 % emotional contacts) gets a
                          communicative / empathetic / patient collector
     legal_minded         a deliberate defaulter (risk segment or ≥ 50 % deliberate intents)
@@ -53,9 +55,7 @@ def fits_case_needs(case: CaseProfile, collector: CollectorProfile) -> FitVerdic
     unmet: list[str] = []
     if not case.reachable & collector.channels:
         unmet.append("reachable")
-    if collector.kind not in NATIONWIDE and case.region.strip().lower() not in {
-        r.strip().lower() for r in collector.regions
-    }:
+    if collector.kind not in NATIONWIDE and not collector.covers(case):
         unmet.append("region")
     if case.emotional_share >= EMOTIONAL_SHARE and not collector.style_tags & COMMUNICATIVE_TAGS:
         unmet.append("communicative")

@@ -2,7 +2,10 @@
 
 `plan_field_route` orders the day's visits so that every visit starts and ends inside
 the debtor's available window and the agent is back by the end of the working day,
-minimising travel time with OR-Tools routing (guided local search). Travel times are
+keeping first as many visits as possible, then as much value as possible, then the least
+travel. Days with at most EXACT_MAX_VISITS candidate visits are searched exhaustively
+(dynamic programming over subsets), so that order is met exactly; larger days use OR-Tools
+routing (guided local search) with drop penalties that encode it. Travel times are
 pluggable: any callable `(origin, destination) -> timedelta`; the default is haversine
 distance at a configurable speed.
 
@@ -26,6 +29,7 @@ class FieldRouteError(ValueError):
 
 
 VALUE_STEPS = 1000
+EXACT_MAX_VISITS = 8  # up to this many candidate visits the day is searched exhaustively
 
 TravelTime = Callable[[GeoPoint, GeoPoint], timedelta]
 
@@ -243,8 +247,11 @@ def plan_field_route(
         end_depot=end_node,
         drop_penalties=penalties,
     )
-    solution = solve_time_window_routes(problem, time_limit_s=time_limit_s)
-    order = solution.routes[0] if solution.found and solution.routes else ()
+    if len(candidates) <= EXACT_MAX_VISITS:
+        order: Sequence[int] = _best_small_day(candidates, travel_matrix, end_node, day_length)
+    else:
+        solution = solve_time_window_routes(problem, time_limit_s=time_limit_s)
+        order = solution.routes[0] if solution.found and solution.routes else ()
     dropped = set(range(1, end_node)) - set(order)
     for node in sorted(dropped):
         unvisited.append(_unvisited(candidates[node - 1][0].case_id, "day_full"))
@@ -274,6 +281,60 @@ def plan_field_route(
         back_at=day.day_start + timedelta(seconds=back),
         travel=timedelta(seconds=total_travel),
     )
+
+
+def _best_small_day(
+    candidates: Sequence[tuple[FieldVisit, int, int, int]],
+    travel_matrix: Sequence[Sequence[int]],
+    end_node: int,
+    day_length: int,
+) -> tuple[int, ...]:
+    """The route with the most visits, then the most value, then the least travel, by
+    dynamic programming over (visited set, last stop) with earliest-start schedules. Each
+    state keeps its Pareto front of (clock, travel): an earlier clock never hurts later
+    windows, so nothing better is lost."""
+    k = len(candidates)
+    # (mask, last node) -> list of (clock, travel, order)
+    fronts: dict[tuple[int, int], list[tuple[int, int, tuple[int, ...]]]] = {}
+
+    def offer(key: tuple[int, int], clock: int, travel: int, order: tuple[int, ...]) -> None:
+        front = fronts.setdefault(key, [])
+        if any(c <= clock and t <= travel for c, t, _ in front):
+            return
+        front[:] = [(c, t, o) for c, t, o in front if not (clock <= c and travel <= t)]
+        front.append((clock, travel, order))
+
+    for node in range(1, k + 1):
+        _, earliest, latest, duration = candidates[node - 1]
+        leg = travel_matrix[0][node]
+        start = max(leg, earliest)
+        if start <= latest:
+            offer((1 << (node - 1), node), start + duration, leg, (node,))
+    for mask in range(1, 1 << k):  # supersets come later: masks only grow
+        for last in range(1, k + 1):
+            for clock, travel, order in fronts.get((mask, last), ()):
+                for node in range(1, k + 1):
+                    bit = 1 << (node - 1)
+                    if mask & bit:
+                        continue
+                    _, earliest, latest, duration = candidates[node - 1]
+                    leg = travel_matrix[last][node]
+                    start = max(clock + leg, earliest)
+                    if start <= latest:
+                        offer((mask | bit, node), start + duration, travel + leg, order + (node,))
+
+    best_key: tuple[int, int, int] = (0, 0, 0)
+    best_order: tuple[int, ...] = ()
+    for (_, last), front in fronts.items():
+        home = travel_matrix[last][end_node]
+        for clock, travel, order in front:
+            if clock + home > day_length:
+                continue
+            value = sum(candidates[node - 1][0].value_fen for node in order)
+            key = (len(order), value, -(travel + home))
+            if key > best_key:
+                best_key, best_order = key, order
+    return best_order
 
 
 def _schedule(

@@ -2,7 +2,8 @@
 numbered stops and a polyline in route order.
 
 The projection is equirectangular around the route's mean latitude (x = longitude ×
-cos(mean latitude), y = latitude, north up), scaled by one factor for both axes so that
+cos(mean latitude), y = latitude, north up; longitudes unwrapped around the route's mean
+so a route across the antimeridian is not torn apart), scaled by one factor for both axes so that
 distances keep their proportions, and centred in the box inside a margin. Over the few
 tens of kilometres of a field agent's day the distortion is far below what a phone screen
 shows. A scale bar of a round length (1, 2 or 5 × 10ⁿ metres) gives the distances.
@@ -60,11 +61,23 @@ def _round_length(target_m: float) -> int:
     return int(power)  # pragma: no cover - step 1 always fits
 
 
+def _unwrapped_longitudes(locations: Sequence[GeoPoint]) -> list[float]:
+    """Longitudes moved by whole turns to within 180° of the route's mean direction (the
+    circular mean), so a route across the antimeridian (179.99° and -179.99°) stays the
+    short hop it is instead of spanning the globe."""
+    east = sum(math.cos(math.radians(p.longitude)) for p in locations)
+    north = sum(math.sin(math.radians(p.longitude)) for p in locations)
+    centre = math.degrees(math.atan2(north, east)) if east or north else locations[0].longitude
+    return [p.longitude + 360.0 * round((centre - p.longitude) / 360.0) for p in locations]
+
+
 def _plane(locations: Sequence[GeoPoint]) -> tuple[list[float], list[float]]:
-    """Equirectangular plane coordinates (degrees) around the mean latitude."""
+    """Equirectangular plane coordinates (degrees) around the mean latitude, longitudes
+    unwrapped around the route's mean."""
     mean_lat = sum(p.latitude for p in locations) / len(locations)
     shrink = math.cos(math.radians(mean_lat))
-    return [p.longitude * shrink for p in locations], [p.latitude for p in locations]
+    longitudes = _unwrapped_longitudes(locations)
+    return [lon * shrink for lon in longitudes], [p.latitude for p in locations]
 
 
 def fitted_height(
