@@ -567,15 +567,20 @@ def test_an_override_onto_a_full_collector_is_refused_unless_asked_for(portfolio
     session = portfolio
     nightly.run(session, as_of=TODAY)
     agent = _online_agents(session)[0]
-    held = session.scalar(
-        select(func.count()).select_from(Case).where(Case.assigned_collector_id == agent.id)
+    # exactly full: one hour a week is four online cases (capacity is whole hours)
+    session.execute(
+        update(Case)
+        .where(Case.assigned_collector_id == agent.id)
+        .values(assigned_collector_id=None)
     )
-    agent.capacity_hours_week = held * 0.25  # exactly full
+    four = session.scalars(select(Case.id).order_by(Case.id).limit(4)).all()
+    session.execute(update(Case).where(Case.id.in_(four)).values(assigned_collector_id=agent.id))
+    agent.capacity_hours_week = 1
     session.flush()
     case = session.scalars(
         select(Case).where(Case.assigned_collector_id != agent.id).order_by(Case.id)
     ).first()
-    with pytest.raises(errors.CollectorFull, match=f"{agent.code} holds {held} open cases"):
+    with pytest.raises(errors.CollectorFull, match=f"{agent.code} holds 4 open cases, capacity 4"):
         overrides.override(session, case_id=case.id, collector_id=agent.id, reason="x", by="me")
     agent.capacity_hours_week = 0
     session.flush()
