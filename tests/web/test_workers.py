@@ -430,13 +430,14 @@ def test_a_dead_worker_is_replaced_and_sigterm_stops_everything(
     assert not _answers(port)
 
 
-def test_an_address_in_use_is_a_clear_error(database_url: str) -> None:
+@pytest.mark.parametrize("workers", ["1", "2"])
+def test_an_address_in_use_is_a_clear_error(database_url: str, workers: str) -> None:
     other = socket.socket()
     other.bind(("127.0.0.1", 0))
     other.listen()
     try:
         done = subprocess.run(
-            [DEBTFLOW, "serve", "--workers", "2", "--port",
+            [DEBTFLOW, "serve", "--workers", workers, "--port",
              str(other.getsockname()[1])],
             capture_output=True,
             text=True,

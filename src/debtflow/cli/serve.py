@@ -40,6 +40,7 @@ def serve_app(
         CannotListen,
         ServerOptions,
         WorkerPool,
+        bind_listener,
         shares_connections,
     )
 
@@ -56,6 +57,13 @@ def serve_app(
         if status:
             raise typer.Exit(status)
         return
+    if port:
+        # a taken port is said the same way as with several workers (uvicorn would start
+        # the app first, then log the bind error and exit 3); the probe is closed at once
+        try:
+            bind_listener(host, port, backlog=1).close()
+        except OSError as exc:
+            raise fail(f"cannot listen on {host}:{port}: {exc}", 1) from None
     uvicorn.run(
         APP,
         factory=True,
