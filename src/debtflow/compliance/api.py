@@ -3,8 +3,6 @@ shown by role (and logged), and the compliance report. Who acts is the signed-in
 
 from __future__ import annotations
 
-from dataclasses import asdict
-
 from fastapi import APIRouter, Query
 
 from debtflow.auth.deps import CurrentUser
@@ -69,4 +67,4 @@ def compliance_report(
     session: DbSession, user: CurrentUser, since: Moment, until: Moment
 ) -> ComplianceReportRead:
     result = access.compliance_report(session, user=user, since=since, until=until)
-    return ComplianceReportRead.model_validate(asdict(result))
+    return ComplianceReportRead.model_validate(result, from_attributes=True)

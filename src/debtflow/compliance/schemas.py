@@ -58,6 +58,7 @@ class GateTallyRead(BaseModel):
     denied: int
     overridden: int
     contacts_logged: int
+    deny_rate: float  # denied / decisions (0 without decisions), as `compliance report --json`
 
 
 class RuleTallyRead(BaseModel):
