@@ -54,7 +54,7 @@ ModelDir = Annotated[
 DataDir = Annotated[
     Path | None,
     typer.Option(
-        "--data", help="Shipped data directory (default $DEBTFLOW_SHIPPED_DATA or ./data)."
+        "--data", help="Shipped data directory (default $DEBTFLOW_SHIPPED_DATA, else the repository's data/)."
     ),
 ]
 
