@@ -182,3 +182,50 @@ def test_an_override_and_a_placement_of_one_case_at_once_do_not_lose_either(
         assert history[-1].previous_collector_id == before
         record = session.scalars(select(DispatchOverride)).one()
         assert record.from_collector_id == before
+
+
+def test_the_night_leaves_cases_the_day_changed_while_it_planned(
+    engine_with_portfolio, monkeypatch
+):
+    """While the night solves, real-time placements commit (PostgreSQL; on SQLite the night
+    holds the writer lock from its first step, so nothing commits in between). Its plan
+    read those cases as queued: it must not undo the placements, nor record hand-overs it
+    did not make."""
+    from datetime import timedelta
+
+    from debtflow.dispatch import service as dispatch_service
+
+    engine = engine_with_portfolio
+    if engine.dialect.name == "sqlite":
+        pytest.skip("SQLite writers are serial: no write commits while the night runs")
+    with Session(engine) as session:
+        dispatch_service.dispatch_cases(session, TODAY)
+        session.execute(update(Case).values(assigned_collector_id=None, assigned_at=None))
+        session.commit()
+        online = session.scalar(
+            select(Collector.id).where(Collector.kind == "online_agent").order_by(Collector.id)
+        )
+    planned = dispatch_service.solve_assignment
+
+    def placements_commit_meanwhile(*args, **kwargs):
+        plan = planned(*args, **kwargs)
+        with Session(engine) as day:  # the day's real-time placements, committed
+            day.execute(update(Case).values(assigned_collector_id=online))
+            day.commit()
+        return plan
+
+    monkeypatch.setattr(dispatch_service, "solve_assignment", placements_commit_meanwhile)
+    night = TODAY + timedelta(days=1)
+    with Session(engine) as session:
+        counts = dispatch_service.dispatch_cases(session, night)
+        session.commit()
+    with Session(engine) as session:
+        holders = set(session.scalars(select(Case.assigned_collector_id)).all())
+        written = session.scalar(
+            select(func.count())
+            .select_from(DispatchAssignment)
+            .where(DispatchAssignment.dispatch_day == night)
+        )
+    assert holders == {online}, "the placements made during the night stand"
+    assert written == 0 and counts["dispatch_assigned"] == 0
+    assert counts["dispatch_changed_meanwhile"] == 8

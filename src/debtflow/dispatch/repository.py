@@ -544,6 +544,31 @@ def _lock_case(dialect: str) -> Executable:
     )
 
 
+_LOCK_CHUNK = 10_000  # ids per statement (PostgreSQL takes at most 65,535 parameters)
+
+
+def lock_open_holders(session: Session, case_ids: Sequence[int]) -> dict[int, int | None]:
+    """Lock the open cases among ``case_ids`` (in id order, as every placement locks) and
+    return who holds each now; a case no longer open is left out. The nightly plan calls it
+    just before it writes, so what a placement, override or promise committed since the
+    plan read the cases is seen (it waits for one still running)."""
+    held: dict[int, int | None] = {}
+    ordered = sorted(set(case_ids))
+    for start in range(0, len(ordered), _LOCK_CHUNK):
+        stmt = (
+            select(Case.id, Case.assigned_collector_id)
+            .where(
+                Case.id.in_(ordered[start : start + _LOCK_CHUNK]),
+                Case.status.in_(list(OPEN_STATUSES)),
+            )
+            .order_by(Case.id)
+        )
+        if session.get_bind().dialect.name != "sqlite":  # SQLite: the night holds the writer
+            stmt = stmt.with_for_update(key_share=True)
+        held.update({int(i): c for i, c in session.execute(stmt).all()})
+    return held
+
+
 def lock_case(session: Session, *, case_id: int) -> None:
     """Lock the case row until the transaction ends, so that a placement reads and changes
     its assignment one transaction at a time: a second placement of the case waits for the

@@ -68,6 +68,7 @@ def dispatch_cases(session: Session, as_of: date) -> StepCounts:
         "dispatch_assigned": 0,
         "dispatch_released": 0,
         "dispatch_queued": 0,
+        "dispatch_changed_meanwhile": 0,
     }
     if not pool.collectors:
         return counts
@@ -78,12 +79,14 @@ def dispatch_cases(session: Session, as_of: date) -> StepCounts:
     overrides = repository.recent_overrides(session, since=now - timedelta(days=OVERRIDE_PIN_DAYS))
     chunks: list[ScoredCandidates] = []
     rows_of_plan: list[tuple[int, int]] = []  # (chunk, local case) per plan row
+    pending_at_read: set[int] = set()
     pinned = np.zeros(len(pool.collectors), dtype=np.int64)
     # about PAIRS_PER_CHUNK candidate pairs in memory at a time
     size = max(100, min(CHUNK_CASES, PAIRS_PER_CHUNK // max(1, len(pool.online))))
     for number, rows in enumerate(repository.open_case_chunks(session, size=size)):
         entries = case_entries(session, rows, now=scene)
         pending = repository.pending_promise_cases(session, [r.id for r in rows])
+        pending_at_read |= pending
         learner.round = as_of.toordinal() * 1000 + number
         scored = score_candidates(
             entries,
@@ -214,11 +217,44 @@ def dispatch_cases(session: Session, as_of: date) -> StepCounts:
                     "assigned_at": now,
                 }
             )
+    # the day goes on while the plan is made: a case placed, overridden, promised or closed
+    # since it was read is left as the day made it (the plan's move would undo that)
+    read_holder = {
+        chunks[c].entries[local].profile.case_id: chunks[c].entries[local].current_collector_id
+        for c, local in rows_of_plan
+    }
+    moving = [u["id"] for u in case_updates]
+    held_now = repository.lock_open_holders(session, moving)
+    promised_now = _pending_promises(session, [i for i in moving if read_holder[i] is not None])
+    changed = {
+        i
+        for i in moving
+        if i not in held_now
+        or held_now[i] != read_holder[i]
+        or (i in promised_now and i not in pending_at_read)
+    }
+    if changed:
+        counts["dispatch_queued"] -= sum(
+            1 for u in case_updates if u["id"] in changed and u["assigned_collector_id"] is None
+        )
+        counts["dispatch_released"] -= sum(
+            1 for u in case_updates if u["id"] in changed and u["assigned_collector_id"] is None
+        )
+        history = [h for h in history if h["case_id"] not in changed]
+        case_updates = [u for u in case_updates if u["id"] not in changed]
+    counts["dispatch_changed_meanwhile"] = len(changed)
     repository.add_assignments(session, history)
     repository.set_case_collectors(session, case_updates)
     counts["dispatch_assigned"] = len(history)
     counts["dispatch_gap_bp"] = int(round(plan.gap_to_bound * 10_000))
     return counts
+
+
+def _pending_promises(session: Session, case_ids: list[int]) -> set[int]:
+    found: set[int] = set()
+    for start in range(0, len(case_ids), CHUNK_CASES):
+        found |= repository.pending_promise_cases(session, case_ids[start : start + CHUNK_CASES])
+    return found
 
 
 def _with_holder(
