@@ -103,6 +103,9 @@ def test_explain_names_collector_runner_up_and_margin(portfolio):
     assert words.collector.code in words.en and "runner-up:" in words.en
     assert "次选" in words.zh and "margin" in words.en
     assert any(r.en in words.en for r in words.reasons)
+    # the time of the hand-over names its zone (the business zone, not UTC)
+    assert "nightly plan, " in words.en and " Asia/Shanghai):" in words.en
+    assert " Asia/Shanghai）" in words.zh
     with pytest.raises(errors.CaseNotFound):
         explanations.explain(session, case_id=999_999)
 

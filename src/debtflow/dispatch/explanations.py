@@ -151,15 +151,17 @@ def explain(session: Session, *, case_id: int) -> DispatchExplanation:
     reasons = _reasons(latest.reasons)
     deciding = _deciding(latest.deciding)
     how_en, how_zh = HOW_TEXT.get(latest.how, (latest.how, latest.how))
-    local = latest.assigned_at.astimezone(local_zone())
+    zone = local_zone()
+    local = latest.assigned_at.astimezone(zone)
+    when = f"{local:%Y-%m-%d %H:%M} {zone}"  # the business zone, named
     en = [
-        f"case {case_id} → {chosen.code} {chosen.name} ({how_en}, {local:%Y-%m-%d %H:%M}): "
+        f"case {case_id} → {chosen.code} {chosen.name} ({how_en}, {when}): "
         f"expected value {_yuan(latest.value_fen)}, recovery probability "
         f"{latest.probability:.0%}",
         *(f"  {'+' if r.logit > 0 else '-'} {r.en}" for r in reasons),
     ]
     zh = [
-        f"案件 {case_id} → {chosen.code} {chosen.name}（{how_zh}，{local:%Y-%m-%d %H:%M}）："
+        f"案件 {case_id} → {chosen.code} {chosen.name}（{how_zh}，{when}）："
         f"预期价值 {_yuan(latest.value_fen)}，回款概率 {latest.probability:.0%}",
         *(f"  {'+' if r.logit > 0 else '-'} {r.zh}" for r in reasons),
     ]
