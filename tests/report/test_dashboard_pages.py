@@ -121,3 +121,8 @@ def test_other_roles_and_bad_input_are_refused(app_db: str) -> None:
         == 422
     )
     assert page.get("/dashboard", params={"since": "0001-01-01"}).status_code == 422
+    # the last days the inputs allow are a period like any other (its end falls in 3000)
+    last = page.get("/dashboard", params={"since": "2999-12-01", "until": "2999-12-31"})
+    assert last.status_code == 200, last.text
+    beyond = {"since": "2999-12-31T00:00:00+08:00", "until": "3000-01-02T00:00:00+08:00"}
+    assert api.get("/api/reports/dashboard", params=beyond).status_code == 422

@@ -110,8 +110,9 @@ def dashboard(
     """Every figure of the dashboard over [since, until) (default: the last 30 days), for
     one creditor or all."""
     check_viewer(user)
-    for moment in (since, until):
-        if moment is not None and not EARLIEST <= moment.year <= LATEST:
+    # the period ends before ``until``: a period to the last day of 2999 ends in 3000
+    for moment, latest in ((since, LATEST), (until, LATEST + 1)):
+        if moment is not None and not EARLIEST <= moment.year <= latest:
             raise InvalidInput(f"period bounds must lie within the years {EARLIEST}..{LATEST}")
     until = until or utcnow()
     since = since or until - timedelta(days=DEFAULT_DAYS)
