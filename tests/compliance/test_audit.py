@@ -219,3 +219,19 @@ def test_report_counts_per_collector_party_and_rule(session):
     with pytest.raises(InvalidInput):
         compliance_report(session, since=at(1), until=at(0))
     assert timedelta(0) < result.until - result.since
+
+
+def test_today_is_the_debtors_date_not_the_business_zones(session):
+    """Three years after a New York contact end on the New York date: at 08:00 in Shanghai
+    on that day it is still the evening before in New York, so the records are kept."""
+    world = make_world(session, pack="us-regf", timezone="America/New_York", tag="NY")
+    contact(session, world, datetime(2026, 11, 20, 10, tzinfo=ZoneInfo("America/New_York")))
+    shanghai_morning = datetime(2029, 11, 20, 8, tzinfo=SHANGHAI)  # 19:00 on the 19th in NY
+    kept = retention.request_deletion(
+        session, debtor_id=world.debtor.id, apply=True, now=shanghai_morning
+    )
+    assert kept.verdict == DeletionVerdict.KEEP_RETENTION_PERIOD and kept.deleted == {}
+    new_york_day = retention.request_deletion(
+        session, debtor_id=world.debtor.id, apply=False, now=shanghai_morning + timedelta(hours=6)
+    )
+    assert new_york_day.verdict == DeletionVerdict.DELETE

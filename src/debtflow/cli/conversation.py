@@ -54,7 +54,8 @@ ModelDir = Annotated[
 DataDir = Annotated[
     Path | None,
     typer.Option(
-        "--data", help="Shipped data directory (default $DEBTFLOW_SHIPPED_DATA, else the repository's data/)."
+        "--data",
+        help="Shipped data directory (default $DEBTFLOW_SHIPPED_DATA, else the repo's data/).",
     ),
 ]
 

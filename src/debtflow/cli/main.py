@@ -27,11 +27,12 @@ def _group(module: str) -> Callable[[], typer.Typer]:
 
 
 def _compliance() -> typer.Typer:
-    from debtflow.cli import compliance, compliance_keys, compliance_report
+    from debtflow.cli import compliance, compliance_keys, compliance_report, compliance_retention
 
     if not any(c.name == "report" for c in compliance.app.registered_commands):
         compliance.app.command("report")(compliance_report.report)
         compliance.app.command("rotate-pii-key")(compliance_keys.rotate_pii_key)
+        compliance.app.command("delete-records")(compliance_retention.delete_records)
     return compliance.app
 
 

@@ -32,7 +32,9 @@ def import_(
         False, "--skip-invalid", help="import the valid rows; write the rejects to a file"
     ),
     rejects: Path | None = typer.Option(
-        None, "--rejects", help="where to write rejected rows (default: beside FILE, NAME.rejects.csv)"
+        None,
+        "--rejects",
+        help="where to write rejected rows (default: beside FILE, NAME.rejects.csv)",
     ),
 ) -> None:
     """Validate every row and import the file; any error and nothing changes (exit 1)."""

@@ -24,13 +24,19 @@ class DeletionOutcome:
 
 
 def request_deletion(
-    session: Session, *, debtor_id: int, today: date, apply: bool, now: datetime | None = None
+    session: Session,
+    *,
+    debtor_id: int,
+    apply: bool,
+    now: datetime | None = None,
+    today: date | None = None,
 ) -> DeletionOutcome:
     """May the debtor's contact records be deleted today? When ``apply`` and the law allows,
     delete them (attempts, decisions, overrides, restrictions, QA samples, view log).
 
     The retention years count from the date of the last activity in the debtor's own time
-    zone (the database hands the time back in UTC).
+    zone (the database hands the time back in UTC), and ``today`` is the debtor's date too:
+    by default the date of ``now`` in the debtor's zone, not the business zone's.
 
     The strictest creditor wins: the longest retention of the packs of the debtor's cases.
     An active legal-hold restriction keeps everything.
@@ -60,7 +66,7 @@ def request_deletion(
             last_activity=last,
             jurisdiction=pack_named(creditor.compliance_pack).jurisdiction,
             zone=zone,
-            today=today,
+            today=today or moment.astimezone(zone).date(),
             legal_hold=legal_hold,
             minimum_years=pack_named(creditor.compliance_pack).retention_years,
         )
