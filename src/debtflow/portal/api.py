@@ -9,7 +9,7 @@ from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from debtflow.auth.deps import CurrentUser
 from debtflow.models import DebtorDispute, LegalAdviceRequest, PaymentIntent
 from debtflow.payment.provider import configured_provider
-from debtflow.portal import payments, service
+from debtflow.portal import errors, payments, plans, service
 from debtflow.portal import requests as debtor_requests
 from debtflow.portal.schemas import (
     AccountRead,
@@ -68,7 +68,7 @@ def my_debts(session: DbSession, user: CurrentUser) -> DebtList:
     )
 
 
-def _offer_read(o: service.PlanOffer) -> OfferRead:
+def _offer_read(o: plans.PlanOffer) -> OfferRead:
     return OfferRead(
         kind=o.kind,
         term_months=o.term_months,
@@ -95,7 +95,7 @@ def _offer_read(o: service.PlanOffer) -> OfferRead:
     )
 
 
-def _plan_read(current: service.CasePlan) -> PlanRead:
+def _plan_read(current: plans.CasePlan) -> PlanRead:
     plan = current.plan
     due = current.next_due() if current.signed else None
     return PlanRead(
@@ -149,24 +149,24 @@ def _advice_read(r: LegalAdviceRequest) -> LegalAdviceRead:
 @router.get("/cases/{case_id}/offers", response_model=OfferList)
 def offers(case_id: int, session: DbSession, user: CurrentUser) -> OfferList:
     """The plans on offer for the debtor's case, each payment dated, in fen."""
-    found = service.plan_offers(session, case_id=case_id, user=user)
+    found = plans.plan_offers(session, case_id=case_id, user=user)
     return OfferList(items=[_offer_read(o) for o in found])
 
 
 @router.post("/cases/{case_id}/plan", response_model=PlanRead, status_code=201)
 def choose(case_id: int, body: PlanChoice, session: DbSession, user: CurrentUser) -> PlanRead:
     """Choose an offer by its term; the schedule is re-derived on the server."""
-    service.choose_plan(session, case_id=case_id, user=user, term_months=body.term_months)
-    current = service.plan_of(session, case_id=case_id, user=user)
+    plans.choose_plan(session, case_id=case_id, user=user, term_months=body.term_months)
+    current = plans.plan_of(session, case_id=case_id, user=user)
     assert current is not None
     return _plan_read(current)
 
 
 @router.get("/cases/{case_id}/plan", response_model=PlanRead)
 def plan(case_id: int, session: DbSession, user: CurrentUser) -> PlanRead:
-    current = service.plan_of(session, case_id=case_id, user=user)
+    current = plans.plan_of(session, case_id=case_id, user=user)
     if current is None:
-        raise service.NoPlanChosen(f"no plan chosen for case {case_id}")
+        raise errors.NoPlanChosen(f"no plan chosen for case {case_id}")
     return _plan_read(current)
 
 
@@ -175,7 +175,7 @@ def sign(
     case_id: int, body: SignatureCreate, request: Request, session: DbSession, user: CurrentUser
 ) -> PlanRead:
     """Sign the chosen plan's agreement (once)."""
-    service.sign_agreement(
+    plans.sign_agreement(
         session,
         case_id=case_id,
         user=user,
@@ -184,7 +184,7 @@ def sign(
         ip=request.client.host if request.client else None,
         user_agent=request.headers.get("user-agent"),
     )
-    current = service.plan_of(session, case_id=case_id, user=user)
+    current = plans.plan_of(session, case_id=case_id, user=user)
     assert current is not None
     return _plan_read(current)
 
@@ -288,7 +288,7 @@ async def raw_body(request: Request) -> bytes:
     async for chunk in request.stream():
         body += chunk
         if len(body) > MAX_WEBHOOK_BYTES:
-            raise service.InvalidWebhook("the webhook body is too large")
+            raise errors.InvalidWebhook("the webhook body is too large")
     return body
 
 

@@ -18,7 +18,7 @@ from debtflow.auth.scoping import Permission, permits
 from debtflow.config import get_settings
 from debtflow.core.errors import DomainError, NotFound
 from debtflow.payment.provider import SIMULATED, SimulatedProvider, configured_provider
-from debtflow.portal import payments, service
+from debtflow.portal import errors, payments, plans, service
 from debtflow.portal import requests as debtor_requests
 from debtflow.portal.api import read_upload
 from debtflow.web.deps import TEMPLATES, DbSession
@@ -123,7 +123,7 @@ def choose_plan(
         session,
         visitor,
         case_id,
-        lambda: service.choose_plan(
+        lambda: plans.choose_plan(
             session, case_id=case_id, user=visitor.user, term_months=term_months
         ),
         lambda _plan: f"/portal/cases/{case_id}?chosen=1#agreement",
@@ -146,7 +146,7 @@ def sign_agreement(
         session,
         visitor,
         case_id,
-        lambda: service.sign_agreement(
+        lambda: plans.sign_agreement(
             session,
             case_id=case_id,
             user=visitor.user,
@@ -163,9 +163,9 @@ def sign_agreement(
 def print_agreement(
     request: Request, case_id: int, session: DbSession, visitor: PageVisitor
 ) -> Response:
-    current = service.plan_of(session, case_id=case_id, user=visitor.user)
+    current = plans.plan_of(session, case_id=case_id, user=visitor.user)
     if current is None:
-        raise service.NoPlanChosen(f"no plan chosen for case {case_id}")
+        raise errors.NoPlanChosen(f"no plan chosen for case {case_id}")
     return TEMPLATES.TemplateResponse(
         request, "agreement_print.html", {"visitor": visitor, "current": current}
     )

@@ -38,14 +38,9 @@ from debtflow.models.portal import (
 from debtflow.payment import service as payment_service
 from debtflow.payment.provider import PaymentProvider, SimulatedProvider, require_provider
 from debtflow.portal import repository
-from debtflow.portal.service import (
-    IdempotencyConflict,
-    InvalidPortalPayment,
-    InvalidWebhook,
-    complete_plan_if_paid,
-    load_case_plan,
-    own_case,
-)
+from debtflow.portal.access import own_case
+from debtflow.portal.errors import IdempotencyConflict, InvalidPortalPayment, InvalidWebhook
+from debtflow.portal.plans import complete_plan_if_paid, load_case_plan
 
 log = logging.getLogger(__name__)
 

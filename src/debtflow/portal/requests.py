@@ -26,17 +26,19 @@ from debtflow.models import (
     User,
 )
 from debtflow.portal import repository
+from debtflow.portal.access import own_case
+from debtflow.portal.errors import (
+    DisputeAlreadyOpen,
+    InvalidRequest,
+    InvalidUpload,
+    UploadTooLarge,
+)
 from debtflow.portal.service import (
     ADVICE_CHANNELS,
     MAX_UPLOAD_BYTES,
     PREFERENCE_CHANNELS,
     UPLOAD_TYPES,
     CaseRequests,
-    DisputeAlreadyOpen,
-    InvalidRequest,
-    InvalidUpload,
-    UploadTooLarge,
-    own_case,
 )
 
 # --- disputes, legal advice, contact preferences -------------------------------------------

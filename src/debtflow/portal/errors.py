@@ -1,0 +1,71 @@
+"""What the debtor portal refuses, each with the HTTP status it answers with.
+
+No plan on offer, a term that was not offered, a plan signed twice, signed before one was
+chosen or after its dates passed, a signature that is not the debtor's; a portal payment
+that is not valid, an idempotency key reused for another payment, a webhook that is not the
+provider's; an upload that is too large or not an accepted file, a request that is not
+valid, a second open dispute. The domain errors of ``debtflow.core.errors`` carry the status
+code and the machine-readable ``code``.
+"""
+
+from __future__ import annotations
+
+from debtflow.core.errors import (
+    Conflict,
+    DomainError,
+    InvalidInput,
+)
+
+
+class NoPlanOffered(Conflict):
+    code = "no_plan_offered"
+
+
+class InvalidPlanChoice(InvalidInput):
+    code = "invalid_plan_choice"
+
+
+class AgreementAlreadySigned(Conflict):
+    code = "agreement_already_signed"
+
+
+class NoPlanChosen(Conflict):
+    code = "no_plan_chosen"
+
+
+class PlanChoiceExpired(Conflict):
+    code = "plan_choice_expired"
+
+
+class InvalidSignature(InvalidInput):
+    code = "invalid_signature"
+
+
+class InvalidPortalPayment(InvalidInput):
+    code = "invalid_portal_payment"
+
+
+class IdempotencyConflict(Conflict):
+    code = "idempotency_conflict"
+
+
+class InvalidWebhook(DomainError):
+    status_code = 400
+    code = "invalid_webhook"
+
+
+class InvalidUpload(InvalidInput):
+    code = "invalid_upload"
+
+
+class UploadTooLarge(DomainError):
+    status_code = 413
+    code = "upload_too_large"
+
+
+class InvalidRequest(InvalidInput):
+    code = "invalid_request"
+
+
+class DisputeAlreadyOpen(Conflict):
+    code = "dispute_already_open"
