@@ -17,6 +17,7 @@ PostgreSQL database), then measures
 from __future__ import annotations
 
 import argparse
+import contextlib
 import os
 import statistics
 import tempfile
@@ -123,7 +124,9 @@ def run(args: argparse.Namespace, workdir: Path) -> None:
     latencies = []
     refused = 0
     with unit_of_work(engine) as session:
-        realtime.assign_now(session, case_id=released[0])  # warm caches (learner, imports)
+        # warm caches (learner, imports); a case worth nothing stays queued
+        with contextlib.suppress(errors.NoCollectorFree):
+            realtime.assign_now(session, case_id=released[0])
         for case_id in released[1:]:
             started = time.perf_counter()
             try:
@@ -158,15 +161,22 @@ def learning(engine: object) -> None:
 
     from debtflow.db import unit_of_work
     from debtflow.dispatch import learning, overrides
-    from debtflow.models import Case, Collector
+    from debtflow.models import Case, Collector, PromiseToPay
+    from debtflow.models.enums import PromiseStatus
 
     with unit_of_work(engine) as session:
         online = session.scalars(
             select(Collector.id).where(Collector.kind == "online_agent").order_by(Collector.id)
         ).all()
         good, poor = online[0], online[1]
+        promised = select(PromiseToPay.case_id).where(
+            PromiseToPay.status == PromiseStatus.PENDING
+        )  # a pending promise keeps a case with its collector: no override moves it
         cases = session.scalars(
-            select(Case).where(Case.assigned_collector_id.in_(online)).order_by(Case.id).limit(81)
+            select(Case)
+            .where(Case.assigned_collector_id.in_(online), Case.id.not_in(promised))
+            .order_by(Case.id)
+            .limit(81)
         ).all()
         probe = cases[0].id
 
@@ -183,7 +193,12 @@ def learning(engine: object) -> None:
             target = good if i % 2 == 0 else poor
             if case.assigned_collector_id != target:
                 overrides.override(
-                    session, case_id=case.id, collector_id=target, reason="simulation", by="bench"
+                    session,
+                    case_id=case.id,
+                    collector_id=target,
+                    reason="simulation",
+                    by="bench",
+                    over_capacity=True,  # the simulation piles cases on two agents
                 )
             learning.record_outcome(
                 session,
