@@ -154,6 +154,7 @@ def _offers(session: Session, case: Case, start: date) -> tuple[list[PlanOffer],
             method=rule.method,
             grace_months=rule.grace_months,
             grace_interest=rule.grace_interest,
+            min_first_payment_fen=mandate.min_first_payment_fen,
         )
         if check_mandate(offer, mandate):
             continue

@@ -252,15 +252,16 @@ def _treat(
             debts.current_monthly_fen[idx],
         )
         plans = propose_many(
-            segment[idx], part, Mandate(mandate.max_relief_bp, mandate.max_term_months, 0), rules
+            segment[idx],
+            part,
+            Mandate(mandate.max_relief_bp, mandate.max_term_months, 0),
+            rules,
+            min_first_payment_fen=-(-total[idx] * mandate.min_first_payment_bp // 10_000),
         )
         kind[idx] = plans.kind
         for column, name in enumerate(PLAN_FIELDS):
             values[idx, column] = getattr(plans, name)
-        minimum = -(-total[idx] * mandate.min_first_payment_bp // 10_000)
-        breaches[idx] = plans.breaches.astype(np.int64) | np.where(
-            plans.first_payment_fen < minimum, BREACH_FIRST_PAYMENT, 0
-        )
+        breaches[idx] = plans.breaches.astype(np.int64)
     legal = kind == KIND_ORDER.index(TreatmentKind.LEGAL)
     values[legal] = 0
     breaches[legal] = 0

@@ -82,13 +82,19 @@ def test_offer_breaking_the_relief_limit_is_refused_with_a_reason() -> None:
 
 
 def test_offer_breaking_term_and_first_payment_lists_both() -> None:
-    strict = Mandate(max_relief_bp=10_000, max_term_months=12, min_first_payment_fen=50_000)
+    # potential plans start with an ordinary instalment: a minimum above it is a breach
+    strict = Mandate(max_relief_bp=10_000, max_term_months=2, min_first_payment_fen=DEBT.total_fen)
     with pytest.raises(PlanRefused) as refused:
-        propose_plan(Segment.HARDSHIP, DEBT, strict, RULES)
+        propose_plan(Segment.POTENTIAL, DEBT, strict, RULES)
     assert {b.code for b in refused.value.breaches} == {
         "TERM_ABOVE_MANDATE",
         "FIRST_PAYMENT_BELOW_MANDATE",
     }
+    # a hardship plan's down payment is raised to such a minimum instead: only the term
+    hardship = Mandate(max_relief_bp=10_000, max_term_months=12, min_first_payment_fen=50_000)
+    with pytest.raises(PlanRefused) as refused:
+        propose_plan(Segment.HARDSHIP, DEBT, hardship, RULES)
+    assert [b.code for b in refused.value.breaches] == ["TERM_ABOVE_MANDATE"]
 
 
 def test_relief_exactly_at_the_limit_is_allowed() -> None:
@@ -244,3 +250,65 @@ def test_batch_refuses_amounts_beyond_its_exact_range() -> None:
 
 def test_monthly_rate_string_in_rules_is_exact() -> None:
     assert RULES.by_segment[Segment.HARDSHIP].monthly_rate == Decimal("0.003")
+
+
+def test_a_creditors_minimum_first_payment_raises_the_down_payment_not_the_relief() -> None:
+    """The shipped hardship rule pays 2 % of what is due after relief on signing; a creditor
+    asking 2 % of the whole debt first is met by a larger down payment, not a refusal."""
+    debt = Debt(1_000_000, 10_000, 0, 100_000)
+    minimum = -(-debt.total_fen * 200 // 10_000)  # 2 % of the total, rounded up
+    mandate = Mandate(max_relief_bp=3_000, max_term_months=48, min_first_payment_fen=minimum)
+    plan = propose_plan(Segment.HARDSHIP, debt, mandate, RULES)
+    offer = plan.offer
+    assert offer is not None
+    assert offer.down_payment_fen == minimum == offer.first_payment_fen
+    assert offer.relief_fen == 3_000  # 30 % of the interest, unchanged
+    assert offer.down_payment_fen + offer.schedule.total_fen >= offer.due_after_relief_fen
+    assert sum(i.principal_fen for i in offer.schedule.instalments) == (
+        offer.due_after_relief_fen - offer.down_payment_fen
+    )
+    # a plan whose first payment is an ordinary instalment is not bent: it is refused
+    document = _document()
+    document["potential"].update(terms=[12], target_burden_bp=100_000)
+    rules = parse_treatment_rules(document)
+    steep = Mandate(max_relief_bp=10_000, max_term_months=48, min_first_payment_fen=500_000)
+    with pytest.raises(PlanRefused) as refused:
+        propose_plan(Segment.POTENTIAL, debt, steep, rules)
+    assert [b.code for b in refused.value.breaches] == ["FIRST_PAYMENT_BELOW_MANDATE"]
+    # nor is a minimum at or above what is due: that is no plan
+    whole = Mandate(max_relief_bp=3_000, max_term_months=48, min_first_payment_fen=2_000_000)
+    with pytest.raises(PlanRefused):
+        propose_plan(Segment.HARDSHIP, debt, whole, RULES)
+
+
+def test_batch_raises_the_down_payment_per_case_as_the_one_case_plan_does() -> None:
+    rng = np.random.default_rng(23)
+    n = 300
+    principal = rng.integers(1_000, 5_000_000, n)
+    interest = rng.integers(0, 500_000, n)
+    penalty = rng.integers(0, 100_000, n)
+    current = rng.integers(0, 800_000, n)
+    segment = np.full(n, SEGMENT_ORDER.index(Segment.HARDSHIP), dtype=np.int8)
+    total = principal + interest + penalty
+    bp = rng.choice([0, 100, 200, 300, 2_000], n)
+    minimum = -(-total * bp // 10_000)
+    loose = Mandate(max_relief_bp=10_000, max_term_months=60, min_first_payment_fen=0)
+    batch = propose_many(
+        segment, DebtColumns(principal, interest, penalty, current), loose, RULES, minimum
+    )
+    raised = 0
+    for k in range(n):
+        debt = Debt(int(principal[k]), int(interest[k]), int(penalty[k]), int(current[k]))
+        mandate = Mandate(10_000, 60, int(minimum[k]))
+        try:
+            offer = propose_plan(Segment.HARDSHIP, debt, mandate, RULES).offer
+        except PlanRefused:
+            assert batch.breaches[k] != 0
+            continue
+        assert offer is not None and batch.breaches[k] == 0
+        assert batch.down_payment_fen[k] == offer.down_payment_fen
+        assert batch.first_payment_fen[k] == offer.first_payment_fen
+        assert batch.term_months[k] == offer.term_months
+        assert batch.largest_instalment_fen[k] == offer.schedule.largest_instalment_fen
+        raised += offer.down_payment_fen == minimum[k] > 0
+    assert raised > 50, "the minimum decided many down payments"

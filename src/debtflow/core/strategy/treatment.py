@@ -234,8 +234,14 @@ def make_offer(
     method: ScheduleMethod = ScheduleMethod.ANNUITY,
     grace_months: int = 0,
     grace_interest: GraceInterest = GraceInterest.WAIVED,
+    min_first_payment_fen: int = 0,
 ) -> Offer:
-    """An offer from explicit terms (relief and down payment rounded down to the fen)."""
+    """An offer from explicit terms (relief and down payment rounded down to the fen).
+
+    Where the first payment is not an ordinary instalment — a down payment, or a grace
+    month — and falls below the creditor's ``min_first_payment_fen``, the down payment is
+    raised to that minimum (when it is less than what is due): the creditor's minimum is a
+    floor the plan meets. Relief and term are never bent."""
     for name, value in (
         ("interest_relief_bp", interest_relief_bp),
         ("penalty_relief_bp", penalty_relief_bp),
@@ -246,24 +252,32 @@ def make_offer(
     interest_relief = debt.interest_fen * interest_relief_bp // BP
     penalty_relief = debt.penalty_fen * penalty_relief_bp // BP
     due = debt.total_fen - interest_relief - penalty_relief
-    down = due * down_payment_bp // BP
-    schedule = build_schedule(
-        ScheduleTerms(
-            principal_fen=due - down,
-            months=months,
-            monthly_rate=monthly_rate,
-            method=method,
-            grace_months=grace_months,
-            grace_interest=grace_interest,
+
+    def schedule_after(down: int) -> RepaymentSchedule:
+        return build_schedule(
+            ScheduleTerms(
+                principal_fen=due - down,
+                months=months,
+                monthly_rate=monthly_rate,
+                method=method,
+                grace_months=grace_months,
+                grace_interest=grace_interest,
+            )
         )
-    )
-    return Offer(debt, interest_relief, penalty_relief, down, schedule)
+
+    down = due * down_payment_bp // BP
+    offer = Offer(debt, interest_relief, penalty_relief, down, schedule_after(down))
+    if (down > 0 or grace_months > 0) and offer.first_payment_fen < min_first_payment_fen < due:
+        down = min_first_payment_fen
+        offer = Offer(debt, interest_relief, penalty_relief, down, schedule_after(down))
+    return offer
 
 
-def _offer_for_term(debt: Debt, rule: PlanRule, months: int) -> Offer:
+def _offer_for_term(debt: Debt, rule: PlanRule, months: int, min_first_payment_fen: int) -> Offer:
     return make_offer(
         debt,
         months=months,
+        min_first_payment_fen=min_first_payment_fen,
         interest_relief_bp=rule.interest_relief_bp,
         penalty_relief_bp=rule.penalty_relief_bp,
         down_payment_bp=rule.down_payment_bp,
@@ -274,17 +288,17 @@ def _offer_for_term(debt: Debt, rule: PlanRule, months: int) -> Offer:
     )
 
 
-def chosen_offer(debt: Debt, rule: PlanRule) -> Offer:
+def chosen_offer(debt: Debt, rule: PlanRule, min_first_payment_fen: int = 0) -> Offer:
     """The offer for the shortest candidate term within the burden target, else for the
     longest candidate (each candidate's schedule is built once)."""
     for months in rule.terms[:-1]:
-        offer = _offer_for_term(debt, rule, months)
+        offer = _offer_for_term(debt, rule, months, min_first_payment_fen)
         if (
             offer.schedule.largest_instalment_fen * BP
             <= rule.target_burden_bp * debt.current_monthly_fen
         ):
             return offer
-    return _offer_for_term(debt, rule, rule.terms[-1])
+    return _offer_for_term(debt, rule, rule.terms[-1], min_first_payment_fen)
 
 
 def propose_plan(
@@ -294,7 +308,7 @@ def propose_plan(
     rule = rules.by_segment[segment]
     if rule.kind is TreatmentKind.LEGAL:
         return TreatmentPlan(segment, rule.kind, rules.version, None, rule.actions)
-    offer = chosen_offer(debt, rule)
+    offer = chosen_offer(debt, rule, mandate.min_first_payment_fen)
     breaches = check_mandate(offer, mandate)
     if breaches:
         raise PlanRefused(breaches)

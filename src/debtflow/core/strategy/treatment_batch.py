@@ -148,15 +148,10 @@ def _annuity_run(
     return first, largest, early & (financed > 0)
 
 
-def _plan_segment(debts: DebtColumns, rule: PlanRule, mandate: Mandate) -> tuple[Int64Array, ...]:
-    total = debts.principal_fen + debts.interest_fen + debts.penalty_fen
-    relief = (
-        debts.interest_fen * rule.interest_relief_bp // BP
-        + debts.penalty_fen * rule.penalty_relief_bp // BP
-    )
-    due = total - relief
-    down = due * rule.down_payment_bp // BP
-    financed = due - down
+def _terms_and_first(
+    financed: Int64Array, down: Int64Array, debts: DebtColumns, rule: PlanRule
+) -> tuple[Int64Array, Int64Array, Int64Array, Int64Array]:
+    """(term chosen, its heaviest instalment, first repayment instalment, first payment)."""
     n = financed.shape[0]
     chosen = np.full(n, rule.terms[-1], dtype=np.int64)
     first = np.zeros(n, dtype=np.int64)
@@ -177,12 +172,33 @@ def _plan_segment(debts: DebtColumns, rule: PlanRule, mandate: Mandate) -> tuple
             first = _interest(financed, rate)
         else:
             first = np.zeros(n, dtype=np.int64)
-    first_payment = np.where(down > 0, down, first)
+    return chosen, largest, first, np.where(down > 0, down, first)
+
+
+def _plan_segment(
+    debts: DebtColumns, rule: PlanRule, mandate: Mandate, minimum: Int64Array
+) -> tuple[Int64Array, ...]:
+    total = debts.principal_fen + debts.interest_fen + debts.penalty_fen
+    relief = (
+        debts.interest_fen * rule.interest_relief_bp // BP
+        + debts.penalty_fen * rule.penalty_relief_bp // BP
+    )
+    due = total - relief
+    down = due * rule.down_payment_bp // BP
+    chosen, largest, first, first_payment = _terms_and_first(due - down, down, debts, rule)
+    # as ``treatment.make_offer``: a first payment that is not an ordinary instalment (a
+    # down payment, a grace month) is raised to the creditor's minimum, then terms redone
+    raise_down = (first_payment < minimum) & (minimum < due)
+    if rule.down_payment_bp == 0 and not rule.grace_months:
+        raise_down[:] = False
+    if raise_down.any():
+        down = np.where(raise_down, minimum, down)
+        chosen, largest, first, first_payment = _terms_and_first(due - down, down, debts, rule)
     term = chosen + rule.grace_months
     breaches = (
         np.where(relief * BP > mandate.max_relief_bp * total, BREACH_RELIEF, 0)
         | np.where(term > mandate.max_term_months, BREACH_TERM, 0)
-        | np.where(first_payment < mandate.min_first_payment_fen, BREACH_FIRST_PAYMENT, 0)
+        | np.where(first_payment < minimum, BREACH_FIRST_PAYMENT, 0)
     )
     current = debts.current_monthly_fen
     delta = largest - current
@@ -198,11 +214,21 @@ def propose_many(
     debts: DebtColumns,
     mandate: Mandate,
     rules: TreatmentRules,
+    min_first_payment_fen: Int64Array | None = None,
 ) -> BatchPlans:
-    """Offer headlines for every case; ``segment`` indexes :data:`SEGMENT_ORDER`."""
+    """Offer headlines for every case; ``segment`` indexes :data:`SEGMENT_ORDER`.
+    ``min_first_payment_fen`` gives the creditor's minimum first payment per case (default:
+    the mandate's, for every case)."""
     n = segment.shape[0]
     if debts.principal_fen.shape[0] != n:
         raise ValueError("segment and debt columns must have the same length")
+    minimum = (
+        np.full(n, mandate.min_first_payment_fen, dtype=np.int64)
+        if min_first_payment_fen is None
+        else np.asarray(min_first_payment_fen, dtype=np.int64)
+    )
+    if minimum.shape != (n,):
+        raise ValueError("one minimum first payment per case")
     kind = np.zeros(n, dtype=np.int8)
     columns = [np.zeros(n, dtype=np.int64) for _ in range(7)]
     breaches = np.zeros(n, dtype=np.int8)
@@ -218,7 +244,7 @@ def propose_many(
             debts.penalty_fen[rows],
             debts.current_monthly_fen[rows],
         )
-        *values, verdict = _plan_segment(subset, rule, mandate)
+        *values, verdict = _plan_segment(subset, rule, mandate, minimum[rows])
         for column, value in zip(columns, values, strict=True):
             column[rows] = value
         breaches[rows] = verdict
