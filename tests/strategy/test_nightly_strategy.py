@@ -213,3 +213,24 @@ def test_stored_treatment_text_is_the_plan_as_sorted_json():
                 ],
             }
         assert text == json.dumps(want, ensure_ascii=False, sort_keys=True)
+
+
+def test_a_debt_beyond_the_batch_range_is_treated_on_its_own(portfolio):
+    """Over 100 million yuan the vectorised treatment is not exact in int64: such a case is
+    treated one by one (as the portal would quote it), and the night goes on."""
+    session, _ = portfolio
+    account = session.scalars(select(Account).order_by(Account.id)).first()
+    huge = 123_456_789_012_345  # ¥1.2 trillion: within what an import accepts
+    session.execute(update(Account).where(Account.id == account.id).values(principal_fen=huge))
+    session.execute(
+        update(Case).where(Case.id == account.case_id).values(overdue_cause="illness")
+    )
+    report = nightly.run(session, as_of=TODAY)
+    assert report.steps["strategy"]["cases_scored"] == len(open_cases(session))
+    case = session.get(Case, account.case_id)
+    session.refresh(case)
+    plan = case.treatment
+    assert plan["kind"] in ("instalments", "restructuring", "legal")
+    if plan["kind"] != "legal" and not plan["refused"]:
+        assert plan["down_payment_fen"] + plan["first_payment_fen"] > 0
+        assert plan["largest_instalment_fen"] > 10**12  # a real schedule of that size

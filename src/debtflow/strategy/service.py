@@ -40,6 +40,8 @@ from debtflow.core.strategy.treatment import (
     PlanRefused,
     TreatmentKind,
     TreatmentRules,
+    check_mandate,
+    chosen_offer,
     load_treatment_rules,
     propose_plan,
     shipped_treatment_rules,
@@ -49,6 +51,7 @@ from debtflow.core.strategy.treatment_batch import (
     BREACH_RELIEF,
     BREACH_TERM,
     KIND_ORDER,
+    MAX_BATCH_FEN,
     DebtColumns,
     propose_many,
 )
@@ -63,6 +66,11 @@ BREACH_CODES = (
     (BREACH_RELIEF, "relief"),
     (BREACH_TERM, "term"),
     (BREACH_FIRST_PAYMENT, "first_payment"),
+)
+BREACH_BITS = (
+    (BREACH_RELIEF, "RELIEF_ABOVE_MANDATE"),
+    (BREACH_TERM, "TERM_ABOVE_MANDATE"),
+    (BREACH_FIRST_PAYMENT, "FIRST_PAYMENT_BELOW_MANDATE"),
 )
 DIGEST_BYTES = 12
 CAUSE_BY_NAME = {cause.value: CAUSE_CODES[cause] for cause in OverdueCause}
@@ -117,12 +125,22 @@ def strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
     return rules
 
 
+@dataclass(frozen=True)
+class DebtArrays:
+    """A chunk's debts in fen, one row per case (any size: see :func:`_treat`)."""
+
+    principal_fen: np.ndarray
+    interest_fen: np.ndarray
+    penalty_fen: np.ndarray
+    current_monthly_fen: np.ndarray
+
+
 @dataclass
 class ChunkInputs:
     case_id: np.ndarray
     history: RepaymentHistory
     columns_without_score: dict[str, np.ndarray]
-    debts: DebtColumns
+    debts: DebtArrays
     creditor_id: np.ndarray
     stored_digest: list[str | None]
 
@@ -201,7 +219,7 @@ def _inputs(
             "late_months": (status >= 1).sum(axis=1).astype(np.int64),
             "income_stable": _income_stable(chunk),
         },
-        debts=DebtColumns(principal, interest, penalty, monthly),
+        debts=DebtArrays(principal, interest, penalty, monthly),
         creditor_id=chunk.creditor_id,
         stored_digest=chunk.strategy_digest,
     )
@@ -242,30 +260,68 @@ def _treat(
     breaches = np.zeros(n, dtype=np.int64)
     debts = inputs.debts
     total = debts.principal_fen + debts.interest_fen + debts.penalty_fen
+    columns = (debts.principal_fen, debts.interest_fen, debts.penalty_fen)
+    exact = np.all(
+        [(a >= 0) & (a <= MAX_BATCH_FEN) for a in (*columns, debts.current_monthly_fen)], axis=0
+    )
     for creditor in np.unique(inputs.creditor_id).tolist():
-        idx = np.flatnonzero(inputs.creditor_id == creditor)
         mandate = mandates[creditor]
-        part = DebtColumns(
-            debts.principal_fen[idx],
-            debts.interest_fen[idx],
-            debts.penalty_fen[idx],
-            debts.current_monthly_fen[idx],
-        )
-        plans = propose_many(
-            segment[idx],
-            part,
-            Mandate(mandate.max_relief_bp, mandate.max_term_months, 0),
-            rules,
-            min_first_payment_fen=-(-total[idx] * mandate.min_first_payment_bp // 10_000),
-        )
-        kind[idx] = plans.kind
-        for column, name in enumerate(PLAN_FIELDS):
-            values[idx, column] = getattr(plans, name)
-        breaches[idx] = plans.breaches.astype(np.int64)
+        everyone = np.flatnonzero(inputs.creditor_id == creditor)
+        idx = everyone[exact[everyone]]
+        if idx.size:
+            part = DebtColumns(
+                debts.principal_fen[idx],
+                debts.interest_fen[idx],
+                debts.penalty_fen[idx],
+                debts.current_monthly_fen[idx],
+            )
+            plans = propose_many(
+                segment[idx],
+                part,
+                Mandate(mandate.max_relief_bp, mandate.max_term_months, 0),
+                rules,
+                min_first_payment_fen=-(-total[idx] * mandate.min_first_payment_bp // 10_000),
+            )
+            kind[idx] = plans.kind
+            for column, name in enumerate(PLAN_FIELDS):
+                values[idx, column] = getattr(plans, name)
+            breaches[idx] = plans.breaches.astype(np.int64)
+        # beyond the batch's exact int64 range (over 100 million yuan): one case at a time
+        for row in everyone[~exact[everyone]].tolist():
+            debt = Debt(*(int(a[row]) for a in (*columns, debts.current_monthly_fen)))
+            minimum = -(-debt.total_fen * mandate.min_first_payment_bp // 10_000)  # Python int
+            kind[row], values[row], breaches[row] = _treat_one(
+                SEGMENT_ORDER[int(segment[row])],
+                debt,
+                Mandate(mandate.max_relief_bp, mandate.max_term_months, minimum),
+                rules,
+            )
     legal = kind == KIND_ORDER.index(TreatmentKind.LEGAL)
     values[legal] = 0
     breaches[legal] = 0
     return PlanColumns(kind=kind, values=values, breaches=breaches)
+
+
+def _treat_one(
+    segment: Segment, debt: Debt, mandate: Mandate, rules: TreatmentRules
+) -> tuple[int, list[int], int]:
+    """(kind, PLAN_FIELDS values, breach bits) of one case, as :func:`propose_many` gives them."""
+    rule = rules.by_segment[segment]
+    if rule.kind is TreatmentKind.LEGAL:
+        return KIND_ORDER.index(rule.kind), [0] * len(PLAN_FIELDS), 0
+    offer = chosen_offer(debt, rule, mandate.min_first_payment_fen)
+    bits = {code: bit for bit, code in BREACH_BITS}
+    breach = sum(bits[b.code] for b in check_mandate(offer, mandate))
+    values = [
+        offer.term_months,
+        offer.term_months - rule.grace_months,
+        offer.relief_fen,
+        offer.down_payment_fen,
+        offer.first_payment_fen,
+        offer.schedule.largest_instalment_fen,
+        offer.burden().change_bp if debt.current_monthly_fen > 0 else 0,
+    ]
+    return KIND_ORDER.index(rule.kind), values, breach
 
 
 def _treatment_texts(
