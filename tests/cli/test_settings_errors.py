@@ -105,3 +105,19 @@ def test_a_key_ring_without_the_key_that_sealed_stored_values_is_one_line(
     settings_env(DEBTFLOW_PII_KEYS=f"k9:{KEY}", DEBTFLOW_PII_INDEX_KEY=INDEX)
     result = runner.invoke(app, ["compliance", "rotate-pii-key"], catch_exceptions=False)
     refused(result, "stored personal data does not open", "not in the key ring", "PII_KEYS")
+
+
+def test_a_broken_rules_file_stops_the_night_with_one_line(database_url, tmp_path, settings_env):
+    """An operator's segmentation file whose first rule lost its conditions would put every
+    case in one segment: the night refuses it, saying which rule."""
+    rules = tmp_path / "segments.toml"
+    rules.write_text(
+        'version = "mine"\n[[rules]]\nname = "everyone"\nsegment = "potential"\n'
+        'reasons = ["X"]\n[reasons.X]\nen = "x"\nzh = "x"\n'
+        '[[rules]]\nname = "rest"\nsegment = "risk"\nreasons = ["X"]\n',
+        encoding="utf-8",
+    )
+    settings_env(DEBTFLOW_SEGMENTATION_RULES=str(rules))
+    refused(runner.invoke(app, ["nightly"]), "rule 1 (everyone) has no conditions")
+    settings_env(DEBTFLOW_SEGMENTATION_RULES=str(tmp_path))  # a folder, not a file
+    refused(runner.invoke(app, ["nightly"]), "cannot be read")

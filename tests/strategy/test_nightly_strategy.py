@@ -120,7 +120,7 @@ def test_a_bad_rule_file_is_refused_with_its_reason(portfolio, tmp_path, monkeyp
     monkeypatch.setenv("DEBTFLOW_SEGMENTATION_RULES", str(rules))
     get_settings.cache_clear()
     try:
-        with pytest.raises(ValueError, match="vip|segment"):
+        with pytest.raises(strategy_service.InvalidStrategyRules, match="unknown segment 'vip'"):
             nightly.run(session, as_of=TODAY)
     finally:
         monkeypatch.delenv("DEBTFLOW_SEGMENTATION_RULES")
@@ -222,9 +222,7 @@ def test_a_debt_beyond_the_batch_range_is_treated_on_its_own(portfolio):
     account = session.scalars(select(Account).order_by(Account.id)).first()
     huge = 123_456_789_012_345  # ¥1.2 trillion: within what an import accepts
     session.execute(update(Account).where(Account.id == account.id).values(principal_fen=huge))
-    session.execute(
-        update(Case).where(Case.id == account.case_id).values(overdue_cause="illness")
-    )
+    session.execute(update(Case).where(Case.id == account.case_id).values(overdue_cause="illness"))
     report = nightly.run(session, as_of=TODAY)
     assert report.steps["strategy"]["cases_scored"] == len(open_cases(session))
     case = session.get(Case, account.case_id)

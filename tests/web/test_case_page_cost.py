@@ -22,7 +22,6 @@ from debtflow.case import repository as case_repository
 from debtflow.case import service as case_service
 from debtflow.config import get_settings
 from debtflow.core.strategy import segmentation
-from debtflow.core.strategy.segmentation import RuleFileError
 from debtflow.db import POOL_RECYCLE_S, get_engine, make_engine, unit_of_work, utcnow
 from debtflow.evidence.store import committed_tree_size, reserve_leaves
 from debtflow.models import Case, Debtor, Role
@@ -120,10 +119,10 @@ def test_strategy_rules_are_parsed_once_and_edits_are_picked_up(operator_rules: 
     assert edited == strategy_service._parse_strategy_rules()[0]
 
     operator_rules.write_text("version = [", encoding="utf-8")
-    with pytest.raises(RuleFileError):
+    with pytest.raises(strategy_service.InvalidStrategyRules, match="not valid TOML"):
         strategy_service.strategy_rules()
     operator_rules.unlink()
-    with pytest.raises(RuleFileError):
+    with pytest.raises(strategy_service.InvalidStrategyRules, match="not found"):
         strategy_service.strategy_rules()
 
 

@@ -18,7 +18,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from debtflow.config import get_settings
-from debtflow.core.errors import Conflict
+from debtflow.core.errors import Conflict, InvalidInput
 from debtflow.core.strategy.explanation import explain
 from debtflow.core.strategy.features import RepaymentHistory, monthly_history_from_json
 from debtflow.core.strategy.segmentation import (
@@ -26,6 +26,7 @@ from debtflow.core.strategy.segmentation import (
     SEGMENT_ORDER,
     CaseColumns,
     OverdueCause,
+    RuleFileError,
     Segment,
     SegmentationRules,
     SegmentDecision,
@@ -39,6 +40,7 @@ from debtflow.core.strategy.treatment import (
     Mandate,
     PlanRefused,
     TreatmentKind,
+    TreatmentRuleError,
     TreatmentRules,
     check_mandate,
     chosen_offer,
@@ -78,16 +80,27 @@ Progress = Callable[[int], None]
 """Called after each chunk with the number of cases done so far."""
 
 
+class InvalidStrategyRules(InvalidInput):
+    """An operator's segmentation or treatment rule file that cannot be used."""
+
+    code = "invalid_strategy_rules"
+
+
 def _parse_strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
     settings = get_settings()
-    segmentation = (
-        load_rules(settings.segmentation_rules) if settings.segmentation_rules else shipped_rules()
-    )
-    treatment = (
-        load_treatment_rules(settings.treatment_rules)
-        if settings.treatment_rules
-        else shipped_treatment_rules()
-    )
+    try:
+        segmentation = (
+            load_rules(settings.segmentation_rules)
+            if settings.segmentation_rules
+            else shipped_rules()
+        )
+        treatment = (
+            load_treatment_rules(settings.treatment_rules)
+            if settings.treatment_rules
+            else shipped_treatment_rules()
+        )
+    except (RuleFileError, TreatmentRuleError) as error:  # one line that says where and why
+        raise InvalidStrategyRules(str(error)) from None
     return segmentation, treatment
 
 

@@ -102,6 +102,16 @@ def _document() -> dict[str, Any]:
     return tomllib.loads(SHIPPED_TEXT)
 
 
+def _propensity_condition(document: dict[str, Any]) -> dict[str, Any]:
+    found: dict[str, Any] = next(
+        c
+        for rule in document["rules"]
+        for c in rule.get("conditions", [])
+        if c["field"] == "propensity"
+    )
+    return found
+
+
 def test_an_edited_threshold_changes_decisions_without_code() -> None:
     document = _document()
     document["rules"][1]["conditions"][0]["value"] = 3
@@ -129,6 +139,15 @@ def test_an_edited_threshold_changes_decisions_without_code() -> None:
         (lambda d: d["rules"][3]["conditions"][0].update(value=[]), "non-empty list"),
         (lambda d: d["rules"][0].update(colour="red"), "unknown keys: colour"),
         (lambda d: d["reasons"]["DELIBERATE_DEFAULT"].pop("zh"), "'en' and 'zh'"),
+        # a rule without conditions before the last takes every case: the rest never apply
+        (lambda d: d["rules"][0].pop("conditions"), "rule 1 .* has no conditions"),
+        (lambda d: d["rules"][0].update(conditions=[]), "could never apply"),
+        (lambda d: d["rules"][0].update(reasons=[1]), "reason codes are names"),
+        (lambda d: d["rules"][0].update(reasons=[["X"]]), "reason codes are names"),
+        (lambda d: d["reasons"]["DELIBERATE_DEFAULT"].update(enn="x"), "unknown keys: enn"),
+        (lambda d: _propensity_condition(d).update(value=70), "between 0 and 1"),
+        (lambda d: _propensity_condition(d).update(value=-0.2), "between 0 and 1"),
+        (lambda d: d["rules"][1]["conditions"][0].update(value=-3), "never negative"),
     ],
 )
 def test_bad_rule_files_are_refused_with_a_clear_message(edit: Any, message: str) -> None:

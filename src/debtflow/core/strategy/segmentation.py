@@ -168,6 +168,10 @@ def _check_value(kind: FieldKind, value: Any, where: str) -> Any:
         raise RuleFileError(f"{where}: expected a number, got {value!r}")
     if kind is FieldKind.INTEGER and not isinstance(value, int):
         raise RuleFileError(f"{where}: expected a whole number, got {value!r}")
+    if kind is FieldKind.NUMBER and not 0 <= value <= 1:  # the propensity, a probability
+        raise RuleFileError(f"{where}: a probability lies between 0 and 1 (write 0.7 for 70 %)")
+    if kind is FieldKind.INTEGER and value < 0:  # days and counts
+        raise RuleFileError(f"{where}: days and counts are never negative, got {value!r}")
     return value
 
 
@@ -211,6 +215,9 @@ def parse_rules(document: Mapping[str, Any], source: str = "rules") -> Segmentat
             isinstance(texts.get(k), str) and texts.get(k) for k in ("en", "zh")
         ):
             raise RuleFileError(f"{source}: reason {code} needs non-empty 'en' and 'zh' texts")
+        if set(texts) - {"en", "zh"}:
+            extra = ", ".join(sorted(set(texts) - {"en", "zh"}))
+            raise RuleFileError(f"{source}: reason {code} has unknown keys: {extra}")
         catalogue[code] = Reason(code=code, en=texts["en"], zh=texts["zh"])
     raw_rules = document.get("rules")
     if not isinstance(raw_rules, list) or not raw_rules:
@@ -234,6 +241,8 @@ def parse_rules(document: Mapping[str, Any], source: str = "rules") -> Segmentat
         codes = raw.get("reasons", [])
         if not isinstance(codes, list) or not codes:
             raise RuleFileError(f"{where}: give at least one reason code")
+        if not all(isinstance(c, str) for c in codes):
+            raise RuleFileError(f'{where}: reason codes are names such as "ILLNESS"')
         missing = [c for c in codes if c not in catalogue]
         if missing:
             raise RuleFileError(f"{where}: reason codes not in [reasons]: {', '.join(missing)}")
@@ -250,6 +259,13 @@ def parse_rules(document: Mapping[str, Any], source: str = "rules") -> Segmentat
             f"{source}: the last rule ({rules[-1].name}) must have no conditions, "
             "so that every case gets a segment"
         )
+    for position, rule in enumerate(rules[:-1], start=1):
+        if not rule.conditions:  # it takes every case: the rules after it never apply
+            raise RuleFileError(
+                f"{source}: rule {position} ({rule.name}) has no conditions, so it takes every "
+                "case and the rules after it could never apply; give it conditions or make it "
+                "the last rule"
+            )
     names = [r.name for r in rules]
     duplicates = sorted({n for n in names if names.count(n) > 1})
     if duplicates:
@@ -262,6 +278,8 @@ def load_rules(path: Path) -> SegmentationRules:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise RuleFileError(f"rule file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:  # a folder, no permission, not UTF-8
+        raise RuleFileError(f"{path}: cannot be read ({error})") from None
     except tomllib.TOMLDecodeError as error:
         raise RuleFileError(f"{path}: not valid TOML ({error})") from None
     return parse_rules(document, source=str(path))

@@ -425,6 +425,8 @@ def load_treatment_rules(path: Path) -> TreatmentRules:
         document = tomllib.loads(path.read_text(encoding="utf-8"))
     except FileNotFoundError:
         raise TreatmentRuleError(f"rule file not found: {path}") from None
+    except (OSError, UnicodeDecodeError) as error:  # a folder, no permission, not UTF-8
+        raise TreatmentRuleError(f"{path}: cannot be read ({error})") from None
     except tomllib.TOMLDecodeError as error:
         raise TreatmentRuleError(f"{path}: not valid TOML ({error})") from None
     return parse_treatment_rules(document, source=str(path))
