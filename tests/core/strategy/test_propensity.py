@@ -148,3 +148,51 @@ def test_metadata_round_trips_through_json(model: propensity.PropensityModel) ->
     assert replace(model.metadata).to_json() == json.dumps(
         payload, indent=2, sort_keys=True, ensure_ascii=False
     )
+
+
+def _edited(model: propensity.PropensityModel, tmp_path: Path, edit) -> Path:  # type: ignore[no-untyped-def]
+    """The model saved, its payload changed by ``edit`` and written back as a plain pickle."""
+    path = tmp_path / "model.pkl"
+    propensity.save(model, path)
+    payload = pickle.loads(path.read_bytes())
+    edit(payload)
+    path.write_bytes(pickle.dumps(payload))
+    return path
+
+
+def _metadata(payload: dict, change) -> None:  # type: ignore[no-untyped-def, type-arg]
+    raw = json.loads(payload["metadata"])
+    change(raw)
+    payload["metadata"] = json.dumps(raw)
+
+
+@pytest.mark.parametrize(
+    ("edit", "message"),
+    [
+        # a booster cut short: LightGBM would abort the process parsing it
+        (lambda p: p.update(booster=p["booster"][: len(p["booster"]) // 2]), "SHA-256"),
+        # features of another version (same count, other order): silently wrong scores
+        (
+            lambda p: _metadata(
+                p, lambda m: m.update(features=m["features"][1:] + m["features"][:1])
+            ),
+            "names or order differ",
+        ),
+        (lambda p: _metadata(p, lambda m: m.update(calibration="isotonic")), "another version"),
+        (lambda p: _metadata(p, lambda m: m.pop("cv_fold_auc")), "another version"),
+        (lambda p: p.pop("metadata"), "another version"),
+        (lambda p: p.update(metadata="{not json"), "another version"),
+        (lambda p: p.update(platt_slope="steep"), "another version"),
+        (lambda p: p.update(platt_slope=float("nan")), "finite"),
+    ],
+)
+def test_a_damaged_or_foreign_model_file_is_refused_not_used(
+    model: propensity.PropensityModel,
+    tmp_path: Path,
+    edit,
+    message: str,  # type: ignore[no-untyped-def]
+) -> None:
+    path = _edited(model, tmp_path, edit)
+    with pytest.raises(propensity.ModelFileError, match=message):
+        propensity.load(path)
+    assert propensity.load(_edited(model, tmp_path, lambda p: None)).metadata == model.metadata

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import math
 import pickle
 from collections.abc import Mapping
 from dataclasses import asdict, dataclass, field
@@ -317,7 +318,9 @@ def save(model: PropensityModel, path: Path) -> None:
     payload = {
         "kind": MODEL_KIND,
         "version": MODEL_FORMAT_VERSION,
-        "booster": model.booster.model_to_string(),
+        "booster": (booster_text := model.booster.model_to_string()),
+        # checked before LightGBM parses the text: a damaged booster can abort the process
+        "booster_sha256": hashlib.sha256(booster_text.encode("utf-8")).hexdigest(),
         "platt_slope": model.platt_slope,
         "platt_intercept": model.platt_intercept,
         "metadata": model.metadata.to_json(),
@@ -348,7 +351,24 @@ def load(path: Path) -> PropensityModel:
         raise ModelFileError(f"{path} is not a debtflow propensity model")
     if payload.get("version") != MODEL_FORMAT_VERSION:
         raise ModelFileError(f"{path} has model format {payload.get('version')!r}, need 1")
+    try:
+        return _from_payload(payload)
+    except ModelFileError as error:
+        raise ModelFileError(f"{path}: {error}") from None
+    except (KeyError, TypeError, ValueError, lgb.basic.LightGBMError) as error:
+        raise ModelFileError(f"{path} is damaged or from another version ({error!r})") from None
+
+
+def _from_payload(payload: dict[str, Any]) -> PropensityModel:
+    booster_text = payload["booster"]
+    digest = payload.get("booster_sha256")
+    if not isinstance(booster_text, str) or (
+        digest is not None and hashlib.sha256(booster_text.encode("utf-8")).hexdigest() != digest
+    ):
+        raise ModelFileError("the booster text is damaged (its SHA-256 does not match)")
     raw_metadata = json.loads(payload["metadata"])
+    if not isinstance(raw_metadata, dict):
+        raise ModelFileError("the metadata is not a JSON object")
     metadata = ModelMetadata(
         **{
             **raw_metadata,
@@ -356,12 +376,19 @@ def load(path: Path) -> PropensityModel:
             "cv_fold_auc": tuple(raw_metadata["cv_fold_auc"]),
         }
     )
-    booster = lgb.Booster(model_str=payload["booster"])
+    expected = feature_names(metadata.months)
+    if metadata.features != expected:
+        raise ModelFileError(
+            "the model's features are not this version's (names or order differ); "
+            "train it again with 'debtflow model train'"
+        )
+    booster = lgb.Booster(model_str=booster_text)
     if booster.num_feature() != len(metadata.features):
-        raise ModelFileError(f"{path}: booster and metadata disagree on the features")
-    return PropensityModel(
-        booster, float(payload["platt_slope"]), float(payload["platt_intercept"]), metadata
-    )
+        raise ModelFileError("booster and metadata disagree on the features")
+    slope, intercept = float(payload["platt_slope"]), float(payload["platt_intercept"])
+    if not (math.isfinite(slope) and math.isfinite(intercept)):
+        raise ModelFileError("the calibration is not a pair of finite numbers")
+    return PropensityModel(booster, slope, intercept, metadata)
 
 
 __all__ = [
