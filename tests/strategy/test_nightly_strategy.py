@@ -232,3 +232,42 @@ def test_a_debt_beyond_the_batch_range_is_treated_on_its_own(portfolio):
     if plan["kind"] != "legal" and not plan["refused"]:
         assert plan["down_payment_fen"] + plan["first_payment_fen"] > 0
         assert plan["largest_instalment_fen"] > 10**12  # a real schedule of that size
+
+
+def test_an_edited_rule_under_the_same_version_still_re_decides_and_explains_what_was_stored(
+    portfolio, tmp_path, monkeypatch
+):
+    """An operator edits a rule's reasons and keeps the version string: the next night
+    re-decides the cases (the fingerprint covers the rules' content), and until then the
+    explanation gives the reasons stored with the decision, not the edited rule's."""
+    from importlib import resources
+
+    session, _ = portfolio
+    nightly.run(session, as_of=TODAY)
+    hardship = [c for c in open_cases(session) if c.segment_rule == "temporary hardship"]
+    shipped = (
+        resources.files("debtflow.core.strategy")
+        .joinpath("rules", "segmentation-v1.toml")
+        .read_text("utf-8")
+    )
+    assert 'name = "temporary hardship"' in shipped and hardship, "the test needs such cases"
+    stored = list(hardship[0].segment_reasons)
+    rules = tmp_path / "edited.toml"
+    rules.write_text(
+        shipped.replace('name = "temporary hardship"', 'name = "hardship, renamed"'),
+        encoding="utf-8",
+    )
+    monkeypatch.setenv("DEBTFLOW_SEGMENTATION_RULES", str(rules))
+    get_settings.cache_clear()
+    try:
+        words = strategy_service.explain_case(session, case_id=hardship[0].id)
+        assert all(code in words.reason_codes for code in stored)
+        reason_texts = [r for r in stored]
+        assert reason_texts and "Reasons: \n" not in words.en + "\n"
+        report = nightly.run(session, as_of=TODAY + timedelta(days=1))
+    finally:
+        monkeypatch.delenv("DEBTFLOW_SEGMENTATION_RULES")
+        get_settings.cache_clear()
+    assert report.steps["strategy"]["strategy_updated"] > 0
+    session.refresh(hardship[0])
+    assert hardship[0].segment_rule == "hardship, renamed"

@@ -6,11 +6,14 @@ back only what changed (running it twice for one date changes nothing the second
 
 from __future__ import annotations
 
+import dataclasses
+import enum
 import hashlib
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from decimal import Decimal
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +29,7 @@ from debtflow.core.strategy.segmentation import (
     SEGMENT_ORDER,
     CaseColumns,
     OverdueCause,
+    Reason,
     RuleFileError,
     Segment,
     SegmentationRules,
@@ -423,6 +427,29 @@ def _digests(
     ]
 
 
+def _canonical(value: Any) -> Any:
+    """Plain JSON-able form of parsed rules, the same in every process (sets sorted)."""
+    if dataclasses.is_dataclass(value) and not isinstance(value, type):
+        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+    if isinstance(value, enum.Enum):
+        return value.value
+    if isinstance(value, Mapping):
+        return {str(_canonical(k)): _canonical(v) for k, v in value.items()}
+    if isinstance(value, frozenset | set):
+        return sorted((_canonical(v) for v in value), key=repr)
+    if isinstance(value, list | tuple):
+        return [_canonical(v) for v in value]
+    if isinstance(value, Decimal):
+        return str(value)
+    return value
+
+
+def rules_digest(segmentation: SegmentationRules, treatment: TreatmentRules) -> str:
+    """A short fingerprint of what the rules say (their parsed content)."""
+    content = json.dumps(_canonical((segmentation, treatment)), sort_keys=True, default=str)
+    return hashlib.sha256(content.encode("utf-8")).hexdigest()[:16]
+
+
 def plan_cases(session: Session, as_of: date, *, progress: Progress | None = None) -> StepCounts:
     """Nightly step: propensity, segment with reasons, and treatment for every open case.
 
@@ -436,7 +463,9 @@ def plan_cases(session: Session, as_of: date, *, progress: Progress | None = Non
     rule_names = [r.name for r in segmentation.rules]
     rule_reasons = [_json([reason.code for reason in r.reasons]) for r in segmentation.rules]
     segment_names = [s.value for s in SEGMENT_ORDER]
-    salt = f"{model_label}|{rules_label}"
+    # the rules' content, not only their labels: an operator who edits a rule and keeps the
+    # version string still gets every case re-decided
+    salt = f"{model_label}|{rules_label}|{rules_digest(segmentation, treatment)}"
     mandates = repository.creditor_mandates(session)
     seen = changed = 0
     for chunk in repository.open_case_chunks(session, size=CHUNK_CASES):
@@ -503,6 +532,16 @@ class CaseExplanation:
     en: str
 
 
+def stored_reasons(
+    codes: Sequence[str] | None, segmentation: SegmentationRules
+) -> tuple[Reason, ...]:
+    """The reason codes stored with a case's decision, in the words of the rules in force
+    (a code they no longer know reads as itself): what was decided, not what the edited
+    rule would say."""
+    known = {reason.code: reason for r in segmentation.rules for reason in r.reasons}
+    return tuple(known.get(c, Reason(code=c, en=c, zh=c)) for c in codes or ())
+
+
 class NotYetPlanned(Conflict):
     code = "not_yet_planned"
 
@@ -520,8 +559,7 @@ def explain_case(session: Session, *, case_id: int) -> CaseExplanation:
     creditor = row[2]
     segmentation, treatment = strategy_rules()
     segment = Segment(case.segment)
-    rule = next((r for r in segmentation.rules if r.name == case.segment_rule), None)
-    reasons = rule.reasons if rule is not None else ()
+    reasons = stored_reasons(case.segment_reasons, segmentation)
     decision = SegmentDecision(
         segment=segment,
         rule=case.segment_rule or "",

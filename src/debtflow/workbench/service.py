@@ -223,13 +223,12 @@ def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]
     if case.segment is None or case.propensity is None:
         return StrategyView(False, None, (), None, (), (), plan)
     segmentation, treatment = strategy_service.strategy_rules()
-    rule = next((r for r in segmentation.rules if r.name == case.segment_rule), None)
     segment = StrategySegment(case.segment)
     decision = SegmentDecision(
         segment=segment,
         rule=case.segment_rule or "",
         rules_version=(case.strategy_rules or "").split("+")[0],
-        reasons=rule.reasons if rule is not None else (),
+        reasons=strategy_service.stored_reasons(case.segment_reasons, segmentation),
     )
     debt = Debt(
         principal_fen=sum(a.principal_fen for a in accounts),
