@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from importlib import resources
 from pathlib import Path
@@ -60,6 +60,8 @@ class ExperimentPlan:
     treatments: Mapping[str, TreatmentRules | None]
     """By variant name: the variant's treatment rules, None for the rules in force."""
     description: str = ""
+    sources: tuple[Path, ...] = ()
+    """The files it was read from (the experiment file, then its treatment files)."""
 
     @property
     def key(self) -> str:
@@ -105,6 +107,7 @@ def parse_experiment(
         )
     variants: list[Variant] = []
     treatments: dict[str, TreatmentRules | None] = {}
+    sources: list[Path] = []
     for number, raw in enumerate(raw_variants, start=1):
         where = f"{source}: variant {number}"
         if not isinstance(raw, Mapping):
@@ -133,6 +136,8 @@ def parse_experiment(
         if not isinstance(treatment, str) or not treatment:
             raise ExperimentFileError(f"{where}: 'treatment' must name a treatment rule file")
         treatments[name] = _treatment(treatment, base, where)
+        if base is not None:
+            sources.append(base / treatment)
     total = sum(v.weight_bp for v in variants)
     if total != 10_000:
         raise ExperimentFileError(
@@ -150,7 +155,7 @@ def parse_experiment(
     description = document.get("description", "")
     if not isinstance(description, str):
         raise ExperimentFileError(f"{source}: 'description' must be a string")
-    return ExperimentPlan(experiment, starts_on, treatments, description)
+    return ExperimentPlan(experiment, starts_on, treatments, description, tuple(sources))
 
 
 def _treatment(name: str, base: Path | None, where: str) -> TreatmentRules:
@@ -180,7 +185,8 @@ def load_experiment(path: Path) -> ExperimentPlan:
         raise ExperimentFileError(f"experiment file not found: {path}") from None
     except tomllib.TOMLDecodeError as error:
         raise ExperimentFileError(f"{path}: not valid TOML ({error})") from None
-    return parse_experiment(document, source=str(path), base=path.parent)
+    plan = parse_experiment(document, source=str(path), base=path.parent)
+    return replace(plan, sources=(path, *plan.sources))
 
 
 def shipped_experiment(name: str) -> ExperimentPlan:
