@@ -55,6 +55,8 @@ class Settings(BaseSettings):
     shipped_data: Path = Path(__file__).resolve().parents[2] / "data"
     conversation_models: Path | None = None
     treatment_rules: Path | None = None
+    # champion / challenger: an experiment file (docs/strategy.md §4); unset, no experiment
+    strategy_experiment: Path | None = None
     # evidence log: the Ed25519 tree-head signing key, either a 64-hex-digit private key seed
     # or a PKCS#8 PEM file (default <data_dir>/evidence/log-signing-key.pem, created with a
     # fresh key on first use), and where attached files are stored by SHA-256

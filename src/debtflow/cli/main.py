@@ -55,6 +55,7 @@ GROUPS: dict[str, Callable[[], typer.Typer]] = {
     "dispatch": _dispatch,
     "evidence": _group("evidence"),
     "model": _group("model"),
+    "strategy": _group("strategy"),
     "route": _group("route"),
     "user": _group("user"),
 }

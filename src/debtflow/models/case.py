@@ -18,6 +18,7 @@ class Case(Base):
     __table_args__ = (
         UniqueConstraint("creditor_id", "debtor_id"),
         Index("ix_case_status_bucket", "status", "bucket"),
+        Index("ix_case_experiment", "experiment_key", "experiment_variant"),
     )
 
     id: Mapped[int] = mapped_column(primary_key=True)
@@ -49,6 +50,9 @@ class Case(Base):
     strategy_on: Mapped[date | None]
     # fingerprint of the stored strategy result, so the nightly run compares cheaply
     strategy_digest: Mapped[str | None] = mapped_column(String(32))
+    # champion / challenger: the experiment in force and the case's variant in it
+    experiment_key: Mapped[str | None] = mapped_column(String(64))
+    experiment_variant: Mapped[str | None] = mapped_column(String(64))
     opened_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, onupdate=utcnow)

@@ -129,7 +129,7 @@ def _offers(session: Session, case: Case, start: date) -> tuple[list[PlanOffer],
             "treatment, or an offer outside the creditor's mandate); ask for legal advice or "
             "contact your collector"
         )
-    _, rules = strategy_service.strategy_rules()
+    rules = strategy_service.treatment_rules_for(case.experiment_key, case.experiment_variant)
     rule = rules.by_segment[Segment(case.segment)]
     if rule.kind.value != kind:
         raise NoPlanOffered(f"the treatment rules changed since case {case.id} was planned")

@@ -3,19 +3,31 @@ results they write back to the case."""
 
 from __future__ import annotations
 
+from collections import Counter
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 import numpy as np
 import numpy.typing as npt
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session
 
 from debtflow.bulk import quote
 from debtflow.core.case.lifecycle import OPEN_STATUSES
-from debtflow.models import Case, ContactAttempt, Creditor, Debtor, PromiseToPay
+from debtflow.core.compliance.contact import ContactFlag
+from debtflow.models import (
+    Account,
+    Case,
+    ContactAttempt,
+    ContactRestriction,
+    Creditor,
+    Debtor,
+    DebtorDispute,
+    Payment,
+    PromiseToPay,
+)
 from debtflow.models.enums import PromiseStatus
 
 
@@ -211,9 +223,11 @@ RESULT_COLUMNS = (
     "treatment",
     "strategy_rules",
     "strategy_digest",
+    "experiment_key",
+    "experiment_variant",
 )
 """What :func:`save_strategy` writes, after the case id; ``segment_reasons`` and
-``treatment`` as JSON text."""
+``treatment`` as JSON text; the experiment columns None outside an experiment."""
 
 
 def save_strategy(
@@ -265,3 +279,119 @@ def case_inputs(session: Session, *, case_id: int) -> Any:
         .where(Case.id == case_id)
     )
     return session.execute(stmt).one_or_none()
+
+
+# ---- champion / challenger report -------------------------------------------------------
+
+
+def experiment_cases(session: Session, *, key: str) -> list[tuple[int, str]]:
+    """(case, variant) of every case, open or closed, the nightly run put in experiment
+    ``key``."""
+    stmt = (
+        select(Case.id, Case.experiment_variant)
+        .where(Case.experiment_key == key, Case.experiment_variant.is_not(None))
+        .order_by(Case.id)
+    )
+    return [(int(case_id), str(variant)) for case_id, variant in session.execute(stmt)]
+
+
+def experiment_balances(session: Session, *, key: str) -> dict[int, int]:
+    """What the accounts of each case of experiment ``key`` owe now (all components)."""
+    stmt = (
+        select(
+            Account.case_id,
+            func.sum(
+                Account.principal_fen
+                + Account.interest_fen
+                + Account.fees_fen
+                + Account.penalty_fen
+            ),
+        )
+        .join(Case, Case.id == Account.case_id)
+        .where(Case.experiment_key == key)
+        .group_by(Account.case_id)
+    )
+    return {int(case_id): int(fen or 0) for case_id, fen in session.execute(stmt)}
+
+
+def experiment_recovered(
+    session: Session, *, key: str, since: datetime, until: datetime | None
+) -> dict[int, int]:
+    """Per case of experiment ``key``: fen applied to its debts by the payments received in
+    [since, until) (``until`` None: to now); an overpayment is money to refund, not
+    recovery."""
+    stmt = (
+        select(Payment.case_id, func.sum(Payment.amount_fen - Payment.overpaid_fen))
+        .join(Case, Case.id == Payment.case_id)
+        .where(Case.experiment_key == key, Payment.paid_at >= since)
+        .group_by(Payment.case_id)
+    )
+    if until is not None:
+        stmt = stmt.where(Payment.paid_at < until)
+    return {int(case_id): int(fen or 0) for case_id, fen in session.execute(stmt)}
+
+
+def experiment_promises(
+    session: Session, *, key: str, first_day: date, last_day: date
+) -> dict[int, tuple[int, int]]:
+    """Per case of experiment ``key``: (made, kept) of its promises due on days
+    first_day..last_day and resolved (kept or broken); one still in its grace days or
+    cancelled is not counted."""
+    kept = func.sum(case((PromiseToPay.status == PromiseStatus.KEPT, 1), else_=0))
+    stmt = (
+        select(PromiseToPay.case_id, func.count(), kept)
+        .join(Case, Case.id == PromiseToPay.case_id)
+        .where(
+            Case.experiment_key == key,
+            PromiseToPay.due >= first_day,
+            PromiseToPay.due <= last_day,
+            PromiseToPay.status.in_([PromiseStatus.KEPT, PromiseStatus.BROKEN]),
+        )
+        .group_by(PromiseToPay.case_id)
+    )
+    return {int(c): (int(made), int(k or 0)) for c, made, k in session.execute(stmt)}
+
+
+def experiment_complaints(
+    session: Session, *, key: str, since: datetime, until: datetime
+) -> dict[int, int]:
+    """Per case of experiment ``key``: complaints made in [since, until) — disputes the
+    debtor opened in the portal, and ``dispute`` contact restrictions set otherwise (by an
+    agent or a compliance officer; those of portal disputes are counted once, as the
+    dispute). A restriction on the debtor (no case) counts for each of their cases."""
+    counts: Counter[int] = Counter()
+    portal = (
+        select(DebtorDispute.case_id, func.count())
+        .join(Case, Case.id == DebtorDispute.case_id)
+        .where(
+            Case.experiment_key == key,
+            DebtorDispute.created_at >= since,
+            DebtorDispute.created_at < until,
+        )
+        .group_by(DebtorDispute.case_id)
+    )
+    for case_id, n in session.execute(portal):
+        counts[int(case_id)] += int(n)
+    of_portal = select(DebtorDispute.restriction_id)
+    flagged = (
+        select(Case.id, func.count())
+        .join(
+            ContactRestriction,
+            (ContactRestriction.case_id == Case.id)
+            | (
+                ContactRestriction.case_id.is_(None)
+                & (ContactRestriction.debtor_id == Case.debtor_id)
+            ),
+        )
+        .where(
+            Case.experiment_key == key,
+            ContactRestriction.flag == ContactFlag.DISPUTE.value,
+            ContactRestriction.starts_at >= since,
+            ContactRestriction.starts_at < until,
+            ContactRestriction.id.not_in(of_portal),
+        )
+        .group_by(Case.id)
+    )
+    for case_id, n in session.execute(flagged):
+        counts[int(case_id)] += int(n)
+    return dict(counts)

@@ -11,7 +11,7 @@ import enum
 import hashlib
 import json
 from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import date
 from decimal import Decimal
 from pathlib import Path
@@ -22,6 +22,12 @@ from sqlalchemy.orm import Session
 
 from debtflow.config import get_settings
 from debtflow.core.errors import Conflict, InvalidInput
+from debtflow.core.strategy.experiment_file import (
+    ExperimentFileError,
+    ExperimentPlan,
+    load_experiment,
+)
+from debtflow.core.strategy.experiments import assign_many
 from debtflow.core.strategy.explanation import explain
 from debtflow.core.strategy.features import RepaymentHistory, monthly_history_from_json
 from debtflow.core.strategy.segmentation import (
@@ -150,6 +156,64 @@ class DebtArrays:
     interest_fen: np.ndarray
     penalty_fen: np.ndarray
     current_monthly_fen: np.ndarray
+
+
+#: the experiment in force and the stamps of the files it was read from (one entry)
+_EXPERIMENT: list[tuple[ExperimentPlan, tuple[_RuleStamp, ...]]] = []
+
+
+def experiment_in_force() -> ExperimentPlan | None:
+    """The experiment file named by ``DEBTFLOW_STRATEGY_EXPERIMENT``, checked (None when
+    unset). Parsed again only when it or one of its treatment files changes path, size or
+    modification time; a missing or broken file raises :class:`ExperimentFileError` every
+    time."""
+    path = get_settings().strategy_experiment
+    if path is None:
+        return None
+    if _EXPERIMENT:
+        plan, stamps = _EXPERIMENT[0]
+        try:
+            if plan.sources[:1] == (path,) and stamps == tuple(map(_stamp, plan.sources)):
+                return plan
+        except OSError:
+            pass
+    try:
+        plan = load_experiment(path)
+    except ExperimentFileError as error:  # one line that says where and why
+        raise InvalidStrategyRules(str(error)) from None
+    _EXPERIMENT[:] = [(plan, tuple(map(_stamp, plan.sources)))]
+    return plan
+
+
+def variant_treatment_rules(
+    experiment: ExperimentPlan | None, default: TreatmentRules
+) -> list[TreatmentRules]:
+    """Each variant's treatment rules in the experiment's order (the rules in force where a
+    variant names none); ``[default]`` without an experiment."""
+    if experiment is None:
+        return [default]
+    return [experiment.treatments[name] or default for name in experiment.variant_names]
+
+
+def treatment_rules_for(experiment_key: str | None, variant: str | None) -> TreatmentRules:
+    """The treatment rules a case is treated with: its variant's, when it is in the
+    experiment in force, else the rules in force (the portal and explanations use this so
+    they offer what the nightly run stored)."""
+    _, treatment = strategy_rules()
+    if experiment_key is None or variant is None:
+        return treatment
+    experiment = experiment_in_force()
+    if experiment is None or experiment.key != experiment_key:
+        return treatment
+    return experiment.treatments.get(variant) or treatment
+
+
+def _variant_of(experiment: ExperimentPlan, case_id: np.ndarray) -> np.ndarray:
+    """Index (into the experiment's variants) of each case's variant: SHA-256 of
+    ``key:case id``, stable across runs and machines."""
+    index = {name: i for i, name in enumerate(experiment.variant_names)}
+    names = assign_many(experiment.experiment, case_id.tolist())
+    return np.fromiter((index[n] for n in names), dtype=np.int64, count=len(names))
 
 
 @dataclass
@@ -394,6 +458,60 @@ def _treatment_texts(
     return out
 
 
+def _treat_by_variant(
+    segment: np.ndarray,
+    inputs: ChunkInputs,
+    mandates: dict[int, repository.Mandate],
+    rules: list[TreatmentRules],
+    variant: np.ndarray,
+) -> PlanColumns:
+    """:func:`_treat` of each variant's cases with the variant's treatment rules."""
+    n = segment.shape[0]
+    kind = np.zeros(n, dtype=np.int8)
+    values = np.zeros((n, len(PLAN_FIELDS)), dtype=np.int64)
+    breaches = np.zeros(n, dtype=np.int64)
+    debts = inputs.debts
+    for index, variant_rules in enumerate(rules):
+        idx = np.flatnonzero(variant == index)
+        if not idx.size:
+            continue
+        part = replace(
+            inputs,  # _treat reads only the debts and the creditors
+            debts=DebtColumns(
+                debts.principal_fen[idx],
+                debts.interest_fen[idx],
+                debts.penalty_fen[idx],
+                debts.current_monthly_fen[idx],
+            ),
+            creditor_id=inputs.creditor_id[idx],
+        )
+        plans = _treat(segment[idx], part, mandates, variant_rules)
+        kind[idx] = plans.kind
+        values[idx] = plans.values
+        breaches[idx] = plans.breaches
+    return PlanColumns(kind=kind, values=values, breaches=breaches)
+
+
+def _treatment_texts_by_variant(
+    rows: np.ndarray,
+    segment: np.ndarray,
+    plans: PlanColumns,
+    rules: list[TreatmentRules],
+    variant: np.ndarray,
+) -> list[str]:
+    """:func:`_treatment_texts` of ``rows``, each with its variant's rules (a legal
+    treatment lists the actions of those rules)."""
+    out: list[str] = [""] * rows.size
+    of_row = variant[rows]
+    for index, variant_rules in enumerate(rules):
+        at = np.flatnonzero(of_row == index)
+        if at.size:
+            texts = _treatment_texts(rows[at], segment, plans, variant_rules)
+            for position, text in zip(at.tolist(), texts, strict=True):
+                out[position] = text
+    return out
+
+
 def _json(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False, sort_keys=True)
 
@@ -403,9 +521,10 @@ def _digests(
     propensity_ten_thousandths: np.ndarray,
     segmented: SegmentedColumns,
     plans: PlanColumns,
+    variant: np.ndarray | None = None,
 ) -> list[str]:
     """Fingerprint of each case's whole result: model and rule versions (``salt``), score,
-    segment and rule, and every treatment figure."""
+    segment and rule, every treatment figure and, in an experiment, the case's variant."""
     matrix = np.ascontiguousarray(
         np.column_stack(
             [
@@ -415,6 +534,7 @@ def _digests(
                 plans.kind.astype(np.int64),
                 plans.values,
                 plans.breaches,
+                *([] if variant is None else [variant]),
             ]
         ).astype("<i8")
     )
@@ -466,6 +586,20 @@ def plan_cases(session: Session, as_of: date, *, progress: Progress | None = Non
     # the rules' content, not only their labels: an operator who edits a rule and keeps the
     # version string still gets every case re-decided
     salt = f"{model_label}|{rules_label}|{rules_digest(segmentation, treatment)}"
+    experiment = experiment_in_force()
+    if experiment is not None and not experiment.running_on(as_of):
+        experiment = None  # not started: every case as without an experiment
+    variant_rules = variant_treatment_rules(experiment, treatment)
+    variant_labels = [f"{segmentation.version}+{rules.version}" for rules in variant_rules]
+    if experiment is not None:
+        salt += (
+            "|"
+            + experiment.key
+            + "".join(
+                f"|{v.name}:{v.weight_bp}:{rules.version}:{rules_digest(segmentation, rules)}"
+                for v, rules in zip(experiment.experiment.variants, variant_rules, strict=True)
+            )
+        )
     mandates = repository.creditor_mandates(session)
     seen = changed = 0
     for chunk in repository.open_case_chunks(session, size=CHUNK_CASES):
@@ -482,18 +616,37 @@ def plan_cases(session: Session, as_of: date, *, progress: Progress | None = Non
         segmented = segment_many(
             CaseColumns(propensity=score / 10_000, **inputs.columns_without_score), segmentation
         )
-        plans = _treat(segmented.segment, inputs, mandates, treatment)
-        digests = _digests(salt, score, segmented, plans)
+        if experiment is None:
+            variant = None
+            plans = _treat(segmented.segment, inputs, mandates, treatment)
+        else:
+            variant = _variant_of(experiment, inputs.case_id)
+            plans = _treat_by_variant(segmented.segment, inputs, mandates, variant_rules, variant)
+        digests = _digests(salt, score, segmented, plans, variant)
         rows = np.array(
             [d != s for d, s in zip(digests, inputs.stored_digest, strict=True)], dtype=bool
         ).nonzero()[0]
+        if variant is None:
+            texts = _treatment_texts(rows, segmented.segment, plans, treatment)
+            labels = [rules_label] * rows.size
+            in_experiment: list[tuple[str | None, str | None]] = [(None, None)] * rows.size
+        else:
+            texts = _treatment_texts_by_variant(
+                rows, segmented.segment, plans, variant_rules, variant
+            )
+            assert experiment is not None
+            names = experiment.variant_names
+            labels = [variant_labels[v] for v in variant[rows].tolist()]
+            in_experiment = [(experiment.key, names[v]) for v in variant[rows].tolist()]
         results = zip(
             inputs.case_id[rows].tolist(),
             (score[rows] / 10_000).tolist(),
             segmented.segment[rows].tolist(),
             segmented.rule[rows].tolist(),
-            _treatment_texts(rows, segmented.segment, plans, treatment),
+            texts,
             [digests[i] for i in rows.tolist()],
+            labels,
+            in_experiment,
             strict=True,
         )
         repository.save_strategy(
@@ -507,10 +660,21 @@ def plan_cases(session: Session, as_of: date, *, progress: Progress | None = Non
                     rule_names[rule],
                     rule_reasons[rule],
                     treatment_text,
-                    rules_label,
+                    label,
                     digest,
+                    experiment_key,
+                    experiment_variant,
                 )  # fmt: skip
-                for case_id, propensity, segment, rule, treatment_text, digest in results
+                for (
+                    case_id,
+                    propensity,
+                    segment,
+                    rule,
+                    treatment_text,
+                    digest,
+                    label,
+                    (experiment_key, experiment_variant),
+                ) in results
             ],
             strategy_on=as_of,
         )
@@ -557,7 +721,8 @@ def explain_case(session: Session, *, case_id: int) -> CaseExplanation:
         )
     row = repository.case_inputs(session, case_id=case_id)
     creditor = row[2]
-    segmentation, treatment = strategy_rules()
+    segmentation, _ = strategy_rules()
+    treatment = treatment_rules_for(case.experiment_key, case.experiment_variant)
     segment = Segment(case.segment)
     reasons = stored_reasons(case.segment_reasons, segmentation)
     decision = SegmentDecision(

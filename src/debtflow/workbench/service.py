@@ -222,7 +222,8 @@ def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]
     plan = plan_view(case.treatment, current_monthly_fen=sum(a.instalment_fen for a in accounts))
     if case.segment is None or case.propensity is None:
         return StrategyView(False, None, (), None, (), (), plan)
-    segmentation, treatment = strategy_service.strategy_rules()
+    segmentation, _ = strategy_service.strategy_rules()
+    treatment = strategy_service.treatment_rules_for(case.experiment_key, case.experiment_variant)
     segment = StrategySegment(case.segment)
     decision = SegmentDecision(
         segment=segment,
