@@ -16,6 +16,7 @@ from debtflow.core.strategy.experiments import assign
 from debtflow.models import Case
 from debtflow.nightly import service as nightly
 from debtflow.portfolio import service as portfolio_service
+from debtflow.strategy import service as strategy_service
 from factories import TODAY, make_creditor, portfolio_rows, write_portfolio
 
 # a challenger whose offers cannot be mistaken for the shipped rules' (3/6/12 and 12..36)
@@ -130,5 +131,5 @@ def test_without_an_experiment_the_columns_stay_empty(portfolio):
 
 def test_a_broken_experiment_file_stops_the_step_with_its_reason(portfolio, experiment):
     experiment.write_text(experiment_text().replace("5000", "4000", 1), encoding="utf-8")
-    with pytest.raises(ValueError, match="sum to 9000 basis points"):
+    with pytest.raises(strategy_service.InvalidStrategyRules, match="sum to 9000 basis points"):
         nightly.run(portfolio, as_of=TODAY)

@@ -16,6 +16,7 @@ from debtflow.models import Account, Case, ContactRestriction, DebtorDispute, Pa
 from debtflow.models.enums import PromiseStatus
 from debtflow.nightly import service as nightly
 from debtflow.strategy import experiment_report as service
+from debtflow.strategy import service as strategy_service
 from debtflow.strategy.experiment_report import NoExperiment
 from factories import TODAY
 
@@ -176,6 +177,13 @@ def test_without_an_experiment_the_report_says_so(portfolio, monkeypatch):  # no
 def test_until_before_since_is_refused(portfolio, experiment):  # noqa: F811
     with pytest.raises(Exception, match="before"):
         service.experiment_report(portfolio, first_day=LAST, last_day=FIRST, today=LAST)
+
+
+def test_an_experiment_not_started_says_when_it_starts(portfolio, experiment):  # noqa: F811
+    plan = strategy_service.experiment_in_force()
+    assert plan is not None
+    with pytest.raises(NoExperiment, match=f"starts on {plan.starts_on}"):
+        service.experiment_report(portfolio, today=plan.starts_on - timedelta(days=1))
 
 
 def test_cli_without_an_experiment_is_one_line(database_url, monkeypatch):

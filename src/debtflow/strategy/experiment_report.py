@@ -57,6 +57,10 @@ def experiment_report(
             "no experiment is configured: set DEBTFLOW_STRATEGY_EXPERIMENT to an experiment "
             "file (docs/strategy.md §4) and run `debtflow nightly`"
         )
+    if first_day is None and last_day is None and today < plan.starts_on:
+        raise NoExperiment(
+            f"experiment {plan.key} starts on {plan.starts_on}: nothing to report before then"
+        )
     first_day = first_day or plan.starts_on
     last_day = last_day or today
     if last_day < first_day:
