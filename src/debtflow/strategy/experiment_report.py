@@ -26,7 +26,7 @@ from debtflow.core.strategy.experiments import (
     report,
 )
 from debtflow.strategy import repository
-from debtflow.strategy.service import experiment_in_force
+from debtflow.strategy.rules import experiment_in_force
 
 
 class NoExperiment(Conflict):
