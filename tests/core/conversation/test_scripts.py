@@ -206,3 +206,22 @@ def test_a_script_without_an_intent_is_never_chosen_for_a_non_debtor() -> None:
             assert action.script_id == expected
     other = choose_script(library, emotion=Emotion.NEUTRAL, intent=Intent.OTHER, case=CASE)
     assert other.script_id == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("可以分{{instalment_count}}期", r"script 'x': .*\{\{instalment_count\}\}"),
+        ("每期｛instalment_amount｝元", "script 'x': .*full-width braces"),
+        ("每期｛instalment_amount}元", "script 'x': .*full-width braces"),
+        ("可以分{{instalment_count}}期，每期｛instalment_amount｝元", "script 'x'"),
+    ],
+)
+def test_mistyped_placeholder_braces_are_refused(body: str, message: str) -> None:
+    with pytest.raises(ScriptLibraryError, match=message):
+        parse_library(GOOD + f'[[scripts]]\nid = "x"\npriority = 5\ntext = "{body}"\n')
+
+
+def test_literal_braces_around_other_text_still_load() -> None:
+    library = parse_library(GOOD + '[[scripts]]\nid = "x"\ntext = "{{提示}}｛备注｝"\n')
+    assert [s.text for s in library.scripts if s.id == "x"] == ["{{提示}}｛备注｝"]

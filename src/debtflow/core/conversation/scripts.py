@@ -10,6 +10,7 @@ script id.  A script whose placeholders cannot be filled for this case
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from dataclasses import dataclass, field
@@ -189,7 +190,25 @@ def _labels(script_id: str, key: str, value: object, enum: Any) -> frozenset[Any
     return frozenset(out)
 
 
+# Typos that would otherwise load and be read out literally: a name in full-width braces
+# (either side), or a placeholder name in doubled braces (str.format's escape for "{").
+_FULL_WIDTH = re.compile(r"(?:｛\s*([A-Za-z_]\w*)\s*[｝}])|(?:\{\s*([A-Za-z_]\w*)\s*｝)", re.ASCII)
+_DOUBLED = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
 def _placeholders(script_id: str, text: str) -> frozenset[str]:
+    typo = _FULL_WIDTH.search(text)
+    if typo is not None:
+        raise ScriptLibraryError(
+            f"script '{script_id}': {typo.group(0)} uses full-width braces; "
+            f"write {{{typo.group(1) or typo.group(2)}}}"
+        )
+    for doubled in _DOUBLED.finditer(text):
+        if doubled.group(1) in PLACEHOLDERS:
+            raise ScriptLibraryError(
+                f"script '{script_id}': {doubled.group(0)} has doubled braces and would be "
+                f"read out as text; write {{{doubled.group(1)}}}"
+            )
     names = set()
     try:
         parsed = list(string.Formatter().parse(text))
