@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+from importlib import resources
+
 import pytest
 
 from debtflow.core.conversation.labels import Emotion, Intent, OverdueCause, Segment
@@ -78,12 +80,26 @@ def test_plan_offer_refuses_nonsense() -> None:
         PlanOffer(instalment_count=3, instalment_fen=0, current_monthly_fen=200)
 
 
-GOOD = """
+SAFE = """
+[[scripts]]
+id = "third-party"
+intents = ["third_party"]
+text = "麻烦您转告机主回个电话"
+[[scripts]]
+id = "wrong-number"
+intents = ["wrong_number"]
+text = "抱歉打扰了"
+"""
+
+GOOD = (
+    """
 version = "v1"
 [[scripts]]
 id = "fallback"
 text = "您好"
 """
+    + SAFE
+)
 
 
 def test_minimal_library_loads() -> None:
@@ -110,3 +126,102 @@ def test_minimal_library_loads() -> None:
 def test_bad_libraries_are_reported_with_the_script_id(text: str, message: str) -> None:
     with pytest.raises(ScriptLibraryError, match=message):
         parse_library(text)
+
+
+SHIPPED = (
+    resources.files("debtflow.core.conversation")
+    .joinpath("script_library/library.toml")
+    .read_text(encoding="utf-8")
+)
+
+
+def _without_script(text: str, script_id: str) -> str:
+    blocks = text.split("[[scripts]]")
+    kept = [b for b in blocks if f'id = "{script_id}"' not in b]
+    assert len(kept) == len(blocks) - 1
+    return "[[scripts]]".join(kept)
+
+
+@pytest.mark.parametrize(
+    ("script_id", "intent"),
+    [("third-party-identity-safe", "third_party"), ("wrong-number-close", "wrong_number")],
+)
+def test_a_library_without_a_safe_script_for_a_non_debtor_is_refused(
+    script_id: str, intent: str
+) -> None:
+    with pytest.raises(ScriptLibraryError, match=f"no script for {intent}"):
+        parse_library(_without_script(SHIPPED, script_id))
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        # the only third-party script discloses (debt word, placeholder) or has a condition
+        ("麻烦您转告机主回个电话", "麻烦您转告机主账单已经逾期", "script 'third-party'.*逾期"),
+        ("麻烦您转告机主回个电话", "请转告他欠款{outstanding}元", "script 'third-party'"),
+        (
+            'intents = ["third_party"]',
+            'intents = ["third_party"]\nemotions = ["angry"]',
+            "no script for third_party",
+        ),
+        ("抱歉打扰了", "抱歉，请转告他还款", "script 'wrong-number'.*还款"),
+    ],
+)
+def test_a_script_for_a_non_debtor_that_discloses_the_debt_is_refused(
+    old: str, new: str, message: str
+) -> None:
+    with pytest.raises(ScriptLibraryError, match=message):
+        parse_library(GOOD.replace(old, new))
+
+
+def test_a_disclosing_script_that_also_names_third_party_is_refused() -> None:
+    text = GOOD + (
+        '[[scripts]]\nid = "plan"\npriority = 10\nintents = ["third_party", "refuse"]\n'
+        'text = "可以分{instalment_count}期"\n'
+    )
+    with pytest.raises(ScriptLibraryError, match="script 'plan'.*third_party"):
+        parse_library(text)
+
+
+def test_the_shipped_library_gives_non_debtors_a_script_that_reveals_nothing() -> None:
+    for intent in (Intent.THIRD_PARTY, Intent.WRONG_NUMBER):
+        action = choose_script(LIBRARY, emotion=Emotion.ANGRY, intent=intent, case=CASE)
+        assert action.script_id in {"third-party-identity-safe", "wrong-number-close"}
+
+
+def test_a_script_without_an_intent_is_never_chosen_for_a_non_debtor() -> None:
+    text = GOOD.replace('text = "您好"', 'text = "提醒您账单已经逾期"\npriority = 50') + (
+        '[[scripts]]\nid = "hesitant-plan"\npriority = 40\nhesitant = true\n'
+        'text = "可以分{instalment_count}期，每期{instalment_amount}元"\n'
+    )
+    library = parse_library(text)
+    for intent, expected in (
+        (Intent.THIRD_PARTY, "third-party"),
+        (Intent.WRONG_NUMBER, "wrong-number"),
+    ):
+        for hesitant in (False, True):
+            action = choose_script(
+                library, emotion=Emotion.NEUTRAL, intent=intent, case=CASE, hesitant=hesitant
+            )
+            assert action.script_id == expected
+    other = choose_script(library, emotion=Emotion.NEUTRAL, intent=Intent.OTHER, case=CASE)
+    assert other.script_id == "fallback"
+
+
+@pytest.mark.parametrize(
+    ("body", "message"),
+    [
+        ("可以分{{instalment_count}}期", r"script 'x': .*\{\{instalment_count\}\}"),
+        ("每期｛instalment_amount｝元", "script 'x': .*full-width braces"),
+        ("每期｛instalment_amount}元", "script 'x': .*full-width braces"),
+        ("可以分{{instalment_count}}期，每期｛instalment_amount｝元", "script 'x'"),
+    ],
+)
+def test_mistyped_placeholder_braces_are_refused(body: str, message: str) -> None:
+    with pytest.raises(ScriptLibraryError, match=message):
+        parse_library(GOOD + f'[[scripts]]\nid = "x"\npriority = 5\ntext = "{body}"\n')
+
+
+def test_literal_braces_around_other_text_still_load() -> None:
+    library = parse_library(GOOD + '[[scripts]]\nid = "x"\ntext = "{{提示}}｛备注｝"\n')
+    assert [s.text for s in library.scripts if s.id == "x"] == ["{{提示}}｛备注｝"]

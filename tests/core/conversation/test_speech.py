@@ -175,6 +175,64 @@ def test_an_exception_of_a_rule_also_lifts_the_model_flag() -> None:
     assert excused_violations("我是派出所的民警", RULES) == set()
 
 
+# An exception lifts only the hit it overlaps or touches, never other hits in the line.
+@pytest.mark.parametrize(
+    ("text", "violation"),
+    [
+        ("我不是律师，我是法院的法官", Violation.IMPERSONATION),
+        ("这不是诈骗电话，你涉嫌诈骗，马上立案抓你，让你坐牢", Violation.FALSE_LEGAL),
+        ("你这个老赖，别以为不在老赖名单上就没事", Violation.INSULT),
+    ],
+)
+def test_an_exception_elsewhere_in_the_line_does_not_lift_a_hit(
+    text: str, violation: Violation
+) -> None:
+    assert violation in {f.violation for f in rule_flags(text, RULES)}, text
+    assert violation not in excused_violations(text, RULES)
+    [flags] = check_utterances([text], RULES)
+    assert compliance_score(flags) < 100
+
+
+EXCEPTION = """
+version = "t1"
+[[rules]]
+id = "a"
+violation = "insult"
+severity = "medium"
+pattern = "老赖"
+unless = "老赖名单|不是说你"
+"""
+
+
+@pytest.mark.parametrize(
+    ("text", "excerpts"),
+    [
+        ("老赖名单", []),  # overlaps
+        ("老赖，不是说你", ["老赖"]),  # a character lies between: the hit stands
+        ("老赖不是说你", []),  # touches the hit's end
+        ("不是说你老赖", []),  # touches the hit's start
+        ("老赖！老赖名单", ["老赖"]),
+    ],
+)
+def test_an_exception_lifts_only_the_hit_it_overlaps_or_touches(
+    text: str, excerpts: list[str]
+) -> None:
+    rules = parse_rules(EXCEPTION)
+    assert [(f.start, f.excerpt) for f in rule_flags(text, rules)] == [
+        (text.index(e), e) for e in excerpts
+    ]
+
+
+def test_the_model_is_excused_only_when_every_hit_of_the_violation_is() -> None:
+    rules = parse_rules(EXCEPTION)
+    assert excused_violations("那是老赖名单", rules) == {Violation.INSULT}
+    assert excused_violations("不是说你，别担心", rules) == {Violation.INSULT}
+    assert excused_violations("老赖，老赖名单", rules) == set()
+    model = _FixedScores({Violation.INSULT: 0.95}, threshold=0.4)
+    [flags] = check_utterances(["那是老赖名单"], rules, model)
+    assert flags == []
+
+
 class _FixedScores(SpeechModel):
     """A model whose scores are given, to test how model flags join rule flags."""
 

@@ -2,13 +2,15 @@
 
 The library is a TOML file operations managers edit without code (see
 `script_library/library.toml` and docs/conversation.md).  It is validated when loaded: unknown
-labels, unknown placeholders, duplicate ids, or a library with no catch-all script are
-reported with the script id.  A script whose placeholders cannot be filled for this case
+labels, unknown placeholders, duplicate ids, a library with no catch-all script, or one
+that could tell a third party or a wrong number about the debt are reported with the
+script id.  A script whose placeholders cannot be filled for this case
 (e.g. it quotes a plan and the case has none) is skipped in favour of the next one.
 """
 
 from __future__ import annotations
 
+import re
 import string
 import tomllib
 from dataclasses import dataclass, field
@@ -32,6 +34,31 @@ PLACEHOLDERS: dict[str, str] = {
 
 PLAN_PLACEHOLDERS = frozenset(
     {"instalment_count", "instalment_amount", "monthly_saving", "monthly_saving_pct"}
+)
+
+# Someone other than the debtor is on the line: the script may say nothing about the debt.
+NON_DEBTOR_INTENTS = frozenset({Intent.THIRD_PARTY, Intent.WRONG_NUMBER})
+
+# Words that give away a debt; a script for a non-debtor may contain none of them.
+DEBT_WORDS = (
+    "欠",
+    "逾期",
+    "还款",
+    "还钱",
+    "账单",
+    "账款",
+    "债",
+    "催收",
+    "元",
+    "分期",
+    "借款",
+    "贷",
+    "利息",
+    "罚息",
+    "征信",
+    "金额",
+    "信用卡",
+    "起诉",
 )
 
 
@@ -84,6 +111,24 @@ class Script:
     hesitant: bool | None = None
     max_willingness: float | None = None
     placeholders: frozenset[str] = field(default_factory=frozenset)
+
+    @property
+    def only_intents(self) -> bool:
+        """No condition beyond `intents`."""
+        return (
+            not self.emotions
+            and not self.segments
+            and not self.causes
+            and self.hesitant is None
+            and self.max_willingness is None
+        )
+
+    def disclosure(self) -> str | None:
+        """What in the text would tell a non-debtor about the debt, or None."""
+        if self.placeholders:
+            return "placeholder {" + min(self.placeholders) + "}"
+        words = [w for w in DEBT_WORDS if w in self.text]
+        return f"debt word {words[0]!r}" if words else None
 
     @property
     def is_catch_all(self) -> bool:
@@ -145,7 +190,25 @@ def _labels(script_id: str, key: str, value: object, enum: Any) -> frozenset[Any
     return frozenset(out)
 
 
+# Typos that would otherwise load and be read out literally: a name in full-width braces
+# (either side), or a placeholder name in doubled braces (str.format's escape for "{").
+_FULL_WIDTH = re.compile(r"(?:｛\s*([A-Za-z_]\w*)\s*[｝}])|(?:\{\s*([A-Za-z_]\w*)\s*｝)", re.ASCII)
+_DOUBLED = re.compile(r"\{\{\s*([A-Za-z_][A-Za-z0-9_]*)\s*\}\}")
+
+
 def _placeholders(script_id: str, text: str) -> frozenset[str]:
+    typo = _FULL_WIDTH.search(text)
+    if typo is not None:
+        raise ScriptLibraryError(
+            f"script '{script_id}': {typo.group(0)} uses full-width braces; "
+            f"write {{{typo.group(1) or typo.group(2)}}}"
+        )
+    for doubled in _DOUBLED.finditer(text):
+        if doubled.group(1) in PLACEHOLDERS:
+            raise ScriptLibraryError(
+                f"script '{script_id}': {doubled.group(0)} has doubled braces and would be "
+                f"read out as text; write {{{doubled.group(1)}}}"
+            )
     names = set()
     try:
         parsed = list(string.Formatter().parse(text))
@@ -241,8 +304,33 @@ def parse_library(text: str, *, source: str = "library") -> ScriptLibrary:
             f"{source}: needs a catch-all script (no conditions, no placeholders) "
             "so every utterance gets a next action"
         )
+    _check_non_debtor_scripts(scripts, source)
     ordered = sorted(scripts, key=lambda s: (-s.priority, s.id))
     return ScriptLibrary(version, str(locale), tuple(ordered))
+
+
+def _check_non_debtor_scripts(scripts: list[Script], source: str) -> None:
+    """A third party or a wrong number must always get a script that reveals no debt.
+
+    Every script naming such an intent must be free of placeholders and debt words, and each
+    intent needs one with no condition beyond the intent, so one always matches.  Scripts
+    that do not name the intent (the catch-all included) are never chosen for it.
+    """
+    for script in scripts:
+        named = sorted(script.intents & NON_DEBTOR_INTENTS)
+        problem = script.disclosure()
+        if named and problem:
+            raise ScriptLibraryError(
+                f"script '{script.id}': is for {', '.join(named)} (someone other than the "
+                f"debtor) but its text discloses the debt ({problem})"
+            )
+    for intent in sorted(NON_DEBTOR_INTENTS):
+        if not any(intent in s.intents and s.only_intents for s in scripts):
+            raise ScriptLibraryError(
+                f"{source}: no script for {intent} that reveals nothing about the debt — "
+                f'add one with intents = ["{intent}"], no other condition, no placeholders '
+                "and no debt words"
+            )
 
 
 def load_library(path: Path | None = None) -> ScriptLibrary:
@@ -299,6 +387,8 @@ def choose_script(
     for script in library.scripts:
         if script.intents and intent not in script.intents:
             continue
+        if intent in NON_DEBTOR_INTENTS and intent not in script.intents:
+            continue  # only scripts checked as safe for a non-debtor (never the catch-all)
         if script.emotions and emotion not in script.emotions:
             continue
         if script.segments and (case.segment is None or case.segment not in script.segments):

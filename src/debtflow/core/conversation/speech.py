@@ -141,24 +141,51 @@ def load_rules(path: Path | None = None) -> SpeechRuleSet:
     return parse_rules(text, source=str(path))
 
 
-def rule_flags(text: str, rules: SpeechRuleSet) -> list[SpeechFlag]:
-    flags = []
+def _exception_spans(unless: re.Pattern[str], text: str) -> list[tuple[int, int]]:
+    """Every match of an `unless` exception, one per start position (overlaps included)."""
+    spans = []
+    pos = 0
+    while (found := unless.search(text, pos)) is not None:
+        spans.append((found.start(), found.end()))
+        pos = found.start() + 1
+    return spans
+
+
+def _excused(start: int, end: int, spans: Sequence[tuple[int, int]]) -> bool:
+    """The hit [start, end) overlaps or touches (no character between) an exception span."""
+    return any(u_start <= end and start <= u_end for u_start, u_end in spans)
+
+
+def _rule_hits(text: str, rules: SpeechRuleSet) -> list[tuple[SpeechFlag, bool]]:
+    """Every rule match in `text`, with whether an exception of its rule lifts it."""
+    hits = []
     for rule in rules.rules:
-        if rule.unless is not None and rule.unless.search(text):
-            continue
+        spans: list[tuple[int, int]] | None = None
         for match in rule.pattern.finditer(text):
-            if match.end() > match.start():
-                flags.append(
-                    SpeechFlag(
-                        rule.violation,
-                        rule.id,
-                        rule.severity,
-                        match.start(),
-                        match.end(),
-                        match.group(0),
-                    )
-                )
-    return flags
+            if match.end() <= match.start():
+                continue
+            if spans is None:
+                spans = _exception_spans(rule.unless, text) if rule.unless is not None else []
+            flag = SpeechFlag(
+                rule.violation,
+                rule.id,
+                rule.severity,
+                match.start(),
+                match.end(),
+                match.group(0),
+            )
+            hits.append((flag, _excused(match.start(), match.end(), spans)))
+    return hits
+
+
+def rule_flags(text: str, rules: SpeechRuleSet) -> list[SpeechFlag]:
+    """Every rule match, except those an exception of the same rule overlaps or touches.
+
+    An exception (`unless`) lifts only the matches it overlaps or is adjacent to: with the
+    exception's span [u0, u1) and the match's [m0, m1), when u0 <= m1 and m0 <= u1.  Other
+    matches in the line stand ("我不是律师，我是法院的法官" is still impersonation).
+    """
+    return [flag for flag, excused in _rule_hits(text, rules) if not excused]
 
 
 @dataclass
@@ -214,16 +241,23 @@ class SpeechModel:
 
 
 def excused_violations(text: str, rules: SpeechRuleSet) -> set[Violation]:
-    """Violations one of whose rules is lifted by its `unless` exception in `text`.
+    """Violations the model may not flag in `text` because an exception speaks for them.
 
-    "我们不是警察" is the exception of the impersonation rules: the compliance officer has said
-    how such a line reads, so the model may not flag that violation either.
+    A violation is excused when the `unless` exception of one of its rules matches in `text`
+    and every rule hit of that violation in `text` is lifted by an exception ("我们不是警察" is
+    the exception of the impersonation rules: the compliance officer has said how such a line
+    reads).  One hit that stands keeps the violation unexcused.
     """
-    return {
+    standing = set()
+    for flag, excused in _rule_hits(text, rules):
+        if not excused:
+            standing.add(flag.violation)
+    spoken = {
         rule.violation
         for rule in rules.rules
         if rule.unless is not None and rule.unless.search(text)
     }
+    return spoken - standing
 
 
 def check_utterances(
@@ -231,9 +265,10 @@ def check_utterances(
 ) -> list[list[SpeechFlag]]:
     """Flags per utterance: every rule hit, plus model flags for violations no rule caught.
 
-    A model flag is also dropped when the `unless` exception of a rule of the same violation
-    matches (see `excused_violations`), and needs the model's
-    `second_threshold` when rules already caught another violation in the utterance.
+    A model flag is also dropped when an `unless` exception of a rule of the same violation
+    matches and no rule hit of that violation stands (see `excused_violations`), and needs
+    the model's `second_threshold` when rules already caught another violation in the
+    utterance.
     """
     out = [rule_flags(text, rules) for text in texts]
     if model is None or not texts:
