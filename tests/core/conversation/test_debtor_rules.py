@@ -116,3 +116,25 @@ def test_early_repayment_is_not_a_promise_and_abuse_needs_the_word() -> None:
     assert hit is not None and hit[0] is Intent.ASK_INFO
     hit = rule_intent("利滚利滚成这样了")
     assert hit is not None and hit[0] is Intent.DISPUTE
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [
+        ("我明天还1,500元", 150_000),
+        ("我明天还1，500块", 150_000),
+        ("我明天还一千零五块", 100_500),
+        ("我明天还三百零五块", 30_500),
+        ("一万零五块", 1_000_500),
+        ("一千五", 150_000),
+        ("我的手机号是13800138000，明天还", None),
+        ("13800138000块", None),
+        ("2025年的账我明天还", None),
+        ("我2026年3月还", None),
+        ("明天还", None),
+    ],
+)
+def test_promised_amount_needs_money_words_and_reads_separators_and_zero(
+    text: str, fen: int | None
+) -> None:
+    assert promised_amount_fen(text) == fen

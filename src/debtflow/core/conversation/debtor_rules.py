@@ -214,15 +214,25 @@ _DIGITS = {
 }
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _AMOUNT = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(万|千|块|元|百)?|([零一二两三四五六七八九十百千万]+)(块|元|万)?"
+    r"(?<![\d.])(\d{1,3}(?:[,，]\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?)\s*(万|千|块|元|百)?"
+    r"|([零一二两三四五六七八九十百千万]+)(块|元|万)?"
 )
+# A number followed by one of these is a date, a count or a period, never money.
+_NOT_MONEY_AFTER = re.compile(r"\s*[年月日号期天个次岁点%％]")
+# A bare number ("先还500") is money only right after, or right before, the pay word.
+_PAY_BEFORE = re.compile(r"(还|转|付|打|存|交)(了|上|给)?(你们|你|您)?\s*$")
+_PAY_AFTER = re.compile(r"\s*(还|转|付|打过去)")
+_PHONE_DIGITS = 11  # a run this long is a phone or account number
 
 
 def _chinese_number(text: str) -> int | None:
     total, section, digit = 0, 0, None
+    zero = False  # 零 since the last unit: the next digit is in the ones place
     for ch in text:
         if ch in _DIGITS:
             digit = _DIGITS[ch]
+            if ch == "零":
+                zero = True
         elif ch in _UNITS:
             unit = _UNITS[ch]
             if unit == 10000:
@@ -231,23 +241,41 @@ def _chinese_number(text: str) -> int | None:
             else:
                 section += (1 if digit is None else digit) * unit
                 digit = None
+            zero = False
         else:
             return None
     if digit is not None:
-        # 一千五 = 1500: a trailing digit after a unit means one place lower
+        # 一千五 = 1500: a trailing digit after a unit means one place lower; 一千零五 = 1005
         last_unit = next((_UNITS[c] for c in reversed(text) if c in _UNITS), None)
-        section += digit * (last_unit // 10 if last_unit and last_unit >= 100 else 1)
+        lower = not zero and last_unit is not None and last_unit >= 100
+        section += digit * (last_unit // 10 if lower and last_unit else 1)
     return total + section
 
 
 def promised_amount_fen(text: str) -> int | None:
-    """An amount in yuan said in the utterance ("三千块", "1500", "两万"), as integer fen."""
+    """An amount in yuan said in the utterance ("三千块", "还1,500", "两万"), as integer fen.
+
+    Digits count only with a money unit (块, 元, 万, 千, 百) or right next to the pay word
+    ("先还500"); a run of 11 or more digits (a phone number) and a number followed by
+    年/月/日/号 and the like (a date or a count) are never an amount.
+    """
     for match in _AMOUNT.finditer(text):
+        if _NOT_MONEY_AFTER.match(text, match.end()):
+            continue
         if match.group(1):
-            value = float(match.group(1))
+            digits = re.sub(r"[,，]", "", match.group(1))
+            if len(digits.split(".")[0]) >= _PHONE_DIGITS:
+                continue
+            value = float(digits)
             unit = match.group(2) or ""
-            if unit == "" and value < 50:
-                continue  # "15号", "3期": not money
+            if unit == "":
+                if value < 50:
+                    continue  # "3期", "还20": not money
+                paid = _PAY_BEFORE.search(text, 0, match.start()) or _PAY_AFTER.match(
+                    text, match.end()
+                )
+                if not paid:
+                    continue
             scale = {"万": 10000, "千": 1000, "百": 100}.get(unit, 1)
             return int(round(value * scale * 100))
         word = match.group(3)
