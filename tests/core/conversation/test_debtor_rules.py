@@ -138,3 +138,20 @@ def test_promised_amount_needs_money_words_and_reads_separators_and_zero(
     text: str, fen: int | None
 ) -> None:
     assert promised_amount_fen(text) == fen
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("我前两天住院了，没钱还", Intent.CANNOT_PAY),
+        ("以前的工资都交房租了，现在失业了", Intent.CANNOT_PAY),
+        ("马上还？做梦吧", Intent.REFUSE),
+        ("我失业了，不过下周一定还", Intent.PROMISE_TO_PAY),
+        ("月底前还", Intent.PROMISE_TO_PAY),
+        ("15号之前还清", Intent.PROMISE_TO_PAY),
+        ("下周一以前转给你", Intent.PROMISE_TO_PAY),
+    ],
+)
+def test_past_time_inability_and_mockery_are_not_promises(text: str, intent: Intent) -> None:
+    hit = rule_intent(text)
+    assert hit is not None and hit[0] is intent, (text, hit)
