@@ -129,6 +129,15 @@ def analyze(
     return [r.as_json() for r in readings], summarise(readings).as_json()
 
 
+def _is_unicode(text: str) -> bool:
+    """False for text that cannot be stored as UTF-8 (a lone surrogate such as "\\ud800")."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _turns(utterances: Sequence[tuple[str, str]]) -> list[Turn]:
     if not utterances:
         raise InvalidInput("no utterances to analyse")
@@ -138,6 +147,8 @@ def _turns(utterances: Sequence[tuple[str, str]]) -> list[Turn]:
             raise InvalidInput(f'utterance {number}: speaker must be "debtor" or "collector"')
         if not text.strip():
             raise InvalidInput(f"utterance {number}: text is empty")
+        if not _is_unicode(text):
+            raise InvalidInput(f"utterance {number}: text has a lone surrogate (not valid Unicode)")
         turns.append(Turn(Speaker(speaker), text))
     return turns
 
