@@ -103,7 +103,9 @@ def test_a_call_is_stored_per_utterance_with_one_evidence_leaf(session):
 
     leaf = leaf_at(session, attached.evidence.index)
     assert leaf.kind == LeafKind.RECORDING and leaf.case_id == world.case.id
-    transcript = "\n".join(f"{s}: {t}" for s, t in CALL).encode()
+    transcript = "".join(
+        json.dumps({"speaker": s, "text": t}, ensure_ascii=False) + "\n" for s, t in CALL
+    ).encode()
     digest = hashlib.sha256(transcript).hexdigest()
     assert leaf.payload["transcript_sha256"] == digest
     assert attached.evidence.file_sha256 == (digest,)
@@ -165,6 +167,25 @@ def test_an_sms_conversation_is_message_evidence(session):
         now=WHEN,
     )
     assert leaf_at(session, attached.evidence.index).kind == LeafKind.MESSAGE
+
+
+def test_a_newline_in_a_text_cannot_forge_a_line_of_the_stored_transcript(session):
+    world = make_world(session)
+    forged = "您好，请问是本人吗\ndebtor: 我承认欠款，明天还五万"
+    attached = service.attach_analysis(
+        session,
+        utterances=[("collector", forged), ("debtor", "嗯")],
+        case_id=world.case.id,
+        contact_attempt_id=None,
+        analysed_by="cli",
+        now=WHEN,
+    )
+    stored = file_store().read(attached.evidence.file_sha256[0]).decode("utf-8")
+    lines = stored.splitlines()
+    assert [json.loads(line) for line in lines] == [
+        {"speaker": "collector", "text": forged},
+        {"speaker": "debtor", "text": "嗯"},
+    ]
 
 
 def test_unknown_case_is_404(session):

@@ -35,3 +35,8 @@ def test_bad_utterances_are_refused(speaker, text, message):
 
 def test_models_come_from_the_configured_directory(conversation_models):
     assert service.model_dir() == conversation_models
+
+
+def test_a_lone_surrogate_is_refused_not_a_traceback():
+    with pytest.raises(InvalidInput, match="utterance 1"):
+        service.analyze([("debtor", "\ud800")])

@@ -21,9 +21,12 @@ from debtflow.models import (
     CaseNote,
     ContactAttempt,
     ContactDecision,
+    Creditor,
+    Debtor,
     DispatchAssignment,
     EvidenceLogLeaf,
     Role,
+    User,
 )
 from debtflow.note.service import MAX_NOTE_LENGTH
 from debtflow.strategy import service as strategy_service
@@ -163,6 +166,33 @@ def _case_with_plan(world, *, offerable: bool) -> int | None:  # type: ignore[no
             ):
                 return case.id
     return None
+
+
+@pytest.mark.parametrize(
+    ("largest_fen", "offered"),
+    [(794_693, False), (387_784, True), (250_000, True)],
+)
+def test_plan_is_quoted_only_when_it_lowers_or_keeps_the_monthly_payment(
+    largest_fen: int, offered: bool
+) -> None:
+    treatment = {
+        "kind": "instalments",
+        "repayment_months": 12,
+        "term_months": 12,
+        "largest_instalment_fen": largest_fen,
+        "burden_change_bp": 0,
+        "refused": [],
+    }
+    context = workbench_service.case_context(
+        case=Case(treatment=treatment, outstanding_fen=9_000_000, segment=None),
+        debtor=Debtor(name="张三"),
+        creditor=Creditor(name="安心消费金融"),
+        agent=User(display_name="小王"),
+        current_monthly_fen=387_784,
+    )
+    assert (context.plan is not None) is offered
+    if offered:
+        assert context.plan is not None and context.plan.instalment_fen == largest_fen
 
 
 def test_case_page_shows_strategy_plan_script_and_notes(demo_world):

@@ -27,8 +27,14 @@ from debtflow.core.conversation.scripts import (
     PlanOffer,
     ScriptLibraryError,
     load_library,
+    parse_library,
 )
-from debtflow.core.conversation.speech import RuleFileError, check_utterances, load_rules
+from debtflow.core.conversation.speech import (
+    RuleFileError,
+    check_utterances,
+    load_rules,
+    parse_rules,
+)
 from debtflow.core.conversation.trained import (
     ConversationModels,
     collector_set_path,
@@ -211,19 +217,39 @@ def _analyzer(
     models: ConversationModels, library_path: Path | None, rules_path: Path | None
 ) -> ConversationAnalyzer:
     try:
-        library = load_library(library_path)
-        rules = load_rules(rules_path)
+        library = (
+            load_library()
+            if library_path is None
+            else parse_library(
+                _read_toml(library_path, ScriptLibraryError), source=str(library_path)
+            )
+        )
+        rules = (
+            load_rules()
+            if rules_path is None
+            else parse_rules(_read_toml(rules_path, RuleFileError), source=str(rules_path))
+        )
     except (ScriptLibraryError, RuleFileError) as exc:
         _fail(str(exc))
         raise AssertionError from exc  # unreachable
     return ConversationAnalyzer(models, library, rules)
 
 
+def _read_toml(path: Path, error: type[Exception]) -> str:
+    """The text of a TOML file; a leading UTF-8 byte-order mark is dropped."""
+    try:
+        return path.read_text(encoding="utf-8-sig")
+    except OSError as exc:
+        raise error(f"{path}: cannot read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise error(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
+
+
 def _read_case(path: Path | None) -> CaseContext:
     if path is None:
         return CaseContext()
     try:
-        raw = json.loads(path.read_text(encoding="utf-8"))
+        raw = json.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         _fail(f"{path}: cannot read ({exc.strerror})")
     except json.JSONDecodeError as exc:
@@ -288,6 +314,10 @@ def _parse_turn(number: int, line: str) -> Turn:
         raise ValueError(f'line {number}: \'speaker\' must be "debtor" or "collector"')
     if not isinstance(text, str):
         raise ValueError(f"line {number}: 'text' must be a string")
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError as exc:
+        raise ValueError(f"line {number}: 'text' has a lone surrogate (not valid Unicode)") from exc
     return Turn(Speaker(speaker), text)
 
 
@@ -333,6 +363,8 @@ def analyze(
         _fail("--contact-attempt needs the --case it belongs to")
     turns = []
     for number, line in enumerate(sys.stdin, start=1):
+        if number == 1:
+            line = line.removeprefix("\ufeff")  # a UTF-8 byte-order mark, as Notepad writes
         if not line.strip():
             continue
         try:

@@ -6,6 +6,7 @@ the evidence log, a stated overdue cause written to the case while it is unknown
 from __future__ import annotations
 
 import hashlib
+import json
 import os
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -129,6 +130,15 @@ def analyze(
     return [r.as_json() for r in readings], summarise(readings).as_json()
 
 
+def _is_unicode(text: str) -> bool:
+    """False for text that cannot be stored as UTF-8 (a lone surrogate such as "\\ud800")."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
 def _turns(utterances: Sequence[tuple[str, str]]) -> list[Turn]:
     if not utterances:
         raise InvalidInput("no utterances to analyse")
@@ -138,6 +148,8 @@ def _turns(utterances: Sequence[tuple[str, str]]) -> list[Turn]:
             raise InvalidInput(f'utterance {number}: speaker must be "debtor" or "collector"')
         if not text.strip():
             raise InvalidInput(f"utterance {number}: text is empty")
+        if not _is_unicode(text):
+            raise InvalidInput(f"utterance {number}: text has a lone surrogate (not valid Unicode)")
         turns.append(Turn(Speaker(speaker), text))
     return turns
 
@@ -210,7 +222,7 @@ def attach_analysis(
     rows = [_row_of(reading, case_id=case_id, attempt=attempt, now=now) for reading in as_json]
     repository.add_analyses(session, rows)
 
-    transcript = "\n".join(f"{speaker}: {text}" for speaker, text in utterances).encode("utf-8")
+    transcript = _transcript(utterances)
     digest = hashlib.sha256(transcript).hexdigest()
     channel = None if attempt is None else attempt.channel
     kind = LeafKind.MESSAGE if channel in MESSAGE_CHANNELS else LeafKind.RECORDING
@@ -231,7 +243,7 @@ def attach_analysis(
             "compliance_score": int(summary["compliance_score"]),
             "willingness_permille": _permille(summary["willingness"]),
         },
-        files=[log.AttachedFile(transcript, "text/plain; charset=utf-8")],
+        files=[log.AttachedFile(transcript, TRANSCRIPT_MEDIA_TYPE)],
     )
 
     cause_updated = False
@@ -246,6 +258,25 @@ def attach_analysis(
         case_cause=case_service.get(session, case_id=case_id).overdue_cause.value,
         cause_updated=cause_updated,
     )
+
+
+TRANSCRIPT_MEDIA_TYPE = "application/x-ndjson; charset=utf-8"
+# Line breaks JSON leaves as they are; escaped so that only "\n" ends a transcript line.
+_LINE_BREAKS = {"\x85": "\\u0085", "\u2028": "\\u2028", "\u2029": "\\u2029"}
+
+
+def _transcript(utterances: Sequence[tuple[str, str]]) -> bytes:
+    """The evidence transcript: one JSON object {"speaker", "text"} per line, UTF-8.
+
+    A text cannot end its line early (a newline inside it is escaped by JSON), so no
+    utterance can forge another speaker's line in the stored file."""
+    lines = []
+    for speaker, text in utterances:
+        line = json.dumps({"speaker": speaker, "text": text}, ensure_ascii=False)
+        for raw, escaped in _LINE_BREAKS.items():
+            line = line.replace(raw, escaped)
+        lines.append(line + "\n")
+    return "".join(lines).encode("utf-8")
 
 
 def analyses_of_case(session: Session, *, case_id: int) -> Sequence[ConversationAnalysis]:

@@ -285,6 +285,7 @@ def case_context(
         and plan.repayment_months
         and plan.monthly_fen
         and current_monthly_fen > 0
+        and plan.monthly_fen <= current_monthly_fen  # the heaviest instalment, never more
     ):
         offer = PlanOffer(
             instalment_count=plan.repayment_months,

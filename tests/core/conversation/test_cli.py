@@ -148,3 +148,34 @@ def test_train_reports_missing_data(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--out", str(tmp_path / "m"), "--data", str(tmp_path)])
     assert result.exit_code != 0
     assert "not found" in result.stderr
+
+
+def test_a_lone_surrogate_is_a_line_error_not_a_traceback(model_dir: Path) -> None:
+    stdin = '{"speaker":"debtor","text":"好的"}\n{"speaker":"debtor","text":"\\ud800"}\n'
+    result = runner.invoke(app, ["analyze", "--models", str(model_dir)], input=stdin)
+    assert result.exit_code != 0
+    assert "error: line 2:" in result.stderr
+    assert isinstance(result.exception, SystemExit)
+
+
+def test_a_utf8_bom_is_accepted_on_stdin_context_library_and_rules(
+    model_dir: Path, tmp_path: Path
+) -> None:
+    shipped = Path(__file__).parents[3] / "src" / "debtflow" / "core" / "conversation"
+    library = tmp_path / "lib.toml"
+    library.write_bytes(
+        b"\xef\xbb\xbf" + (shipped / "script_library" / "library.toml").read_bytes()
+    )
+    rules = tmp_path / "rules.toml"
+    rules.write_bytes(b"\xef\xbb\xbf" + (shipped / "rules" / "collector_speech.toml").read_bytes())
+    case = tmp_path / "case.json"
+    case.write_bytes(b"\xef\xbb\xbf" + b'{"debtor_name": "\xe5\xbc\xa0\xe4\xb8\x89"}')
+    stdin = "\ufeff" + _lines({"speaker": "debtor", "text": "好的"})
+    result = runner.invoke(
+        app,
+        ["analyze", "--models", str(model_dir), "--context", str(case)]
+        + ["--library", str(library), "--rules", str(rules)],
+        input=stdin,
+    )
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout.splitlines()[0])["speaker"] == "debtor"

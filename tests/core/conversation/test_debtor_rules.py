@@ -116,3 +116,42 @@ def test_early_repayment_is_not_a_promise_and_abuse_needs_the_word() -> None:
     assert hit is not None and hit[0] is Intent.ASK_INFO
     hit = rule_intent("利滚利滚成这样了")
     assert hit is not None and hit[0] is Intent.DISPUTE
+
+
+@pytest.mark.parametrize(
+    ("text", "fen"),
+    [
+        ("我明天还1,500元", 150_000),
+        ("我明天还1，500块", 150_000),
+        ("我明天还一千零五块", 100_500),
+        ("我明天还三百零五块", 30_500),
+        ("一万零五块", 1_000_500),
+        ("一千五", 150_000),
+        ("我的手机号是13800138000，明天还", None),
+        ("13800138000块", None),
+        ("2025年的账我明天还", None),
+        ("我2026年3月还", None),
+        ("明天还", None),
+    ],
+)
+def test_promised_amount_needs_money_words_and_reads_separators_and_zero(
+    text: str, fen: int | None
+) -> None:
+    assert promised_amount_fen(text) == fen
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("我前两天住院了，没钱还", Intent.CANNOT_PAY),
+        ("以前的工资都交房租了，现在失业了", Intent.CANNOT_PAY),
+        ("马上还？做梦吧", Intent.REFUSE),
+        ("我失业了，不过下周一定还", Intent.PROMISE_TO_PAY),
+        ("月底前还", Intent.PROMISE_TO_PAY),
+        ("15号之前还清", Intent.PROMISE_TO_PAY),
+        ("下周一以前转给你", Intent.PROMISE_TO_PAY),
+    ],
+)
+def test_past_time_inability_and_mockery_are_not_promises(text: str, intent: Intent) -> None:
+    hit = rule_intent(text)
+    assert hit is not None and hit[0] is intent, (text, hit)

@@ -19,11 +19,13 @@ _REL = (
     r"|舅|叔|姨|姑|外甥|侄子|老板|员工|家里人|婆婆|公公|岳父|岳母|丈母娘|老丈人|闺蜜|女婿|儿媳)"
 )
 _WHEN = (
-    r"((下|这)(个)?(周|礼拜|星期)[一二三四五六日天末]?|周[一二三四五六日末]|(星期|礼拜)[一二三四五六日天]"
+    r"(((下|这)(个)?(周|礼拜|星期)[一二三四五六日天末]?|周[一二三四五六日末]|(星期|礼拜)[一二三四五六日天]"
     r"|今天|今晚|晚上|下午|上午|中午|明天|明儿|明早|明晚|今早|一早|一上班|下班(后|以后)?|大后天|后天|月底|月初|下个?月|\d+号|[一二三四五六七八九十]+号"
     r"|过两天|这两天|过几天|几天后|马上|立刻|立马|现在就|等下|等会|一会|待会|回头|发了?工资|工资.{0,4}发"
-    r"|年终奖|之前|以前|(?<!提)前)"
+    r"|年终奖|[\d一二两三四五六七八九十]+点(半|钟)?)(之前|以前|前)?"
+    r"|(过年|春节|国庆|中秋|端午|元旦|年)(之前|以前|前))"
 )
+# 之前/以前/前 only as a deadline after a time ("月底前"): alone they are the past ("前两天")
 _PAY = r"(还|转|打过去|打款|打给你|处理|结清|交|存进去|还上|还清|还掉)"
 
 
@@ -90,7 +92,13 @@ INTENT_RULES: tuple[IntentRule, ...] = (
         "refuse",
         Intent.REFUSE,
         r"(?<!不是)(?<!想)不(会|想|打算)?还(?![不没])|就不还|别(再)?(给我)?打|再打.{0,6}(投诉|报警|拉黑)|拉黑|投诉你|骚扰"
-        r"|告我|起诉吧|来抓我|甭想|门都没有|想都别想|没门|爱(咋|怎么)|随便你|一分钱都不|没打算还|不想跟你说|不需要|有(本事|种|能耐)",
+        r"|告我|起诉吧|来抓我|甭想|门都没有|想都别想|没门|爱(咋|怎么)|随便你|一分钱都不|没打算还|不想跟你说|不需要|有(本事|种|能耐)"
+        r"|做(你的|你|白日|春秋大)?梦|想(得|的)(倒)?美|美(得|死)你",
+    ),
+    _rule(
+        "cannot-pay-explicit",
+        Intent.CANNOT_PAY,
+        r"(没(有)?钱(还|给)|失业|(没(有)?|丢了?)(工作|收入))(?!.*(但|不过|可是))",
     ),
     _rule(
         "busy-call-later",
@@ -214,15 +222,25 @@ _DIGITS = {
 }
 _UNITS = {"十": 10, "百": 100, "千": 1000, "万": 10000}
 _AMOUNT = re.compile(
-    r"(\d+(?:\.\d+)?)\s*(万|千|块|元|百)?|([零一二两三四五六七八九十百千万]+)(块|元|万)?"
+    r"(?<![\d.])(\d{1,3}(?:[,，]\d{3})+(?!\d)(?:\.\d+)?|\d+(?:\.\d+)?)\s*(万|千|块|元|百)?"
+    r"|([零一二两三四五六七八九十百千万]+)(块|元|万)?"
 )
+# A number followed by one of these is a date, a count or a period, never money.
+_NOT_MONEY_AFTER = re.compile(r"\s*[年月日号期天个次岁点%％]")
+# A bare number ("先还500") is money only right after, or right before, the pay word.
+_PAY_BEFORE = re.compile(r"(还|转|付|打|存|交)(了|上|给)?(你们|你|您)?\s*$")
+_PAY_AFTER = re.compile(r"\s*(还|转|付|打过去)")
+_PHONE_DIGITS = 11  # a run this long is a phone or account number
 
 
 def _chinese_number(text: str) -> int | None:
     total, section, digit = 0, 0, None
+    zero = False  # 零 since the last unit: the next digit is in the ones place
     for ch in text:
         if ch in _DIGITS:
             digit = _DIGITS[ch]
+            if ch == "零":
+                zero = True
         elif ch in _UNITS:
             unit = _UNITS[ch]
             if unit == 10000:
@@ -231,23 +249,41 @@ def _chinese_number(text: str) -> int | None:
             else:
                 section += (1 if digit is None else digit) * unit
                 digit = None
+            zero = False
         else:
             return None
     if digit is not None:
-        # 一千五 = 1500: a trailing digit after a unit means one place lower
+        # 一千五 = 1500: a trailing digit after a unit means one place lower; 一千零五 = 1005
         last_unit = next((_UNITS[c] for c in reversed(text) if c in _UNITS), None)
-        section += digit * (last_unit // 10 if last_unit and last_unit >= 100 else 1)
+        lower = not zero and last_unit is not None and last_unit >= 100
+        section += digit * (last_unit // 10 if lower and last_unit else 1)
     return total + section
 
 
 def promised_amount_fen(text: str) -> int | None:
-    """An amount in yuan said in the utterance ("三千块", "1500", "两万"), as integer fen."""
+    """An amount in yuan said in the utterance ("三千块", "还1,500", "两万"), as integer fen.
+
+    Digits count only with a money unit (块, 元, 万, 千, 百) or right next to the pay word
+    ("先还500"); a run of 11 or more digits (a phone number) and a number followed by
+    年/月/日/号 and the like (a date or a count) are never an amount.
+    """
     for match in _AMOUNT.finditer(text):
+        if _NOT_MONEY_AFTER.match(text, match.end()):
+            continue
         if match.group(1):
-            value = float(match.group(1))
+            digits = re.sub(r"[,，]", "", match.group(1))
+            if len(digits.split(".")[0]) >= _PHONE_DIGITS:
+                continue
+            value = float(digits)
             unit = match.group(2) or ""
-            if unit == "" and value < 50:
-                continue  # "15号", "3期": not money
+            if unit == "":
+                if value < 50:
+                    continue  # "3期", "还20": not money
+                paid = _PAY_BEFORE.search(text, 0, match.start()) or _PAY_AFTER.match(
+                    text, match.end()
+                )
+                if not paid:
+                    continue
             scale = {"万": 10000, "千": 1000, "百": 100}.get(unit, 1)
             return int(round(value * scale * 100))
         word = match.group(3)
