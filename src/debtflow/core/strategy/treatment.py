@@ -290,7 +290,8 @@ def _offer_for_term(debt: Debt, rule: PlanRule, months: int, min_first_payment_f
 
 def chosen_offer(debt: Debt, rule: PlanRule, min_first_payment_fen: int = 0) -> Offer:
     """The offer for the shortest candidate term within the burden target, else for the
-    longest candidate (each candidate's schedule is built once)."""
+    longest candidate (each candidate's schedule is built once, twice where the down payment
+    is raised to ``min_first_payment_fen``)."""
     for months in rule.terms[:-1]:
         offer = _offer_for_term(debt, rule, months, min_first_payment_fen)
         if (
