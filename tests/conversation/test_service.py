@@ -40,3 +40,31 @@ def test_models_come_from_the_configured_directory(conversation_models):
 def test_a_lone_surrogate_is_refused_not_a_traceback():
     with pytest.raises(InvalidInput, match="utterance 1"):
         service.analyze([("debtor", "\ud800")])
+
+
+def test_requests_that_arrive_together_load_the_models_once(monkeypatch, tmp_path):
+    """The first requests of a process wait for one load (or training) of the models
+    instead of each starting its own."""
+    import threading
+    import time
+
+    from debtflow.conversation import service
+
+    loads: list[int] = []
+
+    def slow_load(directory):
+        loads.append(1)
+        time.sleep(0.2)
+        return object()
+
+    monkeypatch.setattr(service, "_ANALYZERS", {})
+    monkeypatch.setattr(service, "model_dir", lambda: tmp_path)
+    monkeypatch.setattr(service, "load_or_train", slow_load)
+    monkeypatch.setattr(service, "make_analyzer", lambda models: ("analyzer", models))
+    got: list[object] = []
+    threads = [threading.Thread(target=lambda: got.append(service.analyzer())) for _ in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert len(loads) == 1 and len(got) == 4 and len({id(a) for a in got}) == 1

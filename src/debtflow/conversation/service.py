@@ -8,6 +8,7 @@ from __future__ import annotations
 import hashlib
 import json
 import os
+import threading
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
@@ -111,14 +112,20 @@ def make_analyzer(
 
 
 _ANALYZERS: dict[Path, ConversationAnalyzer] = {}
+_ANALYZERS_LOCK = threading.Lock()
 
 
 def analyzer() -> ConversationAnalyzer:
-    """The process's analyzer over the configured models (loaded once)."""
+    """The process's analyzer over the configured models (loaded once; requests that arrive
+    while the first one loads or trains them wait for it instead of training again)."""
     directory = model_dir()
-    if directory not in _ANALYZERS:
-        _ANALYZERS[directory] = make_analyzer(load_or_train(directory))
-    return _ANALYZERS[directory]
+    found = _ANALYZERS.get(directory)
+    if found is not None:
+        return found
+    with _ANALYZERS_LOCK:
+        if directory not in _ANALYZERS:
+            _ANALYZERS[directory] = make_analyzer(load_or_train(directory))
+        return _ANALYZERS[directory]
 
 
 def analyze(

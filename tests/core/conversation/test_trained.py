@@ -75,3 +75,48 @@ def test_speech_threshold_keeps_dev_precision(
         len({f.violation for f in fl} - r.violations) for fl, r in zip(flags, dev, strict=True)
     )
     assert tp / (tp + fp) >= 0.9
+
+
+def test_two_writers_at_once_leave_one_whole_model_and_no_temporary_file(
+    small_models: ConversationModels, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Two first requests may train and save at the same moment (two worker processes):
+    each writes a temporary file of its own, so the file left is always a whole model.
+    Here both writers are held half-way through their bytes until the other gets there."""
+    import io
+    import pickle
+    from threading import Barrier, Thread
+
+    from debtflow.core.conversation import trained
+
+    halfway = Barrier(2, timeout=10)
+    real_dump = pickle.dump
+
+    def dump_in_two_halves(obj, handle, protocol=None):  # type: ignore[no-untyped-def]
+        buffer = io.BytesIO()
+        real_dump(obj, buffer, protocol=protocol)
+        data = buffer.getvalue()
+        handle.write(data[: len(data) // 2])
+        handle.flush()
+        halfway.wait()
+        handle.write(data[len(data) // 2 :])
+
+    monkeypatch.setattr(trained.pickle, "dump", dump_in_two_halves)
+    failures: list[BaseException] = []
+
+    def write() -> None:
+        try:
+            save_models(small_models, tmp_path)
+        except BaseException as error:  # noqa: BLE001 - reported below
+            failures.append(error)
+
+    writers = [Thread(target=write) for _ in range(2)]
+    for writer in writers:
+        writer.start()
+    for writer in writers:
+        writer.join()
+    assert failures == []
+    assert load_models(tmp_path).intent.predict(["明天还"]) == small_models.intent.predict(
+        ["明天还"]
+    )
+    assert sorted(p.name for p in tmp_path.iterdir()) == ["conversation-models.pkl"]

@@ -12,6 +12,7 @@ Everything is local; nothing is downloaded.
 from __future__ import annotations
 
 import pickle
+import tempfile
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -210,12 +211,21 @@ def train_models(
 
 
 def save_models(models: ConversationModels, directory: Path) -> Path:
+    """Write the models atomically: each writer fills a temporary file of its own and
+    renames it over the target, so two processes saving at once never mix their bytes."""
     directory.mkdir(parents=True, exist_ok=True)
     target = directory / MODEL_FILE
-    temporary = target.with_suffix(".tmp")
-    with temporary.open("wb") as handle:
-        pickle.dump({"format": FORMAT_VERSION, "models": models}, handle, protocol=5)
-    temporary.replace(target)
+    handle = tempfile.NamedTemporaryFile(  # noqa: SIM115 - renamed, not deleted, on success
+        dir=directory, prefix=f".{MODEL_FILE}.", suffix=".tmp", delete=False
+    )
+    temporary = Path(handle.name)
+    try:
+        with handle:
+            pickle.dump({"format": FORMAT_VERSION, "models": models}, handle, protocol=5)
+        temporary.replace(target)
+    except BaseException:
+        temporary.unlink(missing_ok=True)
+        raise
     return target
 
 
