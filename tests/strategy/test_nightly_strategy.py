@@ -271,3 +271,29 @@ def test_an_edited_rule_under_the_same_version_still_re_decides_and_explains_wha
     assert report.steps["strategy"]["strategy_updated"] > 0
     session.refresh(hardship[0])
     assert hardship[0].segment_rule == "hardship, renamed"
+
+
+def test_explain_says_when_the_stored_plan_is_no_longer_what_it_would_offer(portfolio):
+    """The creditor tightens its relief limit after the night: `case explain` works the plan
+    out from the limits now, and says that the plan stored by the night differs until the
+    next run."""
+    from debtflow.models import Creditor
+
+    session, _ = portfolio
+    nightly.run(session, as_of=TODAY)
+    offered = [
+        c
+        for c in open_cases(session)
+        if c.treatment["kind"] != "legal"
+        and not c.treatment["refused"]
+        and c.treatment["relief_fen"] > 0
+    ]
+    assert offered, "the test needs a case offered relief"
+    case = offered[0]
+    unchanged = strategy_service.explain_case(session, case_id=case.id)
+    assert "Note:" not in unchanged.en and "注意" not in unchanged.zh
+    session.execute(update(Creditor).values(max_relief_bp=0))
+    words = strategy_service.explain_case(session, case_id=case.id)
+    assert f"the plan the nightly run stored on {TODAY.isoformat()}" in words.en
+    assert f"{case.treatment['term_months']} months, relief" in words.en
+    assert "将在下一次夜间处理时更新" in words.zh

@@ -607,15 +607,51 @@ def explain_case(session: Session, *, case_id: int) -> CaseExplanation:
     except PlanRefused as refused:
         refusal = refused.breaches
     words = explain(case.propensity, decision, plan, refusal)
+    stale = _stored_plan_differs(case.treatment or {}, plan, refusal, case.strategy_on)
     return CaseExplanation(
         case_id=case.id,
         propensity=case.propensity,
         segment=case.segment,
         reason_codes=tuple(case.segment_reasons or ()),
         treatment=dict(case.treatment or {}),
-        zh=words.zh,
-        en=words.en,
+        zh=words.zh + (f"\n{stale[0]}" if stale else ""),
+        en=words.en + (f"\n{stale[1]}" if stale else ""),
     )
+
+
+def _stored_plan_differs(
+    stored: dict[str, Any], plan: Any, refusal: tuple[Any, ...], planned_on: date | None
+) -> tuple[str, str] | None:
+    """(zh, en) words when the plan worked out now (today's balance, the creditor's limits
+    now) is not the one the nightly run stored — the stored one stands until the next run."""
+    if stored.get("kind") in (None, TreatmentKind.LEGAL.value):
+        return None
+    offer = plan.offer if plan is not None else None
+    was_refused = bool(stored.get("refused"))
+    if was_refused == bool(refusal) and (
+        offer is None
+        or (stored.get("term_months"), stored.get("relief_fen"), stored.get("first_payment_fen"))
+        == (offer.term_months, offer.relief_fen, offer.first_payment_fen)
+    ):
+        return None
+    if was_refused:
+        what_en = "no plan offered (" + ", ".join(stored["refused"]) + ")"
+        what_zh = "未提供方案（" + "、".join(stored["refused"]) + "）"
+    else:
+        relief = _yuan_text(int(stored.get("relief_fen", 0)))
+        what_en = f"{stored.get('term_months')} months, relief {relief} yuan"
+        what_zh = f"{stored.get('term_months')}期，减免{relief}元"
+    day = planned_on.isoformat() if planned_on else "?"
+    return (
+        f"注意：以上方案按今天的欠款和债权方当前的授权计算；{day}夜间处理保存的方案为{what_zh}，"
+        "将在下一次夜间处理时更新。",
+        f"Note: the plan above is worked out from today's balance and the creditor's limits now; "
+        f"the plan the nightly run stored on {day} is {what_en} and is replaced at the next run.",
+    )
+
+
+def _yuan_text(fen: int) -> str:
+    return f"{fen // 100:,}.{fen % 100:02d}"
 
 
 register_step("strategy", 50, plan_cases)
