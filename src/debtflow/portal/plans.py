@@ -61,7 +61,7 @@ from debtflow.portal.errors import (
     NoPlanOffered,
     PlanChoiceExpired,
 )
-from debtflow.strategy import service as strategy_service
+from debtflow.strategy.rules import treatment_rules_for
 
 log = logging.getLogger(__name__)
 
@@ -129,7 +129,7 @@ def _offers(session: Session, case: Case, start: date) -> tuple[list[PlanOffer],
             "treatment, or an offer outside the creditor's mandate); ask for legal advice or "
             "contact your collector"
         )
-    rules = strategy_service.treatment_rules_for(case.experiment_key, case.experiment_variant)
+    rules = treatment_rules_for(case.experiment_key, case.experiment_variant)
     rule = rules.by_segment[Segment(case.segment)]
     if rule.kind.value != kind:
         raise NoPlanOffered(f"the treatment rules changed since case {case.id} was planned")

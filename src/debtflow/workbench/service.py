@@ -54,6 +54,7 @@ from debtflow.models import (
 )
 from debtflow.models.enums import ContactKind
 from debtflow.strategy import service as strategy_service
+from debtflow.strategy.rules import stored_reasons, treatment_rules_for
 from debtflow.workbench import repository
 
 CHANNELS = ("call", "sms", "email", "visit", "ai_voice")
@@ -223,13 +224,13 @@ def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]
     if case.segment is None or case.propensity is None:
         return StrategyView(False, None, (), None, (), (), plan)
     segmentation, _ = strategy_service.strategy_rules()
-    treatment = strategy_service.treatment_rules_for(case.experiment_key, case.experiment_variant)
+    treatment = treatment_rules_for(case.experiment_key, case.experiment_variant)
     segment = StrategySegment(case.segment)
     decision = SegmentDecision(
         segment=segment,
         rule=case.segment_rule or "",
         rules_version=(case.strategy_rules or "").split("+")[0],
-        reasons=strategy_service.stored_reasons(case.segment_reasons, segmentation),
+        reasons=stored_reasons(case.segment_reasons, segmentation),
     )
     debt = Debt(
         principal_fen=sum(a.principal_fen for a in accounts),

@@ -188,9 +188,11 @@ def _plan_segment(
     chosen, largest, first, first_payment = _terms_and_first(due - down, down, debts, rule)
     # as ``treatment.make_offer``: a first payment that is not an ordinary instalment (a
     # down payment, a grace month) is raised to the creditor's minimum, then terms redone
-    raise_down = (first_payment < minimum) & (minimum < due)
-    if rule.down_payment_bp == 0 and not rule.grace_months:
-        raise_down[:] = False
+    raise_down = (
+        (first_payment < minimum) & (minimum < due)
+        if rule.down_payment_bp or rule.grace_months
+        else np.zeros(due.shape[0], dtype=bool)
+    )
     if raise_down.any():
         down = np.where(raise_down, minimum, down)
         chosen, largest, first, first_payment = _terms_and_first(due - down, down, debts, rule)
