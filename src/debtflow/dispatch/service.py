@@ -234,12 +234,11 @@ def dispatch_cases(session: Session, as_of: date) -> StepCounts:
         or (i in promised_now and i not in pending_at_read)
     }
     if changed:
-        counts["dispatch_queued"] -= sum(
+        kept_in_place = sum(
             1 for u in case_updates if u["id"] in changed and u["assigned_collector_id"] is None
-        )
-        counts["dispatch_released"] -= sum(
-            1 for u in case_updates if u["id"] in changed and u["assigned_collector_id"] is None
-        )
+        )  # releases the plan meant: neither queued nor released now
+        counts["dispatch_queued"] -= kept_in_place
+        counts["dispatch_released"] -= kept_in_place
         history = [h for h in history if h["case_id"] not in changed]
         case_updates = [u for u in case_updates if u["id"] not in changed]
     counts["dispatch_changed_meanwhile"] = len(changed)
