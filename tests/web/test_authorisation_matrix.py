@@ -124,6 +124,27 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
         ),
         row(200, 200, 200, 404, 403, 404, 404, 403, 401),
     ),
+    # during a call: contact roles that reach the case; alerts are for those who audit
+    ("POST", "/api/conversations/live"): (
+        lambda c, t: c.post(
+            "/api/conversations/live",
+            json={
+                "case_id": t.case_a,
+                "call_ref": "matrix-call",
+                "utterances": [{"speaker": "collector", "text": "您好，我是客服小王"}],
+            },
+        ),
+        row(200, 200, 200, 404, 403, 404, 404, 403, 401),
+    ),
+    ("GET", "/api/conversations/alerts"): (
+        lambda c, t: c.get("/api/conversations/alerts"),
+        row(200, 200, 403, 403, 200, 403, 403, 403, 401),
+    ),
+    # no such alert: the permission is checked before the alert is looked for
+    ("POST", "/api/conversations/alerts/{alert_id}/acknowledge"): (
+        lambda c, t: c.post("/api/conversations/alerts/987654/acknowledge", json={}),
+        row(404, 404, 403, 403, 404, 403, 403, 403, 401),
+    ),
     # contacts go through the compliance gate; who asks is the signed-in user
     ("POST", "/api/cases/{case_id}/contact-decisions"): (
         lambda c, t: c.post(
@@ -289,6 +310,15 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
     ("POST", "/api/cases/{case_id}/notes"): (
         lambda c, t: c.post(f"/api/cases/{t.case_a}/notes", json={"body": "回访记录"}),
         row(201, 201, 201, 404, 403, 404, 404, 403, 401),
+    ),
+    ("GET", "/call-alerts"): (
+        lambda c, t: c.get("/call-alerts"),
+        row(200, 200, 403, 403, 200, 403, 403, 403, 303),
+    ),
+    # no such alert: the permission is checked before the alert is looked for
+    ("POST", "/call-alerts/{alert_id}/acknowledge"): (
+        lambda c, t: c.post("/call-alerts/987654/acknowledge", data={"csrf_token": t.csrf}),
+        row(404, 404, 403, 403, 404, 403, 403, 403, 303),
     ),
     ("GET", "/dashboard"): (
         lambda c, t: c.get("/dashboard"),

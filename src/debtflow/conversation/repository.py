@@ -1,14 +1,15 @@
-"""Every SQL statement of conversation intelligence: stored analyses and the case's
-overdue cause learned from what the debtor said."""
+"""Every SQL statement of conversation intelligence: stored analyses, the case's overdue
+cause learned from what the debtor said, and the alerts raised during calls."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 
 from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
-from debtflow.models import Case, ConversationAnalysis
+from debtflow.models import CallAlert, Case, ConversationAnalysis
 from debtflow.models.enums import OverdueCause
 
 
@@ -35,3 +36,88 @@ def set_cause_if_unknown(session: Session, *, case_id: int, cause: OverdueCause)
         .execution_options(synchronize_session="fetch")
     )
     return bool(getattr(result, "rowcount", 0))
+
+
+# --- alerts raised during a call ----------------------------------------------------------
+
+
+def alert_of_flag(
+    session: Session, *, case_id: int, call_ref: str, turn: int, rule: str, span_start: int
+) -> CallAlert | None:
+    return session.scalars(
+        select(CallAlert).where(
+            CallAlert.case_id == case_id,
+            CallAlert.call_ref == call_ref,
+            CallAlert.turn == turn,
+            CallAlert.rule == rule,
+            CallAlert.span_start == span_start,
+        )
+    ).one_or_none()
+
+
+def add_alert_once(session: Session, alert: CallAlert) -> CallAlert:
+    """Insert the alert unless the same flag of the same turn of the call is already there
+    (a retried post, or two posted at once): then the one already stored is returned."""
+    found = alert_of_flag(
+        session,
+        case_id=alert.case_id,
+        call_ref=alert.call_ref,
+        turn=alert.turn,
+        rule=alert.rule,
+        span_start=alert.span_start,
+    )
+    if found is not None:
+        return found
+    try:
+        with session.begin_nested():
+            session.add(alert)
+            session.flush()
+    except IntegrityError:  # another request stored the same flag between the read and here
+        found = alert_of_flag(
+            session,
+            case_id=alert.case_id,
+            call_ref=alert.call_ref,
+            turn=alert.turn,
+            rule=alert.rule,
+            span_start=alert.span_start,
+        )
+        if found is None:
+            raise
+        return found
+    return alert
+
+
+def alerts_of_call(session: Session, *, case_id: int, call_ref: str) -> Sequence[CallAlert]:
+    return session.scalars(
+        select(CallAlert)
+        .where(CallAlert.case_id == case_id, CallAlert.call_ref == call_ref)
+        .order_by(CallAlert.turn, CallAlert.span_start, CallAlert.id)
+    ).all()
+
+
+def find_alerts(
+    session: Session,
+    *,
+    open_only: bool,
+    case_id: int | None,
+    severities: Collection[str] | None,
+    limit: int,
+) -> Sequence[CallAlert]:
+    """Newest first."""
+    query = select(CallAlert)
+    if open_only:
+        query = query.where(CallAlert.acknowledged_at.is_(None))
+    if case_id is not None:
+        query = query.where(CallAlert.case_id == case_id)
+    if severities is not None:
+        query = query.where(CallAlert.severity.in_(sorted(severities)))
+    return session.scalars(
+        query.order_by(CallAlert.raised_at.desc(), CallAlert.id.desc()).limit(limit)
+    ).all()
+
+
+def get_alert(session: Session, *, alert_id: int, for_update: bool = False) -> CallAlert | None:
+    query = select(CallAlert).where(CallAlert.id == alert_id)
+    if for_update:
+        query = query.with_for_update()
+    return session.scalars(query).one_or_none()

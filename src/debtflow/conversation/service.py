@@ -132,7 +132,7 @@ def analyze(
     utterances: Sequence[tuple[str, str]], *, case: CaseContext | None = None
 ) -> tuple[list[dict[str, Any]], dict[str, Any]]:
     """Readings for (speaker, text) pairs in order, and the conversation summary."""
-    turns = _turns(utterances)
+    turns = turns_of(utterances)
     readings = analyzer().read(turns, case)
     return [r.as_json() for r in readings], summarise(readings).as_json()
 
@@ -146,7 +146,9 @@ def _is_unicode(text: str) -> bool:
     return True
 
 
-def _turns(utterances: Sequence[tuple[str, str]]) -> list[Turn]:
+def turns_of(utterances: Sequence[tuple[str, str]]) -> list[Turn]:
+    """(speaker, text) pairs as turns; an empty list, an unknown speaker, an empty text or
+    one that is not valid Unicode is refused (422) naming the utterance."""
     if not utterances:
         raise InvalidInput("no utterances to analyse")
     turns = []
@@ -219,10 +221,10 @@ def attach_analysis(
     transcript attached as a file; the first stated unemployment / illness / business
     downturn becomes the case's overdue cause when that is still unknown. A contact attempt,
     when given, must be a logged contact of this case (422 otherwise)."""
-    turns = _turns(utterances)
+    turns = turns_of(utterances)
     case = case_service.get(session, case_id=case_id)
     attempt = _attempt_of(session, case_id=case_id, contact_attempt_id=contact_attempt_id)
-    readings = (reader or analyzer()).read(turns, context or _context_of(case))
+    readings = (reader or analyzer()).read(turns, context or context_of(case))
     as_json = [r.as_json() for r in readings]
     summary = summarise(readings).as_json()
 
@@ -303,7 +305,8 @@ def _attempt_of(
     )
 
 
-def _context_of(case: Case) -> CaseContext:
+def context_of(case: Case) -> CaseContext:
+    """What a script chosen for the case may quote: its outstanding balance and segment."""
     segment = case.segment if case.segment in {s.value for s in Segment} else None
     return CaseContext(
         outstanding_fen=case.outstanding_fen,

@@ -11,7 +11,7 @@ from debtflow.models.compliance import (
     QaSample,
 )
 from debtflow.models.contact import ContactAttempt
-from debtflow.models.conversation import ConversationAnalysis
+from debtflow.models.conversation import CallAlert, ConversationAnalysis
 from debtflow.models.creditor import Creditor
 from debtflow.models.debtor import Address, ContactPoint, Debtor
 from debtflow.models.dispatch import (
@@ -50,6 +50,7 @@ __all__ = [
     "Account",
     "Address",
     "BucketTransition",
+    "CallAlert",
     "Case",
     "CaseNote",
     "CaseStatusChange",

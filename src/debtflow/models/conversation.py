@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, ForeignKey, String
+from sqlalchemy import JSON, ForeignKey, Index, String, Text, UniqueConstraint
 from sqlalchemy.orm import Mapped, mapped_column
 
 from debtflow.db import Base, UTCDateTime, utcnow
@@ -35,3 +35,38 @@ class ConversationAnalysis(Base):
     compliance_score: Mapped[float | None]
     flags: Mapped[list[Any] | None] = mapped_column(JSON)
     text_sha256: Mapped[str] = mapped_column(String(64))
+
+
+class CallAlert(Base):
+    """A compliance flag raised on what a collector said while the call was going on.
+
+    Written by ``debtflow.conversation.alerts.read_live`` for every flag of a collector
+    utterance posted during a call; ``call_ref`` is the telephony system's id of the call and
+    ``turn`` the utterance's number in it, so posting the same turn again (a retry) raises
+    nothing new. ``excerpt`` is the flagged span of the collector's words (what a supervisor
+    must read to act), never the debtor's. A supervisor or auditor acknowledges it."""
+
+    __tablename__ = "call_alert"
+    __table_args__ = (
+        UniqueConstraint("case_id", "call_ref", "turn", "rule", "span_start"),
+        Index("ix_call_alert_open", "acknowledged_at", "raised_at"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
+    call_ref: Mapped[str] = mapped_column(String(64))
+    turn: Mapped[int]
+    raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    #: the user who posted the utterance (the agent, or the telephony system's account)
+    raised_by: Mapped[str] = mapped_column(String(64))
+    #: the collector the case was assigned to when the alert was raised
+    collector_id: Mapped[int | None] = mapped_column(ForeignKey("collector.id"))
+    violation: Mapped[str] = mapped_column(String(32))
+    rule: Mapped[str] = mapped_column(String(64))
+    severity: Mapped[str] = mapped_column(String(16))
+    span_start: Mapped[int]
+    span_end: Mapped[int]
+    excerpt: Mapped[str] = mapped_column(String(200))
+    acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledgement: Mapped[str | None] = mapped_column(Text)

@@ -9,6 +9,7 @@ from debtflow.auth import pages as auth_pages
 from debtflow.compliance import api as compliance_api
 from debtflow.contact import api as contact_api
 from debtflow.conversation import api as conversation_api
+from debtflow.conversation import pages as conversation_pages
 from debtflow.evidence import api as evidence_api
 from debtflow.field import api as field_api
 from debtflow.field import pages as field_pages
@@ -26,6 +27,7 @@ ROUTERS: tuple[APIRouter, ...] = (
     portal_api.webhooks,
     portal_pages.router,
     conversation_api.router,
+    conversation_pages.router,
     contact_api.router,
     compliance_api.router,
     evidence_api.router,
