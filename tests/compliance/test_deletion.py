@@ -21,7 +21,7 @@ from typer.testing import CliRunner
 
 from compliance.world import logged_contact, make_world
 from debtflow.auth import service as auth_service
-from debtflow.compliance import repository, retention
+from debtflow.compliance import retention, retention_records
 from debtflow.compliance import service as compliance_service
 from debtflow.config import get_settings
 from debtflow.conversation import service as conversation_service
@@ -392,13 +392,13 @@ def test_visits_analyses_and_disputes_are_contact_activity(session):
     world = field_world(session, tag="AC")
     debtor = world.debtor.id
     visit(session, world, photo=False)  # check-in 10:00, outcome 11:00
-    assert repository.last_contact_activity(session, debtor_id=debtor) == at(11)
+    assert retention_records.last_contact_activity(session, debtor_id=debtor) == at(11)
     later = DAY + timedelta(days=40)
     analyse(session, case_id=world.case.id, attempt_id=None, when=at(9, day=later))
-    assert repository.last_contact_activity(session, debtor_id=debtor) == at(9, day=later)
+    assert retention_records.last_contact_activity(session, debtor_id=debtor) == at(9, day=later)
     latest = DAY + timedelta(days=100)
     dispute(session, debtor_id=debtor, case_id=world.case.id, when=at(9, day=latest), tag="AC")
-    assert repository.last_contact_activity(session, debtor_id=debtor) == at(9, day=latest)
+    assert retention_records.last_contact_activity(session, debtor_id=debtor) == at(9, day=latest)
 
     kept = delete_after(session, debtor, date(2028, 11, 20))
     assert kept.verdict == DeletionVerdict.KEEP_RETENTION_PERIOD
@@ -408,7 +408,7 @@ def test_visits_analyses_and_disputes_are_contact_activity(session):
 def test_every_foreign_key_into_a_deleted_table_comes_from_a_deleted_table():
     """A new table pointing at a contact record must be added to the deletion (or its
     link handled there), or the deletion would fail on the foreign key."""
-    deleted = set(repository.CONTACT_RECORD_TABLES)
+    deleted = set(retention_records.CONTACT_RECORD_TABLES)
     dangling = sorted(
         f"{table.name}.{fk.parent.name} -> {fk.column.table.name}"
         for table in Base.metadata.sorted_tables
@@ -448,6 +448,7 @@ def test_delete_records_cli_deletes_visits_analyses_and_disputes(database_url):
     body = json.loads(result.stdout)
     assert body["verdict"] == "delete" and body["applied"] is True
     assert body["deleted"] == {
+        "call_alert": 0,
         "conversation_analysis": 2,
         "field_visit_file": 1,
         "field_checkin": 1,

@@ -6,7 +6,7 @@ acknowledge alerts, and nobody else may — through the service and the JSON rou
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
@@ -261,3 +261,31 @@ def test_the_routes_raise_list_and_acknowledge(database_url):
     done = page.post(form, data={"csrf_token": csrf, "note": "listened in"})
     assert done.status_code == 303
     assert f'data-alert="{second_id}"' not in page.get("/call-alerts").text
+
+
+def test_deleting_a_debtors_contact_records_takes_their_analyses_and_alerts(session):
+    """A debtor's contact records past retention go with what was read from those contacts:
+    the stored analyses of the calls (which point at the attempts) and the call alerts."""
+    from compliance.world import logged_contact
+    from debtflow.compliance import retention
+    from debtflow.conversation import service
+
+    world, agent, _ = _people(session)
+    attempt = logged_contact(session, world, channel="call", at=WHEN)
+    service.attach_analysis(
+        session,
+        utterances=[("collector", THREAT), ("debtor", DEBTOR)],
+        case_id=world.case.id,
+        contact_attempt_id=attempt.id,
+        analysed_by="agent-1",
+        now=WHEN,
+    )
+    _live(session, agent, world, [("collector", THREAT)])
+    assert _count(session, ConversationAnalysis) == 2 and _count(session, CallAlert) >= 1
+
+    done = retention.request_deletion(
+        session, debtor_id=world.debtor.id, today=date(2029, 11, 21), apply=True, now=WHEN
+    )
+    assert done.deleted["contact_attempt"] == 1
+    assert done.deleted["conversation_analysis"] == 2 and done.deleted["call_alert"] >= 1
+    assert _count(session, ConversationAnalysis) == 0 and _count(session, CallAlert) == 0

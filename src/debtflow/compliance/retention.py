@@ -8,7 +8,7 @@ from datetime import date, datetime
 
 from sqlalchemy.orm import Session
 
-from debtflow.compliance import repository
+from debtflow.compliance import repository, retention_records
 from debtflow.compliance.service import pack_named, zone_named
 from debtflow.core.compliance.contact import ContactFlag
 from debtflow.core.compliance.retention import DeletionVerdict, deletion_decision
@@ -32,7 +32,7 @@ def request_deletion(
     today: date | None = None,
 ) -> DeletionOutcome:
     """May the debtor's contact records be deleted today? When ``apply`` and the law allows,
-    delete them in the caller's transaction (``repository.CONTACT_RECORDS``: conversation
+    delete them in the caller's transaction (``retention_records.CONTACT_RECORDS``: conversation
     analyses, field check-ins and their file rows, QA samples, attempts, overrides,
     decisions, portal disputes, restrictions, the personal-data view log — of every case of
     the debtor); ``deleted`` counts the rows per table. Promises, payments and the evidence
@@ -58,14 +58,16 @@ def request_deletion(
             session, debtor_id=debtor_id, case_id=case.id, at=moment
         )
     )
-    last = repository.last_contact_activity(session, debtor_id=debtor_id)
+    last = retention_records.last_contact_activity(session, debtor_id=debtor_id)
     if last is None:
         if legal_hold:
             return DeletionOutcome(DeletionVerdict.KEEP_LEGAL_HOLD, None)
-        deleted = repository.delete_contact_records(session, debtor_id=debtor_id) if apply else {}
+        deleted = (
+            retention_records.delete_contact_records(session, debtor_id=debtor_id) if apply else {}
+        )
         return DeletionOutcome(DeletionVerdict.DELETE, None, deleted)
     zone = zone_named(
-        repository.debtor_timezone(session, debtor_id=debtor_id) or "", debtor_id=debtor_id
+        retention_records.debtor_timezone(session, debtor_id=debtor_id) or "", debtor_id=debtor_id
     )
     decisions = [
         deletion_decision(
@@ -81,5 +83,5 @@ def request_deletion(
     strictest = max(decisions, key=lambda d: (not d.may_delete, d.keep_until))
     if not strictest.may_delete or not apply:
         return DeletionOutcome(strictest.verdict, strictest.keep_until)
-    deleted = repository.delete_contact_records(session, debtor_id=debtor_id)
+    deleted = retention_records.delete_contact_records(session, debtor_id=debtor_id)
     return DeletionOutcome(strictest.verdict, strictest.keep_until, deleted)
