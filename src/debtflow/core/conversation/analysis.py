@@ -24,6 +24,7 @@ from debtflow.core.conversation.labels import (
     Speaker,
 )
 from debtflow.core.conversation.scripts import CaseContext, NextAction, ScriptLibrary, choose_script
+from debtflow.core.conversation.simplified import to_simplified
 from debtflow.core.conversation.speech import (
     SpeechFlag,
     SpeechRuleSet,
@@ -224,9 +225,10 @@ class ConversationAnalyzer:
     def classify_intents(
         self, texts: Sequence[str]
     ) -> list[tuple[Intent, dict[Intent, float], str | None]]:
-        scores = self.models.intent.scores(texts)
+        plain = [to_simplified(t) for t in texts]  # traditional read as simplified
+        scores = self.models.intent.scores(plain)
         out: list[tuple[Intent, dict[Intent, float], str | None]] = []
-        for text, row in zip(texts, scores, strict=True):
+        for text, row in zip(plain, scores, strict=True):
             by_intent = {i: float(s) for i, s in zip(self._intents, row, strict=True)}
             hit = rule_intent(text)
             if hit is not None:
@@ -250,11 +252,12 @@ class ConversationAnalyzer:
         case: CaseContext | None = None,
     ) -> list[DebtorReading]:
         case = case or CaseContext()
-        emotion_rows = self.models.emotion.scores(texts)
-        intents = self.classify_intents(texts)
+        plain = [to_simplified(t) for t in texts]  # traditional read as simplified
+        emotion_rows = self.models.emotion.scores(plain)
+        intents = self.classify_intents(plain)
         readings = []
-        for text, row, (intent, intent_scores, rule) in zip(
-            texts, emotion_rows, intents, strict=True
+        for said, text, row, (intent, intent_scores, rule) in zip(
+            texts, plain, emotion_rows, intents, strict=True
         ):
             scores = {e: float(s) for e, s in zip(self._emotions, row, strict=True)}
             if rule == "refuse-abuse":
@@ -268,7 +271,7 @@ class ConversationAnalyzer:
             cause = stated_cause(text)
             willingness = utterance_willingness(intent, emotion, scores[emotion], hesitant)
             promise = (
-                Promise(text, promised_when(text), promised_amount_fen(text))
+                Promise(said, promised_when(text), promised_amount_fen(text))
                 if intent is Intent.PROMISE_TO_PAY
                 else None
             )
@@ -283,7 +286,7 @@ class ConversationAnalyzer:
             )
             readings.append(
                 DebtorReading(
-                    text=text,
+                    text=said,
                     emotion=emotion,
                     emotion_scores=scores,
                     intent=intent,

@@ -10,12 +10,13 @@ from __future__ import annotations
 import re
 import tomllib
 from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from importlib import resources
 from pathlib import Path
 from typing import Any
 
 from debtflow.core.conversation.labels import SEVERITY_PENALTY, Severity, Violation
+from debtflow.core.conversation.simplified import to_simplified
 from debtflow.core.conversation.textmodel import TextClassifier
 
 MODEL_SEVERITY: dict[Violation, Severity] = {
@@ -264,22 +265,28 @@ def check_utterances(
     texts: Sequence[str], rules: SpeechRuleSet, model: SpeechModel | None = None
 ) -> list[list[SpeechFlag]]:
     """Flags per utterance: every rule hit, plus model flags for violations no rule caught.
+    Traditional characters are read as simplified (spans and excerpts are of the text as
+    given).
 
     A model flag is also dropped when an `unless` exception of a rule of the same violation
     matches and no rule hit of that violation stands (see `excused_violations`), and needs
     the model's `second_threshold` when rules already caught another violation in the
     utterance.
     """
-    out = [rule_flags(text, rules) for text in texts]
-    if model is None or not texts:
-        return out
-    found = [{f.violation for f in flags} for flags in out]
-    extra = model.flags(texts, found)
-    for text, flags, seen, more in zip(texts, out, found, extra, strict=True):
-        if more:
-            excused = excused_violations(text, rules)
-            flags.extend(f for f in more if f.violation not in seen | excused)
-    return out
+    plain = [to_simplified(text) for text in texts]  # traditional read as simplified
+    out = [rule_flags(text, rules) for text in plain]
+    if model is not None and plain:
+        found = [{f.violation for f in flags} for flags in out]
+        extra = model.flags(plain, found)
+        for text, flags, seen, more in zip(plain, out, found, extra, strict=True):
+            if more:
+                excused = excused_violations(text, rules)
+                flags.extend(f for f in more if f.violation not in seen | excused)
+    # the same positions, the words as they were said
+    return [
+        [replace(flag, excerpt=text[flag.start : flag.end]) for flag in flags]
+        for text, flags in zip(texts, out, strict=True)
+    ]
 
 
 def compliance_score(flags: Iterable[SpeechFlag]) -> int:

@@ -19,14 +19,17 @@ from numpy.typing import NDArray
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.svm import LinearSVC
 
+from debtflow.core.conversation.simplified import to_simplified
+
 _URL = re.compile(r"https?://\S+")
 _MENTION = re.compile(r"@[^\s:：@/]+")
 _SPACE = re.compile(r"\s+")
 
 
 def normalise(text: str) -> str:
-    """NFKC (full-width to half-width), lower case, URLs and @mentions replaced, spaces folded."""
-    text = unicodedata.normalize("NFKC", text).lower()
+    """NFKC (full-width to half-width), traditional characters read as simplified, lower
+    case, URLs and @mentions replaced, spaces folded."""
+    text = to_simplified(unicodedata.normalize("NFKC", text)).lower()
     text = _URL.sub("U", text)
     text = _MENTION.sub("@", text)
     return _SPACE.sub(" ", text).strip()
