@@ -54,6 +54,11 @@ class Settings(BaseSettings):
     # the data shipped with the project (corpora, labelled sets); models trained from it
     shipped_data: Path = Path(__file__).resolve().parents[2] / "data"
     conversation_models: Path | None = None
+    # conversation: the script library (next best action, the case page's opening script)
+    # and the collector speech-compliance rules an operations manager may replace; unset,
+    # the shipped files. Read again when a file changes (docs/conversation.md)
+    script_library: Path | None = None
+    speech_rules: Path | None = None
     treatment_rules: Path | None = None
     # champion / challenger: an experiment file (docs/strategy.md §4); unset, no experiment
     strategy_experiment: Path | None = None

@@ -47,6 +47,7 @@ def test_requests_that_arrive_together_load_the_models_once(monkeypatch, tmp_pat
     instead of each starting its own."""
     import threading
     import time
+    from types import SimpleNamespace
 
     from debtflow.conversation import service
 
@@ -60,7 +61,11 @@ def test_requests_that_arrive_together_load_the_models_once(monkeypatch, tmp_pat
     monkeypatch.setattr(service, "_ANALYZERS", {})
     monkeypatch.setattr(service, "model_dir", lambda: tmp_path)
     monkeypatch.setattr(service, "load_or_train", slow_load)
-    monkeypatch.setattr(service, "make_analyzer", lambda models: ("analyzer", models))
+    monkeypatch.setattr(
+        service,
+        "make_analyzer",
+        lambda models, library, rules: SimpleNamespace(models=models, library=library, rules=rules),
+    )
     got: list[object] = []
     threads = [threading.Thread(target=lambda: got.append(service.analyzer())) for _ in range(4)]
     for thread in threads:

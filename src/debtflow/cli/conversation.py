@@ -11,7 +11,14 @@ from typing import Annotated, Any
 import typer
 
 from debtflow.cli.common import domain_errors, transaction
+from debtflow.config import get_settings
+from debtflow.conversation import rules as conversation_rules
 from debtflow.conversation import service as conversation_service
+from debtflow.conversation.rules import (
+    LIBRARY_SETTING,
+    SPEECH_RULES_SETTING,
+    InvalidConversationRules,
+)
 from debtflow.conversation.service import ConversationModelError
 from debtflow.core.conversation.analysis import ConversationAnalyzer, Turn, summarise
 from debtflow.core.conversation.corpus import (
@@ -22,19 +29,8 @@ from debtflow.core.conversation.corpus import (
 )
 from debtflow.core.conversation.evaluation import class_report, format_report, multilabel_report
 from debtflow.core.conversation.labels import Emotion, Intent, Segment, Speaker, Violation
-from debtflow.core.conversation.scripts import (
-    CaseContext,
-    PlanOffer,
-    ScriptLibraryError,
-    load_library,
-    parse_library,
-)
-from debtflow.core.conversation.speech import (
-    RuleFileError,
-    check_utterances,
-    load_rules,
-    parse_rules,
-)
+from debtflow.core.conversation.scripts import CaseContext, PlanOffer
+from debtflow.core.conversation.speech import check_utterances
 from debtflow.core.conversation.trained import (
     ConversationModels,
     collector_set_path,
@@ -65,10 +61,25 @@ DataDir = Annotated[
     ),
 ]
 
+LibraryFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--library",
+        help="Script library TOML (default: $DEBTFLOW_SCRIPT_LIBRARY, else the shipped one).",
+    ),
+]
+RulesFile = Annotated[
+    Path | None,
+    typer.Option(
+        "--rules",
+        help="Speech-rule TOML (default: $DEBTFLOW_SPEECH_RULES, else the shipped one).",
+    ),
+]
 
-def _fail(message: str) -> None:
+
+def _fail(message: str, code: int = 1) -> None:
     typer.echo(f"error: {message}", err=True)
-    raise typer.Exit(code=1)
+    raise typer.Exit(code=code)
 
 
 def default_model_dir() -> Path:
@@ -139,11 +150,13 @@ def evaluate(
             "(default: the Weibo hold-out and the CPED test part).",
         ),
     ] = None,
+    rules: RulesFile = None,
 ) -> None:
-    """Per-class precision, recall and F1: emotion, intent (test split), collector flags."""
+    """Per-class precision, recall and F1: emotion, intent (test split), collector flags
+    (with the speech rules in force, or --rules)."""
     root = data or default_data_dir()
     models = _load_or_train(models_dir, data)
-    analyzer = _analyzer(models, None, None)
+    analyzer = _analyzer(models, None, rules)
     files = emotion_file or [
         root / "zh_text" / "smp2020_ewect" / "usual_holdout.csv",
         root / "zh_text" / "cped" / "test_part.csv",
@@ -211,38 +224,87 @@ def evaluate(
                 )
             )
     typer.echo(f"\ncollector model threshold {models.speech.threshold}")
+    typer.echo(f"speech rules version {analyzer.rules.version!r}")
+
+
+@app.command("check-rules")
+def check_rules(library: LibraryFile = None, rules: RulesFile = None) -> None:
+    """Check a script library and speech-rule file an operations manager edited (the files
+    given, else those in force) and say what they hold and whether they are in force.
+    Exit status 0 when both can be used, 2 when one cannot (the problem on stderr)."""
+    settings = get_settings()
+    failed = False
+    checks = (
+        (
+            "script library",
+            library,
+            settings.script_library,
+            LIBRARY_SETTING,
+            "library.toml",
+            _library_summary,
+        ),
+        (
+            "speech rules",
+            rules,
+            settings.speech_rules,
+            SPEECH_RULES_SETTING,
+            "collector_speech.toml",
+            _rules_summary,
+        ),
+    )
+    for kind, given, configured, setting, shipped, summary in checks:
+        in_force = f"{configured} ({setting})" if configured else f"the shipped {shipped}"
+        try:
+            held = summary(configured, setting) if given is None else summary(given, None)
+        except InvalidConversationRules as exc:
+            typer.echo(f"error: {exc.message}", err=True)
+            failed = True
+            continue
+        if given is None or (configured is not None and _same_file(given, configured)):
+            typer.echo(f"{kind}: {in_force}, in force — {held}")
+        else:
+            typer.echo(f"{kind}: {given}, not in force (in force: {in_force}) — {held}")
+    if failed:
+        raise typer.Exit(code=2)
+
+
+def _library_summary(path: Path | None, setting: str | None) -> str:
+    library = conversation_rules.read_library(path, setting=setting)
+    return f"version {library.version!r}, locale {library.locale}, {len(library.scripts)} scripts"
+
+
+def _rules_summary(path: Path | None, setting: str | None) -> str:
+    rules = conversation_rules.read_speech_rules(path, setting=setting)
+    return f"version {rules.version!r}, {len(rules.rules)} rules"
+
+
+def _same_file(one: Path, other: Path) -> bool:
+    try:
+        return one.samefile(other)
+    except OSError:
+        return one.resolve() == other.resolve()
 
 
 def _analyzer(
     models: ConversationModels, library_path: Path | None, rules_path: Path | None
 ) -> ConversationAnalyzer:
+    """The models with the given library and rule files, else those in force (the settings'
+    files or the shipped ones); a file that cannot be used exits with status 2."""
     try:
         library = (
-            load_library()
+            conversation_rules.script_library()
             if library_path is None
-            else parse_library(
-                _read_toml(library_path, ScriptLibraryError), source=str(library_path)
-            )
+            else conversation_rules.read_library(library_path)
         )
         rules = (
-            load_rules()
+            conversation_rules.speech_rules()
             if rules_path is None
-            else parse_rules(_read_toml(rules_path, RuleFileError), source=str(rules_path))
+            else conversation_rules.read_speech_rules(rules_path)
         )
-    except (ScriptLibraryError, RuleFileError) as exc:
-        _fail(str(exc))
+    except InvalidConversationRules as exc:
+        _fail(exc.message, 2)
         raise AssertionError from exc  # unreachable
     return ConversationAnalyzer(models, library, rules)
-
-
-def _read_toml(path: Path, error: type[Exception]) -> str:
-    """The text of a TOML file; a leading UTF-8 byte-order mark is dropped."""
-    try:
-        return path.read_text(encoding="utf-8-sig")
-    except OSError as exc:
-        raise error(f"{path}: cannot read ({exc.strerror})") from exc
-    except UnicodeDecodeError as exc:
-        raise error(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
 
 
 def _read_case(path: Path | None) -> CaseContext:
@@ -348,12 +410,8 @@ def analyze(
             "segment, plan {instalment_count, instalment_fen, current_monthly_fen}.",
         ),
     ] = None,
-    library: Annotated[
-        Path | None, typer.Option("--library", help="Script library TOML (default: shipped).")
-    ] = None,
-    rules: Annotated[
-        Path | None, typer.Option("--rules", help="Speech-rule TOML (default: shipped).")
-    ] = None,
+    library: LibraryFile = None,
+    rules: RulesFile = None,
     summary: Annotated[
         bool, typer.Option("--summary", help="Also print the conversation summary on stderr.")
     ] = False,

@@ -22,10 +22,11 @@ from debtflow.case import service as case_service
 from debtflow.config import get_settings
 from debtflow.contact import service as contact_service
 from debtflow.conversation import repository
+from debtflow.conversation import rules as conversation_rules
 from debtflow.core.conversation.analysis import ConversationAnalyzer, Turn, summarise
 from debtflow.core.conversation.labels import Segment, Speaker
-from debtflow.core.conversation.scripts import CaseContext, load_library
-from debtflow.core.conversation.speech import load_rules
+from debtflow.core.conversation.scripts import CaseContext, ScriptLibrary
+from debtflow.core.conversation.speech import SpeechRuleSet
 from debtflow.core.conversation.trained import (
     ConversationModels,
     ModelFileError,
@@ -106,9 +107,17 @@ def load_or_train(
 
 
 def make_analyzer(
-    models: ConversationModels, library: Path | None = None, rules: Path | None = None
+    models: ConversationModels,
+    library: ScriptLibrary | None = None,
+    rules: SpeechRuleSet | None = None,
 ) -> ConversationAnalyzer:
-    return ConversationAnalyzer(models, load_library(library), load_rules(rules))
+    """An analyzer over ``models`` with the given library and speech rules, by default
+    those in force (``conversation.rules``)."""
+    return ConversationAnalyzer(
+        models,
+        conversation_rules.script_library() if library is None else library,
+        conversation_rules.speech_rules() if rules is None else rules,
+    )
 
 
 _ANALYZERS: dict[Path, ConversationAnalyzer] = {}
@@ -116,16 +125,25 @@ _ANALYZERS_LOCK = threading.Lock()
 
 
 def analyzer() -> ConversationAnalyzer:
-    """The process's analyzer over the configured models (loaded once; requests that arrive
-    while the first one loads or trains them wait for it instead of training again)."""
+    """The process's analyzer: the configured models (loaded once; requests that arrive
+    while the first one loads or trains them wait for it instead of training again) with the
+    script library and speech rules in force — an operations manager's edited file is used
+    from the next call on, over the same models; a file that cannot be used raises
+    :class:`~debtflow.conversation.rules.InvalidConversationRules` (422)."""
     directory = model_dir()
+    library = conversation_rules.script_library()
+    rules = conversation_rules.speech_rules()
     found = _ANALYZERS.get(directory)
-    if found is not None:
+    if found is not None and found.library is library and found.rules is rules:
         return found
     with _ANALYZERS_LOCK:
-        if directory not in _ANALYZERS:
-            _ANALYZERS[directory] = make_analyzer(load_or_train(directory))
-        return _ANALYZERS[directory]
+        found = _ANALYZERS.get(directory)
+        if found is None:
+            found = make_analyzer(load_or_train(directory), library, rules)
+        elif found.library is not library or found.rules is not rules:
+            found = make_analyzer(found.models, library, rules)
+        _ANALYZERS[directory] = found
+        return found
 
 
 def analyze(

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from functools import lru_cache
 from typing import Any
 
 from sqlalchemy.orm import Session
@@ -15,6 +14,7 @@ from sqlalchemy.orm import Session
 from debtflow.auth.scoping import Permission, case_scope, permits, require
 from debtflow.case import service as case_service
 from debtflow.contact import access as contact_access
+from debtflow.conversation import rules as conversation_rules
 from debtflow.conversation import service as conversation_service
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.compliance.personal_data import PersonalDataError, mask_phone
@@ -26,7 +26,6 @@ from debtflow.core.conversation.scripts import (
     PlanOffer,
     ScriptLibrary,
     choose_script,
-    load_library,
 )
 from debtflow.core.errors import InvalidInput
 from debtflow.core.strategy.explanation import explain
@@ -261,9 +260,10 @@ def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]
     )
 
 
-@lru_cache(maxsize=1)
 def script_library() -> ScriptLibrary:
-    return load_library()
+    """The script library in force (``DEBTFLOW_SCRIPT_LIBRARY`` or the shipped one; parsed
+    again when the file changes)."""
+    return conversation_rules.script_library()
 
 
 def _script_cause(case: Case) -> ScriptCause | None:
@@ -308,7 +308,7 @@ def case_context(
 
 def opening_script(*, case: Case, context: CaseContext) -> NextAction:
     """The script to open with before the debtor has said anything: chosen by segment and
-    cause from the shipped library, willingness taken as the case's propensity score."""
+    cause from the library in force, willingness taken as the case's propensity score."""
     return choose_script(
         script_library(),
         emotion=Emotion.NEUTRAL,

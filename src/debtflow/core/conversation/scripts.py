@@ -334,16 +334,19 @@ def _check_non_debtor_scripts(scripts: list[Script], source: str) -> None:
 
 
 def load_library(path: Path | None = None) -> ScriptLibrary:
-    """Load a script library; by default the one shipped with debtflow."""
+    """Load a script library; by default the one shipped with debtflow.  A leading UTF-8
+    byte-order mark (as Notepad writes) is dropped."""
     if path is None:
         resource = resources.files("debtflow.core.conversation").joinpath(
             "script_library/library.toml"
         )
         return parse_library(resource.read_text(encoding="utf-8"), source="library.toml")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise ScriptLibraryError(f"{path}: cannot read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise ScriptLibraryError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     return parse_library(text, source=str(path))
 
 

@@ -129,16 +129,19 @@ def parse_rules(text: str, *, source: str = "rules") -> SpeechRuleSet:
 
 
 def load_rules(path: Path | None = None) -> SpeechRuleSet:
-    """Load a rule file; by default the one shipped with debtflow."""
+    """Load a rule file; by default the one shipped with debtflow.  A leading UTF-8
+    byte-order mark (as Notepad writes) is dropped."""
     if path is None:
         resource = resources.files("debtflow.core.conversation").joinpath(
             "rules/collector_speech.toml"
         )
         return parse_rules(resource.read_text(encoding="utf-8"), source="collector_speech.toml")
     try:
-        text = path.read_text(encoding="utf-8")
+        text = path.read_text(encoding="utf-8-sig")
     except OSError as exc:
         raise RuleFileError(f"{path}: cannot read ({exc.strerror})") from exc
+    except UnicodeDecodeError as exc:
+        raise RuleFileError(f"{path}: not UTF-8 ({exc.reason} at byte {exc.start})") from exc
     return parse_rules(text, source=str(path))
 
 
