@@ -14,7 +14,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import select
+from sqlalchemy import func, select
 from typer.testing import CliRunner
 
 from compliance.world import logged_contact, make_user, make_world
@@ -27,7 +27,7 @@ from debtflow.cli.main import app as cli
 from debtflow.config import get_settings
 from debtflow.contact import service as contact_service
 from debtflow.conversation import service
-from debtflow.conversation.service import ContactAttemptMismatch
+from debtflow.conversation.service import ContactAttemptMismatch, ConversationAlreadyAttached
 from debtflow.core.evidence.leaf import LeafKind, parse_leaf
 from debtflow.db import unit_of_work
 from debtflow.evidence.log import file_store
@@ -117,6 +117,40 @@ def test_a_call_is_stored_per_utterance_with_one_evidence_leaf(session):
     assert [r["speaker"] for r in results] == [s for s, _ in CALL]
     assert results[2]["flags"] and "threat" in results[2]["flags"]
     assert results[3]["willingness_permille"] == round(promise.willingness * 1000)
+
+
+def test_a_contacts_conversation_is_stored_once(session):
+    """A retried post of the same call (or a second one) stores nothing more: no second set
+    of rows for the dispatch features to count twice, no second evidence leaf."""
+    world = make_world(session)
+    agent = staff(session, username="agent-1", role=Role.ONLINE_AGENT, collector_id=world.agent.id)
+    attempt = logged(session, world, channel="call")
+    first = service.analyze_for_user(
+        session,
+        user=agent,
+        utterances=CALL,
+        case_id=world.case.id,
+        contact_attempt_id=attempt.id,
+        now=WHEN,
+    )
+    leaves = session.scalar(select(func.count()).select_from(EvidenceLogLeaf))
+    with pytest.raises(ConversationAlreadyAttached, match=f"contact attempt {attempt.id}"):
+        service.analyze_for_user(
+            session,
+            user=agent,
+            utterances=CALL[:2],
+            case_id=world.case.id,
+            contact_attempt_id=attempt.id,
+            now=WHEN,
+        )
+    rows = service.analyses_of_case(session, case_id=world.case.id)
+    assert [r.id for r in rows] == first.analysis_ids
+    assert session.scalar(select(func.count()).select_from(EvidenceLogLeaf)) == leaves
+    # without a contact attempt there is nothing to key on: each post is its own analysis
+    again = service.analyze_for_user(
+        session, user=agent, utterances=CALL[:1], case_id=world.case.id, now=WHEN
+    )
+    assert len(again.analysis_ids) == 1
 
 
 def test_a_stated_cause_fills_an_unknown_overdue_cause_only(session):
@@ -316,6 +350,9 @@ def test_the_route_attaches_and_refuses_as_designed(database_url):
     auditor = _client(tokens["auditor"])
     assert auditor.post(url, json=_body(case_id=ids["case"])).status_code == 403
     assert auditor.post(url, json=_body()).status_code == 200  # reading only is allowed
+    retried = agent.post(url, json=_body(case_id=ids["case"], contact_attempt_id=ids["attempt"]))
+    assert retried.status_code == 409
+    assert retried.json()["error"] == "conversation_already_attached"
     wrong = agent.post(
         url, json=_body(case_id=ids["case"], contact_attempt_id=ids["foreign_attempt"])
     )

@@ -83,8 +83,12 @@ def attempts_of_case(session: Session, *, case_id: int) -> Sequence[ContactAttem
     return session.scalars(stmt).all()
 
 
-def attempt_of_case(session: Session, *, case_id: int, attempt_id: int) -> ContactAttempt | None:
+def attempt_of_case(
+    session: Session, *, case_id: int, attempt_id: int, for_update: bool = False
+) -> ContactAttempt | None:
     stmt = select(ContactAttempt).where(
         ContactAttempt.id == attempt_id, ContactAttempt.case_id == case_id
     )
+    if for_update:
+        stmt = stmt.with_for_update()
     return session.scalars(stmt).first()

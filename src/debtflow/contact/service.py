@@ -97,6 +97,11 @@ def contacts_of_case(session: Session, *, case_id: int) -> Sequence[ContactAttem
     return repository.attempts_of_case(session, case_id=case_id)
 
 
-def contact_of_case(session: Session, *, case_id: int, attempt_id: int) -> ContactAttempt | None:
-    """The logged contact ``attempt_id`` when it belongs to case ``case_id``, else None."""
-    return repository.attempt_of_case(session, case_id=case_id, attempt_id=attempt_id)
+def contact_of_case(
+    session: Session, *, case_id: int, attempt_id: int, for_update: bool = False
+) -> ContactAttempt | None:
+    """The logged contact ``attempt_id`` when it belongs to case ``case_id``, else None
+    (``for_update``: locked until the transaction ends)."""
+    return repository.attempt_of_case(
+        session, case_id=case_id, attempt_id=attempt_id, for_update=for_update
+    )

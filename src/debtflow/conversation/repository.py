@@ -26,6 +26,16 @@ def analyses_of_case(session: Session, *, case_id: int) -> Sequence[Conversation
     ).all()
 
 
+def analysis_ids_of_attempt(session: Session, *, contact_attempt_id: int) -> list[int]:
+    return list(
+        session.scalars(
+            select(ConversationAnalysis.id)
+            .where(ConversationAnalysis.contact_attempt_id == contact_attempt_id)
+            .order_by(ConversationAnalysis.id)
+        )
+    )
+
+
 def set_cause_if_unknown(session: Session, *, case_id: int, cause: OverdueCause) -> bool:
     """Set the case's overdue cause only while it is still unknown (one guarded UPDATE, so a
     cause recorded meanwhile by someone else is never overwritten). True when it changed."""

@@ -34,7 +34,7 @@ from debtflow.core.conversation.trained import (
     save_models,
     train_models,
 )
-from debtflow.core.errors import InvalidInput
+from debtflow.core.errors import Conflict, InvalidInput
 from debtflow.core.evidence.leaf import LeafKind
 from debtflow.evidence import log
 from debtflow.models import Case, ContactAttempt, ConversationAnalysis, User
@@ -48,6 +48,13 @@ class ConversationModelError(InvalidInput):
 
 class ContactAttemptMismatch(InvalidInput):
     code = "contact_attempt_mismatch"
+
+
+class ConversationAlreadyAttached(Conflict):
+    """A contact attempt's conversation is stored once (a retried post must not store it,
+    and its evidence, twice)."""
+
+    code = "conversation_already_attached"
 
 
 #: a cause the debtor states that the case's overdue cause (read by the segmentation) takes
@@ -313,14 +320,24 @@ def analyses_of_case(session: Session, *, case_id: int) -> Sequence[Conversation
 def _attempt_of(
     session: Session, *, case_id: int, contact_attempt_id: int | None
 ) -> ContactAttempt | None:
+    """The contact attempt, locked (two posts of the same call wait for each other), once
+    it is known to be a logged contact of the case with no analysis stored yet."""
     if contact_attempt_id is None:
         return None
-    for attempt in contact_service.contacts_of_case(session, case_id=case_id):
-        if attempt.id == contact_attempt_id:
-            return attempt
-    raise ContactAttemptMismatch(
-        f"contact attempt {contact_attempt_id} is not a logged contact of case {case_id}"
+    attempt = contact_service.contact_of_case(
+        session, case_id=case_id, attempt_id=contact_attempt_id, for_update=True
     )
+    if attempt is None:
+        raise ContactAttemptMismatch(
+            f"contact attempt {contact_attempt_id} is not a logged contact of case {case_id}"
+        )
+    stored = repository.analysis_ids_of_attempt(session, contact_attempt_id=attempt.id)
+    if stored:
+        raise ConversationAlreadyAttached(
+            f"the conversation of contact attempt {attempt.id} is already analysed and stored "
+            f"(analyses {stored[0]}–{stored[-1]}); a contact's conversation is stored once"
+        )
+    return attempt
 
 
 def context_of(case: Case) -> CaseContext:
