@@ -21,3 +21,12 @@ def test_malformed_amounts_are_refused(text):
 def test_fen_print_as_yuan():
     assert fen_to_yuan(123456789) == "1,234,567.89"
     assert fen_to_yuan(-5) == "-0.05"
+
+
+def test_one_printer_for_every_amount() -> None:
+    from debtflow.core.money import fen_to_yuan
+
+    assert fen_to_yuan(123456) == "1,234.56"
+    assert fen_to_yuan(123456, symbol=True) == "¥1,234.56"
+    assert fen_to_yuan(-1, symbol=True) == "-¥0.01"  # not "-¥1.99" as fen // 100 gives
+    assert fen_to_yuan(0) == "0.00"

@@ -40,8 +40,9 @@ def yuan_to_fen(text: str) -> int:
     return int(value * 100)
 
 
-def fen_to_yuan(fen: int) -> str:
-    """``123456`` → ``"1,234.56"``; negative amounts keep their sign."""
+def fen_to_yuan(fen: int, *, symbol: bool = False) -> str:
+    """``123456`` → ``"1,234.56"`` (``symbol``: ``"¥1,234.56"``); negative amounts keep
+    their sign in front (``"-¥1,234.56"``). The one way debtflow prints money."""
     sign = "-" if fen < 0 else ""
     whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+    return f"{sign}{'¥' if symbol else ''}{whole:,}.{cents:02d}"

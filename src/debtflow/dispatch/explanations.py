@@ -22,6 +22,7 @@ from debtflow.core.dispatch.match import (
     MatchReason,
     make_reason,
 )
+from debtflow.core.money import fen_to_yuan
 from debtflow.dispatch import repository
 from debtflow.dispatch.errors import CaseNotFound, NotYetDispatched
 from debtflow.dispatch.scoring import local_zone
@@ -59,8 +60,7 @@ class DispatchExplanation:
 
 
 def _yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+    return fen_to_yuan(fen, symbol=True)
 
 
 def _reasons(stored: Sequence[dict[str, Any]]) -> tuple[MatchReason, ...]:

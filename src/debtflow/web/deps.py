@@ -16,6 +16,7 @@ from starlette.background import BackgroundTask
 from starlette.responses import HTMLResponse
 
 from debtflow.config import get_settings
+from debtflow.core.money import fen_to_yuan
 from debtflow.db import immediate, session_factory
 from debtflow.web.i18n import (
     LanguageEnvironment,
@@ -68,10 +69,7 @@ TEMPLATES = PageTemplates(
 
 def fen(value: int | None) -> str:
     """Fen as yuan with thousands separators, '—' when unknown."""
-    if value is None:
-        return "—"
-    sign = "-" if value < 0 else ""
-    return f"{sign}{abs(value) // 100:,}.{abs(value) % 100:02d}"
+    return "—" if value is None else fen_to_yuan(value)
 
 
 def local_time(value: datetime | None) -> str:

@@ -19,6 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from debtflow.core.conversation.labels import Emotion, Intent, OverdueCause, Segment
+from debtflow.core.money import fen_to_yuan
 
 PLACEHOLDERS: dict[str, str] = {
     "debtor_name": "the debtor's name as addressed (e.g. 张先生)",
@@ -168,9 +169,7 @@ class NextAction:
 
 def yuan(fen: int) -> str:
     """Integer fen as yuan with two decimals (no float arithmetic)."""
-    sign = "-" if fen < 0 else ""
-    whole, cents = divmod(abs(fen), 100)
-    return f"{sign}{whole:,}.{cents:02d}"
+    return fen_to_yuan(fen)
 
 
 def _labels(script_id: str, key: str, value: object, enum: Any) -> frozenset[Any]:

@@ -31,6 +31,7 @@ from debtflow.core.dispatch.match import (
     ProbabilityAdjuster,
     pair_contributions,
 )
+from debtflow.core.money import fen_to_yuan
 
 Side = Literal["chosen", "runner_up"]
 CHOSEN: Side = "chosen"
@@ -175,8 +176,7 @@ def explain_case(
 
 
 def _yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}¥{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+    return fen_to_yuan(fen, symbol=True)
 
 
 def render_explanation(explanation: AssignmentExplanation, *, language: str = "en") -> str:

@@ -13,6 +13,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import date
 
+from debtflow.core.money import fen_to_yuan
 from debtflow.core.strategy.treatment import Offer
 
 
@@ -100,8 +101,7 @@ def next_due(
 
 
 def yuan(fen: int) -> str:
-    sign = "-" if fen < 0 else ""
-    return f"{sign}{abs(fen) // 100:,}.{abs(fen) % 100:02d}"
+    return fen_to_yuan(fen)
 
 
 @dataclass(frozen=True)

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from debtflow.core.money import fen_to_yuan
 from debtflow.core.strategy.segmentation import Segment, SegmentDecision
 from debtflow.core.strategy.treatment import (
     LegalAction,
@@ -33,10 +34,6 @@ ACTION_NAMES = {
 class Explanation:
     zh: str
     en: str
-
-
-def _yuan(fen: int) -> str:
-    return f"{fen // 100:,}.{fen % 100:02d}"
 
 
 def _percent(probability: float) -> int:
@@ -81,21 +78,21 @@ def explain(
         kind_en = "instalments" if plan.kind is TreatmentKind.INSTALMENTS else "restructuring"
         grace = offer.schedule.terms.grace_months
         zh_plan = (
-            f"方案：{kind_zh}，减免{_yuan(offer.relief_fen)}元，"
-            f"应还合计{_yuan(offer.total_to_pay_fen)}元"
+            f"方案：{kind_zh}，减免{fen_to_yuan(offer.relief_fen)}元，"
+            f"应还合计{fen_to_yuan(offer.total_to_pay_fen)}元"
         )
         en_plan = (
-            f"Plan: {kind_en}, relief of {_yuan(offer.relief_fen)} yuan, "
-            f"{_yuan(offer.total_to_pay_fen)} yuan to pay in all"
+            f"Plan: {kind_en}, relief of {fen_to_yuan(offer.relief_fen)} yuan, "
+            f"{fen_to_yuan(offer.total_to_pay_fen)} yuan to pay in all"
         )
         if offer.down_payment_fen:
-            zh_plan += f"，签约时首付{_yuan(offer.down_payment_fen)}元"
-            en_plan += f", {_yuan(offer.down_payment_fen)} yuan on signing"
+            zh_plan += f"，签约时首付{fen_to_yuan(offer.down_payment_fen)}元"
+            en_plan += f", {fen_to_yuan(offer.down_payment_fen)} yuan on signing"
         if grace:
             zh_plan += f"，前{grace}个月宽限期"
             en_plan += f", {grace} grace months first"
-        zh_plan += f"，月供最高{_yuan(offer.schedule.largest_instalment_fen)}元"
-        en_plan += f", at most {_yuan(offer.schedule.largest_instalment_fen)} yuan a month"
+        zh_plan += f"，月供最高{fen_to_yuan(offer.schedule.largest_instalment_fen)}元"
+        en_plan += f", at most {fen_to_yuan(offer.schedule.largest_instalment_fen)} yuan a month"
         if burden is not None:
             zh_plan += f"（{burden.describe_zh()}）"
             en_plan += f" ({burden.describe_en()})"

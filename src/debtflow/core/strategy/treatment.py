@@ -27,6 +27,7 @@ from importlib import resources
 from pathlib import Path
 from typing import Any
 
+from debtflow.core.money import fen_to_yuan
 from debtflow.core.strategy.schedules import (
     BurdenChange,
     GraceInterest,
@@ -184,10 +185,6 @@ class TreatmentPlan:
     actions: tuple[LegalAction, ...] = ()
 
 
-def _yuan(fen: int) -> str:
-    return f"{fen // 100}.{fen % 100:02d}"
-
-
 def check_mandate(offer: Offer, mandate: Mandate) -> tuple[MandateBreach, ...]:
     """Every way ``offer`` breaks ``mandate`` (empty when it keeps to it)."""
     breaches: list[MandateBreach] = []
@@ -195,9 +192,10 @@ def check_mandate(offer: Offer, mandate: Mandate) -> tuple[MandateBreach, ...]:
         breaches.append(
             MandateBreach(
                 "RELIEF_ABOVE_MANDATE",
-                f"relief of {_yuan(offer.relief_fen)} yuan is {offer.relief_bp / 100:.2f} % of "
-                f"the debt; the creditor allows at most {mandate.max_relief_bp / 100:.2f} %",
-                f"减免{_yuan(offer.relief_fen)}元，占欠款{offer.relief_bp / 100:.2f}%，"
+                f"relief of {fen_to_yuan(offer.relief_fen)} yuan is "
+                f"{offer.relief_bp / 100:.2f} % of the debt; "
+                f"the creditor allows at most {mandate.max_relief_bp / 100:.2f} %",
+                f"减免{fen_to_yuan(offer.relief_fen)}元，占欠款{offer.relief_bp / 100:.2f}%，"
                 f"超过债权方上限{mandate.max_relief_bp / 100:.2f}%",
             )
         )
@@ -214,10 +212,10 @@ def check_mandate(offer: Offer, mandate: Mandate) -> tuple[MandateBreach, ...]:
         breaches.append(
             MandateBreach(
                 "FIRST_PAYMENT_BELOW_MANDATE",
-                f"the first payment of {_yuan(offer.first_payment_fen)} yuan is below the "
-                f"creditor's minimum of {_yuan(mandate.min_first_payment_fen)} yuan",
-                f"首期还款{_yuan(offer.first_payment_fen)}元，低于债权方要求的最低"
-                f"{_yuan(mandate.min_first_payment_fen)}元",
+                f"the first payment of {fen_to_yuan(offer.first_payment_fen)} yuan is below the "
+                f"creditor's minimum of {fen_to_yuan(mandate.min_first_payment_fen)} yuan",
+                f"首期还款{fen_to_yuan(offer.first_payment_fen)}元，低于债权方要求的最低"
+                f"{fen_to_yuan(mandate.min_first_payment_fen)}元",
             )
         )
     return tuple(breaches)
