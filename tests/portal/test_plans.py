@@ -244,6 +244,23 @@ def test_a_plan_chosen_before_a_payment_must_be_chosen_again(session, world):
     assert sign().status == "signed"
 
 
+def test_a_plan_the_creditor_no_longer_allows_is_not_signed(session, world):
+    """The creditor lowers its maximum term after the debtor chose 12 months: the choice is
+    not signed (the agreement would be outside the creditor's mandate); a term still within
+    it is."""
+    from debtflow.models import Creditor
+
+    case_id, user = world.mine.case.id, world.mine.user
+    service.choose_plan(session, case_id=case_id, user=user, term_months=12, now=NOW)
+    creditor = session.get(Creditor, world.mine.case.creditor_id)
+    creditor.max_term_months = 6
+    session.flush()
+    with pytest.raises(service.PlanChoiceExpired, match="creditor's limits"):
+        _sign(session, world, "李小梅")
+    service.choose_plan(session, case_id=case_id, user=user, term_months=6, now=NOW)
+    assert _sign(session, world, "李小梅").status == "signed"
+
+
 def test_the_debtor_signs_with_their_own_name(session, world):
     case_id, user = world.mine.case.id, world.mine.user
     service.choose_plan(session, case_id=case_id, user=user, term_months=6, now=NOW)

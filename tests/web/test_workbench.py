@@ -5,16 +5,19 @@ actions (contact through the compliance gate, note, next script) with and withou
 from __future__ import annotations
 
 import re
+from dataclasses import dataclass
 from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
 from markupsafe import escape
-from sqlalchemy import func, select, text
+from sqlalchemy import func, select, text, update
 
+from debtflow.auth import service as auth_service
+from debtflow.case import service as case_service
 from debtflow.compliance import service as compliance_service
-from debtflow.core.conversation.scripts import yuan
+from debtflow.core.conversation.scripts import CaseContext, PlanOffer, yuan
 from debtflow.db import get_engine, unit_of_work
 from debtflow.models import (
     Case,
@@ -175,19 +178,23 @@ def _case_with_plan(world, *, offerable: bool) -> int | None:  # type: ignore[no
 def test_plan_is_quoted_only_when_it_lowers_or_keeps_the_monthly_payment(
     largest_fen: int, offered: bool
 ) -> None:
-    treatment = {
-        "kind": "instalments",
-        "repayment_months": 12,
-        "term_months": 12,
-        "largest_instalment_fen": largest_fen,
-        "burden_change_bp": 0,
-        "refused": [],
-    }
+    plan = workbench_service.PlanView(
+        kind="instalments",
+        repayment_months=12,
+        term_months=12,
+        monthly_fen=largest_fen,
+        relief_fen=0,
+        down_payment_fen=0,
+        burden_change_percent=0,
+        refused=(),
+        legal_actions=(),
+    )
     context = workbench_service.case_context(
-        case=Case(treatment=treatment, outstanding_fen=9_000_000, segment=None),
+        case=Case(outstanding_fen=9_000_000, segment=None),
         debtor=Debtor(name="张三"),
         creditor=Creditor(name="安心消费金融"),
         agent=User(display_name="小王"),
+        plan=plan,
         current_monthly_fen=387_784,
     )
     assert (context.plan is not None) is offered
@@ -224,6 +231,7 @@ def test_case_page_shows_strategy_plan_script_and_notes(demo_world):
     assert script and "{" not in script.group(2)
     for section in ('id="strategy"', 'id="script"', 'id="contacts"', 'id="notes"', 'id="capacity"'):
         assert section in page.text
+    assert 'id="plan-of-today"' not in page.text, "right after the night: the stored plan holds"
 
     agent.cookies.set("lang", "en")
     english = agent.get(f"/cases/{case_id}").text
@@ -238,6 +246,163 @@ def test_case_page_shows_strategy_plan_script_and_notes(demo_world):
         assert "超出债权方授权" in other
         quoted = re.search(r'<blockquote class="script"[^>]*>(.*?)</blockquote>', other, re.S)
         assert quoted and "每期" not in quoted.group(1)
+
+
+@dataclass(frozen=True)
+class Desk:
+    """A case's workbench parts as the page builds them, and what a script may quote."""
+
+    treatment: dict[str, object]
+    desk: workbench_service.CaseDesk
+    quoted: PlanOffer | None
+    current_monthly_fen: int
+
+
+def _desk(case_id: int) -> Desk:
+    with unit_of_work() as session:
+        user = auth_service.get_user(session, username="agent1")
+        case, debtor, creditor, _ = case_service.get_row_for_user(
+            session, case_id=case_id, user=user
+        )
+        accounts = case_service.get_with_accounts(session, case_id=case_id).accounts
+        desk = workbench_service.desk(
+            session, case=case, debtor=debtor, creditor=creditor, user=user, accounts=accounts
+        )
+        monthly = sum(a.instalment_fen for a in accounts)
+        context = workbench_service.case_context(
+            case=case,
+            debtor=debtor,
+            creditor=creditor,
+            agent=user,
+            plan=desk.strategy.plan,
+            current_monthly_fen=monthly,
+        )
+        return Desk(dict(case.treatment or {}), desk, context.plan, monthly)
+
+
+def _quoted_case(world) -> int:  # type: ignore[no-untyped-def]
+    """The agent's first case whose plan, as the night stored it, a script quotes, with
+    relief in it."""
+    for case_id in sorted(own_cases(world) - world.debtor_case_ids):
+        seen = _desk(case_id)
+        if (
+            seen.quoted is not None
+            and not seen.desk.strategy.stored_plan_differs
+            and int(seen.treatment.get("relief_fen") or 0) > 0
+        ):
+            assert seen.quoted.instalment_fen == seen.treatment["largest_instalment_fen"]
+            return case_id
+    raise AssertionError("the demo gives the agent a case with a plan a script quotes")
+
+
+def _reply_plan(case_id: int, monkeypatch: pytest.MonkeyPatch) -> PlanOffer | None:
+    """The plan the next-script reply may quote (what it hands the conversation service)."""
+    handed: list[CaseContext] = []
+
+    def analyze(turns, *, case):  # type: ignore[no-untyped-def]
+        handed.append(case)
+        action = {"script_id": "s", "library_version": "v", "purpose": "p", "text": "t"}
+        return [{"next_action": action}], {}
+
+    monkeypatch.setattr(workbench_service.conversation_service, "analyze", analyze)
+    with unit_of_work() as session:
+        user = auth_service.get_user(session, username="agent1")
+        workbench_service.script_for_reply(session, case_id=case_id, user=user, said="能分期吗")
+    monkeypatch.undo()
+    assert len(handed) == 1
+    return handed[0].plan
+
+
+def _script_text(page: str) -> str:
+    quoted = re.search(r'<blockquote class="script"[^>]*>(.*?)</blockquote>', page, re.S)
+    assert quoted
+    return quoted.group(1)
+
+
+def test_a_mandate_tightened_during_the_day_is_kept_by_the_page_and_the_scripts(
+    demo_world, monkeypatch
+):
+    """The creditor lowers its maximum relief below what the night offered: the case page
+    shows the plan as the mandate now has it (refused: needs approval), says the night's
+    stored plan differs, in both languages, and no script quotes a plan."""
+    agent = page_client(demo_world)
+    case_id = _quoted_case(demo_world)
+    assert _reply_plan(case_id, monkeypatch) is not None
+    with unit_of_work() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        session.execute(
+            update(Creditor).where(Creditor.id == case.creditor_id).values(max_relief_bp=0)
+        )
+
+    seen = _desk(case_id)
+    plan = seen.desk.strategy.plan
+    assert plan is not None and plan.refused == ("relief",) and not plan.offerable
+    assert seen.desk.strategy.stored_plan_differs
+    assert seen.quoted is None, "a plan outside the creditor's mandate now is not quoted"
+    assert _reply_plan(case_id, monkeypatch) is None
+
+    page = agent.get(f"/cases/{case_id}").text
+    assert 'id="plan-of-today"' in page
+    assert "夜间处理保存的方案与此不同" in page and "债权方当前授权" in page
+    assert "超出债权方授权" in page and "减免超限" in page
+    assert "每期" not in _script_text(page)
+    with unit_of_work() as session:
+        explanation = strategy_service.explain_case(session, case_id=case_id)
+    assert "注意" in explanation.zh
+    for line in explanation.zh.splitlines():
+        assert str(escape(line)) in page, "the page says what `case explain` says"
+
+    agent.cookies.set("lang", "en")
+    english = agent.get(f"/cases/{case_id}").text
+    agent.cookies.delete("lang")
+    assert "The plan the nightly run stored differs" in english
+    assert "the creditor&#39;s current limits" in english
+    assert "Outside the creditor&#39;s mandate" in english
+
+
+def test_a_lowered_term_limit_refuses_the_plan_on_the_page(demo_world):
+    case_id = _quoted_case(demo_world)
+    with unit_of_work() as session:
+        case = session.get(Case, case_id)
+        assert case is not None
+        term = int(case.treatment["term_months"])
+        session.execute(
+            update(Creditor).where(Creditor.id == case.creditor_id).values(max_term_months=term - 1)
+        )
+    seen = _desk(case_id)
+    plan = seen.desk.strategy.plan
+    assert plan is not None and "term" in plan.refused
+    assert seen.desk.strategy.stored_plan_differs and seen.quoted is None
+    page = page_client(demo_world).get(f"/cases/{case_id}").text
+    assert 'id="plan-of-today"' in page and "期限超限" in page
+
+
+def test_a_payment_during_the_day_shows_and_quotes_todays_plan(demo_world, monkeypatch):
+    """Half the debt is paid after the night: the page shows the plan of what is owed now
+    (lighter instalments), says the stored one differs, and a script quotes today's plan,
+    never more than the debtor pays a month now."""
+    case_id = _quoted_case(demo_world)
+    with unit_of_work() as session:
+        for account in case_service.get_with_accounts(session, case_id=case_id).accounts:
+            account.principal_fen //= 2
+    seen = _desk(case_id)
+    plan = seen.desk.strategy.plan
+    stored_monthly = int(seen.treatment["largest_instalment_fen"])
+    assert plan is not None and plan.offerable and plan.monthly_fen is not None
+    assert (plan.monthly_fen, plan.term_months) != (stored_monthly, seen.treatment["term_months"])
+    assert seen.desk.strategy.stored_plan_differs
+    assert seen.quoted is not None
+    assert seen.quoted.instalment_fen == plan.monthly_fen <= seen.current_monthly_fen
+    assert seen.quoted.instalment_count == plan.repayment_months
+    assert _reply_plan(case_id, monkeypatch) == seen.quoted
+
+    page = page_client(demo_world).get(f"/cases/{case_id}").text
+    offer = re.search(r'<dl class="facts plan" id="plan-offer">(.*?)</dl>', page, re.S)
+    assert offer and yuan(plan.monthly_fen) in offer.group(1)
+    if plan.monthly_fen != stored_monthly:
+        assert yuan(stored_monthly) not in offer.group(1)
+    assert 'id="plan-of-today"' in page and "超出债权方授权" not in page
 
 
 def test_next_script_for_what_the_debtor_said(demo_world):

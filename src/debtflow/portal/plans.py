@@ -344,6 +344,11 @@ def sign_agreement(
             "what the case owes has changed since the plan was chosen (a payment or an update "
             "from the creditor); choose the plan again"
         )
+    if not _still_offered(session, case, plan):
+        raise PlanChoiceExpired(
+            "the creditor's limits have changed since the plan was chosen and no longer allow "
+            "it; choose the plan again"
+        )
     text = plan.agreement_text.encode("utf-8")
     digest = hashlib.sha256(text).hexdigest()
     appended = evidence.append(
@@ -375,6 +380,21 @@ def sign_agreement(
     session.flush()
     _book_plan_interest(session, case=case, plan=plan, now=now)
     return plan
+
+
+def _still_offered(session: Session, case: Case, plan: PortalPlan) -> bool:
+    """Whether the chosen plan is still on offer as it was chosen — its term with the same
+    relief, down payment and total, from the same start day — under the creditor's mandate
+    as it is now (a creditor may lower its relief or term limit after the choice)."""
+    try:
+        offers, _ = _offers(session, case, plan.start_on)
+    except NoPlanOffered:
+        return False
+    return any(
+        (o.term_months, o.offer.relief_fen, o.offer.down_payment_fen, o.total_fen)
+        == (plan.term_months, plan.relief_fen, plan.down_payment_fen, plan.total_fen)
+        for o in offers
+    )
 
 
 def _as_typed(name: str) -> str:

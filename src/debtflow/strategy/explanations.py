@@ -1,6 +1,6 @@
 """``debtflow case explain``: a case's score, segment, the reasons stored with the decision
-and its plan in words (PIPL art. 24), saying when the plan worked out now is not the one
-the night stored."""
+and its plan in words (PIPL art. 24) — the plan worked out now (``todays_plan``), saying when
+it is not the one the night stored."""
 
 from __future__ import annotations
 
@@ -14,15 +14,9 @@ from debtflow.core.errors import Conflict
 from debtflow.core.money import fen_to_yuan
 from debtflow.core.strategy.explanation import explain
 from debtflow.core.strategy.segmentation import Segment, SegmentDecision
-from debtflow.core.strategy.treatment import (
-    Debt,
-    Mandate,
-    PlanRefused,
-    TreatmentKind,
-    propose_plan,
-)
 from debtflow.strategy import repository
-from debtflow.strategy.rules import stored_reasons, strategy_rules, treatment_rules_for
+from debtflow.strategy.rules import stored_reasons, strategy_rules
+from debtflow.strategy.todays_plan import TodaysPlan, stored_plan_differs, todays_plan
 
 
 @dataclass(frozen=True)
@@ -52,34 +46,16 @@ def explain_case(session: Session, *, case_id: int) -> CaseExplanation:
     row = repository.case_inputs(session, case_id=case_id)
     creditor = row[2]
     segmentation, _ = strategy_rules()
-    treatment = treatment_rules_for(case.experiment_key, case.experiment_variant)
-    segment = Segment(case.segment)
-    reasons = stored_reasons(case.segment_reasons, segmentation)
     decision = SegmentDecision(
-        segment=segment,
+        segment=Segment(case.segment),
         rule=case.segment_rule or "",
         rules_version=(case.strategy_rules or "").split("+")[0],
-        reasons=reasons,
+        reasons=stored_reasons(case.segment_reasons, segmentation),
     )
-    debt = Debt(
-        principal_fen=sum(a.principal_fen for a in case.accounts),
-        interest_fen=sum(a.interest_fen for a in case.accounts),
-        penalty_fen=sum(a.penalty_fen + a.fees_fen for a in case.accounts),
-        current_monthly_fen=sum(a.instalment_fen for a in case.accounts),
-    )
-    mandate = Mandate(
-        creditor.max_relief_bp,
-        creditor.max_term_months,
-        -(-debt.total_fen * creditor.min_first_payment_bp // 10_000),
-    )
-    plan = None
-    refusal: tuple[Any, ...] = ()
-    try:
-        plan = propose_plan(segment, debt, mandate, treatment)
-    except PlanRefused as refused:
-        refusal = refused.breaches
-    words = explain(case.propensity, decision, plan, refusal)
-    stale = _stored_plan_differs(case.treatment or {}, plan, refusal, case.strategy_on)
+    today = todays_plan(case=case, creditor=creditor, accounts=case.accounts)
+    assert today is not None  # the case has a segment
+    words = explain(case.propensity, decision, today.plan, today.refusal)
+    stale = stored_plan_note(case.treatment, today, case.strategy_on)
     return CaseExplanation(
         case_id=case.id,
         propensity=case.propensity,
@@ -91,21 +67,15 @@ def explain_case(session: Session, *, case_id: int) -> CaseExplanation:
     )
 
 
-def _stored_plan_differs(
-    stored: dict[str, Any], plan: Any, refusal: tuple[Any, ...], planned_on: date | None
+def stored_plan_note(
+    stored: dict[str, Any] | None, today: TodaysPlan, planned_on: date | None
 ) -> tuple[str, str] | None:
     """(zh, en) words when the plan worked out now (today's balance, the creditor's limits
-    now) is not the one the nightly run stored — the stored one stands until the next run."""
-    if stored.get("kind") in (None, TreatmentKind.LEGAL.value):
+    now) is not the one the nightly run stored — the stored one stays on the case until the
+    next run, but what is shown and quoted is today's."""
+    if stored is None or not stored_plan_differs(stored, today):
         return None
-    offer = plan.offer if plan is not None else None
     was_refused = bool(stored.get("refused"))
-    if was_refused == bool(refusal) and (
-        offer is None
-        or (stored.get("term_months"), stored.get("relief_fen"), stored.get("first_payment_fen"))
-        == (offer.term_months, offer.relief_fen, offer.first_payment_fen)
-    ):
-        return None
     if was_refused:
         what_en = "no plan offered (" + ", ".join(stored["refused"]) + ")"
         what_zh = "未提供方案（" + "、".join(stored["refused"]) + "）"

@@ -70,21 +70,19 @@ from debtflow.strategy.rules import (
     strategy_rules,
     variant_treatment_rules,
 )
+from debtflow.strategy.todays_plan import STORED_BREACH_CODES
 
 CHUNK_CASES = 50_000
 # Scored histories are put in the training data's units (NT$ of 2005) so that the model's
 # log-amount features stay on the scale it learned: 1 CNY ≈ 4.4 TWD, and 100 fen = 1 CNY.
 TRAINING_UNITS_PER_FEN = 0.044
-BREACH_CODES = (
-    (BREACH_RELIEF, "relief"),
-    (BREACH_TERM, "term"),
-    (BREACH_FIRST_PAYMENT, "first_payment"),
-)
 BREACH_BITS = (
     (BREACH_RELIEF, "RELIEF_ABOVE_MANDATE"),
     (BREACH_TERM, "TERM_ABOVE_MANDATE"),
     (BREACH_FIRST_PAYMENT, "FIRST_PAYMENT_BELOW_MANDATE"),
 )
+#: each breach bit with its code as stored in ``case.treatment["refused"]``
+BREACH_CODES = tuple((bit, STORED_BREACH_CODES[code]) for bit, code in BREACH_BITS)
 DIGEST_BYTES = 12
 CAUSE_BY_NAME = {cause.value: CAUSE_CODES[cause] for cause in OverdueCause}
 Progress = Callable[[int], None]

@@ -7,7 +7,6 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -29,17 +28,9 @@ from debtflow.core.conversation.scripts import (
 )
 from debtflow.core.errors import InvalidInput
 from debtflow.core.strategy.explanation import explain
-from debtflow.core.strategy.schedules import BurdenChange
 from debtflow.core.strategy.segmentation import Segment as StrategySegment
 from debtflow.core.strategy.segmentation import SegmentDecision
-from debtflow.core.strategy.treatment import (
-    Debt,
-    Mandate,
-    MandateBreach,
-    PlanRefused,
-    TreatmentPlan,
-    propose_plan,
-)
+from debtflow.core.strategy.treatment import TreatmentKind
 from debtflow.db import utcnow
 from debtflow.models import (
     Account,
@@ -53,7 +44,9 @@ from debtflow.models import (
 )
 from debtflow.models.enums import ContactKind
 from debtflow.strategy import service as strategy_service
-from debtflow.strategy.rules import stored_reasons, treatment_rules_for
+from debtflow.strategy.explanations import stored_plan_note
+from debtflow.strategy.rules import stored_reasons
+from debtflow.strategy.todays_plan import TodaysPlan, stored_plan_differs, todays_plan
 from debtflow.workbench import repository
 
 CHANNELS = ("call", "sms", "email", "visit", "ai_voice")
@@ -142,7 +135,8 @@ def _gate_state(
 
 @dataclass(frozen=True)
 class PlanView:
-    """The stored treatment of the case, ready to show."""
+    """The case's plan as worked out now (``strategy.todays_plan``: what is owed now, the
+    creditor's current mandate), ready to show."""
 
     kind: str
     repayment_months: int | None
@@ -170,7 +164,11 @@ class StrategyView:
     #: the explanation of ``debtflow case explain``, line by line
     zh: tuple[str, ...]
     en: tuple[str, ...]
+    #: the plan worked out now (None: not planned yet, or nothing is owed)
     plan: PlanView | None
+    #: the plan the nightly run stored is not the one shown (the creditor changed its
+    #: limits, a payment came in): the stored one is replaced at the next run
+    stored_plan_differs: bool = False
 
 
 @dataclass(frozen=True)
@@ -190,73 +188,74 @@ class CaseDesk:
     can_contact: bool
 
 
-def plan_view(treatment: dict[str, Any] | None, *, current_monthly_fen: int) -> PlanView | None:
-    """The stored treatment (the nightly strategy step's JSON) as a plan to show; the
-    monthly change in whole percent of the exact amounts, as the explanation words it."""
-    if not treatment or "kind" not in treatment:
+def plan_view(today: TodaysPlan | None) -> PlanView | None:
+    """Today's plan of a case as a plan to show — refused breaches and all: a refused offer
+    is shown as what would need approval; the monthly change in whole percent of the exact
+    amounts, as the explanation words it. None when the case is not planned yet or nothing
+    is owed."""
+    if today is None:
         return None
-    largest = treatment.get("largest_instalment_fen")
-    burden = None
-    if treatment.get("burden_change_bp") is not None and largest and current_monthly_fen > 0:
-        burden = BurdenChange(
-            current_monthly_fen, int(largest), int(treatment.get("term_months") or 0)
-        ).change_percent
+    if today.kind is TreatmentKind.LEGAL:
+        actions = today.plan.actions if today.plan is not None else ()
+        return PlanView(
+            kind=today.kind.value,
+            repayment_months=None,
+            term_months=None,
+            monthly_fen=None,
+            relief_fen=None,
+            down_payment_fen=None,
+            burden_change_percent=None,
+            refused=(),
+            legal_actions=tuple(a.value for a in actions),
+        )
+    offer = today.offer
+    if offer is None or today.debt.total_fen <= 0:
+        return None
     return PlanView(
-        kind=str(treatment["kind"]),
-        repayment_months=treatment.get("repayment_months"),
-        term_months=treatment.get("term_months"),
-        monthly_fen=treatment.get("largest_instalment_fen"),
-        relief_fen=treatment.get("relief_fen"),
-        down_payment_fen=treatment.get("down_payment_fen"),
-        burden_change_percent=burden,
-        refused=tuple(treatment.get("refused") or ()),
-        legal_actions=tuple(treatment.get("actions") or ()),
+        kind=today.kind.value,
+        repayment_months=offer.term_months - offer.schedule.terms.grace_months,
+        term_months=offer.term_months,
+        monthly_fen=offer.schedule.largest_instalment_fen,
+        relief_fen=offer.relief_fen,
+        down_payment_fen=offer.down_payment_fen,
+        burden_change_percent=(
+            offer.burden().change_percent if today.debt.current_monthly_fen > 0 else None
+        ),
+        refused=today.refused,
+        legal_actions=(),
     )
 
 
 def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]) -> StrategyView:
-    """Segment, reasons and plan of the nightly strategy, in words — the explanation of
+    """Segment, reasons and plan of the strategy, in words — the explanation of
     ``debtflow case explain`` (``strategy_service.explain_case``) computed from the rows
     the case page has already read (``accounts``: all of the case's accounts) and the
-    cached rules, without reading the case again; an unplanned case says so."""
-    plan = plan_view(case.treatment, current_monthly_fen=sum(a.instalment_fen for a in accounts))
-    if case.segment is None or case.propensity is None:
-        return StrategyView(False, None, (), None, (), (), plan)
+    cached rules, without reading the case again; an unplanned case says so. The plan is
+    the one worked out now from what is owed and the creditor's current mandate
+    (``todays_plan``), never the night's stored one when that no longer holds."""
+    today = todays_plan(case=case, creditor=creditor, accounts=accounts)
+    plan = plan_view(today)
+    differs = plan is not None and stored_plan_differs(case.treatment, today)
+    if today is None or case.segment is None or case.propensity is None:
+        return StrategyView(False, None, (), None, (), (), plan, differs)
     segmentation, _ = strategy_service.strategy_rules()
-    treatment = treatment_rules_for(case.experiment_key, case.experiment_variant)
-    segment = StrategySegment(case.segment)
     decision = SegmentDecision(
-        segment=segment,
+        segment=StrategySegment(case.segment),
         rule=case.segment_rule or "",
         rules_version=(case.strategy_rules or "").split("+")[0],
         reasons=stored_reasons(case.segment_reasons, segmentation),
     )
-    debt = Debt(
-        principal_fen=sum(a.principal_fen for a in accounts),
-        interest_fen=sum(a.interest_fen for a in accounts),
-        penalty_fen=sum(a.penalty_fen + a.fees_fen for a in accounts),
-        current_monthly_fen=sum(a.instalment_fen for a in accounts),
-    )
-    mandate = Mandate(
-        creditor.max_relief_bp,
-        creditor.max_term_months,
-        -(-debt.total_fen * creditor.min_first_payment_bp // 10_000),
-    )
-    proposed: TreatmentPlan | None = None
-    refusal: tuple[MandateBreach, ...] = ()
-    try:
-        proposed = propose_plan(segment, debt, mandate, treatment)
-    except PlanRefused as refused:
-        refusal = refused.breaches
-    words = explain(case.propensity, decision, proposed, refusal)
+    words = explain(case.propensity, decision, today.plan, today.refusal)
+    note = stored_plan_note(case.treatment, today, case.strategy_on)
     return StrategyView(
         planned=True,
         segment=case.segment,
         reason_codes=tuple(case.segment_reasons or ()),
         propensity=case.propensity,
-        zh=tuple(words.zh.splitlines()),
-        en=tuple(words.en.splitlines()),
+        zh=tuple(words.zh.splitlines()) + ((note[0],) if note else ()),
+        en=tuple(words.en.splitlines()) + ((note[1],) if note else ()),
         plan=plan,
+        stored_plan_differs=differs,
     )
 
 
@@ -274,11 +273,18 @@ def _script_cause(case: Case) -> ScriptCause | None:
 
 
 def case_context(
-    *, case: Case, debtor: Debtor, creditor: Creditor, agent: User, current_monthly_fen: int
+    *,
+    case: Case,
+    debtor: Debtor,
+    creditor: Creditor,
+    agent: User,
+    plan: PlanView | None,
+    current_monthly_fen: int,
 ) -> CaseContext:
-    """What a script may quote about the case. The plan is quoted only when it is within
-    the creditor's mandate and lowers or keeps a known monthly payment."""
-    plan = plan_view(case.treatment, current_monthly_fen=current_monthly_fen)
+    """What a script may quote about the case. ``plan`` is the case's plan as worked out now
+    (:func:`plan_view` of ``todays_plan``: within the creditor's current mandate, or marked
+    refused), never the night's stored one. It is quoted only when the mandate allows it
+    and it lowers or keeps a known monthly payment."""
     offer = None
     if (
         plan is not None
@@ -329,12 +335,15 @@ def desk(
     accounts: Sequence[Account],
 ) -> CaseDesk:
     """The workbench parts of a case page; ``case`` was read through the case service's
-    scoping (``get_row_for_user``), ``accounts`` are all of its accounts."""
+    scoping (``get_row_for_user``), ``accounts`` are all of its accounts. The plan is worked
+    out once, now, and both shown and quoted."""
+    strategy = strategy_view(case=case, creditor=creditor, accounts=accounts)
     context = case_context(
         case=case,
         debtor=debtor,
         creditor=creditor,
         agent=user,
+        plan=strategy.plan,
         current_monthly_fen=sum(a.instalment_fen for a in accounts),
     )
     third_parties = []
@@ -348,7 +357,7 @@ def desk(
         who = " ".join(p for p in (point.relation, point.contact_name) if p)
         third_parties.append(ThirdParty(point.id, f"{who or point.kind.value} · {shown}"))
     return CaseDesk(
-        strategy=strategy_view(case=case, creditor=creditor, accounts=accounts),
+        strategy=strategy,
         script=opening_script(case=case, context=context),
         third_parties=third_parties,
         can_work=permits(user, Permission.RECORD_PROMISE),
@@ -385,6 +394,7 @@ def script_for_reply(session: Session, *, case_id: int, user: User, said: str) -
         debtor=debtor,
         creditor=creditor,
         agent=user,
+        plan=plan_view(todays_plan(case=case, creditor=creditor, accounts=accounts)),
         current_monthly_fen=sum(a.instalment_fen for a in accounts),
     )
     readings, _summary = conversation_service.analyze([("debtor", text)], case=context)

@@ -79,6 +79,10 @@ def test_offer_breaking_the_relief_limit_is_refused_with_a_reason() -> None:
     assert codes == ["RELIEF_ABOVE_MANDATE"]
     assert "at most 5.00 %" in str(refused.value)
     assert "超过债权方上限5.00%" in refused.value.breaches[0].zh
+    # the refused offer comes with the refusal: what an approver would be asked to allow
+    generous = propose_plan(Segment.POTENTIAL, DEBT, GENEROUS, RULES).offer
+    assert refused.value.offer == generous
+    assert generous is not None and check_mandate(generous, strict) == refused.value.breaches
 
 
 def test_offer_breaking_term_and_first_payment_lists_both() -> None:

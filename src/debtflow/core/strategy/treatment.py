@@ -171,8 +171,12 @@ class MandateBreach:
 
 
 class PlanRefused(ValueError):
-    def __init__(self, breaches: Sequence[MandateBreach]) -> None:
+    """The plan breaks the creditor's mandate: ``breaches`` say how, ``offer`` is the offer
+    that was refused (what a person with authority would be asked to approve)."""
+
+    def __init__(self, breaches: Sequence[MandateBreach], offer: Offer | None = None) -> None:
         self.breaches = tuple(breaches)
+        self.offer = offer
         super().__init__("; ".join(b.en for b in self.breaches))
 
 
@@ -310,7 +314,7 @@ def propose_plan(
     offer = chosen_offer(debt, rule, mandate.min_first_payment_fen)
     breaches = check_mandate(offer, mandate)
     if breaches:
-        raise PlanRefused(breaches)
+        raise PlanRefused(breaches, offer)
     return TreatmentPlan(segment, rule.kind, rules.version, offer)
 
 
