@@ -111,6 +111,69 @@ def test_a_retried_turn_raises_nothing_new_and_the_score_falls_per_flagged_turn(
     assert other_call.call_score == 100 and other_call.call_alerts == 0
 
 
+def test_one_alert_per_rule_and_turn_however_often_it_matches(session):
+    """A line repeating an insult hundreds of times raises one alert per rule that fired,
+    with the number of matches — not hundreds of rows burying the other calls' alerts."""
+    world, agent, auditor = _people(session)
+    flood = "骗子，" * 300
+    read = _live(session, agent, world, [("collector", flood)] * 3)
+    rules = {(a.turn, a.rule) for a in read.alerts}
+    assert len(rules) == len(read.alerts) == _count(session, CallAlert)
+    assert {a.turn for a in read.alerts} == {1, 2, 3}
+    assert max(a.matches for a in read.alerts) >= 300
+    assert all(a.excerpt == flood[a.span_start : a.span_end] for a in read.alerts)
+    listed = alerts.list_alerts(session, user=auditor, limit=1)
+    assert len(listed.alerts) == 1 and listed.total == len(read.alerts)
+
+
+def test_a_turn_is_judged_once_and_its_words_cannot_change(session, monkeypatch):
+    from debtflow.conversation import service
+    from debtflow.conversation.alerts import CallTurnChanged
+    from debtflow.core.conversation.speech import parse_rules
+
+    world, agent, _ = _people(session)
+    first = _live(session, agent, world, [("collector", IMPERSONATION)], first_turn=3)
+    assert first.alerts and {a.rules_version for a in first.alerts} == {
+        service.analyzer().rules.version
+    }
+    with pytest.raises(CallTurnChanged, match="turn 3 of call call-1"):
+        _live(session, agent, world, [("collector", "喂，" + IMPERSONATION)], first_turn=3)
+
+    # the rules change mid-call: a retry of the judged turn still gives what it raised then
+    renamed = parse_rules(
+        'version = "renamed-1"\n[[rules]]\nid = "renamed"\nviolation = "impersonation"\n'
+        'severity = "critical"\npattern = "法院"\n'
+    )
+    models = service.analyzer().models
+    monkeypatch.setattr(alerts, "analyzer", lambda: service.make_analyzer(models, rules=renamed))
+    again = _live(session, agent, world, [("collector", IMPERSONATION)], first_turn=3)
+    assert [a.id for a in again.alerts] == [a.id for a in first.alerts]
+    assert _count(session, CallAlert) == len(first.alerts)
+    fresh = _live(session, agent, world, [("collector", IMPERSONATION)], first_turn=4)
+    assert {(a.rule, a.rules_version) for a in fresh.alerts} == {("renamed", "renamed-1")}
+
+
+def test_a_long_username_and_nul_characters(session):
+    """Usernames may be 80 characters (PostgreSQL refused them in a 64-character column and
+    lost the alert); NUL cannot be stored by PostgreSQL and is refused up front."""
+    world = make_world(session)
+    name = "a" * 80
+    agent = make_user(session, username=name, role=Role.ONLINE_AGENT, collector_id=world.agent.id)
+    auditor = make_user(session, username="b" * 80, role=Role.COMPLIANCE_AUDITOR)
+    read = _live(session, agent, world, [("collector", THREAT)])
+    assert read.alerts and read.alerts[0].raised_by == name
+    done = alerts.acknowledge(
+        session, user=auditor, alert_id=read.alerts[0].id, note="ok", now=WHEN
+    )
+    assert done.acknowledged_by == "b" * 80
+    with pytest.raises(InvalidInput, match="NUL"):
+        _live(session, agent, world, [("collector", THREAT + "\x00")], first_turn=2)
+    with pytest.raises(InvalidInput, match="NUL"):
+        alerts.acknowledge(
+            session, user=auditor, alert_id=read.alerts[0].id, note="x\x00", now=WHEN
+        )
+
+
 def test_bad_input_and_reach_are_refused_and_store_nothing(session):
     world, agent, auditor = _people(session)
     other = make_user(
@@ -142,13 +205,13 @@ def test_auditors_list_filter_and_acknowledge_once(session):
     ).alerts
     assert insult and all(a.severity in {"low", "medium"} for a in insult)
 
-    listed = alerts.list_alerts(session, user=auditor)
+    listed = alerts.list_alerts(session, user=auditor).alerts
     newest_first = sorted((a.id for a in insult), reverse=True) + sorted(
         (a.id for a in threat), reverse=True
     )
     assert [a.id for a in listed] == newest_first
     assert {a.id for a in listed} == {a.id for a in insult + threat}
-    serious = alerts.list_alerts(session, user=auditor, least_severity="high")
+    serious = alerts.list_alerts(session, user=auditor, least_severity="high").alerts
     assert {a.id for a in serious} == {a.id for a in threat}
     with pytest.raises(InvalidInput, match="severity"):
         alerts.list_alerts(session, user=auditor, least_severity="urgent")
@@ -164,9 +227,9 @@ def test_auditors_list_filter_and_acknowledge_once(session):
         session, user=manager, alert_id=threat[0].id, note="late", now=WHEN + timedelta(hours=1)
     )
     assert again.acknowledged_by == "auditor" and again.acknowledged_at == done.acknowledged_at
-    assert threat[0].id not in {a.id for a in alerts.list_alerts(session, user=auditor)}
+    assert threat[0].id not in {a.id for a in alerts.list_alerts(session, user=auditor).alerts}
     assert threat[0].id in {
-        a.id for a in alerts.list_alerts(session, user=auditor, open_only=False)
+        a.id for a in alerts.list_alerts(session, user=auditor, open_only=False).alerts
     }
     with pytest.raises(CallAlertNotFound):
         alerts.acknowledge(session, user=auditor, alert_id=987654, note=None, now=WHEN)
@@ -221,6 +284,7 @@ def test_the_routes_raise_list_and_acknowledge(database_url):
     assert payload["alerts"][0]["turn"] == 4
     assert payload["call"]["score"] < 100 and payload["call"]["worst_severity"] == "critical"
     assert payload["readings"][0]["flags"]
+    assert "acknowledgement" not in payload["alerts"][0]  # the agent never sees the note
 
     for refused, status in (
         (body(THREAT, call_ref="has space"), 422),

@@ -1,8 +1,8 @@
-"""The script library and speech rules in force (issue: operations managers edit the
-library without code): ``DEBTFLOW_SCRIPT_LIBRARY`` / ``DEBTFLOW_SPEECH_RULES`` reach the
-analysis service, the JSON route, the case page and the CLI; an edited file is used on the
-next call without a restart; a file that cannot be used is refused with
-``invalid_conversation_rules`` (422, CLI exit 2) naming the file."""
+"""The script library and speech rules in force (issue: operations managers edit the library without
+code): ``DEBTFLOW_SCRIPT_LIBRARY`` / ``DEBTFLOW_SPEECH_RULES`` reach the analysis service, the JSON
+route, the case page and the CLI; an edited file is used on the next call without a restart; a file
+that cannot be used is refused with ``invalid_conversation_rules`` (503: the operator's file, not
+the request; CLI exit 2) naming the file."""
 
 from __future__ import annotations
 
@@ -135,7 +135,7 @@ def test_a_library_that_cannot_be_used_is_refused_naming_the_file(
     for _ in range(2):  # never cached: refused every time
         with pytest.raises(InvalidConversationRules, match=problem) as refused:
             service.analyze([("debtor", "我再想想")])
-        assert refused.value.status_code == 422
+        assert refused.value.status_code == 503
         assert refused.value.code == "invalid_conversation_rules"
         assert f"script library {path} (DEBTFLOW_SCRIPT_LIBRARY): " in refused.value.message
 
@@ -225,10 +225,10 @@ def test_the_route_and_the_case_page_use_the_library_in_force(
 
     _touch(path, "version = [")
     refused = api.post("/api/conversations/analyze", json=body)
-    assert refused.status_code == 422
+    assert refused.status_code == 503
     assert refused.json()["error"] == "invalid_conversation_rules"
     assert str(path) in refused.json()["detail"]
-    assert page.get(f"/cases/{case_id}").status_code == 422
+    assert page.get(f"/cases/{case_id}").status_code == 503
 
 
 # --- the CLI ---------------------------------------------------------------------------

@@ -27,11 +27,11 @@ def delete_records(
     ] = False,
     as_json: Annotated[bool, typer.Option("--json", help="Print one JSON object.")] = False,
 ) -> None:
-    """May the debtor's contact records (attempts, gate decisions, overrides, restrictions,
-    QA samples, conversation analyses, field check-ins and their files, portal disputes,
-    personal-data view log) be deleted today, in the debtor's own time zone? With --apply
-    they are deleted when the rules allow; promises, payments and the evidence log stay.
-    Exit status 0 when they may be (or were) deleted, 1 when they must be kept."""
+    """May the debtor's contact records (attempts, gate decisions, overrides, restrictions, QA
+    samples, conversation analyses, call alerts, field check-ins and their files, portal disputes,
+    personal-data view log) be deleted today, in the debtor's own time zone? With --apply they are
+    deleted when the rules allow; promises, payments and the evidence log stay. Exit status 0 when
+    they may be (or were) deleted, 1 when they must be kept."""
     with transaction() as session:
         outcome = request_deletion(session, debtor_id=debtor_id, apply=apply)
     may = outcome.verdict == DeletionVerdict.DELETE

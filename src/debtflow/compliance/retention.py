@@ -31,15 +31,14 @@ def request_deletion(
     now: datetime | None = None,
     today: date | None = None,
 ) -> DeletionOutcome:
-    """May the debtor's contact records be deleted today? When ``apply`` and the law allows,
-    delete them in the caller's transaction (``retention_records.CONTACT_RECORDS``: conversation
-    analyses, field check-ins and their file rows, QA samples, attempts, overrides,
-    decisions, portal disputes, restrictions, the personal-data view log — of every case of
-    the debtor); ``deleted`` counts the rows per table. Promises, payments and the evidence
-    log stay.
+    """May the debtor's contact records be deleted today? When ``apply`` and the law allows, delete
+    them in the caller's transaction (``retention_records.CONTACT_RECORDS``: call alerts,
+    conversation analyses, field check-ins and their file rows, QA samples, attempts, overrides,
+    decisions, portal disputes, restrictions, the personal-data view log — of every case of the
+    debtor); ``deleted`` counts the rows per table. Promises, payments and the evidence log stay.
 
     The retention years count from the date of the last contact activity (attempt,
-    decision, field check-in or visit outcome, conversation analysis, dispute) in the
+    decision, field check-in or visit outcome, conversation analysis, call alert, dispute) in the
     debtor's own time zone (the database hands the time back in UTC), and ``today`` is the
     debtor's date too: by default the date of ``now`` in the debtor's zone, not the
     business zone's.

@@ -10,6 +10,7 @@ the evidence log (``service.attach_analysis``)."""
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import defaultdict
 from collections.abc import Sequence
@@ -22,11 +23,11 @@ from sqlalchemy.orm import Session
 from debtflow.auth.scoping import Permission, case_scope, require
 from debtflow.case import service as case_service
 from debtflow.conversation import repository
-from debtflow.conversation.service import analyzer, context_of, turns_of
+from debtflow.conversation.service import analyzer, context_of, is_unicode, turns_of
 from debtflow.core.conversation.analysis import CollectorReading
 from debtflow.core.conversation.labels import Severity, Violation
 from debtflow.core.conversation.speech import SpeechFlag, compliance_score
-from debtflow.core.errors import InvalidInput, NotFound
+from debtflow.core.errors import Conflict, InvalidInput, NotFound
 from debtflow.models import CallAlert, User
 
 #: a telephony system's call id: letters, digits and . _ : - (no spaces), 1–64 characters
@@ -38,6 +39,18 @@ SEVERITY_ORDER = tuple(Severity)
 
 class CallAlertNotFound(NotFound):
     code = "call_alert_not_found"
+
+
+class CallTurnChanged(Conflict):
+    code = "call_turn_changed"
+
+
+@dataclass(frozen=True)
+class AlertList:
+    """Alerts newest first (at most the limit asked for) and how many match in all."""
+
+    alerts: Sequence[CallAlert]
+    total: int
 
 
 @dataclass(frozen=True)
@@ -63,10 +76,14 @@ def read_live(
     utterances: Sequence[tuple[str, str]],
     now: datetime,
 ) -> LiveReading:
-    """Read utterances of a call in progress and raise an alert for every compliance flag on
-    what the collector said (the caller commits). ``first_turn`` is the number, within the
-    call, of the first utterance posted (1 for the call's first); posting a turn again
-    raises nothing new. The user must be allowed to contact debtors and reach the case."""
+    """Read utterances of a call in progress and raise an alert for every speech rule (or
+    model) that fires on what the collector said (the caller commits). ``first_turn`` is the
+    number, within the call, of the first utterance posted (1 for the call's first).
+
+    A turn is judged once: posting it again with the same words (a retry) gives back the
+    alerts it raised then, whatever the rules say now; posting other words for a turn that
+    raised alerts is refused (409), so an alert always shows what was said. The user must
+    be allowed to contact debtors and reach the case."""
     require(user, Permission.CONTACT_DEBTORS)
     if not CALL_REF.fullmatch(call_ref):
         raise InvalidInput(
@@ -76,28 +93,47 @@ def read_live(
         raise InvalidInput("first_turn must be 1 or more (the call's first utterance is 1)")
     turns = turns_of(utterances)
     case = case_service.get_for_user(session, case_id=case_id, user=user)
-    readings = analyzer().read(turns, context_of(case))
+    reader = analyzer()
+    readings = reader.read(turns, context_of(case))
     raised: list[CallAlert] = []
     for offset, reading in enumerate(readings):
         if not isinstance(reading, CollectorReading):
             continue
+        turn = first_turn + offset
+        digest = hashlib.sha256(reading.text.encode("utf-8")).hexdigest()
+        judged = repository.alerts_of_turn(session, case_id=case.id, call_ref=call_ref, turn=turn)
+        if judged:
+            if any(alert.text_sha256 != digest for alert in judged):
+                raise CallTurnChanged(
+                    f"turn {turn} of call {call_ref} was posted with other words and raised "
+                    "alerts on them; a turn's words cannot change"
+                )
+            raised.extend(judged)
+            continue
+        by_rule: dict[str, list[SpeechFlag]] = defaultdict(list)
         for flag in reading.flags:
+            by_rule[flag.rule].append(flag)
+        for rule, flags in by_rule.items():
+            first = flags[0]
             raised.append(
                 repository.add_alert_once(
                     session,
                     CallAlert(
                         case_id=case.id,
                         call_ref=call_ref,
-                        turn=first_turn + offset,
+                        turn=turn,
                         raised_at=now,
                         raised_by=user.username,
                         collector_id=case.assigned_collector_id,
-                        violation=flag.violation.value,
-                        rule=flag.rule,
-                        severity=flag.severity.value,
-                        span_start=flag.start,
-                        span_end=flag.end,
-                        excerpt=flag.excerpt[:MAX_EXCERPT],
+                        violation=first.violation.value,
+                        rule=rule,
+                        severity=first.severity.value,
+                        span_start=first.start,
+                        span_end=first.end,
+                        excerpt=first.excerpt[:MAX_EXCERPT],
+                        matches=len(flags),
+                        text_sha256=digest,
+                        rules_version=reader.rules.version,
                     ),
                 )
             )
@@ -156,20 +192,22 @@ def list_alerts(
     case_id: int | None = None,
     least_severity: str | None = None,
     limit: int = 100,
-) -> Sequence[CallAlert]:
-    """Alerts newest first, for a compliance auditor, supervisor or manager (every role that
-    audits compliance reaches all cases)."""
+) -> AlertList:
+    """Alerts newest first and their number, for a compliance auditor, supervisor or manager
+    (every role that audits compliance reaches all cases)."""
     require(user, Permission.AUDIT_COMPLIANCE)
     if not case_scope(user).all_cases:  # a role given the permission without all cases
         raise InvalidInput("only a role that reaches all cases may list call alerts")
     if not 1 <= limit <= 500:
         raise InvalidInput("limit must be between 1 and 500")
-    return repository.find_alerts(
-        session,
-        open_only=open_only,
-        case_id=case_id,
-        severities=severities_from(least_severity),
-        limit=limit,
+    severities = severities_from(least_severity)
+    return AlertList(
+        alerts=repository.find_alerts(
+            session, open_only=open_only, case_id=case_id, severities=severities, limit=limit
+        ),
+        total=repository.count_alerts(
+            session, open_only=open_only, case_id=case_id, severities=severities
+        ),
     )
 
 
@@ -181,6 +219,10 @@ def acknowledge(
     require(user, Permission.AUDIT_COMPLIANCE)
     if note is not None and len(note) > MAX_ACKNOWLEDGEMENT:
         raise InvalidInput(f"the note is longer than {MAX_ACKNOWLEDGEMENT} characters")
+    if note is not None and ("\x00" in note or not is_unicode(note)):
+        raise InvalidInput(
+            "the note has a character that cannot be stored (NUL or a lone surrogate)"
+        )
     alert = repository.get_alert(session, alert_id=alert_id, for_update=True)
     if alert is None:
         raise CallAlertNotFound(f"call alert {alert_id} does not exist")

@@ -113,9 +113,28 @@ class CallAlertRead(BaseModel):
     span_start: int
     span_end: int
     excerpt: str
+    matches: int
+    text_sha256: str
+    rules_version: str
     acknowledged_at: datetime | None
     acknowledged_by: str | None
     acknowledgement: str | None
+
+
+class LiveAlertRead(BaseModel):
+    """An alert as the agent's screen gets it during the call (no supervisor's note)."""
+
+    model_config = ConfigDict(from_attributes=True)
+
+    id: int
+    turn: int
+    violation: str
+    rule: str
+    severity: str
+    span_start: int
+    span_end: int
+    excerpt: str
+    matches: int
 
 
 class CallRead(BaseModel):
@@ -128,7 +147,7 @@ class CallRead(BaseModel):
 
 class LiveResponse(BaseModel):
     readings: list[dict[str, Any]]
-    alerts: list[CallAlertRead]
+    alerts: list[LiveAlertRead]
     call: CallRead
 
 
@@ -152,7 +171,7 @@ def live(body: LiveRequest, user: CurrentUser, session: DbSession) -> LiveRespon
     )
     return LiveResponse(
         readings=read.readings,
-        alerts=[CallAlertRead.model_validate(a) for a in read.alerts],
+        alerts=[LiveAlertRead.model_validate(a) for a in read.alerts],
         call=CallRead(
             call_ref=body.call_ref,
             case_id=body.case_id,
@@ -183,7 +202,7 @@ def list_alerts(
         least_severity=severity,
         limit=limit,
     )
-    return [CallAlertRead.model_validate(a) for a in found]
+    return [CallAlertRead.model_validate(a) for a in found.alerts]
 
 
 @router.post("/alerts/{alert_id}/acknowledge", response_model=CallAlertRead)

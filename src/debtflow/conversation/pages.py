@@ -7,7 +7,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from typing import Annotated, Literal
 
-from fastapi import APIRouter, Form, Request
+from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse
 
 from debtflow.auth.deps import PageVisitor, check_csrf
@@ -17,6 +17,9 @@ from debtflow.web.routing import RequestRoute
 
 router = APIRouter(route_class=RequestRoute)
 
+#: the page lists the newest alerts that match; the count says how many match in all
+PAGE_SIZE = 200
+
 
 @router.get("/call-alerts", response_class=HTMLResponse, include_in_schema=False)
 def call_alerts_page(
@@ -25,20 +28,24 @@ def call_alerts_page(
     visitor: PageVisitor,
     status: Literal["open", "all"] = "open",
     severity: Literal["low", "medium", "high", "critical"] | None = None,
+    case_id: int | None = Query(None, ge=1, le=2**31 - 1),
 ) -> HTMLResponse:
     found = alerts.list_alerts(
         session,
         user=visitor.user,
         open_only=status == "open",
+        case_id=case_id,
         least_severity=severity,
-        limit=200,
+        limit=PAGE_SIZE,
     )
     return TEMPLATES.TemplateResponse(
         request,
         "call_alerts.html",
         {
             "visitor": visitor,
-            "alerts": found,
+            "alerts": found.alerts,
+            "total": found.total,
+            "case_id": case_id,
             "status": status,
             "severity": severity,
             "severities": alerts.SEVERITY_ORDER,

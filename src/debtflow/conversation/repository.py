@@ -4,13 +4,16 @@ cause learned from what the debtor said, and the alerts raised during calls."""
 from __future__ import annotations
 
 from collections.abc import Collection, Sequence
+from typing import TypeVar
 
-from sqlalchemy import select, update
+from sqlalchemy import Select, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from debtflow.models import CallAlert, Case, ConversationAnalysis
 from debtflow.models.enums import OverdueCause
+
+T = TypeVar("T", bound=tuple[object, ...])
 
 
 def add_analyses(session: Session, rows: Sequence[ConversationAnalysis]) -> None:
@@ -51,8 +54,8 @@ def set_cause_if_unknown(session: Session, *, case_id: int, cause: OverdueCause)
 # --- alerts raised during a call ----------------------------------------------------------
 
 
-def alert_of_flag(
-    session: Session, *, case_id: int, call_ref: str, turn: int, rule: str, span_start: int
+def alert_of_rule(
+    session: Session, *, case_id: int, call_ref: str, turn: int, rule: str
 ) -> CallAlert | None:
     return session.scalars(
         select(CallAlert).where(
@@ -60,22 +63,20 @@ def alert_of_flag(
             CallAlert.call_ref == call_ref,
             CallAlert.turn == turn,
             CallAlert.rule == rule,
-            CallAlert.span_start == span_start,
         )
     ).one_or_none()
 
 
 def add_alert_once(session: Session, alert: CallAlert) -> CallAlert:
-    """Insert the alert unless the same flag of the same turn of the call is already there
-    (a retried post, or two posted at once): then the one already stored is returned."""
-    found = alert_of_flag(
-        session,
-        case_id=alert.case_id,
-        call_ref=alert.call_ref,
-        turn=alert.turn,
-        rule=alert.rule,
-        span_start=alert.span_start,
-    )
+    """Insert the alert unless the same rule already fired on the same turn of the call (two
+    posts of the turn at once): then the one already stored is returned."""
+    key = {
+        "case_id": alert.case_id,
+        "call_ref": alert.call_ref,
+        "turn": alert.turn,
+        "rule": alert.rule,
+    }
+    found = alert_of_rule(session, **key)
     if found is not None:
         return found
     try:
@@ -83,18 +84,21 @@ def add_alert_once(session: Session, alert: CallAlert) -> CallAlert:
             session.add(alert)
             session.flush()
     except IntegrityError:  # another request stored the same flag between the read and here
-        found = alert_of_flag(
-            session,
-            case_id=alert.case_id,
-            call_ref=alert.call_ref,
-            turn=alert.turn,
-            rule=alert.rule,
-            span_start=alert.span_start,
-        )
+        found = alert_of_rule(session, **key)
         if found is None:
             raise
         return found
     return alert
+
+
+def alerts_of_turn(
+    session: Session, *, case_id: int, call_ref: str, turn: int
+) -> Sequence[CallAlert]:
+    return session.scalars(
+        select(CallAlert)
+        .where(CallAlert.case_id == case_id, CallAlert.call_ref == call_ref, CallAlert.turn == turn)
+        .order_by(CallAlert.span_start, CallAlert.id)
+    ).all()
 
 
 def alerts_of_call(session: Session, *, case_id: int, call_ref: str) -> Sequence[CallAlert]:
@@ -103,6 +107,18 @@ def alerts_of_call(session: Session, *, case_id: int, call_ref: str) -> Sequence
         .where(CallAlert.case_id == case_id, CallAlert.call_ref == call_ref)
         .order_by(CallAlert.turn, CallAlert.span_start, CallAlert.id)
     ).all()
+
+
+def _alert_filter(
+    query: Select[T], *, open_only: bool, case_id: int | None, severities: Collection[str] | None
+) -> Select[T]:
+    if open_only:
+        query = query.where(CallAlert.acknowledged_at.is_(None))
+    if case_id is not None:
+        query = query.where(CallAlert.case_id == case_id)
+    if severities is not None:
+        query = query.where(CallAlert.severity.in_(sorted(severities)))
+    return query
 
 
 def find_alerts(
@@ -114,16 +130,24 @@ def find_alerts(
     limit: int,
 ) -> Sequence[CallAlert]:
     """Newest first."""
-    query = select(CallAlert)
-    if open_only:
-        query = query.where(CallAlert.acknowledged_at.is_(None))
-    if case_id is not None:
-        query = query.where(CallAlert.case_id == case_id)
-    if severities is not None:
-        query = query.where(CallAlert.severity.in_(sorted(severities)))
+    query = _alert_filter(
+        select(CallAlert), open_only=open_only, case_id=case_id, severities=severities
+    )
     return session.scalars(
         query.order_by(CallAlert.raised_at.desc(), CallAlert.id.desc()).limit(limit)
     ).all()
+
+
+def count_alerts(
+    session: Session, *, open_only: bool, case_id: int | None, severities: Collection[str] | None
+) -> int:
+    query = _alert_filter(
+        select(func.count()).select_from(CallAlert),
+        open_only=open_only,
+        case_id=case_id,
+        severities=severities,
+    )
+    return int(session.scalar(query) or 0)
 
 
 def get_alert(session: Session, *, alert_id: int, for_update: bool = False) -> CallAlert | None:

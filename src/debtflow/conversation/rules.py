@@ -25,9 +25,12 @@ SPEECH_RULES_SETTING = "DEBTFLOW_SPEECH_RULES"
 
 
 class InvalidConversationRules(InvalidInput):
-    """A script library or speech-rule file that cannot be used."""
+    """A script library or speech-rule file that cannot be used. 503: the operator's file is
+    at fault, not the request — a telephony system posting a call's utterances must see a
+    failure it retries, never a client error it drops."""
 
     code = "invalid_conversation_rules"
+    status_code = 503
 
 
 def _problem(kind: str, path: Path | None, setting: str | None, error: Exception) -> str:

@@ -162,7 +162,7 @@ def analyze(
     return [r.as_json() for r in readings], summarise(readings).as_json()
 
 
-def _is_unicode(text: str) -> bool:
+def is_unicode(text: str) -> bool:
     """False for text that cannot be stored as UTF-8 (a lone surrogate such as "\\ud800")."""
     try:
         text.encode("utf-8")
@@ -182,8 +182,10 @@ def turns_of(utterances: Sequence[tuple[str, str]]) -> list[Turn]:
             raise InvalidInput(f'utterance {number}: speaker must be "debtor" or "collector"')
         if not text.strip():
             raise InvalidInput(f"utterance {number}: text is empty")
-        if not _is_unicode(text):
+        if not is_unicode(text):
             raise InvalidInput(f"utterance {number}: text has a lone surrogate (not valid Unicode)")
+        if "\x00" in text:
+            raise InvalidInput(f"utterance {number}: text has a NUL character")
         turns.append(Turn(Speaker(speaker), text))
     return turns
 

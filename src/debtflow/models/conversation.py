@@ -40,15 +40,18 @@ class ConversationAnalysis(Base):
 class CallAlert(Base):
     """A compliance flag raised on what a collector said while the call was going on.
 
-    Written by ``debtflow.conversation.alerts.read_live`` for every flag of a collector
-    utterance posted during a call; ``call_ref`` is the telephony system's id of the call and
-    ``turn`` the utterance's number in it, so posting the same turn again (a retry) raises
-    nothing new. ``excerpt`` is the flagged span of the collector's words (what a supervisor
-    must read to act), never the debtor's. A supervisor or auditor acknowledges it."""
+    Written by ``debtflow.conversation.alerts.read_live``: one per rule that fired on a
+    collector utterance posted during a call (``matches`` times; the span and ``excerpt`` are
+    of the first match). ``call_ref`` is the telephony system's id of the call and ``turn``
+    the utterance's number in it; ``text_sha256`` is of the utterance's words, so posting
+    the same turn again (a retry) raises nothing new and posting other words for it is
+    refused. ``rules_version`` is the version of the speech rules that raised it.
+    ``excerpt`` is the flagged span of the collector's words (what a supervisor must read to
+    act), never the debtor's. A supervisor or auditor acknowledges it."""
 
     __tablename__ = "call_alert"
     __table_args__ = (
-        UniqueConstraint("case_id", "call_ref", "turn", "rule", "span_start"),
+        UniqueConstraint("case_id", "call_ref", "turn", "rule"),
         Index("ix_call_alert_open", "acknowledged_at", "raised_at"),
     )
 
@@ -58,7 +61,7 @@ class CallAlert(Base):
     turn: Mapped[int]
     raised_at: Mapped[datetime] = mapped_column(UTCDateTime)
     #: the user who posted the utterance (the agent, or the telephony system's account)
-    raised_by: Mapped[str] = mapped_column(String(64))
+    raised_by: Mapped[str] = mapped_column(String(80))
     #: the collector the case was assigned to when the alert was raised
     collector_id: Mapped[int | None] = mapped_column(ForeignKey("collector.id"))
     violation: Mapped[str] = mapped_column(String(32))
@@ -67,6 +70,9 @@ class CallAlert(Base):
     span_start: Mapped[int]
     span_end: Mapped[int]
     excerpt: Mapped[str] = mapped_column(String(200))
+    matches: Mapped[int]
+    text_sha256: Mapped[str] = mapped_column(String(64))
+    rules_version: Mapped[str] = mapped_column(String(64))
     acknowledged_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
-    acknowledged_by: Mapped[str | None] = mapped_column(String(64))
+    acknowledged_by: Mapped[str | None] = mapped_column(String(80))
     acknowledgement: Mapped[str | None] = mapped_column(Text)

@@ -10,7 +10,7 @@ import pytest
 from debtflow.core.conversation.analysis import ConversationAnalyzer
 from debtflow.core.conversation.labels import Intent, Violation
 from debtflow.core.conversation.simplified import to_simplified
-from debtflow.core.conversation.speech import check_utterances, load_rules
+from debtflow.core.conversation.speech import check_utterances, load_rules, rule_flags
 
 RULES = load_rules()
 
@@ -69,3 +69,47 @@ def test_the_table_ships_with_its_licence() -> None:
     assert "Apache License" in package.joinpath("traditional_simplified.LICENSE.txt").read_text(
         encoding="utf-8"
     )
+
+
+def test_look_alike_characters_are_read_as_the_plain_ones() -> None:
+    """Compatibility ideographs and Kangxi radicals look like the ordinary characters; a
+    rule must not be slipped by typing them. Full-width letters and digits fold too, but
+    punctuation stays as written (the rules spell out "，")."""
+    disguised = "不还钱就来抓\U0002f804"  # U+2F804: a compatibility ideograph of 你
+    assert to_simplified(disguised) == "不还钱就来抓你"
+    assert to_simplified("⼈") == "人"  # U+2F08 KANGXI RADICAL MAN
+    assert to_simplified("ＡＢＣ１２３，！") == "ABC123，！"
+    for disguised in ("不还钱就要坐\uf946", "你这个\u2f7c赖"):  # 牢, 老 as look-alikes
+        assert not rule_flags(disguised, RULES)  # the raw text slips past the patterns …
+        (flags,) = check_utterances([disguised], RULES)
+        assert flags, disguised  # … the text as read does not
+        assert all(f.excerpt == disguised[f.start : f.end] for f in flags)
+
+
+def test_ordinary_simplified_characters_are_left_alone() -> None:
+    for text in ("乾隆皇帝", "哪吒", "蒜薹", "甯先生"):
+        assert to_simplified(text) == text
+
+
+def test_reading_twice_is_reading_once() -> None:
+    from debtflow.core.conversation.simplified import _table
+
+    values = "".join(_table().values())
+    assert to_simplified(values) == values
+
+
+def test_a_rule_written_in_traditional_matches_either_script() -> None:
+    from debtflow.core.conversation.speech import parse_rules
+
+    rules = parse_rules(
+        'version = "hk-1"\n'
+        "[[rules]]\n"
+        'id = "hk-threat"\n'
+        'violation = "threat"\n'
+        'severity = "critical"\n'
+        'pattern = "打斷你的腿"\n'
+    )
+    for said in ("再不還就打斷你的腿", "再不还就打断你的腿"):
+        (flags,) = check_utterances([said], rules)
+        assert [f.rule for f in flags] == ["hk-threat"], said
+        assert flags[0].excerpt == said[flags[0].start : flags[0].end]

@@ -74,7 +74,10 @@ def _compile(rule_id: str, field: str, value: object) -> re.Pattern[str]:
     if not isinstance(value, str) or not value:
         raise RuleFileError(f"rule '{rule_id}': '{field}' must be a non-empty string")
     try:
-        return re.compile(value, re.IGNORECASE)
+        # the text is read as simplified before matching (``simplified``), so the pattern is
+        # too: a rule an operator writes in traditional characters matches either script.
+        # Only letters, digits and ideographs change, never the regex syntax.
+        return re.compile(to_simplified(value), re.IGNORECASE)
     except re.error as exc:
         raise RuleFileError(
             f"rule '{rule_id}': bad regular expression in '{field}': {exc}"
@@ -89,6 +92,8 @@ def parse_rules(text: str, *, source: str = "rules") -> SpeechRuleSet:
     version = document.get("version")
     if not isinstance(version, str) or not version:
         raise RuleFileError(f"{source}: missing 'version' (a string)")
+    if len(version) > 64:  # stored with every call alert it raises
+        raise RuleFileError(f"{source}: 'version' is longer than 64 characters")
     entries = document.get("rules")
     if not isinstance(entries, list) or not entries:
         raise RuleFileError(f"{source}: no [[rules]] entries")

@@ -23,7 +23,7 @@ def upgrade() -> None:
         sa.Column("call_ref", sa.String(64), nullable=False),
         sa.Column("turn", sa.Integer(), nullable=False),
         sa.Column("raised_at", sa.DateTime(timezone=True), nullable=False),
-        sa.Column("raised_by", sa.String(64), nullable=False),
+        sa.Column("raised_by", sa.String(80), nullable=False),
         sa.Column("collector_id", sa.Integer(), nullable=True),
         sa.Column("violation", sa.String(32), nullable=False),
         sa.Column("rule", sa.String(64), nullable=False),
@@ -31,8 +31,11 @@ def upgrade() -> None:
         sa.Column("span_start", sa.Integer(), nullable=False),
         sa.Column("span_end", sa.Integer(), nullable=False),
         sa.Column("excerpt", sa.String(200), nullable=False),
+        sa.Column("matches", sa.Integer(), nullable=False),
+        sa.Column("text_sha256", sa.String(64), nullable=False),
+        sa.Column("rules_version", sa.String(64), nullable=False),
         sa.Column("acknowledged_at", sa.DateTime(timezone=True), nullable=True),
-        sa.Column("acknowledged_by", sa.String(64), nullable=True),
+        sa.Column("acknowledged_by", sa.String(80), nullable=True),
         sa.Column("acknowledgement", sa.Text(), nullable=True),
         sa.ForeignKeyConstraint(["case_id"], ["case.id"], name=op.f("fk_call_alert_case_id_case")),
         sa.ForeignKeyConstraint(
@@ -44,8 +47,7 @@ def upgrade() -> None:
             "call_ref",
             "turn",
             "rule",
-            "span_start",
-            name=op.f("uq_call_alert_case_id_call_ref_turn_rule_span_start"),
+            name=op.f("uq_call_alert_case_id_call_ref_turn_rule"),
         ),
     )
     op.create_index(op.f("ix_call_alert_case_id"), "call_alert", ["case_id"])
