@@ -3,15 +3,24 @@ first — and says what and where."""
 
 from __future__ import annotations
 
+import stat
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 
 from debtflow import evidence
+from debtflow.core.evidence.anchor import anchor_bytes
 from debtflow.core.evidence.leaf import EvidenceLeaf, LeafKind
+from debtflow.core.evidence.tree_head import SignedTreeHead
 from debtflow.evidence.audit import audit
-from debtflow.evidence.heads import issue_tree_head
+from debtflow.evidence.heads import (
+    anchor_file,
+    issue_tree_head,
+    load_signer,
+    read_anchor,
+    write_anchor,
+)
 from debtflow.evidence.log import AttachedFile, file_store
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
@@ -165,3 +174,92 @@ def test_bytes_rewritten_as_text_are_found_not_a_crash(session, log, drop_guards
     assert any(p.startswith(found) for p in problems), problems
     if session.get_bind().dialect.name == "sqlite" and not found.startswith("tree head"):
         assert any(p.endswith("is text, not bytes (rewritten outside the log)") for p in problems)
+
+
+def _cut_back_to(session, size: int) -> None:
+    """The reviewer's attack: delete the newest leaves, the nodes over them and every head
+    that covers them, and rewind the size — every remaining row is consistent."""
+    _sql(session, "DELETE FROM evidence_cosignature")
+    _sql(session, "DELETE FROM evidence_tree_head WHERE tree_size > :n", n=size)
+    _sql(session, "DELETE FROM evidence_leaf WHERE idx >= :n", n=size)
+    for level in range(1, 6):
+        _sql(
+            session,
+            "DELETE FROM evidence_node WHERE level = :l AND (idx + 1) * :w > :n",
+            l=level,
+            w=1 << level,
+            n=size,
+        )
+    _sql(session, "UPDATE evidence_log_state SET tree_size = :n", n=size)
+
+
+def test_a_log_cut_back_with_its_heads_is_caught_by_the_anchor(session, log, drop_guards):
+    first_head, second_head = log
+    session.commit()  # the heads commit: the newest (size 21) is anchored outside the database
+    anchored = read_anchor(anchor_file())
+    assert anchored is not None and anchored.tree_size == 21
+    assert stat.S_IMODE(anchor_file().stat().st_mode) == 0o600
+    drop_guards(session)
+    _cut_back_to(session, 13)
+    report = audit(session, check_anchor=False)
+    assert report.clean  # what the audit saw before the anchor: nothing
+    report = audit(session)
+    assert report.anchored_size == 21
+    assert report.problems == [
+        "the log was cut back below the tree head anchored outside the database "
+        "(size 21 at 2026-11-20T03:00:00.000000Z): 13 consecutive leaves are stored"
+    ]
+
+
+def test_removed_heads_and_a_rewritten_prefix_are_caught_by_the_anchor(session, log, drop_guards):
+    _, second_head = log
+    session.commit()
+    drop_guards(session)
+    _sql(session, "DELETE FROM evidence_tree_head WHERE id = :i", i=second_head)
+    assert audit(session).problems == [
+        "the newest tree head in the database has size 13, smaller than the tree head "
+        "anchored outside the database (size 21 at 2026-11-20T03:00:00.000000Z): tree heads "
+        "were removed"
+    ]
+    # an anchor whose tree the stored leaves do not extend (as if leaves before #21 changed)
+    forged = load_signer().sign(21, b"\x09" * 32, T0 + timedelta(hours=3))
+    assert write_anchor(anchor_file(), forged)
+    problems = audit(session).problems
+    assert any(
+        p.startswith("the stored leaves do not extend the tree head anchored outside the database")
+        for p in problems
+    ), problems
+    # an anchor whose signature does not verify
+    anchor_file().write_bytes(anchor_bytes(SignedTreeHead(forged.head, b"\x00" * 64)))
+    problems = audit(session).problems
+    assert any("log signature does not verify (the anchor file" in p for p in problems), problems
+    anchor_file().write_bytes(b"{}")
+    assert any(
+        p.endswith("unreadable: not a debtflow-tree-head-anchor/1 document")
+        for p in audit(session).problems
+    )
+
+
+def test_a_head_is_anchored_only_when_its_transaction_commits(session):
+    evidence.append_many(
+        session, [evidence.EvidenceAct(LeafKind.PAYMENT, 4, T0, {"amount_fen": 1})] * 3
+    )
+    session.commit()
+    with session.begin_nested():
+        issue_tree_head(session, now=T0 + timedelta(hours=1))
+        session.rollback()
+    issue_tree_head(session, now=T0 + timedelta(hours=2))
+    session.rollback()
+    assert read_anchor(anchor_file()) is None
+    first = issue_tree_head(session, now=T0 + timedelta(hours=3))
+    with session.begin_nested():
+        issue_tree_head(session, now=T0 + timedelta(hours=4))
+    session.commit()
+    anchored = read_anchor(anchor_file())
+    assert anchored is not None and anchored.head.timestamp == T0 + timedelta(hours=4)
+    assert anchored.tree_size == first.signed.tree_size == 3
+    # an older head never replaces a newer anchor
+    assert not write_anchor(anchor_file(), first.signed)
+    assert read_anchor(anchor_file()) == anchored
+    session.begin()  # the fixture's connection keeps its outer transaction
+    assert audit(session).clean

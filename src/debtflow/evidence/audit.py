@@ -1,6 +1,7 @@
 """``audit``: recompute the Merkle tree from the stored leaf bytes and check every stored
 row against it — leaf hashes, leaf columns, every stored node, the log size, every signed
-tree head and witness co-signature, the signing keys and (optionally) the attached files.
+tree head and witness co-signature, the signing keys, the tree head anchored outside the
+database, and (optionally) the attached files.
 
 Memory: the recomputed tree is held in an :class:`InMemoryNodeStore`, about 64 bytes per
 leaf (640 MB at ten million leaves).
@@ -13,10 +14,17 @@ from dataclasses import dataclass, field
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from debtflow.core.evidence.anchor import AnchorError
+from debtflow.core.evidence.canonical import format_timestamp
 from debtflow.core.evidence.file_store import EvidenceFileError, EvidenceFileStore
 from debtflow.core.evidence.leaf import LeafFormatError, parse_leaf
-from debtflow.core.evidence.merkle import EMPTY_ROOT, leaf_hash
-from debtflow.core.evidence.node_store import InMemoryNodeStore, append_leaves, stored_root_hash
+from debtflow.core.evidence.merkle import EMPTY_ROOT, ProofError, leaf_hash, verify_consistency
+from debtflow.core.evidence.node_store import (
+    InMemoryNodeStore,
+    append_leaves,
+    stored_consistency_proof,
+    stored_root_hash,
+)
 from debtflow.core.evidence.tree_head import (
     TreeHeadError,
     WitnessCosignature,
@@ -24,7 +32,7 @@ from debtflow.core.evidence.tree_head import (
     load_public_key,
     verify_cosignature,
 )
-from debtflow.evidence.heads import keyring, signed_head_of
+from debtflow.evidence.heads import anchor_file, keyring, read_anchor, signed_head_of
 from debtflow.evidence.store import LEAF, NODE, committed_tree_size
 from debtflow.models import EvidenceCosignature, EvidenceFile, EvidenceSigningKey, EvidenceTreeHead
 
@@ -40,6 +48,8 @@ class AuditReport:
     nodes_checked: int = 0
     heads_checked: int = 0
     files_checked: int = 0
+    # the size of the tree head anchored outside the database, None when there is none
+    anchored_size: int | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -47,8 +57,12 @@ class AuditReport:
         return not self.problems
 
 
-def audit(session: Session, *, files: EvidenceFileStore | None = None) -> AuditReport:
-    """Check the whole stored log; see the module docstring.
+def audit(
+    session: Session, *, files: EvidenceFileStore | None = None, check_anchor: bool = True
+) -> AuditReport:
+    """Check the whole stored log; see the module docstring. With ``check_anchor`` the log
+    is also measured against the tree head anchored outside the database (:func:`anchor_file`):
+    a log cut back below it, or not extending it, is reported.
 
     On PostgreSQL a fresh session reads one snapshot (REPEATABLE READ), so appends that
     commit while the audit runs are neither half-seen nor reported; SQLite transactions
@@ -60,8 +74,10 @@ def audit(session: Session, *, files: EvidenceFileStore | None = None) -> AuditR
     tree = InMemoryNodeStore()
     recomputed = _check_leaves(session, report, tree)
     _check_nodes(session, report, tree, recomputed)
-    _check_heads(session, report, tree, recomputed)
+    newest_head_size = _check_heads(session, report, tree, recomputed)
     _check_keys(session, report)
+    if check_anchor:
+        _check_anchor(session, report, tree, recomputed, newest_head_size)
     if files is not None:
         _check_files(session, report, files)
     return report
@@ -186,7 +202,8 @@ def _check_nodes(
 
 def _check_heads(
     session: Session, report: AuditReport, tree: InMemoryNodeStore, leaves: int
-) -> None:
+) -> int:
+    """Check every stored head; return the largest size a stored head signs."""
     keys = keyring(session)
     heads = session.execute(
         select(EvidenceTreeHead).order_by(EvidenceTreeHead.timestamp_us, EvidenceTreeHead.id)
@@ -226,6 +243,64 @@ def _check_heads(
                 )
             except TreeHeadError as exc:
                 report.problems.append(f"{where}: witness co-signature #{cosign.id}: {exc}")
+    return previous_size
+
+
+def _check_anchor(
+    session: Session,
+    report: AuditReport,
+    tree: InMemoryNodeStore,
+    leaves: int,
+    newest_head_size: int,
+) -> None:
+    """The stored log against the newest head anchored outside the database: deleting the
+    newest leaves together with the heads that cover them leaves every stored row
+    consistent, but not the anchor."""
+    path = anchor_file()
+    try:
+        anchored = read_anchor(path)
+    except (AnchorError, OSError) as exc:
+        report.problems.append(f"tree head anchor {path}: unreadable: {exc}")
+        return
+    if anchored is None:
+        return
+    report.anchored_size = size = anchored.tree_size
+    try:
+        keyring(session).verify(anchored)
+    except TreeHeadError as exc:
+        report.problems.append(
+            f"tree head anchor {path} (size {size}): {exc} (the anchor file or the signing "
+            "keys were altered)"
+        )
+        return
+    what = (
+        "the tree head anchored outside the database "
+        f"(size {size} at {format_timestamp(anchored.head.timestamp)})"
+    )
+    if leaves < size:
+        report.problems.append(
+            f"the log was cut back below {what}: {leaves} consecutive leaves are stored"
+        )
+        return
+    if newest_head_size < size:
+        report.problems.append(
+            f"the newest tree head in the database has size {newest_head_size}, smaller than "
+            f"{what}: tree heads were removed"
+        )
+    if size == 0:
+        return
+    try:
+        verify_consistency(
+            size,
+            leaves,
+            anchored.root_hash,
+            stored_root_hash(tree, leaves),
+            stored_consistency_proof(tree, size, leaves) if size < leaves else [],
+        )
+    except ProofError as exc:
+        report.problems.append(
+            f"the stored leaves do not extend {what}: {exc} (leaves before #{size} rewritten)"
+        )
 
 
 def _check_keys(session: Session, report: AuditReport) -> None:
