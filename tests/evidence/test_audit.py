@@ -11,9 +11,11 @@ from sqlalchemy import text
 
 from debtflow import evidence
 from debtflow.core.evidence.anchor import anchor_bytes
+from debtflow.core.evidence.file_store import sha256_hex
 from debtflow.core.evidence.leaf import EvidenceLeaf, LeafKind
 from debtflow.core.evidence.tree_head import SignedTreeHead
 from debtflow.evidence.audit import audit
+from debtflow.evidence.export import export_case
 from debtflow.evidence.heads import (
     anchor_file,
     issue_tree_head,
@@ -21,7 +23,7 @@ from debtflow.evidence.heads import (
     read_anchor,
     write_anchor,
 )
-from debtflow.evidence.log import AttachedFile, file_store
+from debtflow.evidence.log import AttachedFile, InvalidEvidence, file_store
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
@@ -150,7 +152,10 @@ def test_an_altered_stored_file_is_found(session, log):
     path = file_store().path_of(digest)
     path.write_bytes(b"RIFF....WAVE edited")
     problems = audit(session, files=file_store()).problems
-    assert problems == [p for p in problems if p.startswith(f"file {digest}:")] and problems
+    assert problems == [
+        f"file {digest} (cited by leaf #13): stored file {path} no longer matches its "
+        f"SHA-256 {digest}"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -263,3 +268,47 @@ def test_a_head_is_anchored_only_when_its_transaction_commits(session):
     assert read_anchor(anchor_file()) == anchored
     session.begin()  # the fixture's connection keeps its outer transaction
     assert audit(session).clean
+
+
+RECORDING = b"RIFF....WAVE call"
+
+
+def test_files_are_checked_by_the_digests_inside_the_leaves_not_the_file_table(session, log):
+    """Deleting the unguarded evidence_file row together with the stored file used to leave
+    nothing to check (files_checked=0, clean)."""
+    digest = sha256_hex(RECORDING)
+    _sql(session, "DELETE FROM evidence_file")
+    report = audit(session, files=file_store())
+    assert report.files_checked == 1
+    assert report.problems == [
+        f"file {digest} (cited by leaf #13): no evidence_file row (deleted outside the log)"
+    ]
+    file_store().path_of(digest).unlink()
+    report = audit(session, files=file_store())
+    assert report.files_checked == 1
+    assert report.problems == [
+        f"file {digest} (cited by leaf #13): no stored file with SHA-256 {digest}"
+    ]
+
+
+def test_export_names_every_missing_or_altered_file(session):
+    contents = [b"first recording", b"second recording", b"photo"]
+    for i, content in enumerate(contents):
+        evidence.append(
+            session,
+            kind="recording",
+            case_id=9,
+            occurred_at=T0 + timedelta(minutes=i),
+            payload={"n": i},
+            files=[AttachedFile(content, "audio/wav")],
+        )
+    store = file_store()
+    store.path_of(sha256_hex(contents[0])).unlink()
+    store.path_of(sha256_hex(contents[2])).write_bytes(b"edited")
+    with pytest.raises(InvalidEvidence) as raised:
+        export_case(session, case_id=9, now=T0 + timedelta(hours=1))
+    message = str(raised.value)
+    assert "2 attached file(s) missing or altered" in message
+    assert f"leaf #0: no stored file with SHA-256 {sha256_hex(contents[0])}" in message
+    assert "leaf #2: stored file" in message and sha256_hex(contents[2]) in message
+    assert sha256_hex(contents[1]) not in message

@@ -9,6 +9,7 @@ leaf (640 MB at ten million leaves).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
@@ -72,14 +73,15 @@ def audit(
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     report = AuditReport(tree_size=committed_tree_size(session))
     tree = InMemoryNodeStore()
-    recomputed = _check_leaves(session, report, tree)
+    cited: dict[str, int] = {}  # every file digest the leaves carry -> first leaf citing it
+    recomputed = _check_leaves(session, report, tree, cited)
     _check_nodes(session, report, tree, recomputed)
     newest_head_size = _check_heads(session, report, tree, recomputed)
     _check_keys(session, report)
     if check_anchor:
         _check_anchor(session, report, tree, recomputed, newest_head_size)
     if files is not None:
-        _check_files(session, report, files)
+        _check_files(session, report, files, cited)
     return report
 
 
@@ -96,8 +98,11 @@ def _stored_bytes(
     return bytes(value)
 
 
-def _check_leaves(session: Session, report: AuditReport, tree: InMemoryNodeStore) -> int:
-    """Recompute every leaf hash from its bytes into ``tree``; return the leaves counted."""
+def _check_leaves(
+    session: Session, report: AuditReport, tree: InMemoryNodeStore, cited: dict[str, int]
+) -> int:
+    """Recompute every leaf hash from its bytes into ``tree``; return the leaves counted.
+    The SHA-256 of every file a leaf cites goes into ``cited`` (with the first citing leaf)."""
     expected = 0
     batch: list[bytes] = []
     statement = select(
@@ -131,6 +136,8 @@ def _check_leaves(session: Session, report: AuditReport, tree: InMemoryNodeStore
         except LeafFormatError as exc:
             report.problems.append(f"{where}: stored bytes are not a valid leaf: {exc}")
         else:
+            for digest in leaf.file_sha256:
+                cited.setdefault(digest, index)
             if (leaf.kind.value, leaf.case_id) != (row.kind, int(row.case_id)):
                 report.problems.append(
                     f"{where}: columns say kind {row.kind} case {row.case_id}, "
@@ -316,15 +323,23 @@ def _check_keys(session: Session, report: AuditReport) -> None:
             )
 
 
-def _check_files(session: Session, report: AuditReport, files: EvidenceFileStore) -> None:
-    for row in session.execute(select(EvidenceFile)).scalars():
+def _check_files(
+    session: Session, report: AuditReport, files: EvidenceFileStore, cited: Mapping[str, int]
+) -> None:
+    """Every file the leaves cite — by the SHA-256 inside the signed leaf bytes, not by the
+    unguarded ``evidence_file`` table — must be stored with that SHA-256; its row there must
+    exist and agree on the size."""
+    rows = {row.sha256: row for row in session.execute(select(EvidenceFile)).scalars()}
+    for digest, index in sorted(cited.items(), key=lambda item: (item[1], item[0])):
         report.files_checked += 1
+        where = f"file {digest} (cited by leaf #{index})"
         try:
-            content = files.read(row.sha256)
+            content = files.read(digest)
         except EvidenceFileError as exc:
-            report.problems.append(f"file {row.sha256}: {exc}")
+            report.problems.append(f"{where}: {exc}")
             continue
-        if len(content) != row.size:
-            report.problems.append(
-                f"file {row.sha256}: size {len(content)} but {row.size} recorded"
-            )
+        row = rows.get(digest)
+        if row is None:
+            report.problems.append(f"{where}: no evidence_file row (deleted outside the log)")
+        elif len(content) != row.size:
+            report.problems.append(f"{where}: size {len(content)} but {row.size} recorded")

@@ -70,13 +70,19 @@ def export_case(
     ]
     files = files or file_store()
     attached: dict[str, bytes] = {}
+    unreadable: dict[str, str] = {}
     for leaf in leaves:
         for digest in parse_leaf(leaf.canonical_bytes).file_sha256:
-            if digest not in attached:
+            if digest not in attached and digest not in unreadable:
                 try:
                     attached[digest] = files.read(digest)
                 except EvidenceFileError as exc:
-                    raise InvalidEvidence(f"case {case_id}: {exc}") from None
+                    unreadable[digest] = f"leaf #{leaf.index}: {exc}"
+    if unreadable:
+        raise InvalidEvidence(
+            f"case {case_id}: {len(unreadable)} attached file(s) missing or altered — "
+            + "; ".join(unreadable.values())
+        )
     witnesses = [
         WitnessEvidence(
             public_key=row.witness_public_key,
