@@ -38,6 +38,7 @@ def log(session):
         for i in range(13)
     ]
     evidence.append_many(session, acts)
+    session.commit()  # a head signs committed leaves only
     first = issue_tree_head(session, now=T0 + timedelta(hours=1))
     evidence.append(
         session,
@@ -48,6 +49,7 @@ def log(session):
         files=[AttachedFile(b"RIFF....WAVE call", "audio/wav")],
     )
     evidence.append_many(session, acts[:7])
+    session.commit()
     second = issue_tree_head(session, now=T0 + timedelta(hours=2))
     assert audit(session, files=file_store()).clean
     return first.row.id, second.row.id
@@ -250,15 +252,18 @@ def test_a_head_is_anchored_only_when_its_transaction_commits(session):
         session, [evidence.EvidenceAct(LeafKind.PAYMENT, 4, T0, {"amount_fen": 1})] * 3
     )
     session.commit()
-    with session.begin_nested():
-        issue_tree_head(session, now=T0 + timedelta(hours=1))
-        session.rollback()
+    savepoint = session.begin_nested()
+    issue_tree_head(session, now=T0 + timedelta(hours=1))
+    savepoint.rollback()
     issue_tree_head(session, now=T0 + timedelta(hours=2))
     session.rollback()
     assert read_anchor(anchor_file()) is None
     first = issue_tree_head(session, now=T0 + timedelta(hours=3))
     with session.begin_nested():
         issue_tree_head(session, now=T0 + timedelta(hours=4))
+    savepoint = session.begin_nested()
+    issue_tree_head(session, now=T0 + timedelta(hours=5))
+    savepoint.rollback()  # that head is gone: it is not anchored
     session.commit()
     anchored = read_anchor(anchor_file())
     assert anchored is not None and anchored.head.timestamp == T0 + timedelta(hours=4)
@@ -302,6 +307,7 @@ def test_export_names_every_missing_or_altered_file(session):
             payload={"n": i},
             files=[AttachedFile(content, "audio/wav")],
         )
+    session.commit()
     store = file_store()
     store.path_of(sha256_hex(contents[0])).unlink()
     store.path_of(sha256_hex(contents[2])).write_bytes(b"edited")

@@ -37,7 +37,7 @@ from debtflow.core.evidence.tree_head import (
     to_microseconds,
 )
 from debtflow.db import utcnow
-from debtflow.evidence.store import SqlNodeStore, lock_tree_size
+from debtflow.evidence.store import SqlNodeStore, appended_from, lock_tree_size
 from debtflow.models import EvidenceCosignature, EvidenceSigningKey, EvidenceTreeHead
 
 logger = logging.getLogger(__name__)
@@ -252,12 +252,19 @@ def issue_tree_head(
     signer: TreeHeadSigner | None = None,
     witnesses: Sequence[Witness] = (),
 ) -> IssuedHead:
-    """Sign the current tree (size, root, time) and store the head; ask each witness to
-    co-sign it, giving it the consistency proof from the last head it co-signed."""
+    """Sign the committed tree (size, root, time) and store the head; ask each witness to
+    co-sign it, giving it the consistency proof from the last head it co-signed.
+
+    Only committed leaves are signed: in a transaction that has appended to the log, the
+    head covers the log as it was before the transaction's first append (see
+    :func:`signable_tree_size`); the transaction's own leaves wait for the next head. A head
+    over leaves that might still roll back would, once a witness co-signed it or it left in a
+    package, stand beside a later head of the same size and another root — a fork.
+    """
     moment = now or utcnow()
     signer = signer or load_signer()
     register_signer(session, signer, now=moment)
-    size = lock_tree_size(session)  # the size and the root belong to one committed tree
+    size = signable_tree_size(session)
     last = latest_head(session)
     if last is not None and to_microseconds(moment) < last.timestamp_us:
         raise Conflict("a newer tree head already exists; check the clock")
@@ -295,6 +302,15 @@ def issue_tree_head(
     session.flush()
     anchor_at_commit(session, signed)
     return IssuedHead(row, signed, cosignatures)
+
+
+def signable_tree_size(session: Session) -> int:
+    """Lock the log for this transaction and return the size of the committed tree it may
+    sign: the committed size, or — if this transaction has appended — the size before its
+    first append (no other transaction can have appended since: it holds the lock)."""
+    size = lock_tree_size(session)
+    before = appended_from(session)
+    return size if before is None else min(size, before)
 
 
 def _last_cosigned_size(session: Session, witness_key_id: bytes, *, before: int) -> int:
