@@ -68,6 +68,9 @@ class Settings(BaseSettings):
     evidence_signing_key: SecretStr | None = None
     evidence_signing_key_file: Path | None = None
     evidence_file_dir: Path | None = None
+    # the newest signed tree head, kept outside the database for the audit to measure the log
+    # against (default <data_dir>/evidence/latest-tree-head.json; ship it off the machine)
+    evidence_anchor_file: Path | None = None
     # web: threads per worker process that run request code, and so the most requests one
     # worker works on at once (debtflow.web.slots); more wait at the door, holding nothing.
     # Below the PostgreSQL pool's 15 connections per process (5 + 10 overflow), so an admitted

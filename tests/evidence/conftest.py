@@ -34,6 +34,8 @@ def drop_append_only_guards(session: Session) -> None:
             for verb in ("update", "delete"):
                 session.execute(text(f"DROP TRIGGER IF EXISTS {table}_no_{verb}"))
         session.execute(text("DROP TRIGGER IF EXISTS evidence_log_state_no_shrink"))
+        session.execute(text("DROP TRIGGER IF EXISTS evidence_signing_key_retire_only"))
+        session.execute(text("DROP TRIGGER IF EXISTS evidence_signing_key_no_delete"))
     else:
-        for table in (*APPEND_ONLY, "evidence_log_state"):
+        for table in (*APPEND_ONLY, "evidence_log_state", "evidence_signing_key"):
             session.execute(text(f"ALTER TABLE {table} DISABLE TRIGGER ALL"))

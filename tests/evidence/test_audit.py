@@ -3,16 +3,27 @@ first — and says what and where."""
 
 from __future__ import annotations
 
+import stat
 from datetime import UTC, datetime, timedelta
 
 import pytest
 from sqlalchemy import text
 
 from debtflow import evidence
+from debtflow.core.evidence.anchor import anchor_bytes
+from debtflow.core.evidence.file_store import sha256_hex
 from debtflow.core.evidence.leaf import EvidenceLeaf, LeafKind
+from debtflow.core.evidence.tree_head import SignedTreeHead
 from debtflow.evidence.audit import audit
-from debtflow.evidence.heads import issue_tree_head
-from debtflow.evidence.log import AttachedFile, file_store
+from debtflow.evidence.export import export_case
+from debtflow.evidence.heads import (
+    anchor_file,
+    issue_tree_head,
+    load_signer,
+    read_anchor,
+    write_anchor,
+)
+from debtflow.evidence.log import AttachedFile, InvalidEvidence, file_store
 
 T0 = datetime(2026, 11, 20, 1, 0, tzinfo=UTC)
 
@@ -27,6 +38,7 @@ def log(session):
         for i in range(13)
     ]
     evidence.append_many(session, acts)
+    session.commit()  # a head signs committed leaves only
     first = issue_tree_head(session, now=T0 + timedelta(hours=1))
     evidence.append(
         session,
@@ -37,6 +49,7 @@ def log(session):
         files=[AttachedFile(b"RIFF....WAVE call", "audio/wav")],
     )
     evidence.append_many(session, acts[:7])
+    session.commit()
     second = issue_tree_head(session, now=T0 + timedelta(hours=2))
     assert audit(session, files=file_store()).clean
     return first.row.id, second.row.id
@@ -141,7 +154,10 @@ def test_an_altered_stored_file_is_found(session, log):
     path = file_store().path_of(digest)
     path.write_bytes(b"RIFF....WAVE edited")
     problems = audit(session, files=file_store()).problems
-    assert problems == [p for p in problems if p.startswith(f"file {digest}:")] and problems
+    assert problems == [
+        f"file {digest} (cited by leaf #13): stored file {path} no longer matches its "
+        f"SHA-256 {digest}"
+    ]
 
 
 @pytest.mark.parametrize(
@@ -165,3 +181,140 @@ def test_bytes_rewritten_as_text_are_found_not_a_crash(session, log, drop_guards
     assert any(p.startswith(found) for p in problems), problems
     if session.get_bind().dialect.name == "sqlite" and not found.startswith("tree head"):
         assert any(p.endswith("is text, not bytes (rewritten outside the log)") for p in problems)
+
+
+def _cut_back_to(session, size: int) -> None:
+    """The reviewer's attack: delete the newest leaves, the nodes over them and every head
+    that covers them, and rewind the size — every remaining row is consistent."""
+    _sql(session, "DELETE FROM evidence_cosignature")
+    _sql(session, "DELETE FROM evidence_tree_head WHERE tree_size > :n", n=size)
+    _sql(session, "DELETE FROM evidence_leaf WHERE idx >= :n", n=size)
+    for level in range(1, 6):
+        _sql(
+            session,
+            "DELETE FROM evidence_node WHERE level = :l AND (idx + 1) * :w > :n",
+            l=level,
+            w=1 << level,
+            n=size,
+        )
+    _sql(session, "UPDATE evidence_log_state SET tree_size = :n", n=size)
+
+
+def test_a_log_cut_back_with_its_heads_is_caught_by_the_anchor(session, log, drop_guards):
+    first_head, second_head = log
+    session.commit()  # the heads commit: the newest (size 21) is anchored outside the database
+    anchored = read_anchor(anchor_file())
+    assert anchored is not None and anchored.tree_size == 21
+    assert stat.S_IMODE(anchor_file().stat().st_mode) == 0o600
+    drop_guards(session)
+    _cut_back_to(session, 13)
+    report = audit(session, check_anchor=False)
+    assert report.clean  # what the audit saw before the anchor: nothing
+    report = audit(session)
+    assert report.anchored_size == 21
+    assert report.problems == [
+        "the log was cut back below the tree head anchored outside the database "
+        "(size 21 at 2026-11-20T03:00:00.000000Z): 13 consecutive leaves are stored"
+    ]
+
+
+def test_removed_heads_and_a_rewritten_prefix_are_caught_by_the_anchor(session, log, drop_guards):
+    _, second_head = log
+    session.commit()
+    drop_guards(session)
+    _sql(session, "DELETE FROM evidence_tree_head WHERE id = :i", i=second_head)
+    assert audit(session).problems == [
+        "the newest tree head in the database has size 13, smaller than the tree head "
+        "anchored outside the database (size 21 at 2026-11-20T03:00:00.000000Z): tree heads "
+        "were removed"
+    ]
+    # an anchor whose tree the stored leaves do not extend (as if leaves before #21 changed)
+    forged = load_signer().sign(21, b"\x09" * 32, T0 + timedelta(hours=3))
+    assert write_anchor(anchor_file(), forged)
+    problems = audit(session).problems
+    assert any(
+        p.startswith("the stored leaves do not extend the tree head anchored outside the database")
+        for p in problems
+    ), problems
+    # an anchor whose signature does not verify
+    anchor_file().write_bytes(anchor_bytes(SignedTreeHead(forged.head, b"\x00" * 64)))
+    problems = audit(session).problems
+    assert any("log signature does not verify (the anchor file" in p for p in problems), problems
+    anchor_file().write_bytes(b"{}")
+    assert any(
+        p.endswith("unreadable: not a debtflow-tree-head-anchor/1 document")
+        for p in audit(session).problems
+    )
+
+
+def test_a_head_is_anchored_only_when_its_transaction_commits(session):
+    evidence.append_many(
+        session, [evidence.EvidenceAct(LeafKind.PAYMENT, 4, T0, {"amount_fen": 1})] * 3
+    )
+    session.commit()
+    savepoint = session.begin_nested()
+    issue_tree_head(session, now=T0 + timedelta(hours=1))
+    savepoint.rollback()
+    issue_tree_head(session, now=T0 + timedelta(hours=2))
+    session.rollback()
+    assert read_anchor(anchor_file()) is None
+    first = issue_tree_head(session, now=T0 + timedelta(hours=3))
+    with session.begin_nested():
+        issue_tree_head(session, now=T0 + timedelta(hours=4))
+    savepoint = session.begin_nested()
+    issue_tree_head(session, now=T0 + timedelta(hours=5))
+    savepoint.rollback()  # that head is gone: it is not anchored
+    session.commit()
+    anchored = read_anchor(anchor_file())
+    assert anchored is not None and anchored.head.timestamp == T0 + timedelta(hours=4)
+    assert anchored.tree_size == first.signed.tree_size == 3
+    # an older head never replaces a newer anchor
+    assert not write_anchor(anchor_file(), first.signed)
+    assert read_anchor(anchor_file()) == anchored
+    session.begin()  # the fixture's connection keeps its outer transaction
+    assert audit(session).clean
+
+
+RECORDING = b"RIFF....WAVE call"
+
+
+def test_files_are_checked_by_the_digests_inside_the_leaves_not_the_file_table(session, log):
+    """Deleting the unguarded evidence_file row together with the stored file used to leave
+    nothing to check (files_checked=0, clean)."""
+    digest = sha256_hex(RECORDING)
+    _sql(session, "DELETE FROM evidence_file")
+    report = audit(session, files=file_store())
+    assert report.files_checked == 1
+    assert report.problems == [
+        f"file {digest} (cited by leaf #13): no evidence_file row (deleted outside the log)"
+    ]
+    file_store().path_of(digest).unlink()
+    report = audit(session, files=file_store())
+    assert report.files_checked == 1
+    assert report.problems == [
+        f"file {digest} (cited by leaf #13): no stored file with SHA-256 {digest}"
+    ]
+
+
+def test_export_names_every_missing_or_altered_file(session):
+    contents = [b"first recording", b"second recording", b"photo"]
+    for i, content in enumerate(contents):
+        evidence.append(
+            session,
+            kind="recording",
+            case_id=9,
+            occurred_at=T0 + timedelta(minutes=i),
+            payload={"n": i},
+            files=[AttachedFile(content, "audio/wav")],
+        )
+    session.commit()
+    store = file_store()
+    store.path_of(sha256_hex(contents[0])).unlink()
+    store.path_of(sha256_hex(contents[2])).write_bytes(b"edited")
+    with pytest.raises(InvalidEvidence) as raised:
+        export_case(session, case_id=9, now=T0 + timedelta(hours=1))
+    message = str(raised.value)
+    assert "2 attached file(s) missing or altered" in message
+    assert f"leaf #0: no stored file with SHA-256 {sha256_hex(contents[0])}" in message
+    assert "leaf #2: stored file" in message and sha256_hex(contents[2]) in message
+    assert sha256_hex(contents[1]) not in message

@@ -17,6 +17,7 @@ from debtflow.core.evidence.leaf import LeafKind, parse_leaf
 from debtflow.core.evidence.merkle import root_hash
 from debtflow.core.evidence.tree_head import LocalWitness, TreeHeadError, TreeHeadSigner
 from debtflow.evidence.audit import audit
+from debtflow.evidence.export import export_case
 from debtflow.evidence.heads import (
     SigningKeyError,
     issue_tree_head,
@@ -88,6 +89,7 @@ def test_a_refused_transition_logs_nothing(session, account):
 
 
 def _fill(session, count, start=0):
+    """Append and commit ``count`` leaves (a head signs committed leaves only)."""
     evidence.append_many(
         session,
         [
@@ -95,6 +97,7 @@ def _fill(session, count, start=0):
             for i in range(count)
         ],
     )
+    session.commit()
 
 
 def test_a_signed_head_covers_the_log_and_verifies_with_the_keyring(session):
@@ -167,3 +170,50 @@ def test_a_witness_cosigns_consistent_heads(session):
     assert witness.last_head == second.signed.head
     report = audit(session)
     assert report.clean and report.heads_checked == 3
+
+
+def _append_uncommitted(session, count, start):
+    evidence.append_many(
+        session,
+        [evidence.EvidenceAct("message", 5, T0, {"sms": start + i}) for i in range(count)],
+    )
+
+
+def test_a_head_signed_after_appends_in_the_same_transaction_covers_committed_leaves_only(
+    session,
+):
+    """The reviewer's fork: a witness co-signed a head over leaves that then rolled back,
+    and refused every later head of the log as it really was."""
+    _fill(session, 1)
+    signer = load_signer()
+    issue_tree_head(session, now=T0, signer=signer)
+    witness = LocalWitness(Ed25519PrivateKey.generate(), keyring(session))
+    issue_tree_head(session, now=T0 + timedelta(minutes=1), witnesses=[witness])
+    session.commit()
+    _append_uncommitted(session, 1, start=100)  # e.g. the nightly cycle, before step 90
+    head = issue_tree_head(session, now=T0 + timedelta(minutes=2), witnesses=[witness])
+    assert head.signed.tree_size == 1  # not 2: leaf #1 is not committed
+    assert issue_nightly_head(session, TODAY)["tree_heads_issued"] == 0  # already covered
+    session.rollback()
+    _append_uncommitted(session, 1, start=200)
+    session.commit()
+    later = issue_tree_head(session, now=T0 + timedelta(minutes=3), witnesses=[witness])
+    assert later.signed.tree_size == 2 and len(later.cosignatures) == 1
+    session.commit()
+    _append_uncommitted(session, 2, start=300)
+    savepoint = session.begin_nested()
+    _append_uncommitted(session, 1, start=400)
+    savepoint.rollback()
+    counts = issue_nightly_head(session, TODAY)
+    assert counts == {"tree_heads_issued": 0, "evidence_tree_size": 2}
+    session.commit()
+    assert issue_nightly_head(session, TODAY) == {"tree_heads_issued": 1, "evidence_tree_size": 4}
+
+
+def test_export_refuses_a_case_whose_leaves_are_not_committed(session):
+    _fill(session, 2)
+    evidence.append(session, kind="message", case_id=5, occurred_at=T0, payload={"late": 1})
+    with pytest.raises(Conflict, match="leaf #2 was appended in this transaction"):
+        export_case(session, case_id=5, now=T0)
+    session.rollback()
+    assert export_case(session, case_id=5, now=T0)  # the two committed leaves

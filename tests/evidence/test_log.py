@@ -21,6 +21,7 @@ from debtflow.core.evidence.node_store import (
     stored_inclusion_proof,
     stored_root_hash,
 )
+from debtflow.evidence.heads import issue_tree_head
 from debtflow.evidence.log import AttachedFile, EvidenceAct, InvalidEvidence, file_store
 from debtflow.evidence.store import SqlNodeStore, committed_tree_size
 from debtflow.models import EvidenceFile, EvidenceLogLeaf, EvidenceLogNode
@@ -246,3 +247,50 @@ def test_the_database_refuses_to_rewrite_the_log(session, statement):
     with pytest.raises(DBAPIError, match="append-only|never shrinks"), session.begin_nested():
         session.execute(text(statement))
     assert committed_tree_size(session) == 4
+
+
+GUARDED = (
+    "evidence_cosignature",
+    "evidence_tree_head",
+    "evidence_node",
+    "evidence_leaf",
+    "evidence_log_state",
+    "evidence_signing_key",
+)
+
+
+@pytest.mark.parametrize("table", GUARDED)
+def test_postgresql_refuses_to_truncate_the_log(session, table):
+    """Row triggers do not fire for TRUNCATE: a statement trigger refuses it."""
+    if session.get_bind().dialect.name != "postgresql":
+        pytest.skip("SQLite has no TRUNCATE")
+    evidence.append_many(session, _acts(4))
+    issue_tree_head(session, now=T0 + timedelta(hours=1))
+    with pytest.raises(DBAPIError, match="append-only: TRUNCATE refused"), session.begin_nested():
+        session.execute(text(f"TRUNCATE {table} CASCADE"))
+    with pytest.raises(DBAPIError, match="TRUNCATE refused"), session.begin_nested():
+        session.execute(text(f"TRUNCATE {', '.join(GUARDED)}"))
+    assert committed_tree_size(session) == 4
+
+
+@pytest.mark.parametrize(
+    "statement",
+    [
+        "DELETE FROM evidence_signing_key",
+        "UPDATE evidence_signing_key SET public_key = :other",
+        "UPDATE evidence_signing_key SET key_id = :other8",
+        "UPDATE evidence_signing_key SET active_from = :moment",
+        "UPDATE evidence_signing_key SET retired_at = NULL",
+    ],
+)
+def test_signing_keys_can_be_retired_once_and_nothing_else(session, statement):
+    issue_tree_head(session, now=T0)
+    values = {"other": b"\x05" * 32, "other8": b"\x05" * 8, "moment": T0 + timedelta(days=1)}
+    with session.begin_nested():  # the one change rotation makes
+        session.execute(text("UPDATE evidence_signing_key SET retired_at = :moment"), values)
+    retired = session.execute(text("SELECT retired_at FROM evidence_signing_key")).scalar()
+    for attempt in (statement, "UPDATE evidence_signing_key SET retired_at = :moment"):
+        with pytest.raises(DBAPIError, match="evidence_signing_key"), session.begin_nested():
+            session.execute(text(attempt), values)
+    assert session.execute(text("SELECT retired_at FROM evidence_signing_key")).scalar() == retired
+    assert session.execute(text("SELECT count(*) FROM evidence_signing_key")).scalar() == 1

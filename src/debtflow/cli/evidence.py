@@ -14,6 +14,7 @@ from debtflow.core.evidence.tree_head import from_microseconds
 from debtflow.evidence.audit import audit as run_audit
 from debtflow.evidence.export import export_case
 from debtflow.evidence.heads import (
+    anchor_file,
     issue_tree_head,
     keyring,
     latest_head,
@@ -70,6 +71,7 @@ def audit(
                 "nodes_checked": report.nodes_checked,
                 "heads_checked": report.heads_checked,
                 "files_checked": report.files_checked,
+                "anchored_size": report.anchored_size,
                 "problems": report.problems,
             }
         )
@@ -79,6 +81,13 @@ def audit(
             f"leaves, {report.nodes_checked:,} nodes, {report.heads_checked:,} signed heads, "
             f"{report.files_checked:,} files"
         )
+        if report.anchored_size is None:
+            console.print(f"no tree head anchored outside the database yet ({anchor_file()})")
+        else:
+            console.print(
+                f"measured against the tree head anchored at {anchor_file()} "
+                f"(size {report.anchored_size:,})"
+            )
     if report.clean:
         if not as_json:
             console.print("[green]audit clean: the log matches every signed tree head[/]")

@@ -1,6 +1,7 @@
 """``audit``: recompute the Merkle tree from the stored leaf bytes and check every stored
 row against it — leaf hashes, leaf columns, every stored node, the log size, every signed
-tree head and witness co-signature, the signing keys and (optionally) the attached files.
+tree head and witness co-signature, the signing keys, the tree head anchored outside the
+database, and (optionally) the attached files.
 
 Memory: the recomputed tree is held in an :class:`InMemoryNodeStore`, about 64 bytes per
 leaf (640 MB at ten million leaves).
@@ -8,15 +9,23 @@ leaf (640 MB at ten million leaves).
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from debtflow.core.evidence.anchor import AnchorError
+from debtflow.core.evidence.canonical import format_timestamp
 from debtflow.core.evidence.file_store import EvidenceFileError, EvidenceFileStore
 from debtflow.core.evidence.leaf import LeafFormatError, parse_leaf
-from debtflow.core.evidence.merkle import EMPTY_ROOT, leaf_hash
-from debtflow.core.evidence.node_store import InMemoryNodeStore, append_leaves, stored_root_hash
+from debtflow.core.evidence.merkle import EMPTY_ROOT, ProofError, leaf_hash, verify_consistency
+from debtflow.core.evidence.node_store import (
+    InMemoryNodeStore,
+    append_leaves,
+    stored_consistency_proof,
+    stored_root_hash,
+)
 from debtflow.core.evidence.tree_head import (
     TreeHeadError,
     WitnessCosignature,
@@ -24,7 +33,7 @@ from debtflow.core.evidence.tree_head import (
     load_public_key,
     verify_cosignature,
 )
-from debtflow.evidence.heads import keyring, signed_head_of
+from debtflow.evidence.heads import anchor_file, keyring, read_anchor, signed_head_of
 from debtflow.evidence.store import LEAF, NODE, committed_tree_size
 from debtflow.models import EvidenceCosignature, EvidenceFile, EvidenceSigningKey, EvidenceTreeHead
 
@@ -40,6 +49,8 @@ class AuditReport:
     nodes_checked: int = 0
     heads_checked: int = 0
     files_checked: int = 0
+    # the size of the tree head anchored outside the database, None when there is none
+    anchored_size: int | None = None
     problems: list[str] = field(default_factory=list)
 
     @property
@@ -47,8 +58,12 @@ class AuditReport:
         return not self.problems
 
 
-def audit(session: Session, *, files: EvidenceFileStore | None = None) -> AuditReport:
-    """Check the whole stored log; see the module docstring.
+def audit(
+    session: Session, *, files: EvidenceFileStore | None = None, check_anchor: bool = True
+) -> AuditReport:
+    """Check the whole stored log; see the module docstring. With ``check_anchor`` the log
+    is also measured against the tree head anchored outside the database (:func:`anchor_file`):
+    a log cut back below it, or not extending it, is reported.
 
     On PostgreSQL a fresh session reads one snapshot (REPEATABLE READ), so appends that
     commit while the audit runs are neither half-seen nor reported; SQLite transactions
@@ -58,12 +73,15 @@ def audit(session: Session, *, files: EvidenceFileStore | None = None) -> AuditR
         session.connection(execution_options={"isolation_level": "REPEATABLE READ"})
     report = AuditReport(tree_size=committed_tree_size(session))
     tree = InMemoryNodeStore()
-    recomputed = _check_leaves(session, report, tree)
+    cited: dict[str, int] = {}  # every file digest the leaves carry -> first leaf citing it
+    recomputed = _check_leaves(session, report, tree, cited)
     _check_nodes(session, report, tree, recomputed)
-    _check_heads(session, report, tree, recomputed)
+    newest_head_size = _check_heads(session, report, tree, recomputed)
     _check_keys(session, report)
+    if check_anchor:
+        _check_anchor(session, report, tree, recomputed, newest_head_size)
     if files is not None:
-        _check_files(session, report, files)
+        _check_files(session, report, files, cited)
     return report
 
 
@@ -80,8 +98,11 @@ def _stored_bytes(
     return bytes(value)
 
 
-def _check_leaves(session: Session, report: AuditReport, tree: InMemoryNodeStore) -> int:
-    """Recompute every leaf hash from its bytes into ``tree``; return the leaves counted."""
+def _check_leaves(
+    session: Session, report: AuditReport, tree: InMemoryNodeStore, cited: dict[str, int]
+) -> int:
+    """Recompute every leaf hash from its bytes into ``tree``; return the leaves counted.
+    The SHA-256 of every file a leaf cites goes into ``cited`` (with the first citing leaf)."""
     expected = 0
     batch: list[bytes] = []
     statement = select(
@@ -115,6 +136,8 @@ def _check_leaves(session: Session, report: AuditReport, tree: InMemoryNodeStore
         except LeafFormatError as exc:
             report.problems.append(f"{where}: stored bytes are not a valid leaf: {exc}")
         else:
+            for digest in leaf.file_sha256:
+                cited.setdefault(digest, index)
             if (leaf.kind.value, leaf.case_id) != (row.kind, int(row.case_id)):
                 report.problems.append(
                     f"{where}: columns say kind {row.kind} case {row.case_id}, "
@@ -186,7 +209,8 @@ def _check_nodes(
 
 def _check_heads(
     session: Session, report: AuditReport, tree: InMemoryNodeStore, leaves: int
-) -> None:
+) -> int:
+    """Check every stored head; return the largest size a stored head signs."""
     keys = keyring(session)
     heads = session.execute(
         select(EvidenceTreeHead).order_by(EvidenceTreeHead.timestamp_us, EvidenceTreeHead.id)
@@ -226,6 +250,64 @@ def _check_heads(
                 )
             except TreeHeadError as exc:
                 report.problems.append(f"{where}: witness co-signature #{cosign.id}: {exc}")
+    return previous_size
+
+
+def _check_anchor(
+    session: Session,
+    report: AuditReport,
+    tree: InMemoryNodeStore,
+    leaves: int,
+    newest_head_size: int,
+) -> None:
+    """The stored log against the newest head anchored outside the database: deleting the
+    newest leaves together with the heads that cover them leaves every stored row
+    consistent, but not the anchor."""
+    path = anchor_file()
+    try:
+        anchored = read_anchor(path)
+    except (AnchorError, OSError) as exc:
+        report.problems.append(f"tree head anchor {path}: unreadable: {exc}")
+        return
+    if anchored is None:
+        return
+    report.anchored_size = size = anchored.tree_size
+    try:
+        keyring(session).verify(anchored)
+    except TreeHeadError as exc:
+        report.problems.append(
+            f"tree head anchor {path} (size {size}): {exc} (the anchor file or the signing "
+            "keys were altered)"
+        )
+        return
+    what = (
+        "the tree head anchored outside the database "
+        f"(size {size} at {format_timestamp(anchored.head.timestamp)})"
+    )
+    if leaves < size:
+        report.problems.append(
+            f"the log was cut back below {what}: {leaves} consecutive leaves are stored"
+        )
+        return
+    if newest_head_size < size:
+        report.problems.append(
+            f"the newest tree head in the database has size {newest_head_size}, smaller than "
+            f"{what}: tree heads were removed"
+        )
+    if size == 0:
+        return
+    try:
+        verify_consistency(
+            size,
+            leaves,
+            anchored.root_hash,
+            stored_root_hash(tree, leaves),
+            stored_consistency_proof(tree, size, leaves) if size < leaves else [],
+        )
+    except ProofError as exc:
+        report.problems.append(
+            f"the stored leaves do not extend {what}: {exc} (leaves before #{size} rewritten)"
+        )
 
 
 def _check_keys(session: Session, report: AuditReport) -> None:
@@ -241,15 +323,23 @@ def _check_keys(session: Session, report: AuditReport) -> None:
             )
 
 
-def _check_files(session: Session, report: AuditReport, files: EvidenceFileStore) -> None:
-    for row in session.execute(select(EvidenceFile)).scalars():
+def _check_files(
+    session: Session, report: AuditReport, files: EvidenceFileStore, cited: Mapping[str, int]
+) -> None:
+    """Every file the leaves cite — by the SHA-256 inside the signed leaf bytes, not by the
+    unguarded ``evidence_file`` table — must be stored with that SHA-256; its row there must
+    exist and agree on the size."""
+    rows = {row.sha256: row for row in session.execute(select(EvidenceFile)).scalars()}
+    for digest, index in sorted(cited.items(), key=lambda item: (item[1], item[0])):
         report.files_checked += 1
+        where = f"file {digest} (cited by leaf #{index})"
         try:
-            content = files.read(row.sha256)
+            content = files.read(digest)
         except EvidenceFileError as exc:
-            report.problems.append(f"file {row.sha256}: {exc}")
+            report.problems.append(f"{where}: {exc}")
             continue
-        if len(content) != row.size:
-            report.problems.append(
-                f"file {row.sha256}: size {len(content)} but {row.size} recorded"
-            )
+        row = rows.get(digest)
+        if row is None:
+            report.problems.append(f"{where}: no evidence_file row (deleted outside the log)")
+        elif len(content) != row.size:
+            report.problems.append(f"{where}: size {len(content)} but {row.size} recorded")

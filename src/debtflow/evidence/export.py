@@ -8,7 +8,7 @@ from datetime import datetime
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from debtflow.core.errors import NotFound
+from debtflow.core.errors import Conflict, NotFound
 from debtflow.core.evidence.file_store import EvidenceFileError, EvidenceFileStore
 from debtflow.core.evidence.leaf import parse_leaf
 from debtflow.core.evidence.node_store import stored_inclusion_proof
@@ -45,7 +45,8 @@ def export_case(
     """The evidence package (ZIP bytes) of ``case_id``.
 
     Uses the latest signed tree head when it covers every leaf of the case, otherwise signs
-    a new head first (in the caller's transaction).
+    a new head first (in the caller's transaction). A head signs committed leaves only, so a
+    case with leaves appended in the caller's uncommitted transaction raises ``Conflict``.
     """
     moment = now or utcnow()
     rows = session.execute(
@@ -58,6 +59,11 @@ def export_case(
     head_row = latest_head(session)
     if head_row is None or head_row.tree_size <= rows[-1].idx:
         head_row = issue_tree_head(session, now=moment).row
+        if head_row.tree_size <= rows[-1].idx:  # heads sign committed leaves only
+            raise Conflict(
+                f"case {case_id}: leaf #{rows[-1].idx} was appended in this transaction and "
+                "is not committed yet; commit, then export"
+            )
     signed = signed_head_of(head_row)
     store = SqlNodeStore(session)
     leaves = [
@@ -70,13 +76,19 @@ def export_case(
     ]
     files = files or file_store()
     attached: dict[str, bytes] = {}
+    unreadable: dict[str, str] = {}
     for leaf in leaves:
         for digest in parse_leaf(leaf.canonical_bytes).file_sha256:
-            if digest not in attached:
+            if digest not in attached and digest not in unreadable:
                 try:
                     attached[digest] = files.read(digest)
                 except EvidenceFileError as exc:
-                    raise InvalidEvidence(f"case {case_id}: {exc}") from None
+                    unreadable[digest] = f"leaf #{leaf.index}: {exc}"
+    if unreadable:
+        raise InvalidEvidence(
+            f"case {case_id}: {len(unreadable)} attached file(s) missing or altered — "
+            + "; ".join(unreadable.values())
+        )
     witnesses = [
         WitnessEvidence(
             public_key=row.witness_public_key,

@@ -1,8 +1,12 @@
 """Signed tree heads: the signing key from settings, the keyring of every key the log used,
-issuing a head (on demand and nightly), witness co-signatures and key rotation."""
+issuing a head (on demand and nightly), witness co-signatures, key rotation, and the anchor
+— the newest signed head written to a file outside the database once its transaction
+commits."""
 
 from __future__ import annotations
 
+import fcntl
+import logging
 import os
 import tempfile
 from collections.abc import Sequence
@@ -12,11 +16,12 @@ from pathlib import Path
 
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from sqlalchemy import select
-from sqlalchemy.orm import Session
+from sqlalchemy import event, select
+from sqlalchemy.orm import Session, SessionTransaction
 
 from debtflow.config import get_settings
 from debtflow.core.errors import Conflict, InvalidInput
+from debtflow.core.evidence.anchor import AnchorError, anchor_bytes, is_newer_or_same, parse_anchor
 from debtflow.core.evidence.node_store import stored_consistency_proof, stored_root_hash
 from debtflow.core.evidence.tree_head import (
     Keyring,
@@ -32,8 +37,10 @@ from debtflow.core.evidence.tree_head import (
     to_microseconds,
 )
 from debtflow.db import utcnow
-from debtflow.evidence.store import SqlNodeStore, lock_tree_size
+from debtflow.evidence.store import SqlNodeStore, appended_from, lock_tree_size
 from debtflow.models import EvidenceCosignature, EvidenceSigningKey, EvidenceTreeHead
+
+logger = logging.getLogger(__name__)
 
 
 class SigningKeyError(InvalidInput):
@@ -65,6 +72,105 @@ def _write_private_key(path: Path, key: Ed25519PrivateKey) -> None:
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
+
+
+def anchor_file() -> Path:
+    """Where the newest signed tree head is anchored outside the database."""
+    settings = get_settings()
+    return settings.evidence_anchor_file or (
+        settings.data_dir / "evidence" / "latest-tree-head.json"
+    )
+
+
+def read_anchor(path: Path) -> SignedTreeHead | None:
+    """The anchored head, or None when there is no anchor file. Raises :class:`AnchorError`
+    when the file is not an anchor (its signature is checked by the audit, not here)."""
+    try:
+        raw = path.read_bytes()
+    except FileNotFoundError:
+        return None
+    return parse_anchor(raw)
+
+
+def write_anchor(path: Path, signed: SignedTreeHead) -> bool:
+    """Anchor ``signed`` unless the file already holds a larger or later head; returns
+    whether it wrote. Atomic (temporary file, fsync, rename), mode 0600, one writer at a
+    time (an exclusive lock on ``<file>.lock``)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    lock = os.open(path.with_name(path.name + ".lock"), os.O_RDWR | os.O_CREAT, 0o600)
+    try:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        try:
+            current = read_anchor(path)
+        except AnchorError as exc:
+            logger.warning("replacing the unreadable tree head anchor %s: %s", path, exc)
+            current = None
+        if current is not None and not is_newer_or_same(signed, current):
+            return False
+        handle, temporary = tempfile.mkstemp(dir=path.parent, prefix=".anchor-")
+        try:
+            os.fchmod(handle, 0o600)
+            with os.fdopen(handle, "wb") as sink:
+                sink.write(anchor_bytes(signed))
+                sink.flush()
+                os.fsync(sink.fileno())
+            os.replace(temporary, path)
+        except BaseException:
+            Path(temporary).unlink(missing_ok=True)
+            raise
+        return True
+    finally:
+        os.close(lock)
+
+
+# session.info key of the heads signed in the session's transaction that are anchored when it
+# commits: (head, the savepoint it was signed in or None)
+_TO_ANCHOR = "debtflow.evidence.anchor"
+
+
+def anchor_at_commit(session: Session, signed: SignedTreeHead) -> None:
+    """Anchor ``signed`` once ``session`` commits (never if it rolls back): a head written
+    out before its row commits could outlive a rollback and read as a log cut back."""
+    pending: list[tuple[SignedTreeHead, SessionTransaction | None]]
+    pending = session.info.setdefault(_TO_ANCHOR, [])
+    pending.append((signed, session.get_nested_transaction()))
+
+
+@event.listens_for(Session, "after_commit")
+def _anchor_committed(session: Session) -> None:
+    if session.get_nested_transaction() is not None:
+        return  # a savepoint is released: its heads wait for the transaction's commit
+    pending = session.info.pop(_TO_ANCHOR, None)
+    if not pending:
+        return
+    newest = max((signed for signed, _ in pending), key=lambda h: (h.head.timestamp, h.tree_size))
+    path = anchor_file()
+    try:
+        write_anchor(path, newest)
+    except OSError as exc:  # the head is committed; the anchor lags until the next head
+        logger.error("could not anchor tree head (size %d) at %s: %s", newest.tree_size, path, exc)
+
+
+@event.listens_for(Session, "after_soft_rollback")
+def _drop_rolled_back_heads(session: Session, previous_transaction: SessionTransaction) -> None:
+    pending = session.info.get(_TO_ANCHOR)
+    if not pending or not previous_transaction.nested:
+        return  # the whole transaction's rollback: _forget_heads drops everything
+
+    def inside_rolled_back(signed_in: SessionTransaction | None) -> bool:
+        while signed_in is not None:
+            if signed_in is previous_transaction:
+                return True
+            signed_in = signed_in.parent
+        return False
+
+    pending[:] = [entry for entry in pending if not inside_rolled_back(entry[1])]
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:  # over: after_commit has anchored what committed
+        session.info.pop(_TO_ANCHOR, None)
 
 
 def load_signer(*, create: bool = True) -> TreeHeadSigner:
@@ -146,12 +252,19 @@ def issue_tree_head(
     signer: TreeHeadSigner | None = None,
     witnesses: Sequence[Witness] = (),
 ) -> IssuedHead:
-    """Sign the current tree (size, root, time) and store the head; ask each witness to
-    co-sign it, giving it the consistency proof from the last head it co-signed."""
+    """Sign the committed tree (size, root, time) and store the head; ask each witness to
+    co-sign it, giving it the consistency proof from the last head it co-signed.
+
+    Only committed leaves are signed: in a transaction that has appended to the log, the
+    head covers the log as it was before the transaction's first append (see
+    :func:`signable_tree_size`); the transaction's own leaves wait for the next head. A head
+    over leaves that might still roll back would, once a witness co-signed it or it left in a
+    package, stand beside a later head of the same size and another root — a fork.
+    """
     moment = now or utcnow()
     signer = signer or load_signer()
     register_signer(session, signer, now=moment)
-    size = lock_tree_size(session)  # the size and the root belong to one committed tree
+    size = signable_tree_size(session)
     last = latest_head(session)
     if last is not None and to_microseconds(moment) < last.timestamp_us:
         raise Conflict("a newer tree head already exists; check the clock")
@@ -187,7 +300,17 @@ def issue_tree_head(
         )
         cosignatures.append(cosignature)
     session.flush()
+    anchor_at_commit(session, signed)
     return IssuedHead(row, signed, cosignatures)
+
+
+def signable_tree_size(session: Session) -> int:
+    """Lock the log for this transaction and return the size of the committed tree it may
+    sign: the committed size, or — if this transaction has appended — the size before its
+    first append (no other transaction can have appended since: it holds the lock)."""
+    size = lock_tree_size(session)
+    before = appended_from(session)
+    return size if before is None else min(size, before)
 
 
 def _last_cosigned_size(session: Session, witness_key_id: bytes, *, before: int) -> int:

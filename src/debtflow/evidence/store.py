@@ -13,8 +13,8 @@ from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import cast
 
-from sqlalchemy import BigInteger, Table, Update, bindparam, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy import BigInteger, Table, Update, bindparam, event, select, update
+from sqlalchemy.orm import Session, SessionTransaction
 
 from debtflow.core.evidence.node_store import NodeKey
 from debtflow.db import BuiltOnce
@@ -161,7 +161,28 @@ def reserve_leaves(session: Session, count: int) -> int:
     size = session.execute(_reserve(session), {"count": count}).scalar_one_or_none()
     if size is None:
         raise RuntimeError("the evidence log-state row is missing: run the migrations")
-    return int(size) - count
+    first = int(size) - count
+    # the first reservation of a transaction sees the committed size (it waited for the
+    # lock): everything below it is committed, everything from it on is this transaction's
+    session.info.setdefault(_APPENDED_FROM, first)
+    return first
+
+
+# session.info key: the committed tree size when the session's transaction first appended
+_APPENDED_FROM = "debtflow.evidence.appended_from"
+
+
+def appended_from(session: Session) -> int | None:
+    """The tree size before this transaction's first append (the leaves below it are
+    committed), or None when the transaction has not appended to the log."""
+    value = session.info.get(_APPENDED_FROM)
+    return None if value is None else int(value)
+
+
+@event.listens_for(Session, "after_transaction_end")
+def _forget_appended_from(session: Session, transaction: SessionTransaction) -> None:
+    if transaction.parent is None:
+        session.info.pop(_APPENDED_FROM, None)
 
 
 def committed_tree_size(session: Session) -> int:

@@ -3,7 +3,8 @@ and the content-addressed files the leaves cite (see ``docs/evidence.md``).
 
 Level 0 of the Merkle tree is ``evidence_leaf.leaf_hash``; ``evidence_node`` holds the
 complete subtrees of level 1 and up, keyed ``(level, idx)``. Leaves, nodes, tree heads and
-witness co-signatures are append-only: triggers refuse UPDATE and DELETE.
+witness co-signatures are append-only: triggers refuse UPDATE and DELETE (and TRUNCATE on
+PostgreSQL); a signing key row can only be retired, once.
 """
 
 from __future__ import annotations

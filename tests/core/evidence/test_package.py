@@ -3,8 +3,10 @@
 from __future__ import annotations
 
 import hashlib
+import struct
 import subprocess
 import sys
+import zlib
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -18,10 +20,15 @@ from debtflow.core.evidence.canonical import canonical_json, parse_canonical_jso
 from debtflow.core.evidence.leaf import EvidenceLeaf, LeafKind, parse_leaf
 from debtflow.core.evidence.merkle import inclusion_proof, leaf_hash, root_hash
 from debtflow.core.evidence.package import (
+    _CENTRAL,
+    _END,
+    _LOCAL,
     MANIFEST_NAME,
+    SEAL_SIZE,
     PackagedLeaf,
     PackageError,
     WitnessEvidence,
+    ZipStructureError,
     assemble_package,
     build_evidence_package,
     read_stored_zip,
@@ -318,3 +325,98 @@ def test_random_multi_byte_damage_never_crashes_the_verifier(edits: list[tuple[i
         changed[position] = value
     verdict = verify_evidence_package(bytes(changed))
     assert verdict.valid == (bytes(changed) == PACKAGE)
+
+
+class CountingBytes(bytes):
+    """An archive that counts the bytes the reader copies out of it by slicing."""
+
+    copied = 0
+
+    def __getitem__(self, key):  # type: ignore[no-untyped-def, override]
+        value = super().__getitem__(key)
+        if isinstance(key, slice):
+            type(self).copied += len(value)
+        return value
+
+
+def crafted_zip(entries: list[tuple[bytes, int]], member: bytes, gap: bytes = b"") -> bytes:
+    """One stored member ``manifest.json`` and a central directory of ``entries`` — (name,
+    local header offset) — all claiming that member's size: the shape of a ZIP bomb that
+    points 65,535 directory entries at one large member."""
+    name = MANIFEST_NAME.encode()
+    crc = zlib.crc32(member)
+    out = bytearray(
+        _LOCAL.pack(0x04034B50, 20, 0, 0, 0, 33, crc, len(member), len(member), len(name), 0)
+    )
+    out += name + member + gap
+    directory = bytearray()
+    for entry_name, offset in entries:
+        directory += _CENTRAL.pack(
+            0x02014B50, 20, 20, 0, 0, 0, 33, crc, len(member), len(member), len(entry_name),
+            0, 0, 0, 0, 0, offset,
+        )  # fmt: skip
+        directory += entry_name
+    start = len(out)
+    out += directory
+    out += _END.pack(0x06054B50, 0, 0, len(entries), len(entries), len(directory), start, 0)
+    return bytes(out[:-2]) + struct.pack("<H", SEAL_SIZE) + b"x" * SEAL_SIZE
+
+
+@pytest.mark.parametrize(
+    ("count", "size", "message"),
+    [
+        # 1,000 directory entries naming the one 40 kB member: 40 MB if each were copied
+        (1_000, 40_000, "entry of manifest.json altered (offset: its member does not start"),
+        # more entries than the member area has room for local headers
+        (2_000, 20_000, "record altered: 2000 entries cannot fit in the archive"),
+        # the same member listed twice
+        (2, 100, "entry of manifest.json altered (offset: its member does not start"),
+    ],
+)
+def test_a_directory_pointing_many_entries_at_one_member_is_refused_before_copying(
+    count: int, size: int, message: str
+) -> None:
+    archive = CountingBytes(crafted_zip([(MANIFEST_NAME.encode(), 0)] * count, b"\x00" * size))
+    CountingBytes.copied = 0
+    verdict = verify_evidence_package(archive)
+    assert len(verdict.problems) == 1 and verdict.problems[0].startswith("ZIP ")
+    assert message in verdict.problems[0]
+    assert CountingBytes.copied <= len(archive)
+
+
+def test_a_huge_entry_count_is_refused_from_the_end_record_alone() -> None:
+    archive = CountingBytes(crafted_zip([(MANIFEST_NAME.encode(), 0)], b"\x00" * 100))
+    # claim 65,535 entries in a 46-byte directory
+    end = len(archive) - SEAL_SIZE - _END.size
+    forged = CountingBytes(
+        archive[:end]
+        + struct.pack("<HH", 0xFFFF, 0xFFFF).join([archive[end : end + 8], archive[end + 12 :]])
+    )
+    CountingBytes.copied = 0
+    with pytest.raises(ZipStructureError, match="cannot fit"):
+        read_stored_zip(forged)
+    assert CountingBytes.copied <= len(forged)
+
+
+def test_members_must_tile_the_archive_with_distinct_names() -> None:
+    members, comment = read_stored_zip(PACKAGE)
+    twice, _ = write_stored_zip([*members, members[1]], comment)
+    with pytest.raises(ZipStructureError, match="two members named index.html"):
+        read_stored_zip(twice)
+    gap = crafted_zip([(MANIFEST_NAME.encode(), 0)], b"{}", gap=b"hidden")
+    with pytest.raises(ZipStructureError, match="6 byte.s. before the central directory"):
+        read_stored_zip(gap)
+    assert read_stored_zip(crafted_zip([(MANIFEST_NAME.encode(), 0)], b"{}"))[0] == [
+        (MANIFEST_NAME, b"{}")
+    ]
+
+
+def test_the_largest_directory_a_plain_zip_allows_gets_a_clean_verdict() -> None:
+    """The reviewer's bomb: 65,535 entries naming one member (here a small one)."""
+    archive = CountingBytes(crafted_zip([(MANIFEST_NAME.encode(), 0)] * 0xFFFF, b"\x00" * 20))
+    CountingBytes.copied = 0
+    verdict = verify_evidence_package(archive)
+    assert verdict.problems == [
+        "ZIP end-of-central-directory record altered: 65535 entries cannot fit in the archive"
+    ]
+    assert CountingBytes.copied <= len(archive)

@@ -168,7 +168,16 @@ class ZipStructureError(ValueError):
 
 
 def read_stored_zip(archive: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
-    """Members (in order) and comment of a stored ZIP written by :func:`write_stored_zip`."""
+    """Members (in order) and comment of a stored ZIP written by :func:`write_stored_zip`.
+
+    The whole layout is checked before any member's bytes are copied: the central directory
+    entries must describe members that follow each other without gaps or overlaps, in
+    directory order from the start of the archive to the directory, under distinct names —
+    which every package :func:`write_stored_zip` makes does. So the bytes copied never add
+    up to more than the archive's own size, whatever the directory claims (a crafted
+    directory of 65,535 entries pointing at one large member is refused, not read 65,535
+    times). Anything else raises :class:`ZipStructureError`.
+    """
     end_offset = len(archive) - _END.size - SEAL_SIZE
     if end_offset < 0:
         raise ZipStructureError("the file is too short to be an evidence package")
@@ -185,15 +194,27 @@ def read_stored_zip(archive: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
         raise ZipStructureError(
             "ZIP end-of-central-directory record altered (or not a debtflow evidence package)"
         )
+    # every entry takes at least a fixed header and a one-character name, in the directory
+    # and again in the member area
+    if total * (_CENTRAL.size + 1) > directory_size or total * (_LOCAL.size + 1) > directory_offset:
+        raise ZipStructureError(
+            f"ZIP end-of-central-directory record altered: {total} entries cannot fit "
+            "in the archive"
+        )
     comment = archive[end_offset + _END.size :]
     position = directory_offset
-    members: list[tuple[str, bytes]] = []
+    expected_offset = 0  # where the next member's local header must start
+    spans: list[tuple[str, int, int]] = []  # name, start and size of each member's content
+    names: set[bytes] = set()
     for number in range(total):
         if position + _CENTRAL.size > end_offset:
             raise ZipStructureError("ZIP central directory is shorter than its entry count")
         fields = _CENTRAL.unpack_from(archive, position)
         name_size, extra_size, comment_len = fields[10], fields[11], fields[12]
-        raw_name = archive[position + _CENTRAL.size : position + _CENTRAL.size + name_size]
+        name_end = position + _CENTRAL.size + name_size
+        if name_size == 0 or name_end > end_offset:
+            raise ZipStructureError(f"ZIP central directory entry #{number + 1} altered")
+        raw_name = archive[position + _CENTRAL.size : name_end]
         try:
             name = raw_name.decode("ascii")
         except UnicodeDecodeError:
@@ -203,8 +224,13 @@ def read_stored_zip(archive: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
         if fields[4] != 0 or extra_size or comment_len:
             raise ZipStructureError(f"ZIP central directory entry of {name} altered")
         crc, size, local_offset = fields[7], fields[8], fields[16]
-        position += _CENTRAL.size + name_size + extra_size + comment_len
-        if local_offset + _LOCAL.size > directory_offset:
+        position = name_end
+        if local_offset != expected_offset:
+            raise ZipStructureError(
+                f"ZIP central directory entry of {name} altered (offset: its member does not "
+                "start where the previous one ends)"
+            )
+        if local_offset + _LOCAL.size + name_size > directory_offset:
             raise ZipStructureError(f"ZIP central directory entry of {name} altered (offset)")
         local = _LOCAL.unpack_from(archive, local_offset)
         local_name_size = local[9]
@@ -230,9 +256,20 @@ def read_stored_zip(archive: bytes) -> tuple[list[tuple[str, bytes]], bytes]:
         start = local_offset + _LOCAL.size + name_size
         if start + size > directory_offset:
             raise ZipStructureError(f"ZIP entry of {name} runs past the member area")
-        members.append((name, archive[start : start + size]))
+        if raw_name in names:
+            raise ZipStructureError(f"the ZIP holds two members named {name}")
+        names.add(raw_name)
+        spans.append((name, start, size))
+        expected_offset = start + size
     if position != end_offset:
         raise ZipStructureError("ZIP central directory size disagrees with its entries")
+    if expected_offset != directory_offset:
+        raise ZipStructureError(
+            f"ZIP member area altered: {directory_offset - expected_offset} byte(s) before the "
+            "central directory belong to no member"
+        )
+    # the spans tile the member area exactly, so this copies at most len(archive) bytes
+    members = [(name, archive[start : start + size]) for name, start, size in spans]
     return members, comment
 
 
