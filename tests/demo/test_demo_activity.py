@@ -44,3 +44,26 @@ def test_the_demo_debtor_has_a_plan_to_choose(database_url):
         t and t.get("kind") in ("instalments", "restructuring") and not t.get("refused")
         for t in treatments
     ), treatments
+
+
+def test_the_demo_and_a_nightly_run_leave_their_evidence_under_a_signed_head(database_url):
+    """A head signs committed leaves only, so the cycle's step 90 cannot cover the leaves the
+    cycle itself appends; the commands sign them once the cycle has committed."""
+    from sqlalchemy import func
+
+    from debtflow.evidence.heads import latest_head
+    from debtflow.models import EvidenceLogLeaf
+
+    runner = CliRunner()
+    result = runner.invoke(cli, ["demo", "--cases", "40", "--seed", "3", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    with unit_of_work() as session:
+        leaves = session.scalar(select(func.count()).select_from(EvidenceLogLeaf))
+        head = latest_head(session)
+        assert leaves and head is not None and head.tree_size == leaves
+    again = runner.invoke(cli, ["nightly"])
+    assert again.exit_code == 0, again.output
+    assert "evidence_head_after_commit" in again.output
+    with unit_of_work() as session:
+        leaves = session.scalar(select(func.count()).select_from(EvidenceLogLeaf))
+        assert latest_head(session).tree_size == leaves

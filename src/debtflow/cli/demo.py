@@ -21,6 +21,7 @@ from debtflow.cli.common import (
 from debtflow.config import get_settings
 from debtflow.core.money import fen_to_yuan
 from debtflow.db import get_engine, unit_of_work
+from debtflow.evidence import nightly as evidence_nightly
 from debtflow.migrate import downgrade, upgrade
 
 
@@ -101,6 +102,7 @@ def demo(
         )
         progress.update(stage_task, description="demo: users for every role")
         users = create_demo_users(session, password=DEMO_PASSWORD)
+    evidence_nightly.sign_committed_log()  # the head over the demo's own evidence
 
     table = Table(title=f"open cases per bucket on {summary.as_of}")
     table.add_column("bucket")

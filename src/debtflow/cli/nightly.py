@@ -6,6 +6,7 @@ import typer
 from rich.table import Table
 
 from debtflow.cli.common import console, domain_errors, err_console, parse_day, transaction
+from debtflow.evidence import nightly as evidence_nightly
 from debtflow.nightly import service
 
 
@@ -24,6 +25,7 @@ def nightly(
         report = service.run(
             session, as_of=day, progress=lambda step: status.update(f"nightly {day}: {step}")
         )
+    report.steps["evidence_head_after_commit"] = evidence_nightly.sign_committed_log()
     table = Table(title=f"nightly cycle {day}")
     table.add_column("step")
     table.add_column("figures")

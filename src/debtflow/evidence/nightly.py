@@ -2,8 +2,9 @@
 
 Importing this module registers the step (order 90, after the other nightly work). The cycle
 runs in one transaction, and a head signs committed leaves only, so the head covers the log
-as it was before the cycle's own first append; the cycle's leaves are covered by the next
-head (the next night's, ``debtflow evidence head``, or an export that needs them).
+as it was before the cycle's own first append; the cycle's leaves are covered by the
+head :func:`sign_committed_log` signs once the cycle has committed (``debtflow nightly`` and
+``debtflow demo`` call it), else by the next one.
 """
 
 from __future__ import annotations
@@ -12,6 +13,7 @@ from datetime import date
 
 from sqlalchemy.orm import Session
 
+from debtflow.db import unit_of_work
 from debtflow.evidence.heads import issue_tree_head, latest_head, signable_tree_size
 from debtflow.nightly.service import StepCounts, register_step
 
@@ -27,3 +29,11 @@ def issue_nightly_head(session: Session, as_of: date) -> StepCounts:
 
 
 register_step("evidence_head", 90, issue_nightly_head)
+
+
+def sign_committed_log() -> StepCounts:
+    """After the cycle's transaction committed: sign a head over the leaves it appended
+    (they were not yet committed when step 90 ran), in a transaction of its own. Nothing
+    when the latest head already covers the log."""
+    with unit_of_work() as session:
+        return issue_nightly_head(session, date.today())
