@@ -1,7 +1,8 @@
 """What the debtor portal refuses, each with the HTTP status it answers with.
 
 No plan on offer, a term that was not offered, a plan signed twice, signed before one was
-chosen or after its dates passed, a signature that is not the debtor's; a portal payment
+chosen or after its dates passed, or while a payment started on the case is not booked yet, a
+signature that is not the debtor's; a portal payment
 that is not valid, an idempotency key reused for another payment, a webhook that is not the
 provider's; an upload that is too large or not an accepted file, a request that is not
 valid, a second open dispute. The domain errors of ``debtflow.core.errors`` carry the status
@@ -39,6 +40,13 @@ class PlanChoiceExpired(Conflict):
 
 class InvalidSignature(InvalidInput):
     code = "invalid_signature"
+
+
+class PaymentInProgress(Conflict):
+    """A payment started on the case is not booked yet: a plan signed now would be worked
+    out on a debt about to change."""
+
+    code = "payment_in_progress"
 
 
 class InvalidPortalPayment(InvalidInput):

@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -40,16 +40,13 @@ from debtflow.payment.provider import PaymentProvider, SimulatedProvider, requir
 from debtflow.portal import repository
 from debtflow.portal.access import own_case
 from debtflow.portal.errors import IdempotencyConflict, InvalidPortalPayment, InvalidWebhook
-from debtflow.portal.plans import complete_plan_if_paid, load_case_plan
+from debtflow.portal.plans import OPEN_PAYMENT_HOLD, complete_plan_if_paid, load_case_plan
 
 log = logging.getLogger(__name__)
 
 
 # --- payments through the provider -------------------------------------------------------
 
-#: a payment started and not finished counts against what is owed this long (a provider's
-#: checkout session lasts about as long); after it the debtor may start another
-OPEN_PAYMENT_HOLD = timedelta(minutes=30)
 
 _KEY_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_:.")
 
@@ -194,12 +191,12 @@ def receive_webhook(
     )
     if row_id is None:
         return WebhookOutcome("duplicate")
-    outcome = _book_event(session, event)
+    outcome = _book_event(session, event, now)
     repository.set_event_outcome(session, event_row_id=row_id, outcome=outcome.outcome)
     return outcome
 
 
-def _book_event(session: Session, event: WebhookEvent) -> WebhookOutcome:
+def _book_event(session: Session, event: WebhookEvent, now: datetime) -> WebhookOutcome:
     if event.event_type != EVENT_PAYMENT_SUCCEEDED:
         return WebhookOutcome("ignored_type")
     intent = repository.intent_by_provider_id(
@@ -224,6 +221,7 @@ def _book_event(session: Session, event: WebhookEvent) -> WebhookOutcome:
             reference=f"pi{intent.id}-{number}",
             channel=f"portal_{intent.provider}"[:30],
             actor="debtor portal",
+            now=now,
         )
         booked.append(payment.id)
     intent.paid_at = event.paid_at

@@ -14,7 +14,7 @@ import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
@@ -59,6 +59,7 @@ from debtflow.portal.errors import (
     InvalidSignature,
     NoPlanChosen,
     NoPlanOffered,
+    PaymentInProgress,
     PlanChoiceExpired,
 )
 from debtflow.strategy.rules import treatment_rules_for
@@ -69,6 +70,10 @@ log = logging.getLogger(__name__)
 PLAN_KINDS = ("instalments", "restructuring")
 #: a chosen plan's dates start on the day it was chosen; sign within this many days
 CHOICE_VALID_DAYS = 3
+#: a payment started and not finished counts against what is owed this long (a provider's
+#: checkout session lasts about as long), and no plan is signed on the case meanwhile;
+#: after it the debtor may start another, or sign
+OPEN_PAYMENT_HOLD = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -297,7 +302,7 @@ def load_case_plan(session: Session, case_id: int) -> CasePlan | None:
         return None
     paid = 0
     if plan.signed_at is not None:
-        paid = repository.paid_on_case_since(session, case_id=case_id, since=plan.signed_at)
+        paid = repository.booked_on_case_since(session, case_id=case_id, since=plan.signed_at)
     return CasePlan(plan, repository.instalments_of_plan(session, plan_id=plan.id), paid)
 
 
@@ -333,6 +338,17 @@ def sign_agreement(
     if (_debtor_today(debtor, now) - plan.start_on).days > CHOICE_VALID_DAYS:
         raise PlanChoiceExpired(
             f"the plan was chosen on {plan.start_on}; its dates have passed, choose it again"
+        )
+    started = repository.open_intents_fen(
+        session, case_id=case.id, since=utcnow() - OPEN_PAYMENT_HOLD
+    )
+    if started > 0:
+        # booked after signing it would count towards the plan, which was worked out on the
+        # debt before it: let it be booked first, then choose the plan again on what is left
+        raise PaymentInProgress(
+            f"a payment of {started} fen started on case {case.id} in the last "
+            f"{OPEN_PAYMENT_HOLD.seconds // 60} minutes is not booked yet; sign once it is "
+            "(then choose the plan again on what is left to pay)"
         )
     owed = _debt_now(repository.accounts_of_cases(session, case_ids=[case.id]))
     if (owed.principal_fen, owed.interest_fen, owed.penalty_fen) != (
@@ -444,7 +460,7 @@ def complete_plan_if_paid(session: Session, *, case_id: int, at: datetime) -> bo
     plan = repository.plan_of_case(session, case_id=case_id, for_update=True)
     if plan is None or plan.status != PLAN_SIGNED or plan.signed_at is None:
         return False
-    paid = repository.paid_on_case_since(session, case_id=case_id, since=plan.signed_at)
+    paid = repository.booked_on_case_since(session, case_id=case_id, since=plan.signed_at)
     if paid < plan.total_fen:
         return False
     case = case_service.get(session, case_id=case_id, for_update=True)

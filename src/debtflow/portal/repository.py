@@ -145,9 +145,13 @@ def replace_instalments(session: Session, *, plan_id: int, rows: Sequence[PlanIn
     session.add_all(rows)
 
 
-def paid_on_case_since(session: Session, *, case_id: int, since: datetime) -> int:
+def booked_on_case_since(session: Session, *, case_id: int, since: datetime) -> int:
+    """What the payments *booked* on the case at or after ``since`` add up to, whenever the
+    money was paid (``recorded_at``, not ``paid_at``): a payment booked before a plan was
+    signed already lowered what the plan was worked out on; one booked after it counts
+    towards the plan even when the provider or the bank says it was paid earlier."""
     stmt = select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
-        Payment.case_id == case_id, Payment.paid_at >= since
+        Payment.case_id == case_id, Payment.recorded_at >= since
     )
     return int(session.scalar(stmt) or 0)
 

@@ -49,6 +49,7 @@ from debtflow.portal.errors import (
     InvalidWebhook,
     NoPlanChosen,
     NoPlanOffered,
+    PaymentInProgress,
     PlanChoiceExpired,
     UploadTooLarge,
 )
@@ -81,6 +82,7 @@ __all__ = [
     "InvalidWebhook",
     "NoPlanChosen",
     "NoPlanOffered",
+    "PaymentInProgress",
     "PlanChoiceExpired",
     "PlanOffer",
     "UploadTooLarge",
