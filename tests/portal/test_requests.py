@@ -107,6 +107,47 @@ def test_a_second_dispute_while_one_is_open_is_refused(session, world):
     ).id
 
 
+def test_a_lifted_dispute_is_closed_and_the_case_may_be_disputed_again(session, world):
+    """A compliance officer lifts the dispute's hold: the dispute is closed with it (who and
+    when stay on the restriction) and the debtor may dispute the case again, which puts a
+    new hold the gate enforces."""
+    case_id, user = world.mine.case.id, world.mine.user
+    first = debtor_requests.file_dispute(
+        session, case_id=case_id, user=user, reason="我已经还清了", now=NOW
+    )
+    assert "dispute" in sms_decision(session, case_id).reasons
+    compliance_service.lift_restriction(
+        session, restriction_id=first.restriction_id, lifted_by="officer-1", now=NOW
+    )
+    session.refresh(first)
+    assert first.status == "closed"
+    lifted = session.get(ContactRestriction, first.restriction_id)
+    assert (lifted.lifted_by, lifted.lifted_at) == ("officer-1", NOW)
+    assert "dispute" not in sms_decision(session, case_id).reasons
+    again = debtor_requests.file_dispute(
+        session, case_id=case_id, user=user, reason="新的异议：金额不对", now=NOW
+    )
+    assert again.id != first.id and again.status == "open"
+    assert "dispute" in sms_decision(session, case_id).reasons
+    with pytest.raises(service.DisputeAlreadyOpen):
+        debtor_requests.file_dispute(session, case_id=case_id, user=user, reason="第三次", now=NOW)
+
+
+def test_a_dispute_lifted_before_lifting_closed_disputes_does_not_block_a_new_one(session, world):
+    """A dispute whose hold was lifted while lifting left it ``open`` (rows from before the
+    fix) does not count as open."""
+    case_id, user = world.mine.case.id, world.mine.user
+    first = debtor_requests.file_dispute(
+        session, case_id=case_id, user=user, reason="我已经还清了", now=NOW
+    )
+    session.get(ContactRestriction, first.restriction_id).lifted_at = NOW
+    session.flush()
+    assert first.status == "open"
+    assert debtor_requests.file_dispute(
+        session, case_id=case_id, user=user, reason="新的异议", now=NOW
+    ).id
+
+
 @pytest.mark.parametrize(
     ("upload", "error", "status"),
     [

@@ -16,6 +16,7 @@ from debtflow.models import (
     Case,
     ContactAttempt,
     ContactPreference,
+    ContactRestriction,
     Creditor,
     Debtor,
     DebtorDispute,
@@ -27,7 +28,7 @@ from debtflow.models import (
     PortalPlan,
     PromiseToPay,
 )
-from debtflow.models.portal import INTENT_PENDING
+from debtflow.models.portal import DISPUTE_OPEN, INTENT_PENDING
 
 
 def cases_of_debtor(session: Session, *, debtor_id: int) -> Sequence[tuple[Case, Creditor]]:
@@ -237,9 +238,17 @@ def disputes_of_case(session: Session, *, case_id: int) -> Sequence[DebtorDisput
 
 
 def open_dispute_of_case(session: Session, *, case_id: int) -> DebtorDispute | None:
+    """A dispute of the case still open: its status says so and the contact restriction
+    it put on the case is not lifted (one lifted before lifting closed disputes still
+    reads ``open``)."""
     stmt = (
         select(DebtorDispute)
-        .where(DebtorDispute.case_id == case_id, DebtorDispute.status == "open")
+        .join(ContactRestriction, ContactRestriction.id == DebtorDispute.restriction_id)
+        .where(
+            DebtorDispute.case_id == case_id,
+            DebtorDispute.status == DISPUTE_OPEN,
+            ContactRestriction.lifted_at.is_(None),
+        )
         .limit(1)
     )
     return session.scalars(stmt).first()

@@ -25,6 +25,7 @@ from debtflow.models import (
     LegalAdviceRequest,
     User,
 )
+from debtflow.models.portal import DISPUTE_OPEN
 from debtflow.portal import repository
 from debtflow.portal.access import own_case
 from debtflow.portal.errors import (
@@ -108,7 +109,7 @@ def file_dispute(
         media_type=media,
         file_size=len(upload.content) if upload else None,
         restriction_id=restriction.id,
-        status="open",
+        status=DISPUTE_OPEN,
         created_at=now,
     )
     session.add(dispute)
