@@ -128,8 +128,8 @@ def test_relief_plan_paid_in_full_waives_the_relief_and_settles(session, world):
     assert paid + waiver["amount_fen"] == OWED
     current = service.plan_of(session, case_id=mine.case.id, user=mine.user)
     assert current.plan.status == "completed" and current.signed
-    # nothing more can be started without an amount, and an amount is refused as owed
-    with pytest.raises(service.InvalidPortalPayment, match="no signed plan"):
+    # the case is settled: nothing more can be started on it
+    with pytest.raises(service.CaseFinal, match="settled"):
         payments.start_payment(
             session,
             case_id=mine.case.id,

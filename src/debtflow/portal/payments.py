@@ -40,7 +40,12 @@ from debtflow.payment.provider import PaymentProvider, SimulatedProvider, requir
 from debtflow.portal import repository
 from debtflow.portal.access import own_case
 from debtflow.portal.errors import IdempotencyConflict, InvalidPortalPayment, InvalidWebhook
-from debtflow.portal.plans import OPEN_PAYMENT_HOLD, complete_plan_if_paid, load_case_plan
+from debtflow.portal.plans import (
+    OPEN_PAYMENT_HOLD,
+    complete_plan_if_paid,
+    load_case_plan,
+    payment_refusal,
+)
 
 log = logging.getLogger(__name__)
 
@@ -73,6 +78,9 @@ def start_payment(
     existing = repository.intent_by_key(session, user_id=user.id, idempotency_key=idempotency_key)
     if existing is not None:
         return _same_intent(existing, case.id, amount_fen)
+    refused = payment_refusal(case)
+    if refused is not None:
+        raise refused
     current = load_case_plan(session, case.id)
     if amount_fen is None:
         due = current.next_due() if current is not None and current.signed else None

@@ -55,6 +55,9 @@ from debtflow.portal import repository
 from debtflow.portal.access import own_case
 from debtflow.portal.errors import (
     AgreementAlreadySigned,
+    CaseDisputed,
+    CaseFinal,
+    CaseInLegal,
     InvalidPlanChoice,
     InvalidSignature,
     NoPlanChosen,
@@ -177,6 +180,40 @@ def _offers(session: Session, case: Case, start: date) -> tuple[list[PlanOffer],
     return offers, rules.version
 
 
+def plan_refusal(session: Session, *, case: Case, now: datetime) -> DomainError | None:
+    """Why no plan may be chosen or signed on the case now, or None: the case is settled,
+    closed or written off; it is in legal proceedings; or a dispute holds it (a debtor's
+    portal dispute, or a ``dispute`` restriction an agent or officer recorded, until lifted).
+    A plan signed before stays signed and may be paid (see :func:`payment_refusal`)."""
+    if case.status in FINAL_STATUSES:
+        return CaseFinal(
+            f"case {case.id} is {case.status.value}: no plan can be chosen or signed and no "
+            "payment made on it here"
+        )
+    if case.status is CaseStatus.LEGAL:
+        return CaseInLegal(
+            f"case {case.id} is in legal proceedings: no plan can be chosen or signed here; "
+            "what is owed may still be paid"
+        )
+    held = repository.dispute_in_force(session, case=case, at=now)
+    if held is not None:
+        return CaseDisputed(
+            f"case {case.id} is disputed (since {held.starts_at:%Y-%m-%d}): no plan can be "
+            "chosen or signed until the dispute is dealt with; what is owed may still be paid"
+        )
+    return None
+
+
+def payment_refusal(case: Case) -> DomainError | None:
+    """Why no payment may be started on the case, or None: only a case settled, closed or
+    written off refuses one (a case in legal proceedings or disputed may be paid)."""
+    if case.status in FINAL_STATUSES:
+        return CaseFinal(
+            f"case {case.id} is {case.status.value}: no payment can be made on it here"
+        )
+    return None
+
+
 def offers_of_case(
     session: Session, *, case: Case, debtor: Debtor, now: datetime
 ) -> list[PlanOffer]:
@@ -191,9 +228,13 @@ def plan_offers(
     """The plans the debtor may choose for their case, recomputed from what is owed now
     with the treatment rule of the case's segment (the nightly offer is marked
     ``recommended``); terms that break the creditor's mandate are left out."""
+    now = now or utcnow()
     case = own_case(session, case_id=case_id, user=user)
+    refused = plan_refusal(session, case=case, now=now)
+    if refused is not None:
+        raise refused
     _, debtor = repository.case_parties(session, case_id=case.id)
-    return offers_of_case(session, case=case, debtor=debtor, now=now or utcnow())
+    return offers_of_case(session, case=case, debtor=debtor, now=now)
 
 
 def choose_plan(
@@ -203,6 +244,9 @@ def choose_plan(
     browser sends besides the term is used. Choosing again replaces an unsigned choice."""
     now = now or utcnow()
     case = own_case(session, case_id=case_id, user=user, for_update=True)
+    refused = plan_refusal(session, case=case, now=now)
+    if refused is not None:
+        raise refused
     plan = repository.plan_of_case(session, case_id=case.id, for_update=True)
     if plan is not None and plan.status in (PLAN_SIGNED, PLAN_COMPLETED):
         raise AgreementAlreadySigned(f"the plan of case {case.id} is already signed")
@@ -321,6 +365,9 @@ def sign_agreement(
     name, time, IP and user agent are stored and the text goes into the evidence log."""
     now = now or utcnow()
     case = own_case(session, case_id=case_id, user=user, for_update=True)
+    refused = plan_refusal(session, case=case, now=now)
+    if refused is not None:
+        raise refused
     plan = repository.plan_of_case(session, case_id=case.id, for_update=True)
     if plan is None:
         raise NoPlanChosen(f"choose a plan for case {case.id} before signing")
