@@ -334,3 +334,23 @@ def test_pages_say_why_a_legal_or_closed_case_takes_no_plan_or_payment(http):
     )
     assert pay.status_code == 409 and "该案件已结清、已结案或已核销" in pay.text
     assert payments_of(other) == 0
+
+
+def test_two_tabs_paying_the_next_instalment_pay_it_once(http):
+    """Each render of the case page carries its own one-off key: two tabs posting "pay now"
+    are led to the same payment, and confirming in both books the instalment once."""
+    world, _, browser, csrf, _ = http
+    case_id = world.mine.case.id
+    first_url = _signed_plan_and_pay_url(browser, csrf, case_id)
+    key = re.search(
+        r'name="payment_key" value="([0-9a-f]+)"', browser.get(f"/portal/cases/{case_id}").text
+    ).group(1)
+    second = browser.post(
+        f"/portal/cases/{case_id}/pay", data={"payment_key": key, "csrf_token": csrf}
+    )
+    assert second.status_code == 303 and second.headers["location"] == first_url
+    for url in (first_url, second.headers["location"]):
+        assert browser.post(url + "/confirm", data={"csrf_token": csrf}).status_code == 303
+    assert payments_of(case_id) == 135_834
+    page = browser.get(f"/portal/cases/{case_id}").text
+    assert "1,358.34" in page.split('id="next-due"')[1][:200]  # instalment 2, in full

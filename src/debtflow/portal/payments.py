@@ -39,7 +39,12 @@ from debtflow.payment import service as payment_service
 from debtflow.payment.provider import PaymentProvider, SimulatedProvider, require_provider
 from debtflow.portal import repository
 from debtflow.portal.access import own_case
-from debtflow.portal.errors import IdempotencyConflict, InvalidPortalPayment, InvalidWebhook
+from debtflow.portal.errors import (
+    IdempotencyConflict,
+    InvalidPortalPayment,
+    InvalidWebhook,
+    PaymentInProgress,
+)
 from debtflow.portal.plans import (
     OPEN_PAYMENT_HOLD,
     complete_plan_if_paid,
@@ -65,10 +70,13 @@ def start_payment(
     provider: PaymentProvider | None,
     amount_fen: int | None = None,
 ) -> PaymentIntent:
-    """Start a payment on the debtor's case: the next amount due on the signed plan, or
-    ``amount_fen`` (at most what is owed). The same idempotency key returns the same
-    intent; the same key for another case or amount is refused. Without a configured
-    provider (None) paying is unavailable (503)."""
+    """Start a payment on the debtor's case: the next amount due on the signed plan, less
+    what payments started on the case in the last 30 minutes and not booked yet already
+    pay of it, or ``amount_fen`` (at most what is owed, less those payments). When they pay
+    all of it, the debtor's own latest such payment is returned (the case page opened in
+    two tabs leads to one payment), or 409 ``payment_in_progress``. The same idempotency
+    key returns the same intent; the same key for another case or amount is refused.
+    Without a configured provider (None) paying is unavailable (503)."""
     case = own_case(session, case_id=case_id, user=user, for_update=True)  # one start at a time
     provider = require_provider(provider)
     if not 8 <= len(idempotency_key) <= 100 or not set(idempotency_key) <= _KEY_ALPHABET:
@@ -82,11 +90,26 @@ def start_payment(
     if refused is not None:
         raise refused
     current = load_case_plan(session, case.id)
+    since = utcnow() - OPEN_PAYMENT_HOLD
+    started = repository.open_intents_fen(session, case_id=case.id, since=since)
     if amount_fen is None:
         due = current.next_due() if current is not None and current.signed else None
         if due is None:
             raise InvalidPortalPayment("no signed plan with an amount due: give amount_fen")
-        amount_fen = due[1]
+        # what payments started and not booked yet already pay of it is not asked twice
+        # (the case page opened in two tabs, each with its own key)
+        amount_fen = due[1] - started
+        if amount_fen <= 0:
+            pending = repository.latest_open_intent(
+                session, case_id=case.id, user_id=user.id, since=since
+            )
+            if pending is not None:
+                return pending  # the debtor goes back to the payment they started
+            raise PaymentInProgress(
+                f"payments of {started} fen started on case {case.id} in the last "
+                f"{OPEN_PAYMENT_HOLD.seconds // 60} minutes already pay the "
+                f"{due[1]} fen due next and are not booked yet"
+            )
     if amount_fen <= 0:
         raise InvalidPortalPayment("a payment must be a positive amount of fen")
     if amount_fen > case.outstanding_fen:
@@ -102,9 +125,6 @@ def start_payment(
                 f"the signed plan asks for {payable} fen more; its relief of "
                 f"{current.plan.relief_fen} fen is waived once that is paid"
             )
-    started = repository.open_intents_fen(
-        session, case_id=case.id, since=utcnow() - OPEN_PAYMENT_HOLD
-    )
     if amount_fen > payable - started:
         raise InvalidPortalPayment(
             f"payments of {started} fen started on this case in the last "

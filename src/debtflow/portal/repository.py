@@ -175,6 +175,25 @@ def open_intents_fen(session: Session, *, case_id: int, since: datetime) -> int:
     return int(session.scalar(stmt) or 0)
 
 
+def latest_open_intent(
+    session: Session, *, case_id: int, user_id: int, since: datetime
+) -> PaymentIntent | None:
+    """The user's latest payment started on the case at or after ``since`` and not yet
+    settled."""
+    stmt = (
+        select(PaymentIntent)
+        .where(
+            PaymentIntent.case_id == case_id,
+            PaymentIntent.user_id == user_id,
+            PaymentIntent.status == INTENT_PENDING,
+            PaymentIntent.created_at >= since,
+        )
+        .order_by(PaymentIntent.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
 def intent_by_provider_id(
     session: Session, *, provider_payment_id: str, for_update: bool = False
 ) -> PaymentIntent | None:
