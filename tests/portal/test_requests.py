@@ -205,6 +205,35 @@ def test_dispute_on_someone_elses_case_or_without_reason(session, world):
         )
 
 
+def test_the_same_legal_advice_request_sent_twice_is_stored_once(session, world):
+    """A double submit within ten minutes returns the first request: one row, one evidence
+    leaf. Another question, or the same one later, is a new request."""
+    from debtflow.models import LegalAdviceRequest
+
+    def ask(question="罚息是否超过法定上限？", at=NOW):
+        return debtor_requests.request_legal_advice(
+            session,
+            case_id=world.mine.case.id,
+            user=world.mine.user,
+            question=question,
+            contact_channel="call",
+            contact_time="工作日晚上",
+            now=at,
+        )
+
+    def leaves():
+        return session.scalars(
+            select(EvidenceLogLeaf).where(EvidenceLogLeaf.kind == "legal_advice")
+        ).all()
+
+    first = ask()
+    assert ask(question="  罚息是否超过法定上限？ ", at=NOW + timedelta(minutes=9)).id == first.id
+    assert len(session.scalars(select(LegalAdviceRequest)).all()) == 1 and len(leaves()) == 1
+    assert ask(question="可以分期吗？", at=NOW + timedelta(minutes=1)).id != first.id
+    assert ask(at=NOW + timedelta(minutes=11)).id != first.id
+    assert len(leaves()) == 3
+
+
 def test_legal_advice_is_stored_logged_and_listed_for_managers(session, world):
     row = debtor_requests.request_legal_advice(
         session,

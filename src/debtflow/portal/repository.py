@@ -302,6 +302,32 @@ def legal_requests_of_case(session: Session, *, case_id: int) -> Sequence[LegalA
     return session.scalars(stmt).all()
 
 
+def same_legal_request(
+    session: Session,
+    *,
+    case_id: int,
+    question: str,
+    contact_channel: str,
+    contact_time: str,
+    since: datetime,
+) -> LegalAdviceRequest | None:
+    """The latest legal-advice request on the case made at or after ``since`` with exactly
+    this question, channel and time."""
+    stmt = (
+        select(LegalAdviceRequest)
+        .where(
+            LegalAdviceRequest.case_id == case_id,
+            LegalAdviceRequest.question == question,
+            LegalAdviceRequest.contact_channel == contact_channel,
+            LegalAdviceRequest.contact_time == contact_time,
+            LegalAdviceRequest.created_at >= since,
+        )
+        .order_by(LegalAdviceRequest.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
 def legal_requests(
     session: Session, *, limit: int = 200
 ) -> Sequence[tuple[LegalAdviceRequest, Debtor, Creditor]]:
