@@ -15,6 +15,7 @@ from debtflow.app import create_app
 from debtflow.auth import service as auth_service
 from debtflow.auth.deps import SESSION_COOKIE
 from debtflow.config import get_settings
+from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.payment_provider.signing import sign
 from debtflow.db import get_engine, unit_of_work
 from debtflow.migrate import upgrade
@@ -279,3 +280,77 @@ def test_portal_api_lists_paid_total_and_pending_promise(http):
     assert [d["case_id"] for d in debts] == [world.mine.case.id]
     assert debts[0]["paid_fen"] == 0 and debts[0]["pending_promise_due"] is None
     assert debts[0]["outstanding_fen"] == 842_000
+
+
+def test_pages_say_why_a_legal_or_closed_case_takes_no_plan_or_payment(http):
+    """A case in legal proceedings shows no offers but the reason, in the debtor's language,
+    and a choice posted anyway is refused with the same words (409); once a signed plan's
+    case is closed, the pay button gives way to the reason and a posted payment is refused."""
+    from debtflow.case import service as case_service
+    from debtflow.models import Case
+
+    world, _, browser, csrf, _ = http
+    case_id = world.mine.case.id
+    with unit_of_work() as session:
+        case = session.get(Case, case_id)
+        case_service.apply_transition(
+            session, case, to=CaseStatus.LEGAL, reason="lawsuit filed", actor="ops"
+        )
+    page = browser.get(f"/portal/cases/{case_id}")
+    assert page.status_code == 200 and 'id="plan-refused"' in page.text
+    assert "该案件已进入法律程序" in page.text and 'data-term="6"' not in page.text
+    chosen = browser.post(
+        f"/portal/cases/{case_id}/plan", data={"term_months": "6", "csrf_token": csrf}
+    )
+    assert chosen.status_code == 409 and "该案件已进入法律程序" in chosen.text
+    assert "in legal proceedings" in chosen.text  # the service's words beneath
+
+    other = world.other.case.id
+    other_browser = TestClient(create_app(), base_url="https://testserver", follow_redirects=False)
+    with unit_of_work() as session:
+        cookie, web_session = auth_service.start_session(session, user=world.other.user)
+    other_browser.cookies.set(SESSION_COOKIE, cookie)
+    other_csrf = web_session.csrf_token
+    for path, data in (
+        (f"/portal/cases/{other}/plan", {"term_months": "6"}),
+        (
+            f"/portal/cases/{other}/agreement/sign",
+            {"signer_name": "王大山", "read_confirmed": "yes"},
+        ),
+    ):
+        answer = other_browser.post(path, data={**data, "csrf_token": other_csrf})
+        assert answer.status_code == 303
+    with unit_of_work() as session:
+        case = session.get(Case, other)
+        case_service.apply_transition(
+            session, case, to=CaseStatus.CLOSED, reason="recalled", actor="ops"
+        )
+    page = other_browser.get(f"/portal/cases/{other}")
+    assert 'id="pay-refused"' in page.text and 'id="pay-form"' not in page.text
+    assert "该案件已结清、已结案或已核销" in page.text
+    pay = other_browser.post(
+        f"/portal/cases/{other}/pay",
+        data={"payment_key": "closed-key-01", "csrf_token": other_csrf},
+    )
+    assert pay.status_code == 409 and "该案件已结清、已结案或已核销" in pay.text
+    assert payments_of(other) == 0
+
+
+def test_two_tabs_paying_the_next_instalment_pay_it_once(http):
+    """Each render of the case page carries its own one-off key: two tabs posting "pay now"
+    are led to the same payment, and confirming in both books the instalment once."""
+    world, _, browser, csrf, _ = http
+    case_id = world.mine.case.id
+    first_url = _signed_plan_and_pay_url(browser, csrf, case_id)
+    key = re.search(
+        r'name="payment_key" value="([0-9a-f]+)"', browser.get(f"/portal/cases/{case_id}").text
+    ).group(1)
+    second = browser.post(
+        f"/portal/cases/{case_id}/pay", data={"payment_key": key, "csrf_token": csrf}
+    )
+    assert second.status_code == 303 and second.headers["location"] == first_url
+    for url in (first_url, second.headers["location"]):
+        assert browser.post(url + "/confirm", data={"csrf_token": csrf}).status_code == 303
+    assert payments_of(case_id) == 135_834
+    page = browser.get(f"/portal/cases/{case_id}").text
+    assert "1,358.34" in page.split('id="next-due"')[1][:200]  # instalment 2, in full

@@ -23,7 +23,7 @@ from debtflow.core.payment_provider.signing import (
 )
 from debtflow.db import get_engine
 from debtflow.migrate import upgrade
-from debtflow.models import EvidenceLogLeaf, Payment, PaymentWebhookEvent
+from debtflow.models import EvidenceLogLeaf, Payment, PaymentIntent, PaymentWebhookEvent
 from debtflow.payment.provider import SimulatedProvider
 from debtflow.portal import payments, service
 from portal.conftest import NOW, make_world
@@ -227,6 +227,74 @@ def test_payments_started_and_not_finished_count_against_what_is_owed(session, w
     first.created_at = first.created_at - payments.OPEN_PAYMENT_HOLD - timedelta(seconds=1)
     session.flush()
     assert start("key-open-0005", owed - 100_000).amount_fen == owed - 100_000
+
+
+def test_the_next_instalment_started_twice_is_charged_once(session, world):
+    """The case page open in two tabs: each posts the next amount due with its own key. The
+    second start does not charge the instalment again; it returns the payment already
+    started, and after it is booked the next instalment is what is due."""
+    signed_plan(session, world)
+    case_id, user = world.mine.case.id, world.mine.user
+
+    def start(key: str, amount_fen: int | None = None):
+        return payments.start_payment(
+            session,
+            case_id=case_id,
+            user=user,
+            idempotency_key=key,
+            amount_fen=amount_fen,
+            provider=provider(),
+        )
+
+    first = start("tab-one-key-01")
+    second = start("tab-two-key-02")
+    assert first.amount_fen == 135_834 and second.id == first.id
+    assert count(session, PaymentIntent) == 1
+    headers, body = webhook_for(first, event_id="evt_two_tabs")
+    payments.receive_webhook(
+        session, provider=provider(), headers=headers, body=body, now=NOW + timedelta(minutes=1)
+    )
+    assert count(session, Payment) == 1
+    current = service.plan_of(session, case_id=case_id, user=user)
+    assert current.next_due()[0].number == 2 and current.next_due()[1] == 135_834
+    # a part of the instalment started with an amount: the next amount due is the rest
+    part = start("part-key-0003", amount_fen=35_834)
+    rest = start("rest-key-0004")
+    assert rest.id != part.id and rest.amount_fen == 100_000
+    assert start("more-key-0005").id == rest.id
+
+
+def test_an_instalment_started_by_another_sign_in_is_not_started_again(session, world):
+    """Payments started by another sign-in of the same debtor pay the next instalment: a
+    start without an amount is refused (409 payment_in_progress), not charged again."""
+    from debtflow.auth import service as auth_service
+    from debtflow.models import Role
+
+    signed_plan(session, world)
+    case_id = world.mine.case.id
+    payments.start_payment(
+        session,
+        case_id=case_id,
+        user=world.mine.user,
+        idempotency_key="first-sign-in-1",
+        provider=provider(),
+    )
+    second_user = auth_service.create_user(
+        session,
+        username="debtor-second-phone",
+        role=Role.DEBTOR,
+        debtor_id=world.mine.debtor.id,
+        phone="13911112222",
+    )
+    with pytest.raises(service.PaymentInProgress) as refused:
+        payments.start_payment(
+            session,
+            case_id=case_id,
+            user=second_user,
+            idempotency_key="second-sign-in",
+            provider=provider(),
+        )
+    assert refused.value.status_code == 409 and "135834 fen due next" in refused.value.message
 
 
 # --- webhooks ------------------------------------------------------------------------------

@@ -128,8 +128,8 @@ def test_relief_plan_paid_in_full_waives_the_relief_and_settles(session, world):
     assert paid + waiver["amount_fen"] == OWED
     current = service.plan_of(session, case_id=mine.case.id, user=mine.user)
     assert current.plan.status == "completed" and current.signed
-    # nothing more can be started without an amount, and an amount is refused as owed
-    with pytest.raises(service.InvalidPortalPayment, match="no signed plan"):
+    # the case is settled: nothing more can be started on it
+    with pytest.raises(service.CaseFinal, match="settled"):
         payments.start_payment(
             session,
             case_id=mine.case.id,
@@ -237,3 +237,138 @@ def test_an_unpaid_plan_waives_nothing(session, world):
     case, _, _ = case_state(session, mine)
     assert case.outstanding_fen == OWED - 135_834 and case.status.value == "paying"
     assert adjustments(session, mine.case.id) == []
+
+
+def test_a_payment_paid_before_signing_and_booked_after_counts_towards_the_plan(session, world):
+    """The provider says the money was paid at 09:59, the plan was signed at 10:00 and the
+    webhook booked it at 10:02: it lowered what the accounts owe after the plan was worked
+    out, so it counts towards the plan. The debtor pays the plan's total and no more; the
+    relief is waived and the case settled (before, it never counted: the debtor paid the
+    plan's total on top of it and the plan stayed "next due")."""
+    mine = world.mine
+    early = payments.start_payment(
+        session,
+        case_id=mine.case.id,
+        user=mine.user,
+        idempotency_key="paid-before-signing",
+        provider=provider(),
+        amount_fen=100_000,
+    )
+    # the checkout was left open longer than a payment holds the case
+    early.created_at -= payments.OPEN_PAYMENT_HOLD + timedelta(seconds=1)
+    session.flush()
+    plan = sign(session, mine, 6)
+    assert (plan.total_fen, plan.relief_fen) == (815_000, 27_000)
+    headers, body = provider().signed_webhook(
+        provider_payment_id=early.provider_payment_id,
+        amount_fen=100_000,
+        paid_at=NOW - timedelta(minutes=1),
+        event_id="evt_paid_before_signing",
+        sent_at=NOW + timedelta(minutes=2),
+    )
+    outcome = payments.receive_webhook(
+        session, provider=provider(), headers=headers, body=body, now=NOW + timedelta(minutes=2)
+    )
+    assert outcome.outcome == "booked"
+    current = service.plan_of(session, case_id=mine.case.id, user=mine.user)
+    assert current.paid_since_signing_fen == 100_000
+    paid, _ = pay_whole_plan(session, mine)
+    assert 100_000 + paid == plan.total_fen
+    case, accounts, booked = case_state(session, mine)
+    assert case.outstanding_fen == 0 and case.status.value == "settled"
+    assert sum(p.overpaid_fen for p in booked) == 0
+    [waiver] = adjustments(session, mine.case.id)
+    assert waiver["amount_fen"] == plan.relief_fen
+    assert plan.total_fen + waiver["amount_fen"] == OWED
+
+
+def test_plan_payments_are_counted_by_when_they_were_booked(session, world):
+    """A bank transfer dated before the plan was chosen but booked before it lowered what
+    the plan was worked out on: it does not count again. One dated before the signature
+    but booked after it counts."""
+    mine = world.mine
+    payment_service.book(
+        session,
+        account_id=mine.accounts[0].id,
+        amount_fen=42_000,
+        paid_at=NOW - timedelta(days=3),
+        reference="transfer-before-choice",
+        now=NOW - timedelta(hours=1),
+    )
+    plan = sign(session, mine, 6)
+    assert plan.total_fen == 800_000  # 842,000 owed less 42,000, nothing left to relieve
+    current = service.plan_of(session, case_id=mine.case.id, user=mine.user)
+    assert current.paid_since_signing_fen == 0
+    payment_service.book(
+        session,
+        account_id=mine.accounts[1].id,
+        amount_fen=30_000,
+        paid_at=NOW - timedelta(days=1),  # the bank's value date, before signing
+        reference="transfer-booked-after-signing",
+        now=NOW + timedelta(hours=5),
+    )
+    current = service.plan_of(session, case_id=mine.case.id, user=mine.user)
+    assert current.paid_since_signing_fen == 30_000
+
+
+def test_no_plan_is_signed_while_a_payment_started_on_the_case_is_not_booked(session, world):
+    """Signed while the payment is under way, the plan would be worked out on a debt about
+    to change: 409 payment_in_progress. Once it is booked the choice is made again on what
+    is left, and signed."""
+    mine = world.mine
+    started = payments.start_payment(
+        session,
+        case_id=mine.case.id,
+        user=mine.user,
+        idempotency_key="under-way-0001",
+        provider=provider(),
+        amount_fen=100_000,
+    )
+    service.choose_plan(session, case_id=mine.case.id, user=mine.user, term_months=6, now=NOW)
+    with pytest.raises(service.PaymentInProgress) as refused:
+        service.sign_agreement(
+            session,
+            case_id=mine.case.id,
+            user=mine.user,
+            signer_name=mine.debtor.name,
+            read_confirmed=True,
+            ip=None,
+            user_agent=None,
+            now=NOW,
+        )
+    assert refused.value.status_code == 409 and refused.value.code == "payment_in_progress"
+    headers, body = provider().signed_webhook(
+        provider_payment_id=started.provider_payment_id,
+        amount_fen=100_000,
+        paid_at=NOW + timedelta(minutes=1),
+        event_id="evt_under_way",
+    )
+    payments.receive_webhook(
+        session, provider=provider(), headers=headers, body=body, now=NOW + timedelta(minutes=1)
+    )
+    with pytest.raises(service.PlanChoiceExpired):
+        service.sign_agreement(
+            session,
+            case_id=mine.case.id,
+            user=mine.user,
+            signer_name=mine.debtor.name,
+            read_confirmed=True,
+            ip=None,
+            user_agent=None,
+            now=NOW,
+        )
+    later = NOW + timedelta(minutes=2)
+    service.choose_plan(session, case_id=mine.case.id, user=mine.user, term_months=6, now=later)
+    plan = service.sign_agreement(
+        session,
+        case_id=mine.case.id,
+        user=mine.user,
+        signer_name=mine.debtor.name,
+        read_confirmed=True,
+        ip=None,
+        user_agent=None,
+        now=later,
+    )
+    assert plan.status == "signed" and plan.total_fen == 742_000
+    current = service.plan_of(session, case_id=mine.case.id, user=mine.user)
+    assert current.paid_since_signing_fen == 0  # the payment is in what the plan is worked on

@@ -107,6 +107,47 @@ def test_a_second_dispute_while_one_is_open_is_refused(session, world):
     ).id
 
 
+def test_a_lifted_dispute_is_closed_and_the_case_may_be_disputed_again(session, world):
+    """A compliance officer lifts the dispute's hold: the dispute is closed with it (who and
+    when stay on the restriction) and the debtor may dispute the case again, which puts a
+    new hold the gate enforces."""
+    case_id, user = world.mine.case.id, world.mine.user
+    first = debtor_requests.file_dispute(
+        session, case_id=case_id, user=user, reason="我已经还清了", now=NOW
+    )
+    assert "dispute" in sms_decision(session, case_id).reasons
+    compliance_service.lift_restriction(
+        session, restriction_id=first.restriction_id, lifted_by="officer-1", now=NOW
+    )
+    session.refresh(first)
+    assert first.status == "closed"
+    lifted = session.get(ContactRestriction, first.restriction_id)
+    assert (lifted.lifted_by, lifted.lifted_at) == ("officer-1", NOW)
+    assert "dispute" not in sms_decision(session, case_id).reasons
+    again = debtor_requests.file_dispute(
+        session, case_id=case_id, user=user, reason="新的异议：金额不对", now=NOW
+    )
+    assert again.id != first.id and again.status == "open"
+    assert "dispute" in sms_decision(session, case_id).reasons
+    with pytest.raises(service.DisputeAlreadyOpen):
+        debtor_requests.file_dispute(session, case_id=case_id, user=user, reason="第三次", now=NOW)
+
+
+def test_a_dispute_lifted_before_lifting_closed_disputes_does_not_block_a_new_one(session, world):
+    """A dispute whose hold was lifted while lifting left it ``open`` (rows from before the
+    fix) does not count as open."""
+    case_id, user = world.mine.case.id, world.mine.user
+    first = debtor_requests.file_dispute(
+        session, case_id=case_id, user=user, reason="我已经还清了", now=NOW
+    )
+    session.get(ContactRestriction, first.restriction_id).lifted_at = NOW
+    session.flush()
+    assert first.status == "open"
+    assert debtor_requests.file_dispute(
+        session, case_id=case_id, user=user, reason="新的异议", now=NOW
+    ).id
+
+
 @pytest.mark.parametrize(
     ("upload", "error", "status"),
     [
@@ -162,6 +203,35 @@ def test_dispute_on_someone_elses_case_or_without_reason(session, world):
         debtor_requests.file_dispute(
             session, case_id=world.mine.case.id, user=world.mine.user, reason=" ", now=NOW
         )
+
+
+def test_the_same_legal_advice_request_sent_twice_is_stored_once(session, world):
+    """A double submit within ten minutes returns the first request: one row, one evidence
+    leaf. Another question, or the same one later, is a new request."""
+    from debtflow.models import LegalAdviceRequest
+
+    def ask(question="罚息是否超过法定上限？", at=NOW):
+        return debtor_requests.request_legal_advice(
+            session,
+            case_id=world.mine.case.id,
+            user=world.mine.user,
+            question=question,
+            contact_channel="call",
+            contact_time="工作日晚上",
+            now=at,
+        )
+
+    def leaves():
+        return session.scalars(
+            select(EvidenceLogLeaf).where(EvidenceLogLeaf.kind == "legal_advice")
+        ).all()
+
+    first = ask()
+    assert ask(question="  罚息是否超过法定上限？ ", at=NOW + timedelta(minutes=9)).id == first.id
+    assert len(session.scalars(select(LegalAdviceRequest)).all()) == 1 and len(leaves()) == 1
+    assert ask(question="可以分期吗？", at=NOW + timedelta(minutes=1)).id != first.id
+    assert ask(at=NOW + timedelta(minutes=11)).id != first.id
+    assert len(leaves()) == 3
 
 
 def test_legal_advice_is_stored_logged_and_listed_for_managers(session, world):

@@ -48,10 +48,12 @@ from debtflow.models import (
     ContactRestriction,
     Creditor,
     Debtor,
+    DebtorDispute,
     DenyOverride,
     PersonalDataView,
     QaSample,
 )
+from debtflow.models.portal import DISPUTE_CLOSED, DISPUTE_OPEN
 
 
 def _one_of(
@@ -293,6 +295,19 @@ def active_restrictions(
 
 def restriction(session: Session, *, restriction_id: int) -> ContactRestriction | None:
     return session.get(ContactRestriction, restriction_id)
+
+
+def close_disputes_of_restriction(session: Session, *, restriction_id: int) -> None:
+    """Close the debtor's portal dispute that put this restriction on the case."""
+    session.execute(
+        update(DebtorDispute)
+        .where(
+            DebtorDispute.restriction_id == restriction_id,
+            DebtorDispute.status == DISPUTE_OPEN,
+        )
+        .values(status=DISPUTE_CLOSED)
+        .execution_options(synchronize_session="fetch")
+    )
 
 
 def add(session: Session, row: object) -> None:

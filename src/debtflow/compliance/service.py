@@ -589,6 +589,7 @@ def set_restriction(
 def lift_restriction(
     session: Session, *, restriction_id: int, lifted_by: str, now: datetime | None = None
 ) -> ContactRestriction:
+    """Lift a standing stop; a debtor's portal dispute that set it is closed with it."""
     row = repository.restriction(session, restriction_id=restriction_id)
     if row is None:
         raise NotFound(f"restriction {restriction_id} does not exist")
@@ -597,4 +598,7 @@ def lift_restriction(
     row.lifted_at = now or utcnow()
     row.lifted_by = lifted_by
     session.flush()
+    # a debtor's dispute is closed with the restriction it put on the case (the restriction
+    # keeps who lifted it and when), so the debtor may dispute the case again
+    repository.close_disputes_of_restriction(session, restriction_id=row.id)
     return row

@@ -19,6 +19,9 @@ INTENT_PENDING = "pending"
 INTENT_SUCCEEDED = "succeeded"
 #: the provider reported another amount than was started: booked as received, to reconcile
 INTENT_MISMATCHED = "mismatched"
+DISPUTE_OPEN = "open"
+#: its contact restriction was lifted (who and when: ``contact_restriction.lifted_by/at``)
+DISPUTE_CLOSED = "closed"
 
 
 class PortalPlan(Base):
@@ -120,7 +123,7 @@ class DebtorDispute(Base):
     media_type: Mapped[str | None] = mapped_column(String(100))
     file_size: Mapped[int | None]
     restriction_id: Mapped[int] = mapped_column(ForeignKey("contact_restriction.id"))
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[str] = mapped_column(String(12), default=DISPUTE_OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 

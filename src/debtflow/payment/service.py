@@ -13,6 +13,7 @@ from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.errors import Conflict, InvalidInput, NotFound
 from debtflow.core.evidence.leaf import LeafKind
 from debtflow.core.strategy.allocation import Outstanding, allocate
+from debtflow.db import utcnow
 from debtflow.models import Payment
 from debtflow.payment import repository
 
@@ -30,9 +31,12 @@ def book(
     reference: str,
     channel: str = "bank_transfer",
     actor: str = "system",
+    now: datetime | None = None,
 ) -> Payment:
     """Book a payment once. Booking the same reference again returns the first booking;
-    the same reference with a different amount or account is refused."""
+    the same reference with a different amount or account is refused. ``paid_at`` is when
+    the money was paid (the provider's or the bank's word); ``now``, the server's time of
+    booking (``recorded_at``), is what a signed repayment plan counts payments by."""
     if amount_fen <= 0:
         raise InvalidPayment("a payment must be a positive amount of fen")
     if paid_at.tzinfo is None:
@@ -75,6 +79,7 @@ def book(
         to_interest_fen=split.to_interest_fen,
         to_principal_fen=split.to_principal_fen,
         overpaid_fen=split.overpaid_fen,
+        recorded_at=now or utcnow(),
     )
     repository.add(session, payment)
     case = case_service.get(session, case_id=account.case_id, for_update=True)

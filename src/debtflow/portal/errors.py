@@ -1,11 +1,13 @@
 """What the debtor portal refuses, each with the HTTP status it answers with.
 
-No plan on offer, a term that was not offered, a plan signed twice, signed before one was
-chosen or after its dates passed, a signature that is not the debtor's; a portal payment
-that is not valid, an idempotency key reused for another payment, a webhook that is not the
-provider's; an upload that is too large or not an accepted file, a request that is not
-valid, a second open dispute. The domain errors of ``debtflow.core.errors`` carry the status
-code and the machine-readable ``code``.
+A case settled, closed or written off (no plan, no payment), in legal proceedings or under
+a dispute (no plan); no plan on offer, a term that was not offered, a plan signed twice,
+signed before one was chosen, after its dates passed or while a payment started on the case
+is not booked yet, a signature that is not the debtor's; a portal payment that is not valid,
+an idempotency key reused for another payment, a webhook that is not the provider's; an
+upload that is too large or not an accepted file, a request that is not valid, a second open
+dispute. The domain errors of ``debtflow.core.errors`` carry the status code and the
+machine-readable ``code``.
 """
 
 from __future__ import annotations
@@ -19,6 +21,26 @@ from debtflow.core.errors import (
 
 class NoPlanOffered(Conflict):
     code = "no_plan_offered"
+
+
+class CaseFinal(Conflict):
+    """The case is settled, closed or written off: no plan is chosen or signed and no
+    payment started on it."""
+
+    code = "case_final"
+
+
+class CaseInLegal(Conflict):
+    """The case is in legal proceedings: no plan is chosen or signed (paying stays open)."""
+
+    code = "case_in_legal"
+
+
+class CaseDisputed(Conflict):
+    """A dispute holds the case: no plan is chosen or signed until it is lifted (paying
+    stays open)."""
+
+    code = "case_disputed"
 
 
 class InvalidPlanChoice(InvalidInput):
@@ -39,6 +61,13 @@ class PlanChoiceExpired(Conflict):
 
 class InvalidSignature(InvalidInput):
     code = "invalid_signature"
+
+
+class PaymentInProgress(Conflict):
+    """A payment started on the case is not booked yet: a plan signed now would be worked
+    out on a debt about to change."""
+
+    code = "payment_in_progress"
 
 
 class InvalidPortalPayment(InvalidInput):

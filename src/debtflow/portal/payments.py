@@ -6,7 +6,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import datetime
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -39,17 +39,24 @@ from debtflow.payment import service as payment_service
 from debtflow.payment.provider import PaymentProvider, SimulatedProvider, require_provider
 from debtflow.portal import repository
 from debtflow.portal.access import own_case
-from debtflow.portal.errors import IdempotencyConflict, InvalidPortalPayment, InvalidWebhook
-from debtflow.portal.plans import complete_plan_if_paid, load_case_plan
+from debtflow.portal.errors import (
+    IdempotencyConflict,
+    InvalidPortalPayment,
+    InvalidWebhook,
+    PaymentInProgress,
+)
+from debtflow.portal.plans import (
+    OPEN_PAYMENT_HOLD,
+    complete_plan_if_paid,
+    load_case_plan,
+    payment_refusal,
+)
 
 log = logging.getLogger(__name__)
 
 
 # --- payments through the provider -------------------------------------------------------
 
-#: a payment started and not finished counts against what is owed this long (a provider's
-#: checkout session lasts about as long); after it the debtor may start another
-OPEN_PAYMENT_HOLD = timedelta(minutes=30)
 
 _KEY_ALPHABET = frozenset("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_:.")
 
@@ -63,10 +70,13 @@ def start_payment(
     provider: PaymentProvider | None,
     amount_fen: int | None = None,
 ) -> PaymentIntent:
-    """Start a payment on the debtor's case: the next amount due on the signed plan, or
-    ``amount_fen`` (at most what is owed). The same idempotency key returns the same
-    intent; the same key for another case or amount is refused. Without a configured
-    provider (None) paying is unavailable (503)."""
+    """Start a payment on the debtor's case: the next amount due on the signed plan, less
+    what payments started on the case in the last 30 minutes and not booked yet already
+    pay of it, or ``amount_fen`` (at most what is owed, less those payments). When they pay
+    all of it, the debtor's own latest such payment is returned (the case page opened in
+    two tabs leads to one payment), or 409 ``payment_in_progress``. The same idempotency
+    key returns the same intent; the same key for another case or amount is refused.
+    Without a configured provider (None) paying is unavailable (503)."""
     case = own_case(session, case_id=case_id, user=user, for_update=True)  # one start at a time
     provider = require_provider(provider)
     if not 8 <= len(idempotency_key) <= 100 or not set(idempotency_key) <= _KEY_ALPHABET:
@@ -76,12 +86,30 @@ def start_payment(
     existing = repository.intent_by_key(session, user_id=user.id, idempotency_key=idempotency_key)
     if existing is not None:
         return _same_intent(existing, case.id, amount_fen)
+    refused = payment_refusal(case)
+    if refused is not None:
+        raise refused
     current = load_case_plan(session, case.id)
+    since = utcnow() - OPEN_PAYMENT_HOLD
+    started = repository.open_intents_fen(session, case_id=case.id, since=since)
     if amount_fen is None:
         due = current.next_due() if current is not None and current.signed else None
         if due is None:
             raise InvalidPortalPayment("no signed plan with an amount due: give amount_fen")
-        amount_fen = due[1]
+        # what payments started and not booked yet already pay of it is not asked twice
+        # (the case page opened in two tabs, each with its own key)
+        amount_fen = due[1] - started
+        if amount_fen <= 0:
+            pending = repository.latest_open_intent(
+                session, case_id=case.id, user_id=user.id, since=since
+            )
+            if pending is not None:
+                return pending  # the debtor goes back to the payment they started
+            raise PaymentInProgress(
+                f"payments of {started} fen started on case {case.id} in the last "
+                f"{OPEN_PAYMENT_HOLD.seconds // 60} minutes already pay the "
+                f"{due[1]} fen due next and are not booked yet"
+            )
     if amount_fen <= 0:
         raise InvalidPortalPayment("a payment must be a positive amount of fen")
     if amount_fen > case.outstanding_fen:
@@ -97,9 +125,6 @@ def start_payment(
                 f"the signed plan asks for {payable} fen more; its relief of "
                 f"{current.plan.relief_fen} fen is waived once that is paid"
             )
-    started = repository.open_intents_fen(
-        session, case_id=case.id, since=utcnow() - OPEN_PAYMENT_HOLD
-    )
     if amount_fen > payable - started:
         raise InvalidPortalPayment(
             f"payments of {started} fen started on this case in the last "
@@ -194,12 +219,12 @@ def receive_webhook(
     )
     if row_id is None:
         return WebhookOutcome("duplicate")
-    outcome = _book_event(session, event)
+    outcome = _book_event(session, event, now)
     repository.set_event_outcome(session, event_row_id=row_id, outcome=outcome.outcome)
     return outcome
 
 
-def _book_event(session: Session, event: WebhookEvent) -> WebhookOutcome:
+def _book_event(session: Session, event: WebhookEvent, now: datetime) -> WebhookOutcome:
     if event.event_type != EVENT_PAYMENT_SUCCEEDED:
         return WebhookOutcome("ignored_type")
     intent = repository.intent_by_provider_id(
@@ -224,6 +249,7 @@ def _book_event(session: Session, event: WebhookEvent) -> WebhookOutcome:
             reference=f"pi{intent.id}-{number}",
             channel=f"portal_{intent.provider}"[:30],
             actor="debtor portal",
+            now=now,
         )
         booked.append(payment.id)
     intent.paid_at = event.paid_at

@@ -14,7 +14,7 @@ import logging
 import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from sqlalchemy.orm import Session
@@ -55,10 +55,14 @@ from debtflow.portal import repository
 from debtflow.portal.access import own_case
 from debtflow.portal.errors import (
     AgreementAlreadySigned,
+    CaseDisputed,
+    CaseFinal,
+    CaseInLegal,
     InvalidPlanChoice,
     InvalidSignature,
     NoPlanChosen,
     NoPlanOffered,
+    PaymentInProgress,
     PlanChoiceExpired,
 )
 from debtflow.strategy.rules import treatment_rules_for
@@ -69,6 +73,10 @@ log = logging.getLogger(__name__)
 PLAN_KINDS = ("instalments", "restructuring")
 #: a chosen plan's dates start on the day it was chosen; sign within this many days
 CHOICE_VALID_DAYS = 3
+#: a payment started and not finished counts against what is owed this long (a provider's
+#: checkout session lasts about as long), and no plan is signed on the case meanwhile;
+#: after it the debtor may start another, or sign
+OPEN_PAYMENT_HOLD = timedelta(minutes=30)
 
 
 @dataclass(frozen=True)
@@ -172,6 +180,40 @@ def _offers(session: Session, case: Case, start: date) -> tuple[list[PlanOffer],
     return offers, rules.version
 
 
+def plan_refusal(session: Session, *, case: Case, now: datetime) -> DomainError | None:
+    """Why no plan may be chosen or signed on the case now, or None: the case is settled,
+    closed or written off; it is in legal proceedings; or a dispute holds it (a debtor's
+    portal dispute, or a ``dispute`` restriction an agent or officer recorded, until lifted).
+    A plan signed before stays signed and may be paid (see :func:`payment_refusal`)."""
+    if case.status in FINAL_STATUSES:
+        return CaseFinal(
+            f"case {case.id} is {case.status.value}: no plan can be chosen or signed and no "
+            "payment made on it here"
+        )
+    if case.status is CaseStatus.LEGAL:
+        return CaseInLegal(
+            f"case {case.id} is in legal proceedings: no plan can be chosen or signed here; "
+            "what is owed may still be paid"
+        )
+    held = repository.dispute_in_force(session, case=case, at=now)
+    if held is not None:
+        return CaseDisputed(
+            f"case {case.id} is disputed (since {held.starts_at:%Y-%m-%d}): no plan can be "
+            "chosen or signed until the dispute is dealt with; what is owed may still be paid"
+        )
+    return None
+
+
+def payment_refusal(case: Case) -> DomainError | None:
+    """Why no payment may be started on the case, or None: only a case settled, closed or
+    written off refuses one (a case in legal proceedings or disputed may be paid)."""
+    if case.status in FINAL_STATUSES:
+        return CaseFinal(
+            f"case {case.id} is {case.status.value}: no payment can be made on it here"
+        )
+    return None
+
+
 def offers_of_case(
     session: Session, *, case: Case, debtor: Debtor, now: datetime
 ) -> list[PlanOffer]:
@@ -186,9 +228,13 @@ def plan_offers(
     """The plans the debtor may choose for their case, recomputed from what is owed now
     with the treatment rule of the case's segment (the nightly offer is marked
     ``recommended``); terms that break the creditor's mandate are left out."""
+    now = now or utcnow()
     case = own_case(session, case_id=case_id, user=user)
+    refused = plan_refusal(session, case=case, now=now)
+    if refused is not None:
+        raise refused
     _, debtor = repository.case_parties(session, case_id=case.id)
-    return offers_of_case(session, case=case, debtor=debtor, now=now or utcnow())
+    return offers_of_case(session, case=case, debtor=debtor, now=now)
 
 
 def choose_plan(
@@ -198,6 +244,9 @@ def choose_plan(
     browser sends besides the term is used. Choosing again replaces an unsigned choice."""
     now = now or utcnow()
     case = own_case(session, case_id=case_id, user=user, for_update=True)
+    refused = plan_refusal(session, case=case, now=now)
+    if refused is not None:
+        raise refused
     plan = repository.plan_of_case(session, case_id=case.id, for_update=True)
     if plan is not None and plan.status in (PLAN_SIGNED, PLAN_COMPLETED):
         raise AgreementAlreadySigned(f"the plan of case {case.id} is already signed")
@@ -297,7 +346,7 @@ def load_case_plan(session: Session, case_id: int) -> CasePlan | None:
         return None
     paid = 0
     if plan.signed_at is not None:
-        paid = repository.paid_on_case_since(session, case_id=case_id, since=plan.signed_at)
+        paid = repository.booked_on_case_since(session, case_id=case_id, since=plan.signed_at)
     return CasePlan(plan, repository.instalments_of_plan(session, plan_id=plan.id), paid)
 
 
@@ -316,6 +365,9 @@ def sign_agreement(
     name, time, IP and user agent are stored and the text goes into the evidence log."""
     now = now or utcnow()
     case = own_case(session, case_id=case_id, user=user, for_update=True)
+    refused = plan_refusal(session, case=case, now=now)
+    if refused is not None:
+        raise refused
     plan = repository.plan_of_case(session, case_id=case.id, for_update=True)
     if plan is None:
         raise NoPlanChosen(f"choose a plan for case {case.id} before signing")
@@ -333,6 +385,17 @@ def sign_agreement(
     if (_debtor_today(debtor, now) - plan.start_on).days > CHOICE_VALID_DAYS:
         raise PlanChoiceExpired(
             f"the plan was chosen on {plan.start_on}; its dates have passed, choose it again"
+        )
+    started = repository.open_intents_fen(
+        session, case_id=case.id, since=utcnow() - OPEN_PAYMENT_HOLD
+    )
+    if started > 0:
+        # booked after signing it would count towards the plan, which was worked out on the
+        # debt before it: let it be booked first, then choose the plan again on what is left
+        raise PaymentInProgress(
+            f"a payment of {started} fen started on case {case.id} in the last "
+            f"{OPEN_PAYMENT_HOLD.seconds // 60} minutes is not booked yet; sign once it is "
+            "(then choose the plan again on what is left to pay)"
         )
     owed = _debt_now(repository.accounts_of_cases(session, case_ids=[case.id]))
     if (owed.principal_fen, owed.interest_fen, owed.penalty_fen) != (
@@ -444,7 +507,7 @@ def complete_plan_if_paid(session: Session, *, case_id: int, at: datetime) -> bo
     plan = repository.plan_of_case(session, case_id=case_id, for_update=True)
     if plan is None or plan.status != PLAN_SIGNED or plan.signed_at is None:
         return False
-    paid = repository.paid_on_case_since(session, case_id=case_id, since=plan.signed_at)
+    paid = repository.booked_on_case_since(session, case_id=case_id, since=plan.signed_at)
     if paid < plan.total_fen:
         return False
     case = case_service.get(session, case_id=case_id, for_update=True)

@@ -5,17 +5,19 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, delete, func, select, update
+from sqlalchemy import Select, bindparam, delete, func, or_, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from debtflow.core.compliance.contact import ContactFlag
 from debtflow.db import BuiltOnce
 from debtflow.models import (
     Account,
     Case,
     ContactAttempt,
     ContactPreference,
+    ContactRestriction,
     Creditor,
     Debtor,
     DebtorDispute,
@@ -27,7 +29,7 @@ from debtflow.models import (
     PortalPlan,
     PromiseToPay,
 )
-from debtflow.models.portal import INTENT_PENDING
+from debtflow.models.portal import DISPUTE_OPEN, INTENT_PENDING
 
 
 def cases_of_debtor(session: Session, *, debtor_id: int) -> Sequence[tuple[Case, Creditor]]:
@@ -145,9 +147,13 @@ def replace_instalments(session: Session, *, plan_id: int, rows: Sequence[PlanIn
     session.add_all(rows)
 
 
-def paid_on_case_since(session: Session, *, case_id: int, since: datetime) -> int:
+def booked_on_case_since(session: Session, *, case_id: int, since: datetime) -> int:
+    """What the payments *booked* on the case at or after ``since`` add up to, whenever the
+    money was paid (``recorded_at``, not ``paid_at``): a payment booked before a plan was
+    signed already lowered what the plan was worked out on; one booked after it counts
+    towards the plan even when the provider or the bank says it was paid earlier."""
     stmt = select(func.coalesce(func.sum(Payment.amount_fen), 0)).where(
-        Payment.case_id == case_id, Payment.paid_at >= since
+        Payment.case_id == case_id, Payment.recorded_at >= since
     )
     return int(session.scalar(stmt) or 0)
 
@@ -167,6 +173,25 @@ def open_intents_fen(session: Session, *, case_id: int, since: datetime) -> int:
         PaymentIntent.created_at >= since,
     )
     return int(session.scalar(stmt) or 0)
+
+
+def latest_open_intent(
+    session: Session, *, case_id: int, user_id: int, since: datetime
+) -> PaymentIntent | None:
+    """The user's latest payment started on the case at or after ``since`` and not yet
+    settled."""
+    stmt = (
+        select(PaymentIntent)
+        .where(
+            PaymentIntent.case_id == case_id,
+            PaymentIntent.user_id == user_id,
+            PaymentIntent.status == INTENT_PENDING,
+            PaymentIntent.created_at >= since,
+        )
+        .order_by(PaymentIntent.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
 
 
 def intent_by_provider_id(
@@ -233,9 +258,36 @@ def disputes_of_case(session: Session, *, case_id: int) -> Sequence[DebtorDisput
 
 
 def open_dispute_of_case(session: Session, *, case_id: int) -> DebtorDispute | None:
+    """A dispute of the case still open: its status says so and the contact restriction
+    it put on the case is not lifted (one lifted before lifting closed disputes still
+    reads ``open``)."""
     stmt = (
         select(DebtorDispute)
-        .where(DebtorDispute.case_id == case_id, DebtorDispute.status == "open")
+        .join(ContactRestriction, ContactRestriction.id == DebtorDispute.restriction_id)
+        .where(
+            DebtorDispute.case_id == case_id,
+            DebtorDispute.status == DISPUTE_OPEN,
+            ContactRestriction.lifted_at.is_(None),
+        )
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def dispute_in_force(session: Session, *, case: Case, at: datetime) -> ContactRestriction | None:
+    """A ``dispute`` contact restriction on the case (or on every case of its debtor) in
+    force at ``at`` — a debtor's portal dispute or one an agent or officer recorded."""
+    stmt = (
+        select(ContactRestriction)
+        .where(
+            ContactRestriction.debtor_id == case.debtor_id,
+            or_(ContactRestriction.case_id.is_(None), ContactRestriction.case_id == case.id),
+            ContactRestriction.flag == ContactFlag.DISPUTE.value,
+            ContactRestriction.lifted_at.is_(None),
+            ContactRestriction.starts_at <= at,
+            or_(ContactRestriction.ends_at.is_(None), ContactRestriction.ends_at > at),
+        )
+        .order_by(ContactRestriction.id)
         .limit(1)
     )
     return session.scalars(stmt).first()
@@ -248,6 +300,32 @@ def legal_requests_of_case(session: Session, *, case_id: int) -> Sequence[LegalA
         .order_by(LegalAdviceRequest.id.desc())
     )
     return session.scalars(stmt).all()
+
+
+def same_legal_request(
+    session: Session,
+    *,
+    case_id: int,
+    question: str,
+    contact_channel: str,
+    contact_time: str,
+    since: datetime,
+) -> LegalAdviceRequest | None:
+    """The latest legal-advice request on the case made at or after ``since`` with exactly
+    this question, channel and time."""
+    stmt = (
+        select(LegalAdviceRequest)
+        .where(
+            LegalAdviceRequest.case_id == case_id,
+            LegalAdviceRequest.question == question,
+            LegalAdviceRequest.contact_channel == contact_channel,
+            LegalAdviceRequest.contact_time == contact_time,
+            LegalAdviceRequest.created_at >= since,
+        )
+        .order_by(LegalAdviceRequest.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
 
 
 def legal_requests(

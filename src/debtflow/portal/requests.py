@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 from collections.abc import Sequence
 from dataclasses import dataclass
-from datetime import datetime, time
+from datetime import datetime, time, timedelta
 
 from sqlalchemy.orm import Session
 
@@ -25,6 +25,7 @@ from debtflow.models import (
     LegalAdviceRequest,
     User,
 )
+from debtflow.models.portal import DISPUTE_OPEN
 from debtflow.portal import repository
 from debtflow.portal.access import own_case
 from debtflow.portal.errors import (
@@ -42,6 +43,9 @@ from debtflow.portal.service import (
 )
 
 # --- disputes, legal advice, contact preferences -------------------------------------------
+
+#: the same legal-advice request sent again this soon is the one already sent
+ADVICE_REPEAT_WINDOW = timedelta(minutes=10)
 
 
 @dataclass(frozen=True)
@@ -108,7 +112,7 @@ def file_dispute(
         media_type=media,
         file_size=len(upload.content) if upload else None,
         restriction_id=restriction.id,
-        status="open",
+        status=DISPUTE_OPEN,
         created_at=now,
     )
     session.add(dispute)
@@ -140,9 +144,11 @@ def request_legal_advice(
     contact_time: str,
     now: datetime | None = None,
 ) -> LegalAdviceRequest:
-    """Ask for free legal advice on a case; stored, evidence-logged, listed for managers."""
+    """Ask for free legal advice on a case; stored, evidence-logged, listed for managers.
+    The same request again within :data:`ADVICE_REPEAT_WINDOW` (a double submit, a reload
+    that posts again) returns the first one: no second row, no second evidence leaf."""
     now = now or utcnow()
-    case = own_case(session, case_id=case_id, user=user)
+    case = own_case(session, case_id=case_id, user=user, for_update=True)  # one at a time
     text = question.strip()
     if not 2 <= len(text) <= 2000:
         raise InvalidRequest("ask your question in 2 to 2000 characters")
@@ -151,6 +157,16 @@ def request_legal_advice(
     when = contact_time.strip()
     if len(when) > 100:
         raise InvalidRequest("the preferred contact time is at most 100 characters")
+    same = repository.same_legal_request(
+        session,
+        case_id=case.id,
+        question=text,
+        contact_channel=contact_channel,
+        contact_time=when,
+        since=now - ADVICE_REPEAT_WINDOW,
+    )
+    if same is not None:
+        return same
     row = LegalAdviceRequest(
         case_id=case.id,
         debtor_id=case.debtor_id,

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 from debtflow.auth.scoping import Permission, require
 from debtflow.case import service as case_service
 from debtflow.core.compliance.contact import Channel
+from debtflow.core.errors import DomainError
 from debtflow.db import utcnow
 from debtflow.models import (
     Account,
@@ -39,6 +40,9 @@ from debtflow.portal import repository
 from debtflow.portal.access import own_case
 from debtflow.portal.errors import (
     AgreementAlreadySigned,
+    CaseDisputed,
+    CaseFinal,
+    CaseInLegal,
     DisputeAlreadyOpen,
     IdempotencyConflict,
     InvalidPlanChoice,
@@ -49,6 +53,7 @@ from debtflow.portal.errors import (
     InvalidWebhook,
     NoPlanChosen,
     NoPlanOffered,
+    PaymentInProgress,
     PlanChoiceExpired,
     UploadTooLarge,
 )
@@ -61,8 +66,10 @@ from debtflow.portal.plans import (
     complete_plan_if_paid,
     load_case_plan,
     offers_of_case,
+    payment_refusal,
     plan_of,
     plan_offers,
+    plan_refusal,
     sign_agreement,
 )
 
@@ -70,6 +77,9 @@ __all__ = [
     "CHOICE_VALID_DAYS",
     "PLAN_KINDS",
     "AgreementAlreadySigned",
+    "CaseDisputed",
+    "CaseFinal",
+    "CaseInLegal",
     "CasePlan",
     "DisputeAlreadyOpen",
     "IdempotencyConflict",
@@ -81,6 +91,7 @@ __all__ = [
     "InvalidWebhook",
     "NoPlanChosen",
     "NoPlanOffered",
+    "PaymentInProgress",
     "PlanChoiceExpired",
     "PlanOffer",
     "UploadTooLarge",
@@ -88,8 +99,10 @@ __all__ = [
     "complete_plan_if_paid",
     "load_case_plan",
     "own_case",
+    "payment_refusal",
     "plan_of",
     "plan_offers",
+    "plan_refusal",
     "sign_agreement",
 ]
 
@@ -194,6 +207,10 @@ class PortalCase:
     no_offer_reason: str | None
     intents: Sequence[PaymentIntent]
     requests: CaseRequests
+    #: why no plan may be chosen or signed now (a final status, legal, a dispute), or None
+    plan_refusal: DomainError | None = None
+    #: why no payment may be started (a final status), or None
+    payment_refusal: DomainError | None = None
 
 
 def portal_case(
@@ -208,12 +225,14 @@ def portal_case(
         payments=repository.payments_of_case(session, case_id=case.id),
         promises=repository.promises_of_case(session, case_id=case.id),
     )
+    now = now or utcnow()
     current = load_case_plan(session, case.id)
     offers: Sequence[PlanOffer] = []
     reason = None
-    if current is None or not current.signed:
+    refused = plan_refusal(session, case=case, now=now)
+    if refused is None and (current is None or not current.signed):
         try:
-            offers = offers_of_case(session, case=case, debtor=debtor, now=now or utcnow())
+            offers = offers_of_case(session, case=case, debtor=debtor, now=now)
         except NoPlanOffered as error:
             reason = error.message
     return PortalCase(
@@ -226,4 +245,6 @@ def portal_case(
             repository.disputes_of_case(session, case_id=case.id),
             repository.legal_requests_of_case(session, case_id=case.id),
         ),
+        plan_refusal=refused,
+        payment_refusal=payment_refusal(case),
     )
