@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime, time
 
-from sqlalchemy import JSON, BigInteger, ForeignKey, String, Text, UniqueConstraint
+from sqlalchemy import JSON, BigInteger, ForeignKey, Index, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from debtflow.db import Base, UTCDateTime, utcnow
@@ -15,6 +15,11 @@ PLAN_CHOSEN = "chosen"
 PLAN_SIGNED = "signed"
 #: every payment of the signed plan made and its relief waived
 PLAN_COMPLETED = "completed"
+#: ended by the nightly step: an instalment was more than ``BREACH_AFTER_DAYS`` days late
+#: (the agreement's term 2); its relief lapsed and the debtor may choose a new plan
+PLAN_BROKEN = "broken"
+#: the statuses of a case's live plan: at most one per case (a partial unique index)
+PLAN_LIVE = (PLAN_CHOSEN, PLAN_SIGNED, PLAN_COMPLETED)
 INTENT_PENDING = "pending"
 INTENT_SUCCEEDED = "succeeded"
 #: the provider reported another amount than was started: booked as received, to reconcile
@@ -26,12 +31,23 @@ DISPUTE_CLOSED = "closed"
 
 class PortalPlan(Base):
     """The plan a debtor chose for a case and, once signed, the agreement: the exact text,
-    its SHA-256, who signed, when, from where. One per case; a signed plan is final."""
+    its SHA-256, who signed, when, from where. One *live* plan per case (chosen, signed or
+    completed; the partial unique index ``uq_portal_plan_live_case``); a broken plan stays
+    as the record of the agreement that was ended, and a new one may then be chosen."""
 
     __tablename__ = "portal_plan"
+    __table_args__ = (
+        Index(
+            "uq_portal_plan_live_case",
+            "case_id",
+            unique=True,
+            postgresql_where=text(f"status <> '{PLAN_BROKEN}'"),
+            sqlite_where=text(f"status <> '{PLAN_BROKEN}'"),
+        ),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), unique=True)
+    case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
     debtor_id: Mapped[int] = mapped_column(ForeignKey("debtor.id"), index=True)
     status: Mapped[str] = mapped_column(String(12), default=PLAN_CHOSEN)
     term_months: Mapped[int]
@@ -54,6 +70,9 @@ class PortalPlan(Base):
     signer_ip: Mapped[str | None] = mapped_column(String(64))
     signer_user_agent: Mapped[str | None] = mapped_column(String(300))
     evidence_index: Mapped[int | None] = mapped_column(BigInteger)
+    # set when the plan is broken: when, and the first instalment found too late
+    broken_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    broken_instalment: Mapped[int | None]
 
 
 class PlanInstalment(Base):

@@ -40,6 +40,7 @@ class RegisteredStep:
 _STEPS: dict[str, RegisteredStep] = {}
 # capabilities that add steps to the cycle; imported when the cycle runs
 STEP_MODULES: tuple[str, ...] = (
+    "debtflow.portal.nightly",
     "debtflow.strategy.service",
     "debtflow.evidence.nightly",
     "debtflow.dispatch.steps",
@@ -77,6 +78,8 @@ CHANGE_KEYS = frozenset(
         "promises_kept",
         "promises_broken",
         "cases_settled",
+        "plans_broken",
+        "cases_reactivated",
         "strategy_updated",
         "dispatch_assigned",
         "dispatch_released",

@@ -26,10 +26,14 @@ from debtflow.core.case.lifecycle import FINAL_STATUSES, CaseStatus
 from debtflow.core.errors import DomainError
 from debtflow.core.evidence.leaf import LeafKind
 from debtflow.core.portal.plan import (
+    BREACH_AFTER_DAYS,
     AgreementParties,
+    Breach,
     DatedInstalment,
     agreement_text,
+    breach,
     dated_schedule,
+    interest_not_due,
     next_due,
 )
 from debtflow.core.strategy.schedules import BurdenChange
@@ -47,6 +51,7 @@ from debtflow.models import (
 )
 from debtflow.models.enums import DebtorType
 from debtflow.models.portal import (
+    PLAN_BROKEN,
     PLAN_CHOSEN,
     PLAN_COMPLETED,
     PLAN_SIGNED,
@@ -241,7 +246,9 @@ def choose_plan(
     session: Session, *, case_id: int, user: User, term_months: int, now: datetime | None = None
 ) -> PortalPlan:
     """Choose one offer by its term. The schedule is re-derived on the server; nothing the
-    browser sends besides the term is used. Choosing again replaces an unsigned choice."""
+    browser sends besides the term is used. Choosing again replaces an unsigned choice; a
+    broken plan is kept as it was and a new one is chosen beside it (one live plan per
+    case: the case row is locked here, and a partial unique index backs it)."""
     now = now or utcnow()
     case = own_case(session, case_id=case_id, user=user, for_update=True)
     refused = plan_refusal(session, case=case, now=now)
@@ -327,20 +334,24 @@ class CasePlan:
 
     def next_due(self) -> tuple[DatedInstalment, int] | None:
         """The next payment of a signed plan and what is still owed on it."""
-        rows = [
-            DatedInstalment(r.number, r.due_on, r.principal_fen, r.interest_fen)
-            for r in self.instalments
-        ]
-        return next_due(rows, self.paid_since_signing_fen)
+        return next_due(_dated(self.instalments), self.paid_since_signing_fen)
+
+
+def _dated(rows: Sequence[PlanInstalment]) -> list[DatedInstalment]:
+    return [DatedInstalment(r.number, r.due_on, r.principal_fen, r.interest_fen) for r in rows]
 
 
 def plan_of(session: Session, *, case_id: int, user: User) -> CasePlan | None:
-    """The chosen or signed plan of the debtor's case, or None."""
+    """The live plan (chosen, signed or completed) of the debtor's case, or None; a broken
+    plan is not the case's plan any more (:func:`last_broken_plan`)."""
     case = own_case(session, case_id=case_id, user=user)
     return load_case_plan(session, case.id)
 
 
 def load_case_plan(session: Session, case_id: int) -> CasePlan | None:
+    """The case's live plan with what was booked on the case since it was signed: only
+    payments booked after this plan's own signature count towards it (those made under a
+    broken plan before do not)."""
     plan = repository.plan_of_case(session, case_id=case_id)
     if plan is None:
         return None
@@ -554,3 +565,136 @@ def complete_plan_if_paid(session: Session, *, case_id: int, at: datetime) -> bo
         except DomainError as error:  # e.g. on hold: a person settles it
             log.warning("case %s paid its plan but stays %s: %s", case_id, case.status, error)
     return True
+
+
+def last_broken_plan(session: Session, *, case_id: int) -> PortalPlan | None:
+    """The latest plan of the case that was broken, or None."""
+    return repository.last_broken_plan(session, case_id=case_id)
+
+
+@dataclass(frozen=True)
+class PlanBroken:
+    plan: PortalPlan
+    breach: Breach
+    case_moved: bool
+    interest_reversed_fen: int
+
+
+def break_plan_if_late(
+    session: Session, *, case_id: int, plan_id: int, today: date, at: datetime
+) -> PlanBroken | None:
+    """End a signed plan whose first unpaid instalment is more than
+    :data:`BREACH_AFTER_DAYS` days late on the debtor's local date ``today`` (the
+    agreement's term 2), or do nothing and return None.
+
+    What the plan counted as paid is what it shows the debtor: every payment booked on the
+    case since signing. Ending it: the plan becomes ``broken`` (when, which instalment);
+    the agreed relief lapses — it was never taken off the accounts (that happens only when
+    a plan is completed), so the accounts already say what is owed without it; the plan
+    interest booked at signing for instalments not yet due is taken off again (an
+    ``adjustment`` leaf, ``reason: plan_interest_lapsed``), the interest of months already
+    due stays owed; a ``case_status`` leaf records the breach; a ``paying`` case goes back
+    to ``active`` through the case state machine (other statuses stay: a promise, legal
+    proceedings or a hold is dealt with on its own). Safe to repeat: a broken plan is not
+    signed any more."""
+    case = case_service.get(session, case_id=case_id, for_update=True)
+    plan = repository.plan_by_id(session, plan_id=plan_id, for_update=True)
+    if (
+        plan is None
+        or plan.case_id != case.id
+        or plan.status != PLAN_SIGNED
+        or plan.signed_at is None
+        or case.status in FINAL_STATUSES
+    ):
+        return None
+    schedule = _dated(repository.instalments_of_plan(session, plan_id=plan.id))
+    paid = repository.booked_on_case_since(session, case_id=case.id, since=plan.signed_at)
+    found = breach(schedule, paid, today)
+    if found is None:
+        return None
+    number = found.instalment.number
+    plan.status = PLAN_BROKEN
+    plan.broken_at = at
+    plan.broken_instalment = number
+    session.flush()
+    reversed_fen = _reverse_interest_not_due(
+        session, case=case, plan=plan, interest=interest_not_due(schedule, today), at=at
+    )
+    what = "the down payment" if number == 0 else f"instalment {number}"
+    reason = (
+        f"plan {plan.id} broken: {what} due {found.instalment.due_on} more than "
+        f"{BREACH_AFTER_DAYS} days late ({found.owed_fen} fen unpaid on {today})"
+    )
+    evidence.append(
+        session,
+        kind=LeafKind.CASE_STATUS,
+        case_id=case.id,
+        occurred_at=at,
+        payload={
+            "actor": "nightly",
+            "breach_after_days": BREACH_AFTER_DAYS,
+            "days_late": found.days_late,
+            "due_on": found.instalment.due_on,
+            "event": "plan_broken",
+            "instalment_number": number,
+            "interest_reversed_fen": reversed_fen,
+            "local_date": today,
+            "owed_on_instalment_fen": found.owed_fen,
+            "paid_under_plan_fen": paid,
+            "plan_id": plan.id,
+            "plan_status": PLAN_BROKEN,
+            "reason": reason,
+            "relief_lapsed_fen": plan.relief_fen,
+        },
+    )
+    moved = case.status is CaseStatus.PAYING
+    if moved:
+        case_service.apply_transition(
+            session, case, to=CaseStatus.ACTIVE, reason=reason, actor="nightly"
+        )
+    return PlanBroken(plan, found, moved, reversed_fen)
+
+
+#: the order plan interest not yet due is taken off again: the interest first (where it was
+#: booked), then — for what payments already paid of it — what they would have paid instead
+_REVERSAL_ORDER = ("interest_fen", "penalty_fen", "fees_fen", "principal_fen")
+
+
+def _reverse_interest_not_due(
+    session: Session, *, case: Case, plan: PortalPlan, interest: int, at: datetime
+) -> int:
+    """Take the plan interest of instalments not yet due off the case's accounts (most
+    overdue first, as it was booked; never more than is owed); the fen taken off."""
+    if interest <= 0:
+        return 0
+    accounts = repository.accounts_of_cases(session, case_ids=[case.id], for_update=True)
+    ordered = sorted(accounts, key=lambda a: (-a.days_past_due, a.id))
+    left = interest
+    taken_by: dict[int, dict[str, int]] = {}
+    for component in _REVERSAL_ORDER:  # every account's interest before anything else
+        for account in ordered:
+            take = min(left, getattr(account, component))
+            if take > 0:
+                setattr(account, component, getattr(account, component) - take)
+                taken_by.setdefault(account.id, {})[component] = take
+                left -= take
+    parts = [{"account_id": a.id, **taken_by[a.id]} for a in ordered if a.id in taken_by]
+    taken = interest - left
+    if taken == 0:
+        return 0
+    case.outstanding_fen = max(0, case.outstanding_fen - taken)
+    session.flush()
+    evidence.append(
+        session,
+        kind=LeafKind.ADJUSTMENT,
+        case_id=case.id,
+        occurred_at=at,
+        payload={
+            "amount_fen": taken,
+            "parts": parts,
+            "plan_id": plan.id,
+            "plan_interest_not_due_fen": interest,
+            "reason": "plan_interest_lapsed",
+        },
+    )
+    return taken

@@ -10,6 +10,7 @@ from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
+from debtflow.core.case.lifecycle import FINAL_STATUSES
 from debtflow.core.compliance.contact import ContactFlag
 from debtflow.db import BuiltOnce
 from debtflow.models import (
@@ -29,7 +30,13 @@ from debtflow.models import (
     PortalPlan,
     PromiseToPay,
 )
-from debtflow.models.portal import DISPUTE_OPEN, INTENT_PENDING
+from debtflow.models.portal import (
+    DISPUTE_OPEN,
+    INTENT_PENDING,
+    PLAN_BROKEN,
+    PLAN_LIVE,
+    PLAN_SIGNED,
+)
 
 
 def cases_of_debtor(session: Session, *, debtor_id: int) -> Sequence[tuple[Case, Creditor]]:
@@ -127,7 +134,37 @@ def case_parties(session: Session, *, case_id: int) -> tuple[Creditor, Debtor]:
 
 
 def plan_of_case(session: Session, *, case_id: int, for_update: bool = False) -> PortalPlan | None:
-    stmt = select(PortalPlan).where(PortalPlan.case_id == case_id)
+    """The case's live plan (chosen, signed or completed; at most one), never a broken one."""
+    stmt = select(PortalPlan).where(PortalPlan.case_id == case_id, PortalPlan.status.in_(PLAN_LIVE))
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
+def last_broken_plan(session: Session, *, case_id: int) -> PortalPlan | None:
+    stmt = (
+        select(PortalPlan)
+        .where(PortalPlan.case_id == case_id, PortalPlan.status == PLAN_BROKEN)
+        .order_by(PortalPlan.id.desc())
+        .limit(1)
+    )
+    return session.scalars(stmt).first()
+
+
+def signed_plans_of_open_cases(session: Session) -> Sequence[tuple[int, int, str | None]]:
+    """(plan id, case id, debtor time zone) of every signed plan on a case not final."""
+    stmt = (
+        select(PortalPlan.id, PortalPlan.case_id, Debtor.timezone)
+        .join(Case, Case.id == PortalPlan.case_id)
+        .join(Debtor, Debtor.id == Case.debtor_id)
+        .where(PortalPlan.status == PLAN_SIGNED, Case.status.not_in(FINAL_STATUSES))
+        .order_by(PortalPlan.id)
+    )
+    return [(r[0], r[1], r[2]) for r in session.execute(stmt).all()]
+
+
+def plan_by_id(session: Session, *, plan_id: int, for_update: bool = False) -> PortalPlan | None:
+    stmt = select(PortalPlan).where(PortalPlan.id == plan_id)
     if for_update:
         stmt = stmt.with_for_update()
     return session.scalars(stmt).one_or_none()

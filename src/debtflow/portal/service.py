@@ -32,6 +32,7 @@ from debtflow.models import (
     LegalAdviceRequest,
     Payment,
     PaymentIntent,
+    PortalPlan,
     PromiseToPay,
     User,
 )
@@ -64,6 +65,7 @@ from debtflow.portal.plans import (
     PlanOffer,
     choose_plan,
     complete_plan_if_paid,
+    last_broken_plan,
     load_case_plan,
     offers_of_case,
     payment_refusal,
@@ -97,6 +99,7 @@ __all__ = [
     "UploadTooLarge",
     "choose_plan",
     "complete_plan_if_paid",
+    "last_broken_plan",
     "load_case_plan",
     "own_case",
     "payment_refusal",
@@ -211,6 +214,8 @@ class PortalCase:
     plan_refusal: DomainError | None = None
     #: why no payment may be started (a final status), or None
     payment_refusal: DomainError | None = None
+    #: the plan ended because an instalment was too late, shown while no new plan is signed
+    broken_plan: PortalPlan | None = None
 
 
 def portal_case(
@@ -247,4 +252,9 @@ def portal_case(
         ),
         plan_refusal=refused,
         payment_refusal=payment_refusal(case),
+        broken_plan=(
+            last_broken_plan(session, case_id=case.id)
+            if current is None or not current.signed
+            else None
+        ),
     )

@@ -100,6 +100,46 @@ def next_due(
     return None
 
 
+#: the agreement's term 2: an instalment unpaid more than this many days after its due date
+#: (the debtor's local dates) lets the creditor end the plan; the nightly step then does
+BREACH_AFTER_DAYS = 30
+
+
+@dataclass(frozen=True)
+class Breach:
+    """The first instalment of a plan still unpaid, and how late it is."""
+
+    instalment: DatedInstalment
+    owed_fen: int
+    """what is still owed on it"""
+    days_late: int
+
+
+def breach(
+    schedule: Sequence[DatedInstalment],
+    paid_fen: int,
+    today: date,
+    *,
+    after_days: int = BREACH_AFTER_DAYS,
+) -> Breach | None:
+    """The breach of a signed plan on the debtor's local date ``today``, or None: payments
+    (``paid_fen`` since signing) cover the schedule in order, and the first instalment not
+    covered is the most overdue one; it breaks the plan when ``today`` is more than
+    ``after_days`` days after its due date (``after_days`` late is not yet a breach)."""
+    due = next_due(schedule, paid_fen)
+    if due is None:
+        return None
+    row, owed = due
+    late = (today - row.due_on).days
+    return Breach(row, owed, late) if late > after_days else None
+
+
+def interest_not_due(schedule: Sequence[DatedInstalment], today: date) -> int:
+    """The plan interest of the instalments due after ``today``: months the ended plan no
+    longer runs."""
+    return sum(row.interest_fen for row in schedule if row.due_on > today)
+
+
 def yuan(fen: int) -> str:
     return fen_to_yuan(fen)
 
