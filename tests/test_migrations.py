@@ -29,3 +29,62 @@ def test_migrations_match_the_models(database_url):
         context = MigrationContext.configure(connection, opts={"compare_type": False})
         differences = compare_metadata(context, Base.metadata)
     assert differences == []
+
+
+def test_a_rebuilt_table_keeps_the_rows_that_point_at_it(database_url):
+    """0015 rebuilds portal_plan on SQLite (batch mode) while plan_instalment rows point at
+    it: with foreign keys on, every database holding a plan refused the migration. Down to
+    0014 and up again with a signed plan and its instalments in place."""
+    from datetime import UTC, date, datetime
+
+    from sqlalchemy import func, select
+    from sqlalchemy.orm import Session
+
+    from compliance.world import make_user, make_world
+    from debtflow.models import PlanInstalment, PortalPlan, Role
+
+    engine = get_engine()
+    upgrade(engine)
+    with Session(engine) as session:
+        world = make_world(session)
+        user = make_user(session, username="debtor-1", role=Role.DEBTOR)
+        plan = PortalPlan(
+            case_id=world.case.id,
+            debtor_id=world.debtor.id,
+            status="signed",
+            term_months=2,
+            rules_version="v",
+            start_on=date(2026, 11, 1),
+            principal_fen=20_000,
+            interest_fen=0,
+            penalty_fen=0,
+            current_monthly_fen=10_000,
+            relief_fen=0,
+            down_payment_fen=0,
+            total_fen=20_000,
+            chosen_at=datetime(2026, 11, 1, tzinfo=UTC),
+            chosen_by=user.id,
+            agreement_text="…",
+        )
+        session.add(plan)
+        session.flush()
+        for number, due in ((1, date(2026, 12, 1)), (2, date(2027, 1, 1))):
+            session.add(
+                PlanInstalment(
+                    plan_id=plan.id,
+                    number=number,
+                    due_on=due,
+                    principal_fen=10_000,
+                    interest_fen=0,
+                    amount_fen=10_000,
+                )
+            )
+        session.commit()
+    downgrade(engine, "0014")
+    upgrade(engine)
+    with Session(engine) as session:
+        assert session.scalar(select(func.count()).select_from(PlanInstalment)) == 2
+        assert session.scalar(select(PortalPlan.status)) == "signed"
+    if engine.dialect.name == "sqlite":  # foreign keys are enforced again afterwards
+        with engine.connect() as connection:
+            assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1

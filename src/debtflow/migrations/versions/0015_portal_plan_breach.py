@@ -19,7 +19,8 @@ _LIVE = sa.text("status <> 'broken'")
 
 
 def upgrade() -> None:
-    # SQLite cannot drop a constraint in place: batch mode copies the table
+    # SQLite cannot drop a constraint in place: batch mode copies the table (with foreign
+    # keys off while it runs, see debtflow.migrate, as plan rows are pointed at)
     with op.batch_alter_table("portal_plan", schema=None) as batch_op:
         batch_op.drop_constraint(op.f("uq_portal_plan_case_id"), type_="unique")
         batch_op.add_column(sa.Column("broken_at", sa.DateTime(timezone=True), nullable=True))
