@@ -110,7 +110,7 @@ def book(
     # whatever the channel, the payment that completes a signed repayment plan waives the
     # agreed relief and settles the case (the portal holds the plans; imported here because
     # the portal books its own payments through this service)
-    from debtflow.portal import plans as portal_plans
+    from debtflow.portal import plan_ending
 
-    portal_plans.complete_plan_if_paid(session, case_id=payment.case_id, at=paid_at)
+    plan_ending.complete_plan_if_paid(session, case_id=payment.case_id, at=paid_at)
     return payment

@@ -3,7 +3,7 @@
 The signed agreement says (term 2): if any instalment is more than 30 days late, the
 creditor may end it and the relief lapses. Step ``plan_breach`` (order 45: after promises
 are resolved and paid cases settled, before the strategy step plans the case again) breaks
-every such plan (:func:`debtflow.portal.plans.break_plan_if_late`). How late an instalment
+every such plan (:func:`debtflow.portal.plan_ending.break_plan_if_late`). How late an instalment
 is, is counted in the debtor's local dates, as its due dates are: the debtor's date at the
 last moment of the business date ``as_of`` (in ``default_timezone``). Safe to run twice: a
 broken plan is no longer signed.
@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from debtflow.config import get_settings
 from debtflow.db import utcnow
 from debtflow.nightly.service import StepCounts, register_step
-from debtflow.portal import plans, repository
+from debtflow.portal import plan_ending, repository
 from debtflow.promise.service import end_of_day
 
 
@@ -39,7 +39,7 @@ def break_late_plans(session: Session, as_of: date) -> StepCounts:
     checked = broken = moved = reversed_fen = 0
     for plan_id, case_id, zone in repository.signed_plans_of_open_cases(session):
         checked += 1
-        outcome = plans.break_plan_if_late(
+        outcome = plan_ending.break_plan_if_late(
             session, case_id=case_id, plan_id=plan_id, today=_local_date(zone, as_of), at=at
         )
         if outcome is None:

@@ -45,9 +45,9 @@ from debtflow.portal.errors import (
     InvalidWebhook,
     PaymentInProgress,
 )
+from debtflow.portal.plan_ending import complete_plan_if_paid
 from debtflow.portal.plans import (
     OPEN_PAYMENT_HOLD,
-    complete_plan_if_paid,
     load_case_plan,
     payment_refusal,
 )

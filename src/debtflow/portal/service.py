@@ -58,14 +58,13 @@ from debtflow.portal.errors import (
     PlanChoiceExpired,
     UploadTooLarge,
 )
+from debtflow.portal.plan_ending import complete_plan_if_paid, last_broken_plan
 from debtflow.portal.plans import (
     CHOICE_VALID_DAYS,
     PLAN_KINDS,
     CasePlan,
     PlanOffer,
     choose_plan,
-    complete_plan_if_paid,
-    last_broken_plan,
     load_case_plan,
     offers_of_case,
     payment_refusal,
