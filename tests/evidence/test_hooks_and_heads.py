@@ -100,6 +100,21 @@ def _fill(session, count, start=0):
     session.commit()
 
 
+def test_a_key_file_other_users_can_read_is_refused(session):
+    """Anyone who can read the key can sign heads over a forged log; the file the log creates
+    is 0600, and one loosened afterwards (or an operator's 0644 copy) is refused."""
+    path = signing_key_file()
+    key_id = load_signer().key_id  # creates it
+    assert path.stat().st_mode & 0o777 == 0o600
+    for loose in (0o644, 0o640, 0o604, 0o660):
+        path.chmod(loose)
+        with pytest.raises(SigningKeyError, match="chmod 600"):
+            load_signer()
+    path.chmod(0o400)  # the owner alone, read-only: fine
+    assert load_signer().key_id == key_id
+    path.chmod(0o600)
+
+
 def test_a_signed_head_covers_the_log_and_verifies_with_the_keyring(session):
     _fill(session, 11)
     issued = issue_tree_head(session, now=T0)

@@ -175,7 +175,8 @@ def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
 
 def load_signer(*, create: bool = True) -> TreeHeadSigner:
     """The log's signer from settings: ``evidence_signing_key`` (64 hex digits of seed) or
-    the PEM file ``evidence_signing_key_file``; a missing file gets a fresh key (0600)."""
+    the PEM file ``evidence_signing_key_file``; a missing file gets a fresh key (0600), and a
+    file other users may read or write is refused."""
     settings = get_settings()
     if settings.evidence_signing_key is not None:
         text = settings.evidence_signing_key.get_secret_value().strip()
@@ -190,6 +191,12 @@ def load_signer(*, create: bool = True) -> TreeHeadSigner:
         if not create:
             raise SigningKeyError(f"no evidence signing key at {path}")
         _write_private_key(path, Ed25519PrivateKey.generate())
+    mode = path.stat().st_mode & 0o777
+    if mode & 0o077:  # as ssh does with a private key: one anybody else can read is refused
+        raise SigningKeyError(
+            f"{path} can be read or changed by other users (mode {mode:o}); the evidence "
+            f"signing key must be its owner's alone: chmod 600 {path}"
+        )
     try:
         return TreeHeadSigner.from_pem(path.read_bytes())
     except (ValueError, TypeError, TreeHeadError) as exc:
