@@ -10,7 +10,7 @@ from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
-from debtflow.compliance import repository
+from debtflow.compliance import encrypted_columns
 from debtflow.config import get_settings, personal_data_cipher, pii_key_file, write_pii_key_file
 from debtflow.core.compliance.crypto import (
     PersonalDataCipher,
@@ -20,7 +20,7 @@ from debtflow.core.compliance.crypto import (
 )
 from debtflow.core.errors import Conflict, InvalidInput
 
-ENCRYPTED_COLUMNS = repository.ENCRYPTED_COLUMNS
+ENCRYPTED_COLUMNS = encrypted_columns.ENCRYPTED_COLUMNS
 
 
 class KeyRingNotEditable(Conflict):
@@ -38,7 +38,7 @@ class RotatedBatch:
 def count_to_examine(session: Session) -> dict[str, int]:
     """Stored encrypted values per table (what a rotation walks through)."""
     return {
-        table: repository.count_encrypted_values(session, table=table, column=column)
+        table: encrypted_columns.count_encrypted_values(session, table=table, column=column)
         for table, column in ENCRYPTED_COLUMNS
     }
 
@@ -52,13 +52,13 @@ def rotate_batch(session: Session, *, table: str, after_id: int, limit: int = 10
     if column is None:
         raise InvalidInput(f"{table!r} holds no encrypted personal data")
     cipher = personal_data_cipher()
-    tokens = repository.encrypted_values(
+    tokens = encrypted_columns.encrypted_values(
         session, table=table, column=column, after_id=after_id, limit=limit
     )
     fresh = [
         (row_id, cipher.rotate(token)) for row_id, token in tokens if cipher.needs_rotation(token)
     ]
-    repository.store_encrypted_values(session, table=table, column=column, tokens=fresh)
+    encrypted_columns.store_encrypted_values(session, table=table, column=column, tokens=fresh)
     return RotatedBatch(table, tokens[-1][0] if tokens else after_id, len(tokens), len(fresh))
 
 

@@ -17,7 +17,7 @@ from pathlib import Path
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from sqlalchemy import event, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from debtflow.config import get_settings
 from debtflow.core.errors import Conflict, InvalidInput
@@ -37,6 +37,7 @@ from debtflow.core.evidence.tree_head import (
     to_microseconds,
 )
 from debtflow.db import utcnow
+from debtflow.evidence import until_commit
 from debtflow.evidence.store import SqlNodeStore, appended_from, lock_tree_size
 from debtflow.models import EvidenceCosignature, EvidenceSigningKey, EvidenceTreeHead
 
@@ -131,9 +132,7 @@ _TO_ANCHOR = "debtflow.evidence.anchor"
 def anchor_at_commit(session: Session, signed: SignedTreeHead) -> None:
     """Anchor ``signed`` once ``session`` commits (never if it rolls back): a head written
     out before its row commits could outlive a rollback and read as a log cut back."""
-    pending: list[tuple[SignedTreeHead, SessionTransaction | None]]
-    pending = session.info.setdefault(_TO_ANCHOR, [])
-    pending.append((signed, session.get_nested_transaction()))
+    until_commit.record(session, _TO_ANCHOR, signed)
 
 
 @event.listens_for(Session, "after_commit")
@@ -151,26 +150,7 @@ def _anchor_committed(session: Session) -> None:
         logger.error("could not anchor tree head (size %d) at %s: %s", newest.tree_size, path, exc)
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_rolled_back_heads(session: Session, previous_transaction: SessionTransaction) -> None:
-    pending = session.info.get(_TO_ANCHOR)
-    if not pending or not previous_transaction.nested:
-        return  # the whole transaction's rollback: _forget_heads drops everything
-
-    def inside_rolled_back(signed_in: SessionTransaction | None) -> bool:
-        while signed_in is not None:
-            if signed_in is previous_transaction:
-                return True
-            signed_in = signed_in.parent
-        return False
-
-    pending[:] = [entry for entry in pending if not inside_rolled_back(entry[1])]
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_heads(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # over: after_commit has anchored what committed
-        session.info.pop(_TO_ANCHOR, None)
+until_commit.forget_on_rollback(_TO_ANCHOR)
 
 
 def load_signer(*, create: bool = True) -> TreeHeadSigner:

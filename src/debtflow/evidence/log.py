@@ -25,7 +25,7 @@ from datetime import datetime
 from pathlib import Path
 
 from sqlalchemy import event, insert, select
-from sqlalchemy.orm import Session, SessionTransaction
+from sqlalchemy.orm import Session
 
 from debtflow.config import get_settings
 from debtflow.core.errors import InvalidInput
@@ -33,6 +33,7 @@ from debtflow.core.evidence.file_store import EvidenceFileStore, sha256_hex
 from debtflow.core.evidence.leaf import EvidenceLeaf, LeafFormatError, LeafKind
 from debtflow.core.evidence.merkle import leaf_hash
 from debtflow.core.evidence.node_store import append_leaves
+from debtflow.evidence import until_commit
 from debtflow.evidence.store import (
     SqlNodeStore,
     driver_timestamp,
@@ -167,9 +168,7 @@ def append_at_commit(
     prepared = _prepare(EvidenceAct(kind, case_id, occurred_at, payload, tuple(files)))
     if not session.in_transaction():
         session.begin()  # so that a rollback before the first statement drops the act too
-    pending: list[tuple[_PreparedAct, SessionTransaction | None]]
-    pending = session.info.setdefault(_PENDING, [])
-    pending.append((prepared, session.get_nested_transaction()))
+    until_commit.record(session, _PENDING, prepared)
 
 
 @event.listens_for(Session, "before_commit")
@@ -182,26 +181,7 @@ def _append_pending(session: Session) -> None:
         _append_prepared(session, [prepared for prepared, _ in pending])
 
 
-@event.listens_for(Session, "after_soft_rollback")
-def _drop_pending(session: Session, previous_transaction: SessionTransaction) -> None:
-    pending = session.info.get(_PENDING)
-    if not pending or not previous_transaction.nested:
-        return  # the whole transaction's rollback: _forget_pending drops everything
-
-    def inside_rolled_back(recorded_in: SessionTransaction | None) -> bool:
-        while recorded_in is not None:
-            if recorded_in is previous_transaction:
-                return True
-            recorded_in = recorded_in.parent
-        return False
-
-    pending[:] = [entry for entry in pending if not inside_rolled_back(entry[1])]
-
-
-@event.listens_for(Session, "after_transaction_end")
-def _forget_pending(session: Session, transaction: SessionTransaction) -> None:
-    if transaction.parent is None:  # the transaction is over: what is left never committed
-        session.info.pop(_PENDING, None)
+until_commit.forget_on_rollback(_PENDING)
 
 
 def _append_prepared(session: Session, acts: Sequence[_PreparedAct]) -> list[AppendedLeaf]:

@@ -70,6 +70,7 @@ from debtflow.strategy.rules import (
     strategy_rules,
     variant_treatment_rules,
 )
+from debtflow.strategy.todays_plan import PLAN_FIELDS as PLAN_FIELDS
 from debtflow.strategy.todays_plan import STORED_BREACH_CODES
 
 CHUNK_CASES = 50_000
@@ -206,17 +207,6 @@ class PlanColumns:
     """(n, 7) int64: term, repayment months, relief, down payment, first payment, largest
     instalment, burden change (bp)."""
     breaches: np.ndarray
-
-
-PLAN_FIELDS = (
-    "term_months",
-    "repayment_months",
-    "relief_fen",
-    "down_payment_fen",
-    "first_payment_fen",
-    "largest_instalment_fen",
-    "burden_change_bp",
-)
 
 
 def _treat(

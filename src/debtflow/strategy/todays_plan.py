@@ -39,16 +39,20 @@ STORED_BREACH_CODES = {
     "FIRST_PAYMENT_BELOW_MANDATE": "first_payment",
 }
 
-#: the fields of the stored treatment that say what is offered (``burden_change_bp`` follows
-#: from them and the debtor's current monthly payment)
-_OFFER_FIELDS = (
+#: the headline of a stored treatment, in the order of the nightly step's plan columns
+#: (``strategy.service.PlanColumns``)
+PLAN_FIELDS = (
     "term_months",
     "repayment_months",
     "relief_fen",
     "down_payment_fen",
     "first_payment_fen",
     "largest_instalment_fen",
+    "burden_change_bp",
 )
+#: those that say what is offered (``burden_change_bp`` follows from them and the debtor's
+#: current monthly payment)
+_OFFER_FIELDS = PLAN_FIELDS[:-1]
 
 
 def debt_now(accounts: Sequence[Account]) -> Debt:

@@ -20,19 +20,21 @@ from debtflow.core.evidence.canonical import canonical_json, parse_canonical_jso
 from debtflow.core.evidence.leaf import EvidenceLeaf, LeafKind, parse_leaf
 from debtflow.core.evidence.merkle import inclusion_proof, leaf_hash, root_hash
 from debtflow.core.evidence.package import (
-    _CENTRAL,
-    _END,
-    _LOCAL,
     MANIFEST_NAME,
     SEAL_SIZE,
     PackagedLeaf,
     PackageError,
     WitnessEvidence,
-    ZipStructureError,
     assemble_package,
     build_evidence_package,
-    read_stored_zip,
     verify_evidence_package,
+)
+from debtflow.core.evidence.stored_zip import (
+    _CENTRAL,
+    _END,
+    _LOCAL,
+    ZipStructureError,
+    read_stored_zip,
     write_stored_zip,
 )
 from debtflow.core.evidence.tree_head import (
@@ -120,7 +122,7 @@ def test_built_package_verifies_and_is_deterministic() -> None:
 
 
 def test_package_holds_readable_bilingual_index_and_exact_leaf_bytes() -> None:
-    members = dict(read_stored_zip(PACKAGE)[0])
+    members = dict(read_stored_zip(PACKAGE, comment_size=SEAL_SIZE)[0])
     index = members["index.html"].decode("utf-8")
     assert "承诺还款" in index and "promise to pay" in index and "如何核验" in index
     assert "How to verify" in index and FIXTURE.signer.key_id.hex() in index
@@ -144,7 +146,7 @@ def expected_subject(description: str) -> str:
 
 def test_every_changed_byte_is_caught_and_named() -> None:
     """Every byte of every header, leaf and the seal; every 7th byte of larger members."""
-    members, comment = read_stored_zip(PACKAGE)
+    members, comment = read_stored_zip(PACKAGE, comment_size=SEAL_SIZE)
     rebuilt, regions = write_stored_zip(members, comment)
     assert rebuilt == PACKAGE
     assert regions[0].start == 0 and regions[-1].end == len(PACKAGE)
@@ -170,7 +172,7 @@ def test_truncation_and_appending_are_caught() -> None:
 
 def reassemble(archive: bytes, edit_manifest: object = None, edit_leaf: object = None) -> bytes:
     """Forge a package that is consistent at the container level (re-sealed)."""
-    members = dict(read_stored_zip(archive)[0])
+    members = dict(read_stored_zip(archive, comment_size=SEAL_SIZE)[0])
     manifest = parse_canonical_json(members[MANIFEST_NAME])
     assert isinstance(manifest, dict)
     manifest.pop("index_html_sha256")
@@ -307,7 +309,7 @@ def test_verifier_imports_only_stdlib_cryptography_and_pure_evidence_modules() -
 
 
 def test_canonical_manifest_is_what_the_seal_covers() -> None:
-    members, comment = read_stored_zip(PACKAGE)
+    members, comment = read_stored_zip(PACKAGE, comment_size=SEAL_SIZE)
     manifest_bytes = dict(members)[MANIFEST_NAME]
     assert comment.endswith(hashlib.sha256(manifest_bytes).hexdigest().encode())
     assert canonical_json(parse_canonical_json(manifest_bytes)) == manifest_bytes
@@ -394,21 +396,20 @@ def test_a_huge_entry_count_is_refused_from_the_end_record_alone() -> None:
     )
     CountingBytes.copied = 0
     with pytest.raises(ZipStructureError, match="cannot fit"):
-        read_stored_zip(forged)
+        read_stored_zip(forged, comment_size=SEAL_SIZE)
     assert CountingBytes.copied <= len(forged)
 
 
 def test_members_must_tile_the_archive_with_distinct_names() -> None:
-    members, comment = read_stored_zip(PACKAGE)
+    members, comment = read_stored_zip(PACKAGE, comment_size=SEAL_SIZE)
     twice, _ = write_stored_zip([*members, members[1]], comment)
     with pytest.raises(ZipStructureError, match="two members named index.html"):
-        read_stored_zip(twice)
+        read_stored_zip(twice, comment_size=SEAL_SIZE)
     gap = crafted_zip([(MANIFEST_NAME.encode(), 0)], b"{}", gap=b"hidden")
     with pytest.raises(ZipStructureError, match="6 byte.s. before the central directory"):
-        read_stored_zip(gap)
-    assert read_stored_zip(crafted_zip([(MANIFEST_NAME.encode(), 0)], b"{}"))[0] == [
-        (MANIFEST_NAME, b"{}")
-    ]
+        read_stored_zip(gap, comment_size=SEAL_SIZE)
+    crafted = crafted_zip([(MANIFEST_NAME.encode(), 0)], b"{}")
+    assert read_stored_zip(crafted, comment_size=SEAL_SIZE)[0] == [(MANIFEST_NAME, b"{}")]
 
 
 def test_the_largest_directory_a_plain_zip_allows_gets_a_clean_verdict() -> None:

@@ -225,8 +225,8 @@ class ConversationAnalyzer:
     def classify_intents(
         self, texts: Sequence[str]
     ) -> list[tuple[Intent, dict[Intent, float], str | None]]:
+        scores = self.models.intent.scores(texts)  # the model reads them as simplified itself
         plain = [to_simplified(t) for t in texts]  # traditional read as simplified
-        scores = self.models.intent.scores(plain)
         out: list[tuple[Intent, dict[Intent, float], str | None]] = []
         for text, row in zip(plain, scores, strict=True):
             by_intent = {i: float(s) for i, s in zip(self._intents, row, strict=True)}
@@ -252,9 +252,11 @@ class ConversationAnalyzer:
         case: CaseContext | None = None,
     ) -> list[DebtorReading]:
         case = case or CaseContext()
-        plain = [to_simplified(t) for t in texts]  # traditional read as simplified
-        emotion_rows = self.models.emotion.scores(plain)
-        intents = self.classify_intents(plain)
+        # the models read traditional as simplified themselves (``textmodel.normalise``), and
+        # so does ``classify_intents``; the phrase rules below read ``plain``
+        emotion_rows = self.models.emotion.scores(texts)
+        intents = self.classify_intents(texts)
+        plain = [to_simplified(t) for t in texts]
         readings = []
         for said, text, row, (intent, intent_scores, rule) in zip(
             texts, plain, emotion_rows, intents, strict=True
