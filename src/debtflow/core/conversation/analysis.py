@@ -225,8 +225,13 @@ class ConversationAnalyzer:
     def classify_intents(
         self, texts: Sequence[str]
     ) -> list[tuple[Intent, dict[Intent, float], str | None]]:
-        scores = self.models.intent.scores(texts)  # the model reads them as simplified itself
-        plain = [to_simplified(t) for t in texts]  # traditional read as simplified
+        """Intent per text (traditional characters read as simplified)."""
+        return self._intents_of([to_simplified(t) for t in texts])
+
+    def _intents_of(
+        self, plain: Sequence[str]
+    ) -> list[tuple[Intent, dict[Intent, float], str | None]]:
+        scores = self.models.intent.scores(plain)
         out: list[tuple[Intent, dict[Intent, float], str | None]] = []
         for text, row in zip(plain, scores, strict=True):
             by_intent = {i: float(s) for i, s in zip(self._intents, row, strict=True)}
@@ -252,11 +257,9 @@ class ConversationAnalyzer:
         case: CaseContext | None = None,
     ) -> list[DebtorReading]:
         case = case or CaseContext()
-        # the models read traditional as simplified themselves (``textmodel.normalise``), and
-        # so does ``classify_intents``; the phrase rules below read ``plain``
-        emotion_rows = self.models.emotion.scores(texts)
-        intents = self.classify_intents(texts)
-        plain = [to_simplified(t) for t in texts]
+        plain = [to_simplified(t) for t in texts]  # traditional read as simplified, once
+        emotion_rows = self.models.emotion.scores(plain)
+        intents = self._intents_of(plain)
         readings = []
         for said, text, row, (intent, intent_scores, rule) in zip(
             texts, plain, emotion_rows, intents, strict=True
