@@ -15,6 +15,7 @@ import random
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
+WRITTEN = HERE / "written"
 SEED = 20261129
 
 DAYS = ["明天", "后天", "下周一", "这周五", "月底", "15号", "过两天", "下礼拜", "周末", "20号前"]
@@ -1617,6 +1618,15 @@ def _assign_splits(groups: list[str]) -> dict[str, str]:
     return {g: _split_of(g) for g in groups}
 
 
+def _written(name: str, rows: list[dict[str, str]]) -> list[dict[str, str]]:
+    """Rows of a hand-written block kept as CSV under written/ (see README.md), less the
+    lines whose exact text is already in `rows` (short turns such as "你好" recur; a line
+    kept twice would be scored on a test split while the model trained on it)."""
+    seen = {row["text"] for row in rows}
+    with (WRITTEN / name).open(encoding="utf-8", newline="") as handle:
+        return [row for row in csv.DictReader(handle) if row["text"] not in seen]
+
+
 def build_debtor(rng: random.Random) -> list[dict[str, str]]:
     rows: list[dict[str, str]] = []
     seen: set[str] = set()
@@ -1705,6 +1715,20 @@ def build_debtor(rng: random.Random) -> list[dict[str, str]]:
         rows.append(
             {"split": split, "group": group, "intent": intent, "cause": cause, "text": text}
         )
+    for prefix, split, name in (
+        ("blind3", "test", "blind3_debtor.csv"),
+        ("hand3", "train", "hand3_debtor.csv"),
+    ):
+        for i, row in enumerate(_written(name, rows)):
+            rows.append(
+                {
+                    "split": split,
+                    "group": f"{prefix}-{i // 5}",
+                    "intent": row["intent"],
+                    "cause": row["cause"],
+                    "text": row["text"],
+                }
+            )
     return rows
 
 
@@ -1746,6 +1770,19 @@ def build_collector(rng: random.Random) -> list[dict[str, str]]:
     for i, (labels, text) in enumerate(COLLECTOR_BLIND2):
         split, group = blind2_group(i)
         rows.append({"split": split, "group": group, "labels": labels, "text": text})
+    for prefix, split, name in (
+        ("blind3", "test", "blind3_collector.csv"),
+        ("hand3", "train", "hand3_collector.csv"),
+    ):
+        for i, row in enumerate(_written(name, rows)):
+            rows.append(
+                {
+                    "split": split,
+                    "group": f"{prefix}-{i // 5}",
+                    "labels": row["labels"],
+                    "text": row["text"],
+                }
+            )
     return rows
 
 

@@ -7,11 +7,12 @@ Run from the repository root:
 
 Parts: the project test split without the second blind block ("test"), the first blind
 block ("blind"), and the two halves of the second blind block ("blind2-tune", dev split;
-"blind2-final", test split).  `--models` scores a trained model file (the shipped models
+"blind2-final", test split), the third round's blind block ("blind3", test split) and its
+training block ("hand3").  `--models` scores a trained model file (the shipped models
 train on train + dev, so blind2-tune is then in-sample for the *model*); `--train-only`
 fits the intent and collector models on the train split alone, which keeps blind2-tune
 honest for the models while rules are being tuned on it.  `--errors` lists the misread
-lines of blind2-tune only; the test-split parts are scored, never inspected.
+lines of dev and training parts only; the test-split parts are scored, never inspected.
 """
 
 from __future__ import annotations
@@ -46,12 +47,14 @@ Part = Callable[[str, str], bool]  # (split, group) -> in the part
 
 PARTS: dict[str, Part] = {
     "dev": lambda split, group: split == "dev",
-    "test": lambda split, group: split == "test" and not group.startswith("blind2-"),
+    "test": lambda split, group: split == "test" and not group.startswith(("blind2-", "blind3-")),
     "blind": lambda split, group: group.startswith("blind-"),
     "probe2": lambda split, group: group.startswith("probe2-"),
     "probe3": lambda split, group: group.startswith("probe3-"),
     "blind2-tune": lambda split, group: group.startswith("blind2-tune-"),
     "blind2-final": lambda split, group: group.startswith("blind2-final-"),
+    "blind3": lambda split, group: group.startswith("blind3-"),
+    "hand3": lambda split, group: group.startswith("hand3-"),
 }
 
 
@@ -146,9 +149,10 @@ def main() -> None:
     )
     parser.add_argument("--errors", action="store_true")
     args = parser.parse_args()
-    if args.errors and set(args.parts) - {"dev", "probe2", "probe3", "blind2-tune"}:
+    if args.errors and set(args.parts) - {"dev", "probe2", "probe3", "blind2-tune", "hand3"}:
         sys.exit(
-            "error: --errors lists dev parts only (dev, probe2, probe3, blind2-tune); "
+            "error: --errors lists dev and train parts only (dev, probe2, probe3, blind2-tune, "
+            "hand3); "
             "test parts are scored"
         )
     if args.train_only:

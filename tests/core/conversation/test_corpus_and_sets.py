@@ -113,3 +113,21 @@ def test_second_blind_block_size_and_coverage() -> None:
     assert sum(1 for r in collector if not r.violations) >= 60
     assert {v for r in collector for v in r.violations} == set(Violation)
     assert {r.intent for r in debtor} == set(Intent)
+
+
+def test_third_round_blocks_sit_in_their_splits_and_share_no_text_with_training() -> None:
+    for rows in (
+        read_collector_set(DATA / "conversation" / "collector_utterances.csv"),
+        read_debtor_set(DATA / "conversation" / "debtor_utterances.csv"),
+    ):
+        blind = [r for r in rows if r.group.startswith("blind3-")]
+        hand = [r for r in rows if r.group.startswith("hand3-")]
+        assert len(blind) >= 120 and len(hand) >= 250
+        assert {r.split for r in blind} == {"test"} and {r.split for r in hand} == {"train"}
+        trained_on = {r.text for r in rows if r.split in ("train", "dev")}
+        assert not trained_on & {r.text for r in blind}
+    collector = read_collector_set(DATA / "conversation" / "collector_utterances.csv")
+    blind_flags = Counter(
+        v for r in collector if r.group.startswith("blind3-") for v in r.violations
+    )
+    assert set(blind_flags) == set(Violation) and min(blind_flags.values()) >= 10

@@ -104,6 +104,16 @@ def test_hesitation() -> None:
         ("我得先问问我老公", Intent.OTHER),
         ("喂，你好", Intent.OTHER),
         ("对是我没错", Intent.AFFIRM),
+        # widened on the third hand-written training block (other writers' words)
+        ("我又不是不想还就是手上真没有", Intent.CANNOT_PAY),
+        ("我唔还啊 你告啦", Intent.REFUSE),
+        ("钱我早就提前还款了你们再核对一下", Intent.DISPUTE),
+        ("我压根没收到过放款", Intent.DISPUTE),
+        ("等我把这批货卖出去马上还钱", Intent.PROMISE_TO_PAY),
+        ("我是他家属 他现在不方便", Intent.THIRD_PARTY),
+        ("而家唔得闲 迟啲倾", Intent.BUSY),
+        ("喔 要得要得", Intent.AFFIRM),
+        ("你哋边个公司啊", Intent.ASK_INFO),
     ],
 )
 def test_widened_phrase_rules(text: str, intent: Intent) -> None:

@@ -110,6 +110,29 @@ def test_bad_rule_files_are_reported_clearly(text: str, message: str) -> None:
         parse_rules(text)
 
 
+def test_a_doubled_backslash_class_is_refused_because_it_never_matches_digits() -> None:
+    # in a single-quoted TOML string '\\d' reaches the regex as \\d: a backslash and "d"
+    doubled = GOOD.replace('pattern = "老赖"', "pattern = '打你\\\\d+遍'")
+    with pytest.raises(RuleFileError, match=r"rule 'a': 'pattern' has .*one backslash"):
+        parse_rules(doubled)
+    single = parse_rules(GOOD.replace('pattern = "老赖"', "pattern = '打你\\d+遍'"))
+    assert [f.excerpt for f in rule_flags("我一天打你50遍", single)] == ["打你50遍"]
+
+
+@pytest.mark.parametrize(
+    ("text", "violation"),
+    [
+        # the shipped digit rules once held '\\d' and missed every Arabic numeral
+        ("我们有200个号码轮着打你", Violation.HARASSMENT),
+        ("我给你打30遍你总会接", Violation.HARASSMENT),
+        ("这种情况要判5年", Violation.FALSE_LEGAL),
+        ("你住3号楼我们都知道", Violation.THREAT),
+    ],
+)
+def test_shipped_rules_read_arabic_numerals(text: str, violation: Violation) -> None:
+    assert violation in {f.violation for f in rule_flags(text, RULES)}, text
+
+
 def test_unreadable_rule_file_names_the_path(tmp_path: Path) -> None:
     with pytest.raises(RuleFileError, match="cannot read"):
         load_rules(tmp_path / "missing.toml")
@@ -140,6 +163,14 @@ def test_unreadable_rule_file_names_the_path(tmp_path: Path) -> None:
         ("再不还钱就告诉你家人和同事", Violation.THIRD_PARTY_DISCLOSURE),
         ("我会通知你家人", Violation.THIRD_PARTY_DISCLOSURE),
         ("我们会联系你父母让他们知道", Violation.THIRD_PARTY_DISCLOSURE),
+        # widened on the third hand-written training block (other writers' words)
+        ("你这个龟孙子还有脸接电话", Violation.INSULT),
+        ("我们是金融监管局的现在正式通知你", Violation.IMPERSONATION),
+        ("【某某区人民法院】请尽快与我们联系", Violation.IMPERSONATION),
+        ("你爸的退休金也得给你扣掉", Violation.FALSE_LEGAL),
+        ("你欠钱的截图我发到你们公司大群了", Violation.THIRD_PARTY_DISCLOSURE),
+        ("她的贷款拖了两个月了你叫她赶紧处理", Violation.THIRD_PARTY_DISCLOSURE),
+        ("我们每天晚上都上你家门口敲门", Violation.HARASSMENT),
     ],
 )
 def test_widened_rules_catch_the_concept_in_other_words(text: str, violation: Violation) -> None:
@@ -163,6 +194,14 @@ def test_widened_rules_catch_the_concept_in_other_words(text: str, violation: Vi
         "请问您是张先生的家人吗",
         "我们明天下午再给您打一个电话",
         "您一直不接电话我们只能继续按流程联系您",
+        # negations a compliant collector says (each once flagged)
+        "没有人会因为逾期被拘留的我们也没那个权力",
+        "我们没有权力冻结任何人的账户",
+        "判决以后如果还不还款债权人可以依法申请强制执行",
+        "这种情况有可能被列入失信名单所以尽早处理比较好",
+        "借网贷还债只会越滚越多我们不建议",
+        "我没说你是骗子只是核实一下",
+        "没必要去找亲戚借钱我们按您的能力定方案",
     ],
 )
 def test_tough_but_lawful_speech_is_not_flagged_by_rules(text: str) -> None:

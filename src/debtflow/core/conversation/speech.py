@@ -70,9 +70,22 @@ class SpeechFlag:
         }
 
 
+# A doubled backslash before a class letter matches a backslash and the letter, never a
+# digit or a space: in a single-quoted TOML string '\\d' is not '\d'.  Speech never contains
+# a backslash, so such a pattern is a mistake (it silently stopped every digit rule once).
+_DOUBLED_CLASS_ESCAPE = re.compile(r"\\\\[dDsSwWbB]")
+
+
 def _compile(rule_id: str, field: str, value: object) -> re.Pattern[str]:
     if not isinstance(value, str) or not value:
         raise RuleFileError(f"rule '{rule_id}': '{field}' must be a non-empty string")
+    doubled = _DOUBLED_CLASS_ESCAPE.search(value)
+    if doubled is not None:
+        single = doubled.group(0)[1:]
+        raise RuleFileError(
+            f"rule '{rule_id}': '{field}' has {doubled.group(0)!s}, which matches a backslash "
+            f"and a letter; in a single-quoted TOML string write {single} (one backslash)"
+        )
     try:
         # the text is read as simplified before matching (``simplified``), so the pattern is
         # too: a rule an operator writes in traditional characters matches either script.
