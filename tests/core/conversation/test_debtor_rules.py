@@ -69,6 +69,9 @@ def test_stated_cause(text: str, cause: OverdueCause | None) -> None:
         ("两万", 2_000_000),
         ("先还500", 50_000),
         ("还2.5万", 2_500_000),
+        # decimal, not binary: 2.675 × 100 is 267.4999… as a float
+        ("先还2.675元", 268),
+        ("还1.15万", 1_150_000),
         ("15号还", None),
         ("先还一半", None),
     ],

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from decimal import ROUND_HALF_UP, Decimal
 
 from debtflow.core.conversation.labels import Intent, OverdueCause
 
@@ -283,7 +284,7 @@ def promised_amount_fen(text: str) -> int | None:
             digits = re.sub(r"[,，]", "", match.group(1))
             if len(digits.split(".")[0]) >= _PHONE_DIGITS:
                 continue
-            value = float(digits)
+            value = Decimal(digits)  # exact: "1.15万" is 11,500 yuan, not 11,499.999…
             unit = match.group(2) or ""
             if unit == "":
                 if value < 50:
@@ -294,7 +295,7 @@ def promised_amount_fen(text: str) -> int | None:
                 if not paid:
                     continue
             scale = {"万": 10000, "千": 1000, "百": 100}.get(unit, 1)
-            return int(round(value * scale * 100))
+            return int((value * scale * 100).to_integral_value(ROUND_HALF_UP))
         word = match.group(3)
         if word and (match.group(4) or any(u in word for u in "百千万")):
             number = _chinese_number(word)
