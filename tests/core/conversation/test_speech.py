@@ -306,3 +306,26 @@ def test_model_flag_is_dropped_where_the_rule_exception_applies() -> None:
     assert check_utterances(["您好，请问是张先生本人吗"], RULES, model)[0][0].rule == (
         "model:impersonation"
     )
+
+
+def test_two_rules_on_the_same_words_give_one_flag_and_other_words_their_own() -> None:
+    text = "再不还钱就让你全家好看，我去你单位找你领导"
+    flags = rule_flags(text, RULES)
+    threats = [f for f in flags if f.violation is Violation.THREAT]
+    # "去你单位找你" matches two threat rules; the supervisor sees it once
+    assert sorted(f.excerpt for f in threats) == ["去你单位找", "让你全家好看"]
+    assert all(text[f.start : f.end] == f.excerpt for f in flags)
+    two_words = rule_flags("老赖你个骗子", RULES)
+    assert [f.excerpt for f in two_words] == ["老赖", "骗子"]
+
+
+def test_of_two_overlapping_hits_the_more_severe_rule_stands() -> None:
+    rules = parse_rules(
+        'version = "t"\n'
+        '[[rules]]\nid = "mild"\nviolation = "threat"\nseverity = "low"\npattern = "找你"\n'
+        '[[rules]]\nid = "grave"\nviolation = "threat"\nseverity = "critical"\n'
+        'pattern = "去你家找你"\n'
+    )
+    assert [(f.rule, f.excerpt) for f in rule_flags("明天去你家找你", rules)] == [
+        ("grave", "去你家找你")
+    ]

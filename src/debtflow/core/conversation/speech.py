@@ -201,13 +201,34 @@ def _rule_hits(text: str, rules: SpeechRuleSet) -> list[tuple[SpeechFlag, bool]]
 
 
 def rule_flags(text: str, rules: SpeechRuleSet) -> list[SpeechFlag]:
-    """Every rule match, except those an exception of the same rule overlaps or touches.
+    """Every rule match, except those an exception of the same rule overlaps or touches,
+    and one flag per violation for the same words.
 
     An exception (`unless`) lifts only the matches it overlaps or is adjacent to: with the
     exception's span [u0, u1) and the match's [m0, m1), when u0 <= m1 and m0 <= u1.  Other
     matches in the line stand ("我不是律师，我是法院的法官" is still impersonation).
+
+    When two rules of one violation match overlapping words ("去你单位找你" is both
+    threat-whereabouts and threat-come-after), the flag of the more severe rule is kept (the
+    earlier rule in the file on a tie): a supervisor gets one alert for one threat, not two.
+    Hits on other words of the line stay separate flags.
     """
-    return [flag for flag, excused in _rule_hits(text, rules) if not excused]
+    standing = [flag for flag, excused in _rule_hits(text, rules) if not excused]
+    order = sorted(
+        range(len(standing)),
+        key=lambda i: (-SEVERITY_PENALTY[standing[i].severity], i),
+    )
+    kept: list[int] = []
+    for i in order:
+        flag = standing[i]
+        if not any(
+            standing[k].violation is flag.violation
+            and standing[k].start < flag.end
+            and flag.start < standing[k].end
+            for k in kept
+        ):
+            kept.append(i)
+    return [standing[i] for i in sorted(kept)]
 
 
 @dataclass
