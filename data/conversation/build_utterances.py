@@ -1618,13 +1618,17 @@ def _assign_splits(groups: list[str]) -> dict[str, str]:
     return {g: _split_of(g) for g in groups}
 
 
-def _written(name: str, rows: list[dict[str, str]]) -> list[dict[str, str]]:
-    """Rows of a hand-written block kept as CSV under written/ (see README.md), less the
-    lines whose exact text is already in `rows` (short turns such as "你好" recur; a line
-    kept twice would be scored on a test split while the model trained on it)."""
-    seen = {row["text"] for row in rows}
-    with (WRITTEN / name).open(encoding="utf-8", newline="") as handle:
-        return [row for row in csv.DictReader(handle) if row["text"] not in seen]
+def _append_written(rows: list[dict[str, str]], kind: str) -> None:
+    """Append the third round's hand-written blocks kept as CSV under written/ (see
+    README.md): blind3 (test) then hand3 (train), in groups of five, less the lines whose
+    exact text is already in `rows` (short turns such as "你好" recur; a line kept twice
+    would be scored on a test split while the model trained on it)."""
+    for prefix, split in (("blind3", "test"), ("hand3", "train")):
+        seen = {row["text"] for row in rows}
+        with (WRITTEN / f"{prefix}_{kind}.csv").open(encoding="utf-8", newline="") as handle:
+            written = [row for row in csv.DictReader(handle) if row["text"] not in seen]
+        for i, row in enumerate(written):
+            rows.append({"split": split, "group": f"{prefix}-{i // 5}", **row})
 
 
 def build_debtor(rng: random.Random) -> list[dict[str, str]]:
@@ -1715,20 +1719,7 @@ def build_debtor(rng: random.Random) -> list[dict[str, str]]:
         rows.append(
             {"split": split, "group": group, "intent": intent, "cause": cause, "text": text}
         )
-    for prefix, split, name in (
-        ("blind3", "test", "blind3_debtor.csv"),
-        ("hand3", "train", "hand3_debtor.csv"),
-    ):
-        for i, row in enumerate(_written(name, rows)):
-            rows.append(
-                {
-                    "split": split,
-                    "group": f"{prefix}-{i // 5}",
-                    "intent": row["intent"],
-                    "cause": row["cause"],
-                    "text": row["text"],
-                }
-            )
+    _append_written(rows, "debtor")
     return rows
 
 
@@ -1770,19 +1761,7 @@ def build_collector(rng: random.Random) -> list[dict[str, str]]:
     for i, (labels, text) in enumerate(COLLECTOR_BLIND2):
         split, group = blind2_group(i)
         rows.append({"split": split, "group": group, "labels": labels, "text": text})
-    for prefix, split, name in (
-        ("blind3", "test", "blind3_collector.csv"),
-        ("hand3", "train", "hand3_collector.csv"),
-    ):
-        for i, row in enumerate(_written(name, rows)):
-            rows.append(
-                {
-                    "split": split,
-                    "group": f"{prefix}-{i // 5}",
-                    "labels": row["labels"],
-                    "text": row["text"],
-                }
-            )
+    _append_written(rows, "collector")
     return rows
 
 
