@@ -67,3 +67,36 @@ def test_the_demo_and_a_nightly_run_leave_their_evidence_under_a_signed_head(dat
     with unit_of_work() as session:
         leaves = session.scalar(select(func.count()).select_from(EvidenceLogLeaf))
         assert latest_head(session).tree_size == leaves
+
+
+def test_demo_activity_keeps_some_promises_breaks_others_and_follows_placement(database_url):
+    """The dashboard's promise-kept rate was 0 of N (the demo never paid on a promised
+    case) and recovery showed payments dated before the cases were placed."""
+    from zoneinfo import ZoneInfo
+
+    from debtflow.models import Payment
+    from debtflow.models.enums import PromiseStatus
+
+    result = CliRunner().invoke(cli, ["demo", "--cases", "40", "--seed", "3", "--no-serve"])
+    assert result.exit_code == 0, result.output
+    zone = ZoneInfo("Asia/Shanghai")
+    with unit_of_work() as session:
+        placed = dict(session.execute(select(Case.id, Case.opened_at)).tuples().all())
+        paid = session.execute(select(Payment.case_id, Payment.paid_at, Payment.amount_fen)).all()
+        promises = session.scalars(select(PromiseToPay)).all()
+    assert paid and promises
+    # never a payment before its case was placed
+    assert all(when > placed[case_id] for case_id, when, _ in paid)
+    statuses = [p.status for p in promises]
+    assert PromiseStatus.KEPT in statuses and PromiseStatus.BROKEN in statuses
+    for promise in promises:
+        on_time = sum(
+            fen
+            for case_id, when, fen in paid
+            if case_id == promise.case_id
+            and promise.made_on <= when.astimezone(zone).date() <= promise.due
+        )
+        if promise.status is PromiseStatus.KEPT:
+            assert on_time >= promise.amount_fen  # paid on or before the due date
+        if promise.status is PromiseStatus.BROKEN:
+            assert on_time < promise.amount_fen

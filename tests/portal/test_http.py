@@ -134,7 +134,9 @@ def test_pages_choose_sign_and_pay_through_the_simulated_provider(http):
         f"/portal/cases/{case_id}/plan", data={"term_months": "5", "csrf_token": csrf}
     )
     assert odd.status_code == 422
-    assert "所选期数不在可选方案之中" in odd.text and "offered terms: 3, 6, 12" in odd.text
+    assert "所选期限不在可选方案之中" in odd.text
+    assert "可选方案的期限（含宽限期）为3、6、12个月" in odd.text
+    assert "offered terms" not in odd.text
     forged = browser.post(
         f"/portal/cases/{case_id}/agreement/sign",
         data={"signer_name": "李小梅", "read_confirmed": "yes", "csrf_token": "forged"},

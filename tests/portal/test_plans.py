@@ -58,7 +58,7 @@ def test_chosen_plan_is_rederived_and_posted_amounts_are_ignored(session, world)
     plan = service.choose_plan(session, case_id=case_id, user=user, term_months=3, now=NOW)
     rows = session.scalars(select(PlanInstalment).where(PlanInstalment.plan_id == plan.id)).all()
     assert sorted(r.amount_fen for r in rows) == [271_666, 271_667, 271_667]
-    with pytest.raises(service.InvalidPlanChoice, match="offered terms: 3, 6, 12"):
+    with pytest.raises(service.InvalidPlanChoice, match="run 3, 6, 12 months"):
         service.choose_plan(session, case_id=case_id, user=user, term_months=5, now=NOW)
 
 

@@ -10,7 +10,7 @@ from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import func, select
+from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
 from debtflow.case import repository as case_repository
@@ -80,6 +80,7 @@ def build(
     stage("collectors")
     collector_service.save_many(session, specs=generate_collectors(cases=cases, seed=seed))
     stage("payments and promises")
+    _place(session, today=today)
     payments, promises = _activity(session, seed=seed, today=today)
     stage("nightly cycle")
     report = nightly_service.run(session, as_of=today)
@@ -99,43 +100,92 @@ def _bucket_key(bucket: str) -> int:
     return int(digits or 0)
 
 
+#: the demo's portfolio was handed over this many days before ``today``: its recent
+#: payments and promises happen after the placement, never before it
+PLACED_DAYS_AGO = 30
+#: the share of the demo's promises that a payment keeps (paid on or before the due date);
+#: the others are broken once their grace days have passed, or still pending
+PROMISE_KEPT_SHARE = 0.55
+
+
+def _place(session: Session, *, today: date) -> datetime:
+    """Date the imported portfolio's placement ``PLACED_DAYS_AGO`` days before ``today``
+    (09:00 local): the cases' ``opened_at`` and the accounts' ``imported_at``, which the
+    dashboard reads as the placement (recovery, roll rates). The import stamped them with
+    the wall clock, after the activity the demo then dates in the past."""
+    placed = datetime.combine(today - timedelta(days=PLACED_DAYS_AGO), time(9, 0), ZONE)
+    session.execute(update(Case).values(opened_at=placed))
+    session.execute(update(Account).values(imported_at=placed))
+    session.flush()
+    return placed
+
+
 def _activity(session: Session, *, seed: int, today: date) -> tuple[int, int]:
-    """Recent payments on ~15 % of open cases and promises on ~20 % (some already due)."""
+    """Recent payments on ~15 % of open cases and promises on ~20 %, every one dated after
+    its case was placed and before ``today``: about ``PROMISE_KEPT_SHARE`` of the promises
+    are kept by a payment of the promised amount on or before their due date, the rest are
+    broken (or still pending, when due lately) — so the dashboard's promise-kept rate is a
+    mix, not 0 of N."""
     rng = random.Random(f"{seed}:activity")
     rows = session.execute(
-        select(Case.id, Account.id, Account.instalment_fen, Case.outstanding_fen)
+        select(Case.id, Account.id, Account.instalment_fen, Case.outstanding_fen, Case.opened_at)
         .join(Account, Account.case_id == Case.id)
         .where(Case.status.in_(list(OPEN_STATUSES)))
         .order_by(Case.id, Account.id)
     ).all()
     payments = promises = 0
     seen_cases: set[int] = set()
-    for case_id, account_id, instalment, outstanding in rows:
+    yesterday = today - timedelta(days=1)
+
+    def paid_at(day: date, placed: datetime) -> datetime:
+        at = datetime.combine(day, time(rng.randint(8, 20), rng.randint(0, 59)), ZONE)
+        return max(at, placed.astimezone(ZONE) + timedelta(minutes=1))
+
+    for case_id, account_id, instalment, outstanding, opened_at in rows:
         if case_id in seen_cases:
             continue
         seen_cases.add(case_id)
+        placed_on = opened_at.astimezone(ZONE).date()
+        if placed_on >= yesterday:
+            continue  # placed too lately for any activity before today
+        earliest = (placed_on - today).days + 1  # days back from today, after the placement
         roll = rng.random()
         if roll < 0.15:
-            day = today - timedelta(days=rng.randint(1, 20))
+            day = today + timedelta(days=rng.randint(max(earliest, -20), -1))
             amount = instalment * rng.choice((30, 50, 100, 100, 200)) // 100
             payment_service.book(
                 session,
                 account_id=account_id,
                 amount_fen=max(amount, 100),
-                paid_at=datetime.combine(day, time(rng.randint(8, 20), rng.randint(0, 59)), ZONE),
+                paid_at=paid_at(day, opened_at),
                 reference=f"DEMO-{seed}-{account_id}",
                 actor="demo",
             )
             payments += 1
         elif roll < 0.35 and min(instalment, outstanding) > 0:
-            made = today - timedelta(days=rng.randint(1, 25))
+            made = today + timedelta(days=rng.randint(max(earliest, -25), -1))
+            promised = min(instalment, outstanding)  # never more than the case owes
+            due = made + timedelta(days=rng.randint(3, 20))
             promise_service.record(
                 session,
                 case_id=case_id,
-                amount_fen=min(instalment, outstanding),  # never more than the case owes
+                amount_fen=promised,
                 made_on=made,
-                due=made + timedelta(days=rng.randint(3, 20)),
+                due=due,
                 actor="demo",
             )
             promises += 1
+            if rng.random() < PROMISE_KEPT_SHARE:
+                # kept: the promised amount paid between the promise and its due date
+                last = min(due, yesterday)
+                day = made + timedelta(days=rng.randint(0, (last - made).days))
+                payment_service.book(
+                    session,
+                    account_id=account_id,
+                    amount_fen=promised,
+                    paid_at=paid_at(day, opened_at),
+                    reference=f"DEMO-{seed}-{account_id}-promise",
+                    actor="demo",
+                )
+                payments += 1
     return payments, promises

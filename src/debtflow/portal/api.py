@@ -69,12 +69,16 @@ def my_debts(session: DbSession, user: CurrentUser) -> DebtList:
 
 
 def _offer_read(o: plans.PlanOffer) -> OfferRead:
+    figures = o.figures
     return OfferRead(
         kind=o.kind,
         term_months=o.term_months,
+        grace_months=figures.grace_months,
+        instalment_count=figures.instalments,
         recommended=o.recommended,
         owed_fen=o.offer.debt.total_fen,
         relief_fen=o.offer.relief_fen,
+        plan_interest_fen=figures.plan_interest_fen,
         down_payment_fen=o.offer.down_payment_fen,
         total_fen=o.total_fen,
         current_monthly_fen=o.offer.debt.current_monthly_fen,

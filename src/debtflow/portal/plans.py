@@ -26,9 +26,11 @@ from debtflow.core.evidence.leaf import LeafKind
 from debtflow.core.portal.plan import (
     AgreementParties,
     DatedInstalment,
+    PlanFigures,
     agreement_text,
     dated_schedule,
     next_due,
+    plan_figures,
 )
 from debtflow.core.strategy.schedules import BurdenChange
 from debtflow.core.strategy.segmentation import Segment
@@ -86,11 +88,28 @@ class PlanOffer:
 
     @property
     def term_months(self) -> int:
+        """The plan's term: months from the day chosen to the last instalment, grace
+        included — what the card shows, the choice posts and the agreement states."""
         return self.offer.term_months
+
+    @property
+    def figures(self) -> PlanFigures:
+        """The plan as the card and the agreement state it (owed − relief + interest =
+        total, term, grace, instalments, down payment)."""
+        return plan_figures(self.offer)
 
     @property
     def total_fen(self) -> int:
         return sum(row.amount_fen for row in self.schedule)
+
+    @property
+    def monthly_change_zh(self) -> str:
+        """The change of the monthly payment alone ("月供减少20%"), "" without one to compare."""
+        return self.burden.change_zh() if self.burden else ""
+
+    @property
+    def monthly_change_en(self) -> str:
+        return self.burden.change_en() if self.burden else ""
 
     @property
     def change_zh(self) -> str:
@@ -252,8 +271,12 @@ def choose_plan(
     offers, version = _offers(session, case, today)
     chosen = next((o for o in offers if o.term_months == term_months), None)
     if chosen is None:
-        terms = ", ".join(str(o.term_months) for o in offers)
-        raise InvalidPlanChoice(f"no offer of {term_months} months; offered terms: {terms}")
+        terms = [o.term_months for o in offers]
+        raise InvalidPlanChoice(
+            f"no plan with a term of {term_months} months is on offer; the plans on offer run "
+            f"{', '.join(map(str, terms))} months (grace months included)",
+            params={"term": term_months, "terms": terms},
+        )
     text = agreement_text(
         AgreementParties(
             agreement_number=f"DF-{case.id}-{today:%Y%m%d}-{chosen.term_months}",
@@ -264,8 +287,8 @@ def choose_plan(
         ),
         chosen.offer,
         chosen.schedule,
-        chosen.change_zh,
-        chosen.change_en,
+        chosen.monthly_change_zh,
+        chosen.monthly_change_en,
     )
     debt = chosen.offer.debt
     values = {

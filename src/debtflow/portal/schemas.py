@@ -42,11 +42,18 @@ class InstalmentRead(BaseModel):
 class OfferRead(BaseModel):
     kind: str
     term_months: int
+    """Months from the day chosen to the last instalment, grace months included: the
+    number a choice posts."""
+    grace_months: int
+    instalment_count: int
+    """Instalments after the grace months (the down payment is not one of them)."""
     recommended: bool
     owed_fen: int
     relief_fen: int
+    plan_interest_fen: int
     down_payment_fen: int
     total_fen: int
+    """owed − relief + plan interest."""
     current_monthly_fen: int
     largest_instalment_fen: int
     monthly_change_bp: int | None

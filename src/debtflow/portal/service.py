@@ -21,6 +21,7 @@ from debtflow.auth.scoping import Permission, require
 from debtflow.case import service as case_service
 from debtflow.core.compliance.contact import Channel
 from debtflow.core.errors import DomainError
+from debtflow.core.portal.plan import instalment_ordinals
 from debtflow.db import utcnow
 from debtflow.models import (
     Account,
@@ -65,6 +66,7 @@ from debtflow.portal.plans import (
     CasePlan,
     PlanOffer,
     choose_plan,
+    dated_instalments,
     load_case_plan,
     offers_of_case,
     payment_refusal,
@@ -215,6 +217,9 @@ class PortalCase:
     payment_refusal: DomainError | None = None
     #: the plan ended because an instalment was too late, shown while no new plan is signed
     broken_plan: PortalPlan | None = None
+    #: the late instalment of ``broken_plan`` as the debtor counts it (grace months not
+    #: counted), or None for the down payment
+    broken_ordinal: int | None = None
 
 
 def portal_case(
@@ -239,6 +244,15 @@ def portal_case(
             offers = offers_of_case(session, case=case, debtor=debtor, now=now)
         except NoPlanOffered as error:
             reason = error.message
+    broken = (
+        last_broken_plan(session, case_id=case.id)
+        if current is None or not current.signed
+        else None
+    )
+    broken_ordinal = None
+    if broken is not None and broken.broken_instalment:
+        rows = dated_instalments(repository.instalments_of_plan(session, plan_id=broken.id))
+        broken_ordinal = instalment_ordinals(rows).get(broken.broken_instalment)
     return PortalCase(
         debt=debt,
         plan=current,
@@ -251,9 +265,6 @@ def portal_case(
         ),
         plan_refusal=refused,
         payment_refusal=payment_refusal(case),
-        broken_plan=(
-            last_broken_plan(session, case_id=case.id)
-            if current is None or not current.signed
-            else None
-        ),
+        broken_plan=broken,
+        broken_ordinal=broken_ordinal,
     )

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable, Mapping
+from collections.abc import AsyncIterator, Callable, Mapping, Sequence
 from datetime import date, datetime
 from pathlib import Path
 from typing import Annotated, Any
@@ -17,6 +17,8 @@ from starlette.responses import HTMLResponse
 
 from debtflow.config import get_settings
 from debtflow.core.money import fen_to_yuan
+from debtflow.core.portal.plan import DatedInstalment
+from debtflow.core.portal.plan import instalment_ordinals as plan_ordinals
 from debtflow.db import immediate, session_factory
 from debtflow.web.i18n import (
     LanguageEnvironment,
@@ -81,7 +83,16 @@ def local_time(value: datetime | None) -> str:
     return value.astimezone(ZoneInfo(get_settings().default_timezone)).strftime("%Y-%m-%d %H:%M")
 
 
+def instalment_ordinals(rows: Sequence[Any]) -> dict[int, int]:
+    """A plan's rows (offered or stored) -> each instalment's ordinal as the debtor counts
+    it; the down payment and the grace months have none (``core.portal.plan``)."""
+    return plan_ordinals(
+        [DatedInstalment(r.number, r.due_on, r.principal_fen, r.interest_fen) for r in rows]
+    )
+
+
 TEMPLATES.env.filters["yuan"] = fen
+TEMPLATES.env.filters["instalment_ordinals"] = instalment_ordinals
 TEMPLATES.env.filters["local_time"] = local_time
 
 

@@ -96,15 +96,32 @@ class ErrorWording:
 
 def error_wording(lang: str) -> Callable[[Any], ErrorWording]:
     """Words for a refusal: a domain error (anything with ``code`` and ``message``) reads as
-    the catalog's ``error.<code>`` with its message beneath; without a catalog text, or for
-    plain text, the message alone."""
+    the catalog's ``error.<code>`` with its message beneath — or, where the catalog has an
+    ``error.<code>.detail`` text and the error carries ``params``, that text filled with
+    them (a list joined with the catalog's ``list_separator``), so the details read in the
+    visitor's language too; without a catalog text, or for plain text, the message alone."""
     texts = catalog(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
 
     def word(error: Any) -> ErrorWording:
         message = str(getattr(error, "message", error))
-        said = texts.get(f"error.{getattr(error, 'code', '')}")
+        code = getattr(error, "code", "")
+        said = texts.get(f"error.{code}")
         if said is None or said == message:
             return ErrorWording(message)
+        params = getattr(error, "params", None)
+        detail = texts.get(f"error.{code}.detail")
+        if params and detail is not None:
+            separator = texts.get("list_separator", ", ")
+            values = {
+                name: separator.join(map(str, value))
+                if isinstance(value, list | tuple)
+                else str(value)
+                for name, value in params.items()
+            }
+            try:
+                return ErrorWording(said, detail.format_map(values))
+            except (KeyError, ValueError, IndexError):
+                pass  # a catalog text naming a field the error does not carry
         return ErrorWording(said, message)
 
     return word

@@ -4,6 +4,14 @@ Dates: the down payment (if any) is due on the start day (the day the plan is ch
 instalment ``k`` (grace months included) is due ``k`` calendar months after the start day,
 on the same day of the month or the month's last day when it is shorter (31 Jan + 1 month =
 28/29 Feb). Grace months with nothing due are kept in the schedule with 0 fen.
+
+How a plan is told to the debtor (:class:`PlanFigures`, the same words on the offer card, in
+the agreement and in a refused choice): the **term** is the months from the day the plan is
+chosen to its last instalment, grace months included — the number a choice names
+(``term_months``) and the creditor's maximum term limits; within it, the months of grace,
+the **number of instalments** (the down payment, due on the day chosen, is not one of them)
+and their amount. The total to pay is *owed now − relief + the plan's interest*, exactly in
+fen; the down payment is part of it, not added to it.
 """
 
 from __future__ import annotations
@@ -14,6 +22,7 @@ from dataclasses import dataclass
 from datetime import date
 
 from debtflow.core.money import fen_to_yuan
+from debtflow.core.strategy.schedules import GraceInterest
 from debtflow.core.strategy.treatment import Offer
 
 
@@ -28,6 +37,106 @@ class DatedInstalment:
     @property
     def amount_fen(self) -> int:
         return self.principal_fen + self.interest_fen
+
+
+@dataclass(frozen=True)
+class PlanFigures:
+    """A plan as the debtor reads it, in fen: what is owed, relief, the plan's interest and
+    the total (``owed − relief + interest = total``), and how it is paid over the term."""
+
+    term_months: int
+    """Months from the day chosen to the last instalment, grace months included."""
+    grace_months: int
+    grace_interest_only: bool
+    """In a grace month the month's interest is due (else nothing is)."""
+    instalments: int
+    """Repayment instalments after the grace months; the down payment is not one of them."""
+    down_payment_fen: int
+    smallest_instalment_fen: int
+    largest_instalment_fen: int
+    owed_fen: int
+    relief_fen: int
+    plan_interest_fen: int
+    total_fen: int
+
+    def describe_zh(self) -> str:
+        """``期限14个月：首付¥1,015.73，宽限2个月，之后分12期，每期¥4,183.33``."""
+        return f"期限{self.term_months}个月：{self.payments_zh()}"
+
+    def describe_en(self) -> str:
+        """``14 months: ¥1,015.73 down, 2 months' grace, then 12 instalments of ¥4,183.33``."""
+        return f"{self.term_months} months: {self.payments_en()}"
+
+    def payments_zh(self) -> str:
+        """How the term is paid: down payment, grace, instalments and their amount."""
+        parts = []
+        if self.down_payment_fen > 0:
+            parts.append(f"首付¥{fen_to_yuan(self.down_payment_fen)}")
+        if self.grace_months > 0:
+            only = "（仅付利息）" if self.grace_interest_only else ""
+            parts.append(f"宽限{self.grace_months}个月{only}")
+        then = "之后" if parts else ""
+        parts.append(f"{then}分{self.instalments}期，每期{self._amount('至')}")
+        return "，".join(parts)
+
+    def payments_en(self) -> str:
+        parts = []
+        if self.down_payment_fen > 0:
+            parts.append(f"¥{fen_to_yuan(self.down_payment_fen)} down")
+        if self.grace_months > 0:
+            only = " (interest only)" if self.grace_interest_only else ""
+            months = "month's" if self.grace_months == 1 else "months'"
+            parts.append(f"{self.grace_months} {months} grace{only}")
+        then = "then " if parts else ""
+        noun = "instalment" if self.instalments == 1 else "instalments"
+        parts.append(f"{then}{self.instalments} {noun} of {self._amount(' to ')}")
+        return ", ".join(parts)
+
+    def _amount(self, to: str) -> str:
+        low, high = self.smallest_instalment_fen, self.largest_instalment_fen
+        if low == high:
+            return f"¥{fen_to_yuan(low)}"
+        return f"¥{fen_to_yuan(low)}{to}¥{fen_to_yuan(high)}"
+
+
+def plan_figures(offer: Offer) -> PlanFigures:
+    """The figures of ``offer`` as every page and the agreement state them; raises
+    ``ValueError`` if they do not add up to the offer's total to the fen."""
+    schedule = offer.schedule
+    paying = [i.total_fen for i in schedule.instalments if not i.grace]
+    figures = PlanFigures(
+        term_months=offer.term_months,
+        grace_months=schedule.terms.grace_months,
+        grace_interest_only=schedule.terms.grace_interest is GraceInterest.INTEREST_ONLY,
+        instalments=len(paying),
+        down_payment_fen=offer.down_payment_fen,
+        smallest_instalment_fen=min(paying),
+        largest_instalment_fen=max(paying),
+        owed_fen=offer.debt.total_fen,
+        relief_fen=offer.relief_fen,
+        plan_interest_fen=schedule.total_interest_fen,
+        total_fen=offer.total_to_pay_fen,
+    )
+    if figures.owed_fen - figures.relief_fen + figures.plan_interest_fen != figures.total_fen:
+        raise ValueError("owed − relief + plan interest is not the offer's total")
+    return figures
+
+
+def instalment_ordinals(schedule: Sequence[DatedInstalment]) -> dict[int, int]:
+    """Schedule number (month of the plan, grace included) -> the instalment's ordinal as
+    the debtor counts it (1 = the first instalment after the grace months). The down
+    payment (number 0) and the grace months (the leading months that repay no principal)
+    have none."""
+    ordinals: dict[int, int] = {}
+    in_grace = True
+    for row in sorted(schedule, key=lambda r: r.number):
+        if row.number == 0:
+            continue
+        if in_grace and row.principal_fen == 0:
+            continue
+        in_grace = False
+        ordinals[row.number] = len(ordinals) + 1
+    return ordinals
 
 
 def add_months(start: date, months: int) -> date:
@@ -144,6 +253,15 @@ def yuan(fen: int) -> str:
     return fen_to_yuan(fen)
 
 
+def schedule_label(row: DatedInstalment, ordinals: dict[int, int], grace: str) -> str:
+    """How a schedule row is named in the agreement: the down payment, a grace month
+    (``grace``), or the instalment's ordinal as the debtor counts it."""
+    if row.number == 0:
+        return "首付 down payment"
+    ordinal = ordinals.get(row.number)
+    return grace if ordinal is None else str(ordinal)
+
+
 @dataclass(frozen=True)
 class AgreementParties:
     agreement_number: str
@@ -161,8 +279,11 @@ def agreement_text(
     monthly_change_en: str,
 ) -> str:
     """The exact agreement text (Chinese first, English second) the debtor signs; its
-    SHA-256 is stored with the signature, so it must be built only from stored values."""
+    SHA-256 is stored with the signature, so it must be built only from stored values.
+    ``monthly_change_*`` is the change alone ("月供减少20%"), empty when there is no
+    current monthly payment to compare with."""
     debt = offer.debt
+    figures = plan_figures(offer)
     lines = [
         "分期还款协议 / Instalment repayment agreement",
         f"协议编号 / Agreement no.: {parties.agreement_number}",
@@ -173,16 +294,24 @@ def agreement_text(
         f"现欠款 / Owed now: ¥{yuan(debt.total_fen)}"
         f"（本金 principal ¥{yuan(debt.principal_fen)}，利息 interest ¥{yuan(debt.interest_fen)}，"
         f"罚息及费用 penalty and fees ¥{yuan(debt.penalty_fen)}）",
-        f"减免 / Relief: ¥{yuan(offer.relief_fen)}",
+        f"减免 / Relief: ¥{yuan(figures.relief_fen)}",
         f"减免后应还 / Due after relief: ¥{yuan(offer.due_after_relief_fen)}",
-        f"期数 / Term: {offer.term_months} 个月 months",
-        f"月供变化 / Monthly change: {monthly_change_zh} / {monthly_change_en}",
+        f"计划利息 / Plan interest: ¥{yuan(figures.plan_interest_fen)}",
+        f"合计应还 / Total to pay: ¥{yuan(figures.total_fen)}"
+        "（= 现欠款 − 减免 + 计划利息 / owed now − relief + plan interest）",
+        f"期限 / Term: {figures.term_months} 个月 months",
+        f"还款方式 / Payments: {figures.payments_zh()} / {figures.payments_en()}",
+    ]
+    if monthly_change_zh or monthly_change_en:
+        lines.append(f"月供变化 / Monthly change: {monthly_change_zh} / {monthly_change_en}")
+    lines += [
         "",
         "还款计划 / Schedule"
         " (期数 No. | 到期日 Due | 本金 Principal | 利息 Interest | 应还 Amount):",
     ]
+    ordinals = instalment_ordinals(schedule)
     for row in schedule:
-        label = "首付 down payment" if row.number == 0 else str(row.number)
+        label = schedule_label(row, ordinals, "宽限 grace")
         lines.append(
             f"  {label} | {row.due_on.isoformat()} | ¥{yuan(row.principal_fen)} | "
             f"¥{yuan(row.interest_fen)} | ¥{yuan(row.amount_fen)}"

@@ -249,15 +249,23 @@ class BurdenChange:
         return -magnitude if delta < 0 else magnitude
 
     def describe_en(self) -> str:
-        return f"{self.months} instalments, {_signed(self.change_percent)} % a month"
+        return f"{self.months} instalments, {self.change_en()}"
 
     def describe_zh(self) -> str:
+        return f"分{self.months}期，{self.change_zh()}"
+
+    def change_en(self) -> str:
+        """The change alone, without the number of instalments: "−40 % a month"."""
+        return f"{_signed(self.change_percent)} % a month"
+
+    def change_zh(self) -> str:
+        """The change alone, without the number of instalments: "月供减少40%"."""
         pct = self.change_percent
         if pct < 0:
-            return f"分{self.months}期，月供减少{-pct}%"
+            return f"月供减少{-pct}%"
         if pct > 0:
-            return f"分{self.months}期，月供增加{pct}%"
-        return f"分{self.months}期，月供不变"
+            return f"月供增加{pct}%"
+        return "月供不变"
 
 
 def _signed(value: int) -> str:
