@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, delete, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from debtflow.core.case.lifecycle import FINAL_STATUSES
-from debtflow.core.compliance.contact import ContactFlag
 from debtflow.db import BuiltOnce
 from debtflow.models import (
     Account,
@@ -306,25 +305,6 @@ def open_dispute_of_case(session: Session, *, case_id: int) -> DebtorDispute | N
             DebtorDispute.status == DISPUTE_OPEN,
             ContactRestriction.lifted_at.is_(None),
         )
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
-
-
-def dispute_in_force(session: Session, *, case: Case, at: datetime) -> ContactRestriction | None:
-    """A ``dispute`` contact restriction on the case (or on every case of its debtor) in
-    force at ``at`` — a debtor's portal dispute or one an agent or officer recorded."""
-    stmt = (
-        select(ContactRestriction)
-        .where(
-            ContactRestriction.debtor_id == case.debtor_id,
-            or_(ContactRestriction.case_id.is_(None), ContactRestriction.case_id == case.id),
-            ContactRestriction.flag == ContactFlag.DISPUTE.value,
-            ContactRestriction.lifted_at.is_(None),
-            ContactRestriction.starts_at <= at,
-            or_(ContactRestriction.ends_at.is_(None), ContactRestriction.ends_at > at),
-        )
-        .order_by(ContactRestriction.id)
         .limit(1)
     )
     return session.scalars(stmt).first()
