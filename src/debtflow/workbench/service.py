@@ -92,8 +92,9 @@ def queue(
     now: datetime | None = None,
 ) -> Queue:
     """The cases ``user`` may see (agents: theirs; managers, admins, auditors: all) in
-    dispatch priority order, with when each may next be contacted as far as the latest
-    gate decision on it says."""
+    dispatch priority order, with when each debtor may next be contacted as far as the
+    latest gate decision about contacting the debtor says (a refused third-party contact
+    does not stop the debtor being contacted)."""
     require(user, Permission.VIEW_CASES)
     scope = case_scope(user)
     if not scope.all_cases and scope.collector_id is None:
@@ -120,8 +121,9 @@ def queue(
 def _gate_state(
     decision: ContactDecision | None, *, now: datetime
 ) -> tuple[datetime | None, bool, tuple[str, ...]]:
-    """(next allowed time, blocked, reasons) from the latest gate decision: blocked while a
-    deny is in force — until its next allowed time, or without end when it has none."""
+    """(next allowed time, blocked, reasons) from the latest gate decision about contacting
+    the debtor: blocked while a deny is in force — until its next allowed time, or without
+    end when it has none."""
     if decision is None or decision.allowed:
         return None, False, ()
     reasons = tuple(decision.reasons)
