@@ -31,8 +31,11 @@ from sql_statements import statements
 
 #: statements of GET /cases/{id} for an agent: session+user, case row (the history's and the
 #: notes' scope checks take the case from the session), accounts, payments, promises,
-#: contacts, status changes, third-party contact points, notes (16 before issue #8, then 12)
-CASE_PAGE_STATEMENTS = 9
+#: contacts, status changes, third-party contact points, notes (16 before issue #8, then 12,
+#: then 9), and what the debtor did in the portal: disputes in force, open legal-advice
+#: requests, the signed plan with its instalments and what was paid towards it (one each;
+#: a dispute adds one for the portal disputes behind it)
+CASE_PAGE_STATEMENTS = 12
 
 
 def _agent_cases(world) -> list[int]:  # type: ignore[no-untyped-def]

@@ -10,8 +10,18 @@ from fastapi import APIRouter, Query
 from debtflow.auth.deps import CurrentUser
 from debtflow.auth.scoping import Permission, require
 from debtflow.case import service
-from debtflow.case.schemas import CasePage, CaseRead, PromiseCreate, PromiseRead
+from debtflow.case.schemas import (
+    CaseDetail,
+    CasePage,
+    CaseRead,
+    DisputeRead,
+    LegalRequestRead,
+    PromiseCreate,
+    PromiseRead,
+    SignedPlanRead,
+)
 from debtflow.core.case.lifecycle import CaseStatus
+from debtflow.portal import service as portal_service
 from debtflow.promise import service as promise_service
 from debtflow.web.deps import DbSession, business_today
 from debtflow.web.routing import RequestRoute
@@ -59,10 +69,22 @@ def list_cases(
     )
 
 
-@router.get("/{case_id}", response_model=CaseRead, responses={**_DENIED, 404: {}})
-def get_case(case_id: int, session: DbSession, user: CurrentUser) -> CaseRead:
-    """One case; 404 when it does not exist or is out of the caller's reach."""
-    return to_read(service.get_row_for_user(session, case_id=case_id, user=user))
+@router.get("/{case_id}", response_model=CaseDetail, responses={**_DENIED, 404: {}})
+def get_case(case_id: int, session: DbSession, user: CurrentUser) -> CaseDetail:
+    """One case, with the plan the debtor signed in the portal, the disputes holding it and
+    the open legal-advice requests (as the case page shows them); 404 when it does not
+    exist or is out of the caller's reach."""
+    row = service.get_row_for_user(session, case_id=case_id, user=user)
+    arrangements = portal_service.arrangements_of_case(session, case_id=case_id, user=user)
+    plan = arrangements.plan
+    return CaseDetail(
+        **to_read(row).model_dump(),
+        signed_plan=None if plan is None else SignedPlanRead.model_validate(plan.__dict__),
+        disputes=[DisputeRead.model_validate(d.__dict__) for d in arrangements.disputes],
+        legal_requests=[
+            LegalRequestRead.model_validate(r.__dict__) for r in arrangements.legal_requests
+        ],
+    )
 
 
 @router.post(

@@ -136,6 +136,8 @@ def _case_context(
         session, case_id=case_id, user=visitor.user
     )
     history = portal_service.case_history(session, case_id=case_id, user=visitor.user)
+    arrangements = portal_service.arrangements_of_case(session, case_id=case_id, user=visitor.user)
+    in_force = arrangements.plan_in_force
     capacity = capacity_report(
         monthly_income_fen=debtor.monthly_income_fen,
         monthly_spending_fen=debtor.monthly_spending_fen,
@@ -143,8 +145,13 @@ def _case_context(
         dependents=debtor.dependents,
         monthly_revenue_fen=debtor.monthly_revenue_fen,
         receivables_fen=debtor.receivables_fen,
-        instalments_fen=[a.instalment_fen for a in history.accounts],
+        instalments_fen=(
+            [in_force.monthly_fen]
+            if in_force is not None
+            else [a.instalment_fen for a in history.accounts]
+        ),
         outstanding_fen=[a.outstanding_fen for a in history.accounts],
+        under_plan=in_force is not None,
     )
     desk = workbench.desk(
         session,
@@ -153,6 +160,7 @@ def _case_context(
         creditor=creditor,
         user=visitor.user,
         accounts=history.accounts,
+        arrangements=arrangements,
     )
     return {
         "visitor": visitor,
@@ -164,6 +172,7 @@ def _case_context(
         "history": history,
         "capacity": capacity,
         "desk": desk,
+        "arrangements": arrangements,
         "notes": note_service.notes_of_case(session, case_id=case_id, user=visitor.user),
         "note_max": note_service.MAX_NOTE_LENGTH,
         "channels": workbench.CHANNELS,

@@ -35,6 +35,7 @@ from sqlalchemy.orm import Session
 from sqlalchemy.sql.dml import ReturningInsert
 
 from debtflow.core.case.lifecycle import CaseStatus
+from debtflow.core.compliance.contact import ContactFlag
 from debtflow.db import BuiltOnce, get_by_id
 from debtflow.models import (
     Account,
@@ -288,6 +289,36 @@ def active_restrictions(
         ContactRestriction.lifted_at.is_(None),
     )
     return session.scalars(stmt).all()
+
+
+@BuiltOnce
+def _disputes_in_force(dialect: str) -> Select[tuple[ContactRestriction]]:
+    at = bindparam("at")
+    return (
+        select(ContactRestriction)
+        .where(
+            ContactRestriction.debtor_id == bindparam("debtor_id"),
+            or_(
+                ContactRestriction.case_id.is_(None),
+                ContactRestriction.case_id == bindparam("case_id"),
+            ),
+            ContactRestriction.flag == ContactFlag.DISPUTE.value,
+            ContactRestriction.lifted_at.is_(None),
+            ContactRestriction.starts_at <= at,
+            or_(ContactRestriction.ends_at.is_(None), ContactRestriction.ends_at > at),
+        )
+        .order_by(ContactRestriction.starts_at, ContactRestriction.id)
+    )
+
+
+def disputes_in_force(
+    session: Session, *, debtor_id: int, case_id: int, at: datetime
+) -> Sequence[ContactRestriction]:
+    """The ``dispute`` restrictions on the case (or on every case of its debtor) in force at
+    ``at``, earliest first — what the gate reads as the ``dispute`` flag (``_flags``)."""
+    return session.scalars(
+        _disputes_in_force(session), {"debtor_id": debtor_id, "case_id": case_id, "at": at}
+    ).all()
 
 
 def restriction(session: Session, *, restriction_id: int) -> ContactRestriction | None:

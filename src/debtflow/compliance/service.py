@@ -56,6 +56,14 @@ class ContactNotPermitted(DomainError):
     code = "contact_not_permitted"
 
 
+class CaseUnderDispute(Conflict):
+    """A dispute holds the case: collection waits until the dispute has been dealt with, so
+    no promise to pay is recorded and no field visit requested meanwhile (contacts are denied
+    by the gate's ``dispute`` flag)."""
+
+    code = "case_under_dispute"
+
+
 class InvalidContact(InvalidInput):
     code = "invalid_contact"
 
@@ -602,3 +610,25 @@ def lift_restriction(
     # keeps who lifted it and when), so the debtor may dispute the case again
     repository.close_disputes_of_restriction(session, restriction_id=row.id)
     return row
+
+
+def disputes_in_force(
+    session: Session, *, case: Case, at: datetime
+) -> Sequence[ContactRestriction]:
+    """The ``dispute`` restrictions holding ``case`` at ``at`` (one on the case or on every
+    case of its debtor, started, not ended, not lifted): the same notion as the gate's
+    ``dispute`` flag — a debtor's portal dispute, or one an agent or officer recorded."""
+    _aware(at, "the time")
+    return repository.disputes_in_force(session, debtor_id=case.debtor_id, case_id=case.id, at=at)
+
+
+def refuse_while_disputed(session: Session, *, case: Case, at: datetime, act: str) -> None:
+    """Raise :class:`CaseUnderDispute` when a dispute holds ``case`` at ``at``: while a debt
+    is disputed it is verified, not collected (no promise to pay, no field visit). ``act``
+    says what was refused, for the message."""
+    held = disputes_in_force(session, case=case, at=at)
+    if held:
+        raise CaseUnderDispute(
+            f"case {case.id} is disputed (since {held[0].starts_at:%Y-%m-%d}): {act} until "
+            "the dispute has been dealt with and its restriction lifted"
+        )

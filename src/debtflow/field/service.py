@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from debtflow.auth.scoping import Permission, require
 from debtflow.case import service as case_service
 from debtflow.case.service import CaseNotFound
+from debtflow.compliance import service as compliance_service
 from debtflow.core.case.lifecycle import FINAL_STATUSES
 from debtflow.core.dispatch.geo import GeoPoint, haversine_km
 from debtflow.core.errors import Conflict, NotFound
@@ -63,7 +64,8 @@ def request_visit(
 ) -> FieldVisitRequest:
     """Ask for a field visit on a case. The user must be allowed to contact debtors and
     reach the case (404 otherwise); the reason must say why; a case has at most one open
-    (requested or scheduled) request (409). The nightly route step schedules it."""
+    (requested or scheduled) request (409); none is requested while a dispute holds the case
+    (409 ``case_under_dispute``). The nightly route step schedules it."""
     require(user, Permission.CONTACT_DEBTORS)
     require_aware(now, "the request time")
     text = reason.strip()
@@ -75,6 +77,9 @@ def request_visit(
     case = case_service.get_for_user(session, case_id=case_id, user=user, for_update=True)
     if case.status in FINAL_STATUSES:
         raise CaseClosed(f"case {case_id} is {case.status.value}; no visit can be requested")
+    compliance_service.refuse_while_disputed(
+        session, case=case, at=now, act="no field visit can be requested"
+    )
     existing = repository.open_request_of_case(session, case_id=case.id)
     if existing is not None:
         raise DuplicateVisitRequest(

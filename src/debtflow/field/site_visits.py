@@ -234,6 +234,7 @@ def record_outcome(
             made_on=business_day(now),
             collector_id=collector.id,
             actor=user.username,
+            now=now,
         )
         promise_id = promise.id
     checkin.outcome = result

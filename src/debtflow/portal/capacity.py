@@ -21,6 +21,9 @@ class CapacityReport:
     disposable_fen: int | None
     #: (other debts + outstanding here) / yearly income, in basis points; None without income
     debt_to_income_bp: int | None
+    #: ``instalments_here_fen`` is the monthly instalment of the plan the debtor signed, not
+    #: the accounts' original schedule
+    under_plan: bool = False
 
     @property
     def known(self) -> bool:
@@ -45,7 +48,10 @@ def capacity_report(
     receivables_fen: int | None,
     instalments_fen: list[int],
     outstanding_fen: list[int],
+    under_plan: bool = False,
 ) -> CapacityReport:
+    """``instalments_fen``: what is due here each month — the accounts' instalments, or the
+    signed plan's monthly instalment while one is in force (``under_plan``)."""
     instalments = sum(instalments_fen)
     outstanding = sum(outstanding_fen)
     income = monthly_income_fen if monthly_income_fen is not None else monthly_revenue_fen
@@ -66,4 +72,5 @@ def capacity_report(
         outstanding_here_fen=outstanding,
         disposable_fen=disposable,
         debt_to_income_bp=ratio,
+        under_plan=under_plan,
     )

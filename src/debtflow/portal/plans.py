@@ -19,6 +19,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from sqlalchemy.orm import Session
 
 from debtflow import evidence
+from debtflow.compliance import service as compliance_service
 from debtflow.config import get_settings
 from debtflow.core.case.lifecycle import FINAL_STATUSES, CaseStatus
 from debtflow.core.errors import DomainError
@@ -209,10 +210,10 @@ def plan_refusal(session: Session, *, case: Case, now: datetime) -> DomainError 
             f"case {case.id} is in legal proceedings: no plan can be chosen or signed here; "
             "what is owed may still be paid"
         )
-    held = repository.dispute_in_force(session, case=case, at=now)
-    if held is not None:
+    held = compliance_service.disputes_in_force(session, case=case, at=now)
+    if held:
         return CaseDisputed(
-            f"case {case.id} is disputed (since {held.starts_at:%Y-%m-%d}): no plan can be "
+            f"case {case.id} is disputed (since {held[0].starts_at:%Y-%m-%d}): no plan can be "
             "chosen or signed until the dispute is dealt with; what is owed may still be paid"
         )
     return None

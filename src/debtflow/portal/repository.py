@@ -5,13 +5,12 @@ from __future__ import annotations
 from collections.abc import Sequence
 from datetime import datetime
 
-from sqlalchemy import Select, bindparam, delete, func, or_, select, update
+from sqlalchemy import Select, bindparam, delete, func, select, update
 from sqlalchemy.dialects.postgresql import insert as postgresql_insert
 from sqlalchemy.dialects.sqlite import insert as sqlite_insert
 from sqlalchemy.orm import Session
 
 from debtflow.core.case.lifecycle import FINAL_STATUSES
-from debtflow.core.compliance.contact import ContactFlag
 from debtflow.db import BuiltOnce
 from debtflow.models import (
     Account,
@@ -34,6 +33,7 @@ from debtflow.models.portal import (
     DISPUTE_OPEN,
     INTENT_PENDING,
     PLAN_BROKEN,
+    PLAN_COMPLETED,
     PLAN_LIVE,
     PLAN_SIGNED,
 )
@@ -139,6 +139,39 @@ def plan_of_case(session: Session, *, case_id: int, for_update: bool = False) ->
     if for_update:
         stmt = stmt.with_for_update()
     return session.scalars(stmt).one_or_none()
+
+
+@BuiltOnce
+def _signed_plan_with_instalments(
+    dialect: str,
+) -> Select[tuple[PortalPlan, PlanInstalment | None, int]]:
+    paid = (
+        select(func.coalesce(func.sum(Payment.amount_fen), 0))
+        .where(Payment.case_id == PortalPlan.case_id, Payment.recorded_at >= PortalPlan.signed_at)
+        .correlate(PortalPlan)
+        .scalar_subquery()
+    )
+    return (
+        select(PortalPlan, PlanInstalment, paid)
+        .outerjoin(PlanInstalment, PlanInstalment.plan_id == PortalPlan.id)
+        .where(
+            PortalPlan.case_id == bindparam("case_id"),
+            PortalPlan.status.in_((PLAN_SIGNED, PLAN_COMPLETED)),
+        )
+        .order_by(PlanInstalment.number)
+    )
+
+
+def signed_plan_with_instalments(
+    session: Session, *, case_id: int
+) -> tuple[PortalPlan, list[PlanInstalment], int] | None:
+    """The case's signed (or completed) plan, its instalments in order and what was booked
+    on the case since it was signed (as ``booked_on_case_since``), in one statement; None
+    when the debtor has signed none (or only one since broken)."""
+    rows = session.execute(_signed_plan_with_instalments(session), {"case_id": case_id}).all()
+    if not rows:
+        return None
+    return rows[0][0], [r[1] for r in rows if r[1] is not None], int(rows[0][2] or 0)
 
 
 def last_broken_plan(session: Session, *, case_id: int) -> PortalPlan | None:
@@ -311,23 +344,14 @@ def open_dispute_of_case(session: Session, *, case_id: int) -> DebtorDispute | N
     return session.scalars(stmt).first()
 
 
-def dispute_in_force(session: Session, *, case: Case, at: datetime) -> ContactRestriction | None:
-    """A ``dispute`` contact restriction on the case (or on every case of its debtor) in
-    force at ``at`` — a debtor's portal dispute or one an agent or officer recorded."""
-    stmt = (
-        select(ContactRestriction)
-        .where(
-            ContactRestriction.debtor_id == case.debtor_id,
-            or_(ContactRestriction.case_id.is_(None), ContactRestriction.case_id == case.id),
-            ContactRestriction.flag == ContactFlag.DISPUTE.value,
-            ContactRestriction.lifted_at.is_(None),
-            ContactRestriction.starts_at <= at,
-            or_(ContactRestriction.ends_at.is_(None), ContactRestriction.ends_at > at),
-        )
-        .order_by(ContactRestriction.id)
-        .limit(1)
-    )
-    return session.scalars(stmt).first()
+def disputes_of_restrictions(
+    session: Session, *, restriction_ids: Sequence[int]
+) -> dict[int, DebtorDispute]:
+    """The debtors' portal disputes that put these restrictions on, by restriction id."""
+    if not restriction_ids:
+        return {}
+    stmt = select(DebtorDispute).where(DebtorDispute.restriction_id.in_(list(restriction_ids)))
+    return {row.restriction_id: row for row in session.scalars(stmt).all()}
 
 
 def legal_requests_of_case(session: Session, *, case_id: int) -> Sequence[LegalAdviceRequest]:

@@ -6,7 +6,8 @@ re-exported here so that other domains and the tests call one service: ``plans.p
 plans on offer, the debtor's choice, the signed agreement, the plan's interest and its
 completion), ``access.py`` (whose case a debtor acts on) and ``errors.py`` (what the portal
 refuses). Payments through the provider are ``payments.py``; disputes, legal advice and
-contact preferences ``requests.py``.
+contact preferences ``requests.py``; what of all that staff see on a case (the signed plan,
+disputes in force, open legal-advice requests) ``arrangements.py``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,14 @@ from debtflow.models import (
 from debtflow.models.enums import PromiseStatus
 from debtflow.portal import repository
 from debtflow.portal.access import own_case
+from debtflow.portal.arrangements import (
+    Arrangements,
+    DisputeHold,
+    LegalRequest,
+    SignedPlan,
+    arrangements_of_case,
+    signed_plan_of_case,
+)
 from debtflow.portal.errors import (
     AgreementAlreadySigned,
     CaseDisputed,
@@ -80,11 +89,13 @@ __all__ = [
     "CHOICE_VALID_DAYS",
     "PLAN_KINDS",
     "AgreementAlreadySigned",
+    "Arrangements",
     "CaseDisputed",
     "CaseFinal",
     "CaseInLegal",
     "CasePlan",
     "DisputeAlreadyOpen",
+    "DisputeHold",
     "IdempotencyConflict",
     "InvalidPlanChoice",
     "InvalidPortalPayment",
@@ -92,12 +103,15 @@ __all__ = [
     "InvalidSignature",
     "InvalidUpload",
     "InvalidWebhook",
+    "LegalRequest",
     "NoPlanChosen",
     "NoPlanOffered",
     "PaymentInProgress",
     "PlanChoiceExpired",
     "PlanOffer",
+    "SignedPlan",
     "UploadTooLarge",
+    "arrangements_of_case",
     "choose_plan",
     "complete_plan_if_paid",
     "last_broken_plan",
@@ -108,6 +122,7 @@ __all__ = [
     "plan_offers",
     "plan_refusal",
     "sign_agreement",
+    "signed_plan_of_case",
 ]
 
 

@@ -10,12 +10,14 @@ from sqlalchemy.orm import Session
 
 from debtflow import evidence
 from debtflow.case import service as case_service
+from debtflow.compliance import service as compliance_service
 from debtflow.config import get_settings
 from debtflow.core.case.lifecycle import FINAL_STATUSES, CaseStatus
 from debtflow.core.errors import Conflict, InvalidInput
 from debtflow.core.evidence.leaf import LeafKind
 from debtflow.core.money import fen_to_yuan
 from debtflow.core.strategy.promise import PromiseOutcome, PromiseTerms, promise_outcome
+from debtflow.db import utcnow
 from debtflow.models import PromiseToPay
 from debtflow.models.enums import PromiseStatus
 from debtflow.payment import repository as payment_repository
@@ -40,11 +42,18 @@ def record(
     grace_days: int | None = None,
     tolerance_fen: int | None = None,
     actor: str = "system",
+    now: datetime | None = None,
 ) -> PromiseToPay:
+    """Record a promise to pay on the case (it moves to *promised*). Refused on a final case
+    and while a dispute holds the case (``compliance_service.refuse_while_disputed``: a
+    disputed debt is verified, not collected)."""
     settings = get_settings()
     case = case_service.get(session, case_id=case_id, for_update=True)
     if case.status in FINAL_STATUSES:
         raise Conflict(f"case {case_id} is {case.status.value}; no promise can be recorded")
+    compliance_service.refuse_while_disputed(
+        session, case=case, at=now or utcnow(), act="no promise to pay can be recorded"
+    )
     if amount_fen <= 0:
         raise InvalidPromise("a promise must be for a positive amount")
     if amount_fen > case.outstanding_fen:

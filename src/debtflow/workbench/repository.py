@@ -8,6 +8,7 @@ from collections.abc import Sequence
 from sqlalchemy import Select, bindparam, func, select
 from sqlalchemy.orm import Session
 
+from debtflow.core.compliance.contact import Target
 from debtflow.db import BuiltOnce
 from debtflow.models import (
     Case,
@@ -74,12 +75,17 @@ def queue(
 
 
 def latest_decisions(session: Session, *, case_ids: Sequence[int]) -> dict[int, ContactDecision]:
-    """The latest compliance-gate decision of each of ``case_ids`` that has one."""
+    """The latest compliance-gate decision about contacting the debtor of each of
+    ``case_ids`` that has one (a decision about a third party says nothing of whether the
+    debtor may be contacted)."""
     if not case_ids:
         return {}
     newest = (
         select(func.max(ContactDecision.id))
-        .where(ContactDecision.case_id.in_(list(case_ids)))
+        .where(
+            ContactDecision.case_id.in_(list(case_ids)),
+            ContactDecision.target == Target.DEBTOR.value,
+        )
         .group_by(ContactDecision.case_id)
     )
     stmt = select(ContactDecision).where(ContactDecision.id.in_(newest))

@@ -43,6 +43,8 @@ from debtflow.models import (
     User,
 )
 from debtflow.models.enums import ContactKind
+from debtflow.portal import service as portal_service
+from debtflow.portal.service import Arrangements, SignedPlan
 from debtflow.strategy import service as strategy_service
 from debtflow.strategy.explanations import stored_plan_note
 from debtflow.strategy.rules import stored_reasons
@@ -90,8 +92,9 @@ def queue(
     now: datetime | None = None,
 ) -> Queue:
     """The cases ``user`` may see (agents: theirs; managers, admins, auditors: all) in
-    dispatch priority order, with when each may next be contacted as far as the latest
-    gate decision on it says."""
+    dispatch priority order, with when each debtor may next be contacted as far as the
+    latest gate decision about contacting the debtor says (a refused third-party contact
+    does not stop the debtor being contacted)."""
     require(user, Permission.VIEW_CASES)
     scope = case_scope(user)
     if not scope.all_cases and scope.collector_id is None:
@@ -118,8 +121,9 @@ def queue(
 def _gate_state(
     decision: ContactDecision | None, *, now: datetime
 ) -> tuple[datetime | None, bool, tuple[str, ...]]:
-    """(next allowed time, blocked, reasons) from the latest gate decision: blocked while a
-    deny is in force — until its next allowed time, or without end when it has none."""
+    """(next allowed time, blocked, reasons) from the latest gate decision about contacting
+    the debtor: blocked while a deny is in force — until its next allowed time, or without
+    end when it has none."""
     if decision is None or decision.allowed:
         return None, False, ()
     reasons = tuple(decision.reasons)
@@ -169,6 +173,9 @@ class StrategyView:
     #: the plan the nightly run stored is not the one shown (the creditor changed its
     #: limits, a payment came in): the stored one is replaced at the next run
     stored_plan_differs: bool = False
+    #: the plan the debtor signed in the portal: the arrangement in force (or paid in
+    #: full); with one, ``plan`` is None — no fresh plan is proposed beside it
+    agreed: SignedPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -186,6 +193,9 @@ class CaseDesk:
     third_parties: Sequence[ThirdParty]
     can_work: bool
     can_contact: bool
+    #: what the debtor arranged or asked for in the portal (signed plan, disputes in force,
+    #: open legal-advice requests)
+    arrangements: Arrangements | None = None
 
 
 def plan_view(today: TodaysPlan | None) -> PlanView | None:
@@ -226,18 +236,29 @@ def plan_view(today: TodaysPlan | None) -> PlanView | None:
     )
 
 
-def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]) -> StrategyView:
+def strategy_view(
+    *,
+    case: Case,
+    creditor: Creditor,
+    accounts: Sequence[Account],
+    agreed: SignedPlan | None = None,
+) -> StrategyView:
     """Segment, reasons and plan of the strategy, in words — the explanation of
     ``debtflow case explain`` (``strategy_service.explain_case``) computed from the rows
     the case page has already read (``accounts``: all of the case's accounts) and the
     cached rules, without reading the case again; an unplanned case says so. The plan is
     the one worked out now from what is owed and the creditor's current mandate
-    (``todays_plan``), never the night's stored one when that no longer holds."""
+    (``todays_plan``), never the night's stored one when that no longer holds — unless the
+    debtor signed a plan (``agreed``): that is the arrangement, and no other is proposed
+    (nor worded in the explanation)."""
     today = todays_plan(case=case, creditor=creditor, accounts=accounts)
-    plan = plan_view(today)
-    differs = plan is not None and stored_plan_differs(case.treatment, today)
+    if agreed is not None:
+        plan, differs = None, False
+    else:
+        plan = plan_view(today)
+        differs = plan is not None and stored_plan_differs(case.treatment, today)
     if today is None or case.segment is None or case.propensity is None:
-        return StrategyView(False, None, (), None, (), (), plan, differs)
+        return StrategyView(False, None, (), None, (), (), plan, differs, agreed)
     segmentation, _ = strategy_service.strategy_rules()
     decision = SegmentDecision(
         segment=StrategySegment(case.segment),
@@ -245,8 +266,11 @@ def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]
         rules_version=(case.strategy_rules or "").split("+")[0],
         reasons=stored_reasons(case.segment_reasons, segmentation),
     )
-    words = explain(case.propensity, decision, today.plan, today.refusal)
-    note = stored_plan_note(case.treatment, today, case.strategy_on)
+    if agreed is not None:
+        words, note = explain(case.propensity, decision), None
+    else:
+        words = explain(case.propensity, decision, today.plan, today.refusal)
+        note = stored_plan_note(case.treatment, today, case.strategy_on)
     return StrategyView(
         planned=True,
         segment=case.segment,
@@ -256,6 +280,7 @@ def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]
         en=tuple(words.en.splitlines()) + ((note[1],) if note else ()),
         plan=plan,
         stored_plan_differs=differs,
+        agreed=agreed,
     )
 
 
@@ -280,14 +305,17 @@ def case_context(
     agent: User,
     plan: PlanView | None,
     current_monthly_fen: int,
+    agreed: SignedPlan | None = None,
 ) -> CaseContext:
     """What a script may quote about the case. ``plan`` is the case's plan as worked out now
     (:func:`plan_view` of ``todays_plan``: within the creditor's current mandate, or marked
     refused), never the night's stored one. It is quoted only when the mandate allows it
-    and it lowers or keeps a known monthly payment."""
+    and it lowers or keeps a known monthly payment — and never when the debtor signed a
+    plan (``agreed``): a script then speaks of that one (its next payment)."""
     offer = None
     if (
-        plan is not None
+        agreed is None
+        and plan is not None
         and plan.offerable
         and plan.repayment_months
         and plan.monthly_fen
@@ -309,6 +337,7 @@ def case_context(
         outstanding_fen=case.outstanding_fen,
         segment=segment,
         plan=offer,
+        agreed=None if agreed is None else agreed.script_terms(),
     )
 
 
@@ -333,11 +362,15 @@ def desk(
     creditor: Creditor,
     user: User,
     accounts: Sequence[Account],
+    arrangements: Arrangements | None = None,
 ) -> CaseDesk:
     """The workbench parts of a case page; ``case`` was read through the case service's
-    scoping (``get_row_for_user``), ``accounts`` are all of its accounts. The plan is worked
-    out once, now, and both shown and quoted."""
-    strategy = strategy_view(case=case, creditor=creditor, accounts=accounts)
+    scoping (``get_row_for_user``), ``accounts`` are all of its accounts, ``arrangements``
+    what the debtor did in the portal (``portal_service.arrangements_of_case``). The plan
+    is worked out once, now, and both shown and quoted — or, when the debtor signed one,
+    that plan is shown and spoken of instead."""
+    agreed = arrangements.plan if arrangements is not None else None
+    strategy = strategy_view(case=case, creditor=creditor, accounts=accounts, agreed=agreed)
     context = case_context(
         case=case,
         debtor=debtor,
@@ -345,6 +378,7 @@ def desk(
         agent=user,
         plan=strategy.plan,
         current_monthly_fen=sum(a.instalment_fen for a in accounts),
+        agreed=agreed,
     )
     third_parties = []
     for point in repository.third_party_points(session, debtor_id=debtor.id):
@@ -362,6 +396,7 @@ def desk(
         third_parties=third_parties,
         can_work=permits(user, Permission.RECORD_PROMISE),
         can_contact=permits(user, Permission.CONTACT_DEBTORS),
+        arrangements=arrangements,
     )
 
 
@@ -389,13 +424,19 @@ def script_for_reply(session: Session, *, case_id: int, user: User, said: str) -
     if len(text) > 2000:
         raise InvalidInput("at most 2,000 characters")
     accounts = case_service.get_with_accounts(session, case_id=case.id).accounts
+    agreed = portal_service.signed_plan_of_case(session, case_id=case.id, user=user)
     context = case_context(
         case=case,
         debtor=debtor,
         creditor=creditor,
         agent=user,
-        plan=plan_view(todays_plan(case=case, creditor=creditor, accounts=accounts)),
+        plan=(
+            None
+            if agreed is not None
+            else plan_view(todays_plan(case=case, creditor=creditor, accounts=accounts))
+        ),
         current_monthly_fen=sum(a.instalment_fen for a in accounts),
+        agreed=agreed,
     )
     readings, _summary = conversation_service.analyze([("debtor", text)], case=context)
     reading = readings[0]

@@ -1,11 +1,13 @@
 from __future__ import annotations
 
+from datetime import date
 from importlib import resources
 
 import pytest
 
 from debtflow.core.conversation.labels import Emotion, Intent, OverdueCause, Segment
 from debtflow.core.conversation.scripts import (
+    AgreedPlan,
     CaseContext,
     PlanOffer,
     ScriptLibraryError,
@@ -225,3 +227,58 @@ def test_mistyped_placeholder_braces_are_refused(body: str, message: str) -> Non
 def test_literal_braces_around_other_text_still_load() -> None:
     library = parse_library(GOOD + '[[scripts]]\nid = "x"\ntext = "{{提示}}｛备注｝"\n')
     assert [s.text for s in library.scripts if s.id == "x"] == ["{{提示}}｛备注｝"]
+
+
+AGREED = AgreedPlan(
+    instalment_count=26, instalment_fen=180_000, next_due=date(2026, 12, 29), next_due_fen=180_000
+)
+
+
+@pytest.mark.parametrize(
+    ("emotion", "intent", "hesitant", "willingness"),
+    [
+        (Emotion.NEUTRAL, Intent.OTHER, False, 0.5),
+        (Emotion.NEUTRAL, Intent.OTHER, True, 0.5),
+        (Emotion.NEUTRAL, Intent.OTHER, False, 0.2),
+        (Emotion.NEUTRAL, Intent.ASK_PLAN, False, 0.5),
+        (Emotion.ANGRY, Intent.REFUSE, False, 0.5),
+        (Emotion.SAD, Intent.CANNOT_PAY, False, 0.5),
+    ],
+)
+def test_a_signed_plan_is_never_offered_a_new_plan_beside_it(
+    emotion: Emotion, intent: Intent, hesitant: bool, willingness: float
+) -> None:
+    """With a plan the debtor signed, the offer is never quoted, whatever the script."""
+    case = CaseContext(debtor_name="张先生", outstanding_fen=1_260_000, plan=PLAN, agreed=AGREED)
+    action = choose_script(
+        LIBRARY,
+        emotion=emotion,
+        intent=intent,
+        case=case,
+        cause=OverdueCause.ILLNESS,
+        hesitant=hesitant,
+        willingness=willingness,
+    )
+    assert "4,200.00" not in action.text and "3期" not in action.text
+    assert "{" not in action.text
+
+
+def test_a_signed_plan_is_spoken_of_by_its_next_payment() -> None:
+    case = CaseContext(debtor_name="张先生", plan=PLAN, agreed=AGREED)
+    action = choose_script(LIBRARY, emotion=Emotion.NEUTRAL, intent=Intent.OTHER, case=case)
+    assert action.script_id == "agreed-plan-next-due"
+    assert "1,800.00元" in action.text and "2026年12月29日" in action.text
+    # a library without such a script falls back on its plain reminder
+    minimal = parse_library(
+        'version = "t"\n'
+        '[[scripts]]\nid = "third"\nintents = ["third_party"]\ntext = "请转告他回电"\n'
+        '[[scripts]]\nid = "wrong"\nintents = ["wrong_number"]\ntext = "打扰了"\n'
+        '[[scripts]]\nid = "offer"\npriority = 5\ntext = "分{instalment_count}期"\n'
+        '[[scripts]]\nid = "agreed"\npriority = 3\ntext = "下一期{next_due_date}"\n'
+        '[[scripts]]\nid = "plain"\ntext = "请按时还款"\n'
+    )
+    chosen = choose_script(minimal, emotion=Emotion.NEUTRAL, intent=Intent.OTHER, case=case)
+    assert (chosen.script_id, chosen.text) == ("agreed", "下一期2026年12月29日")
+    paid = CaseContext(plan=PLAN, agreed=AgreedPlan(instalment_count=26, instalment_fen=0))
+    chosen = choose_script(minimal, emotion=Emotion.NEUTRAL, intent=Intent.OTHER, case=paid)
+    assert chosen.script_id == "plain"

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import date
 
-from debtflow.core.portal.plan import DatedInstalment, breach, interest_not_due
+from debtflow.core.portal.plan import DatedInstalment, breach, interest_not_due, monthly_instalment
 
 SCHEDULE = (
     DatedInstalment(0, date(2026, 11, 29), 10_000, 0),
@@ -34,3 +34,19 @@ def test_a_paid_plan_is_never_broken():
 def test_interest_of_instalments_not_yet_due():
     assert interest_not_due(SCHEDULE, date(2026, 12, 29)) == 400
     assert interest_not_due(SCHEDULE, date(2026, 12, 28)) == 900
+
+
+def test_the_monthly_instalment_is_the_first_one_not_paid_past_the_down_payment():
+    """What the plan asks a month (the capacity report's payment here): not the down
+    payment, not a grace month with nothing due; 0 once all is paid."""
+    grace = (
+        SCHEDULE[0],
+        DatedInstalment(1, date(2026, 12, 29), 0, 0),
+        DatedInstalment(2, date(2027, 1, 29), 20_000, 500),
+    )
+    assert monthly_instalment(SCHEDULE, 0) == 20_500
+    assert monthly_instalment(grace, 0) == 20_500
+    assert monthly_instalment(SCHEDULE, 10_000) == 20_500
+    assert monthly_instalment(SCHEDULE, 30_500) == 20_400
+    assert monthly_instalment(SCHEDULE, 50_000) == 20_400
+    assert monthly_instalment(SCHEDULE, 50_900) == 0

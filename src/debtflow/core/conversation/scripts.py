@@ -14,6 +14,7 @@ import re
 import string
 import tomllib
 from dataclasses import dataclass, field
+from datetime import date
 from importlib import resources
 from pathlib import Path
 from typing import Any
@@ -31,6 +32,10 @@ PLACEHOLDERS: dict[str, str] = {
     "monthly_saving": "current monthly due minus the instalment, yuan",
     "monthly_saving_pct": "that saving as a whole percentage of the current monthly due",
     "extension_days": "days of extension in the plan offer",
+    "agreed_instalment_count": "number of monthly instalments of the plan the debtor signed",
+    "agreed_instalment_amount": "the signed plan's monthly instalment, yuan",
+    "next_due_date": "due date of the signed plan's next payment (2026年12月29日)",
+    "next_due_amount": "what is still owed on that payment, yuan",
 }
 
 PLAN_PLACEHOLDERS = frozenset(
@@ -88,8 +93,21 @@ class PlanOffer:
 
 
 @dataclass(frozen=True)
+class AgreedPlan:
+    """The repayment plan the debtor has signed and is paying, in integer fen: a script
+    speaks of it (the next payment due) and never offers another plan beside it."""
+
+    instalment_count: int
+    instalment_fen: int
+    #: the next payment not yet covered, and what is still owed on it (None: all paid)
+    next_due: date | None = None
+    next_due_fen: int = 0
+
+
+@dataclass(frozen=True)
 class CaseContext:
-    """What a script may quote about the case.  Unknown values stay None."""
+    """What a script may quote about the case.  Unknown values stay None.  ``plan`` is an
+    offer to make; ``agreed`` the plan already signed (with one, no offer is made)."""
 
     debtor_name: str | None = None
     creditor_name: str | None = None
@@ -97,6 +115,7 @@ class CaseContext:
     outstanding_fen: int | None = None
     segment: Segment | None = None
     plan: PlanOffer | None = None
+    agreed: AgreedPlan | None = None
 
 
 @dataclass(frozen=True)
@@ -359,7 +378,16 @@ def _values(case: CaseContext) -> dict[str, str]:
         values["agent_name"] = case.agent_name
     if case.outstanding_fen is not None:
         values["outstanding"] = yuan(case.outstanding_fen)
-    plan = case.plan
+    agreed = case.agreed
+    if agreed is not None:
+        if agreed.instalment_count > 0 and agreed.instalment_fen > 0:
+            values["agreed_instalment_count"] = str(agreed.instalment_count)
+            values["agreed_instalment_amount"] = yuan(agreed.instalment_fen)
+        if agreed.next_due is not None and agreed.next_due_fen > 0:
+            day = agreed.next_due
+            values["next_due_date"] = f"{day.year}年{day.month}月{day.day}日"
+            values["next_due_amount"] = yuan(agreed.next_due_fen)
+    plan = None if agreed is not None else case.plan  # a signed plan is never re-offered
     if plan is not None:
         values["instalment_count"] = str(plan.instalment_count)
         values["instalment_amount"] = yuan(plan.instalment_fen)

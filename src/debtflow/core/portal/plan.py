@@ -209,6 +209,23 @@ def next_due(
     return None
 
 
+def monthly_instalment(schedule: Sequence[DatedInstalment], paid_fen: int) -> int:
+    """What the plan asks each month now: the first monthly instalment (not the down
+    payment, not a grace month with nothing due) from the first payment ``paid_fen`` does
+    not cover yet; 0 when the plan is paid."""
+    left = paid_fen
+    reached = False
+    for row in schedule:
+        if not reached:
+            if row.amount_fen == 0 or left >= row.amount_fen:
+                left -= row.amount_fen
+                continue
+            reached = True
+        if row.number >= 1 and row.amount_fen > 0:
+            return row.amount_fen
+    return 0
+
+
 #: the agreement's term 2: an instalment unpaid more than this many days after its due date
 #: (the debtor's local dates) lets the creditor end the plan; the nightly step then does
 BREACH_AFTER_DAYS = 30
