@@ -18,6 +18,7 @@ from starlette.responses import HTMLResponse
 from debtflow.config import get_settings
 from debtflow.core.money import fen_to_yuan
 from debtflow.db import immediate, session_factory
+from debtflow.web import labels
 from debtflow.web.i18n import (
     LanguageEnvironment,
     LanguageLoader,
@@ -83,6 +84,8 @@ def local_time(value: datetime | None) -> str:
 
 TEMPLATES.env.filters["yuan"] = fen
 TEMPLATES.env.filters["local_time"] = local_time
+TEMPLATES.env.filters["status_reason"] = labels.status_reason
+TEMPLATES.env.filters["collecting_party"] = labels.collecting_party
 
 
 def business_today() -> date:

@@ -244,6 +244,7 @@ def strategy_view(*, case: Case, creditor: Creditor, accounts: Sequence[Account]
         rule=case.segment_rule or "",
         rules_version=(case.strategy_rules or "").split("+")[0],
         reasons=stored_reasons(case.segment_reasons, segmentation),
+        rule_zh=segmentation.name_zh(case.segment_rule),
     )
     words = explain(case.propensity, decision, today.plan, today.refusal)
     note = stored_plan_note(case.treatment, today, case.strategy_on)
@@ -409,6 +410,7 @@ def script_for_reply(session: Session, *, case_id: int, user: User, said: str) -
             library_version=action["library_version"],
             purpose=action["purpose"],
             text=action["text"],
+            purpose_zh=action.get("purpose_zh"),
         ),
     )
 
