@@ -4,6 +4,9 @@ PostgreSQL), with the clock of the routes fixed at 10:00 on the route's day."""
 from __future__ import annotations
 
 import hashlib
+import html as html_module
+import json
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass
 
@@ -232,3 +235,44 @@ def test_manager_picks_an_agent_and_reads_without_acting(site):
     assert "王*明" in page.text
     assert 'class="field-checkin"' not in page.text
     assert 'action="/field/stops/' not in page.text
+
+
+@pytest.mark.parametrize(
+    ("lang", "outcome", "party", "reason"),
+    [("zh", "承诺还款", "自营", "休息时间"), ("en", "promise to pay", "in-house", "quiet")],
+)
+def test_a_visits_outcome_and_the_gates_reasons_are_worded(site, lang, outcome, party, reason):
+    """The case page words a field visit's outcome (not "promise"), the party and direction;
+    the field app hands field.js the gate's reason codes in words, for a refused check-in."""
+    from debtflow.web.i18n import catalog
+
+    field = site.api("field")
+    checked = field.post(
+        f"/api/field/stops/{site.case_id}/checkin",
+        json={"latitude": HOME[0], "longitude": HOME[1], "accuracy_m": 10},
+    )
+    assert checked.status_code == 201, checked.text
+    done = field.post(
+        f"/api/field/stops/{site.case_id}/outcome",
+        json={"outcome": "promise", "promise_amount_fen": 30_000, "promise_due": "2026-11-27"},
+    )
+    assert done.status_code == 201, done.text
+    manager, _csrf = site.browser("manager")
+    manager.cookies.set("lang", lang)
+    html = manager.get(f"/cases/{site.case_id}").text
+    contacts = html[html.index('id="contacts"') :]
+    contacts = contacts[: contacts.index("</section>")]
+    (row,) = re.findall(r"<tr data-attempt=\"\d+\">(.*?)</tr>", contacts, re.S)
+    assert f"<td>{outcome}</td>" in row and "<td>promise</td>" not in row
+    assert party in row and catalog(lang)["direction.outbound"] in row
+    if lang == "zh":
+        assert "in-house" not in row and "outbound" not in row
+
+    browser, _csrf = site.browser("field")
+    browser.cookies.set("lang", lang)
+    page = browser.get("/field", params={"day": DAY.isoformat()}).text
+    found = re.search(r"data-reason-words='([^']*)'", page)
+    assert found is not None
+    words = json.loads(html_module.unescape(found.group(1)))
+    assert words["quiet_hours"] == catalog(lang)["gate.quiet_hours"]
+    assert reason in words["quiet_hours"].lower()

@@ -21,6 +21,7 @@ from debtflow.field import service
 from debtflow.field.errors import NotAFieldCollector
 from debtflow.models import Role
 from debtflow.web.deps import TEMPLATES, DbSession, business_today
+from debtflow.web.i18n import group_texts, language
 from debtflow.web.inputs import Day
 from debtflow.web.routing import RequestRoute
 
@@ -63,6 +64,8 @@ def _field_page(
             "max_upload_mb": MAX_UPLOAD_BYTES // (1024 * 1024),
             "today": business_today(),
             "error": error,
+            # a refused check-in answers the gate's reason codes: field.js words them
+            "gate_words": group_texts(language(request), "gate"),
             "notice": next(
                 (k for k in ("checked_in", "recorded", "uploaded") if k in request.query_params),
                 None,

@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from debtflow.case import service as case_service
 from debtflow.config import get_settings
+from debtflow.core.case import reasons
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.errors import Conflict, InvalidInput
 from debtflow.core.strategy.ageing import Schedule, days_past_due
@@ -239,7 +240,7 @@ def settle_paid_cases(session: Session, as_of: date) -> StepCounts:
                 session,
                 case,
                 to=CaseStatus.SETTLED,
-                reason=f"nothing outstanding on {as_of}",
+                reason=reasons.nothing_outstanding(as_of),
                 actor="nightly",
             )
             settled += 1

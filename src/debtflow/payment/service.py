@@ -9,6 +9,7 @@ from sqlalchemy.orm import Session
 
 from debtflow import evidence
 from debtflow.case import service as case_service
+from debtflow.core.case import reasons
 from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.errors import Conflict, InvalidInput, NotFound
 from debtflow.core.evidence.leaf import LeafKind
@@ -105,7 +106,11 @@ def book(
     )
     if case.status in (CaseStatus.NEW, CaseStatus.ACTIVE, CaseStatus.PROMISED):
         case_service.apply_transition(
-            session, case, to=CaseStatus.PAYING, reason=f"payment {reference}", actor=actor
+            session,
+            case,
+            to=CaseStatus.PAYING,
+            reason=reasons.payment_booked(reference),
+            actor=actor,
         )
     # whatever the channel, the payment that completes a signed repayment plan waives the
     # agreed relief and settles the case (the portal holds the plans; imported here because

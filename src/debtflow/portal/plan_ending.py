@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 
 from debtflow import evidence
 from debtflow.case import service as case_service
+from debtflow.core.case import reasons
 from debtflow.core.case.lifecycle import FINAL_STATUSES, CaseStatus
 from debtflow.core.errors import DomainError
 from debtflow.core.evidence.leaf import LeafKind
@@ -88,7 +89,7 @@ def complete_plan_if_paid(session: Session, *, case_id: int, at: datetime) -> bo
                 session,
                 case,
                 to=CaseStatus.SETTLED,
-                reason=f"plan {plan.id} paid in full, relief of {waived} fen waived",
+                reason=reasons.plan_paid(plan.id, waived),
                 actor="debtor portal",
             )
         except DomainError as error:  # e.g. on hold: a person settles it
@@ -149,10 +150,13 @@ def break_plan_if_late(
     reversed_fen = _reverse_interest_not_due(
         session, case=case, plan=plan, interest=interest_not_due(schedule, today), at=at
     )
-    what = "the down payment" if number == 0 else f"instalment {number}"
-    reason = (
-        f"plan {plan.id} broken: {what} due {found.instalment.due_on} more than "
-        f"{BREACH_AFTER_DAYS} days late ({found.owed_fen} fen unpaid on {today})"
+    reason = reasons.plan_broken(
+        plan.id,
+        instalment=number,
+        due_on=found.instalment.due_on,
+        days=BREACH_AFTER_DAYS,
+        owed_fen=found.owed_fen,
+        on=today,
     )
     evidence.append(
         session,

@@ -12,6 +12,7 @@ from debtflow import evidence
 from debtflow.case import service as case_service
 from debtflow.compliance import service as compliance_service
 from debtflow.config import get_settings
+from debtflow.core.case import reasons
 from debtflow.core.case.lifecycle import FINAL_STATUSES, CaseStatus
 from debtflow.core.errors import Conflict, InvalidInput
 from debtflow.core.evidence.leaf import LeafKind
@@ -97,7 +98,11 @@ def record(
     )
     if case.status in (CaseStatus.NEW, CaseStatus.ACTIVE, CaseStatus.PAYING):
         case_service.apply_transition(
-            session, case, to=CaseStatus.PROMISED, reason=f"promise {promise.id}", actor=actor
+            session,
+            case,
+            to=CaseStatus.PROMISED,
+            reason=reasons.promise_made(promise.id),
+            actor=actor,
         )
     return promise
 
@@ -155,7 +160,7 @@ def resolve_due(session: Session, *, as_of: date) -> PromiseResolution:
                     session,
                     case,
                     to=CaseStatus.PAYING,
-                    reason=f"promise {promise.id} kept",
+                    reason=reasons.promise_kept(promise.id),
                     actor="nightly",
                 )
         else:
@@ -165,7 +170,7 @@ def resolve_due(session: Session, *, as_of: date) -> PromiseResolution:
                     session,
                     case,
                     to=CaseStatus.ACTIVE,
-                    reason=f"promise {promise.id} broken",
+                    reason=reasons.promise_broken(promise.id),
                     actor="nightly",
                 )
     return PromiseResolution(kept=kept, broken=broken, pending=len(promises) - kept - broken)

@@ -51,6 +51,7 @@ def explain_case(session: Session, *, case_id: int) -> CaseExplanation:
         rule=case.segment_rule or "",
         rules_version=(case.strategy_rules or "").split("+")[0],
         reasons=stored_reasons(case.segment_reasons, segmentation),
+        rule_zh=segmentation.name_zh(case.segment_rule),
     )
     today = todays_plan(case=case, creditor=creditor, accounts=case.accounts)
     assert today is not None  # the case has a segment

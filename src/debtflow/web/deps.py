@@ -20,6 +20,7 @@ from debtflow.core.money import fen_to_yuan
 from debtflow.core.portal.plan import DatedInstalment
 from debtflow.core.portal.plan import instalment_ordinals as plan_ordinals
 from debtflow.db import immediate, session_factory
+from debtflow.web import labels
 from debtflow.web.i18n import (
     LanguageEnvironment,
     LanguageLoader,
@@ -94,6 +95,8 @@ def instalment_ordinals(rows: Sequence[Any]) -> dict[int, int]:
 TEMPLATES.env.filters["yuan"] = fen
 TEMPLATES.env.filters["instalment_ordinals"] = instalment_ordinals
 TEMPLATES.env.filters["local_time"] = local_time
+TEMPLATES.env.filters["status_reason"] = labels.status_reason
+TEMPLATES.env.filters["collecting_party"] = labels.collecting_party
 
 
 def business_today() -> date:

@@ -60,6 +60,14 @@ def catalog(lang: str) -> dict[str, str]:
     }
 
 
+def group_texts(lang: str, group: str) -> dict[str, str]:
+    """The texts of one group of keys (``gate`` → ``{"quiet_hours": "…", …}``), for a
+    script that words codes the server answers with (``static/field.js``)."""
+    prefix = f"{group}."
+    texts = catalog(lang if lang in LANGUAGES else DEFAULT_LANGUAGE)
+    return {key[len(prefix) :]: text for key, text in texts.items() if key.startswith(prefix)}
+
+
 def language(request: Request) -> str:
     lang = request.cookies.get("lang", DEFAULT_LANGUAGE)
     return lang if lang in LANGUAGES else DEFAULT_LANGUAGE

@@ -265,6 +265,7 @@ def strategy_view(
         rule=case.segment_rule or "",
         rules_version=(case.strategy_rules or "").split("+")[0],
         reasons=stored_reasons(case.segment_reasons, segmentation),
+        rule_zh=segmentation.name_zh(case.segment_rule),
     )
     if agreed is not None:
         words, note = explain(case.propensity, decision), None
@@ -450,6 +451,7 @@ def script_for_reply(session: Session, *, case_id: int, user: User, said: str) -
             library_version=action["library_version"],
             purpose=action["purpose"],
             text=action["text"],
+            purpose_zh=action.get("purpose_zh"),
         ),
     )
 

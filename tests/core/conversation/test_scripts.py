@@ -282,3 +282,24 @@ def test_a_signed_plan_is_spoken_of_by_its_next_payment() -> None:
     paid = CaseContext(plan=PLAN, agreed=AgreedPlan(instalment_count=26, instalment_fen=0))
     chosen = choose_script(minimal, emotion=Emotion.NEUTRAL, intent=Intent.OTHER, case=paid)
     assert chosen.script_id == "plain"
+
+def test_a_script_may_carry_its_purpose_in_chinese() -> None:
+    """``purpose_zh`` is optional: a library without it loads as before."""
+    text = GOOD.replace(
+        'id = "fallback"\n', 'id = "fallback"\npurpose = "Catch-all"\npurpose_zh = "兜底"\n'
+    )
+    library = parse_library(text)
+    assert (library.scripts[0].purpose, library.scripts[0].purpose_zh) == ("Catch-all", "兜底")
+    action = choose_script(library, emotion=Emotion.NEUTRAL, intent=Intent.OTHER, case=CASE)
+    assert action.purpose_zh == "兜底" and action.as_json()["purpose_zh"] == "兜底"
+    assert parse_library(GOOD).scripts[0].purpose_zh is None
+
+
+@pytest.mark.parametrize("value", ['""', '"  "', "3", "[]"])
+def test_an_empty_or_non_text_purpose_zh_is_refused(value: str) -> None:
+    with pytest.raises(ScriptLibraryError, match="script 'fallback': 'purpose_zh'"):
+        parse_library(GOOD.replace('id = "fallback"\n', f'id = "fallback"\npurpose_zh = {value}\n'))
+
+
+def test_every_shipped_script_has_its_purpose_in_chinese() -> None:
+    assert all(s.purpose_zh and s.purpose for s in LIBRARY.scripts)

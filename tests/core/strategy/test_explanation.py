@@ -1,3 +1,5 @@
+from dataclasses import replace
+
 import pytest
 
 from debtflow.core.strategy.explanation import explain
@@ -60,3 +62,12 @@ def test_probability_outside_zero_to_one_is_refused() -> None:
     decision = segment_case(CaseProfile(days_past_due=12), SEGMENTS)
     with pytest.raises(ValueError, match="probability"):
         explain(1.5, decision)
+
+
+def test_the_chinese_explanation_quotes_the_rules_chinese_name() -> None:
+    decision = segment_case(CaseProfile(days_past_due=12, propensity=0.83), SEGMENTS)
+    text = explain(0.83, decision)
+    assert "规则“早期逾期、可能还款”" in text.zh and "early, likely to pay" not in text.zh
+    assert 'rule "early, likely to pay"' in text.en
+    unnamed = replace(decision, rule_zh=None)  # a rule file without name_zh
+    assert "规则“early, likely to pay”" in explain(0.83, unnamed).zh

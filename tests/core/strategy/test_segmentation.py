@@ -171,3 +171,28 @@ def test_missing_or_broken_files_are_refused(tmp_path: Path) -> None:
     broken.write_text("version = [", "utf-8")
     with pytest.raises(RuleFileError, match="not valid TOML"):
         load_rules(broken)
+
+
+def test_a_rule_may_carry_its_name_in_chinese() -> None:
+    """``name_zh`` is optional: the decision carries it, and a file without it loads."""
+    decision = segment_case(CaseProfile(days_past_due=12, propensity=0.83), RULES)
+    assert (decision.rule, decision.rule_zh) == ("early, likely to pay", "早期逾期、可能还款")
+    assert RULES.name_zh("temporary hardship") == "暂时困难"
+    assert RULES.name_zh("no such rule") is None and RULES.name_zh(None) is None
+    document = tomllib.loads(SHIPPED_TEXT)
+    for rule in document["rules"]:
+        del rule["name_zh"]
+    plain = parse_rules(document)
+    assert segment_case(CaseProfile(days_past_due=12, propensity=0.83), plain).rule_zh is None
+
+
+@pytest.mark.parametrize("value", ["", "  ", 3])
+def test_an_empty_or_non_text_name_zh_is_refused(value: Any) -> None:
+    document = tomllib.loads(SHIPPED_TEXT)
+    document["rules"][0]["name_zh"] = value
+    with pytest.raises(RuleFileError, match=r"rule 1 \(deliberate default\): 'name_zh'"):
+        parse_rules(document)
+
+
+def test_every_shipped_rule_has_its_name_in_chinese() -> None:
+    assert all(r.name_zh for r in RULES.rules)

@@ -131,6 +131,9 @@ class Script:
     hesitant: bool | None = None
     max_willingness: float | None = None
     placeholders: frozenset[str] = field(default_factory=frozenset)
+    #: the purpose in Chinese, for the agent's page in Chinese (``purpose_zh`` in the file;
+    #: optional: without it a Chinese page names the script by its id alone)
+    purpose_zh: str | None = None
 
     @property
     def only_intents(self) -> bool:
@@ -176,12 +179,14 @@ class NextAction:
     library_version: str
     purpose: str
     text: str
+    purpose_zh: str | None = None
 
-    def as_json(self) -> dict[str, str]:
+    def as_json(self) -> dict[str, str | None]:
         return {
             "script_id": self.script_id,
             "library_version": self.library_version,
             "purpose": self.purpose,
+            "purpose_zh": self.purpose_zh,
             "text": self.text,
         }
 
@@ -247,6 +252,7 @@ def _placeholders(script_id: str, text: str) -> frozenset[str]:
 _KEYS = {
     "id",
     "purpose",
+    "purpose_zh",
     "text",
     "priority",
     "intents",
@@ -287,6 +293,11 @@ def parse_library(text: str, *, source: str = "library") -> ScriptLibrary:
         body = entry.get("text")
         if not isinstance(body, str) or not body.strip():
             raise ScriptLibraryError(f"script '{script_id}': 'text' must be a non-empty string")
+        purpose_zh = entry.get("purpose_zh")
+        if purpose_zh is not None and (not isinstance(purpose_zh, str) or not purpose_zh.strip()):
+            raise ScriptLibraryError(
+                f"script '{script_id}': 'purpose_zh' must be a non-empty string when given"
+            )
         priority = entry.get("priority", 0)
         if not isinstance(priority, int) or isinstance(priority, bool):
             raise ScriptLibraryError(f"script '{script_id}': 'priority' must be an integer")
@@ -307,6 +318,7 @@ def parse_library(text: str, *, source: str = "library") -> ScriptLibrary:
                 id=script_id,
                 text=body.strip(),
                 purpose=str(entry.get("purpose", "")),
+                purpose_zh=None if purpose_zh is None else purpose_zh.strip(),
                 priority=priority,
                 intents=_labels(script_id, "intents", entry.get("intents"), Intent),
                 emotions=_labels(script_id, "emotions", entry.get("emotions"), Emotion),
@@ -431,5 +443,11 @@ def choose_script(
             continue
         if not script.placeholders <= values.keys():
             continue
-        return NextAction(script.id, library.version, script.purpose, script.text.format(**values))
+        return NextAction(
+            script.id,
+            library.version,
+            script.purpose,
+            script.text.format(**values),
+            script.purpose_zh,
+        )
     raise ScriptLibraryError("no script matched and the library has no usable catch-all")

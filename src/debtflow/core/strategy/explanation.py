@@ -50,9 +50,10 @@ def explain(
     if not 0.0 <= propensity <= 1.0:
         raise ValueError("propensity must be a probability between 0 and 1")
     seg_en, seg_zh = SEGMENT_NAMES[decision.segment]
+    rule_zh = decision.rule_zh or decision.rule
     zh = [
         f"还款可能性评分：{_percent(propensity)}%（模型预测下月还款的概率）。",
-        f"客户分层：{seg_zh}（规则“{decision.rule}”，规则版本 {decision.rules_version}）。",
+        f"客户分层：{seg_zh}（规则“{rule_zh}”，规则版本 {decision.rules_version}）。",
         "原因：" + "".join(r.zh for r in decision.reasons),
     ]
     en = [

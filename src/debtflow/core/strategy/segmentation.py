@@ -128,6 +128,9 @@ class SegmentRule:
     segment: Segment
     reasons: tuple[Reason, ...]
     conditions: tuple[Condition, ...]
+    #: the rule's name in Chinese, for the Chinese explanation (optional ``name_zh``; without
+    #: it the explanation quotes ``name``)
+    name_zh: str | None = None
 
     def matches(self, profile: CaseProfile) -> bool:
         return all(c.holds(profile) for c in self.conditions)
@@ -138,6 +141,11 @@ class SegmentationRules:
     version: str
     rules: tuple[SegmentRule, ...]
 
+    def name_zh(self, name: str | None) -> str | None:
+        """The Chinese name of the rule called ``name`` (a stored decision's rule), if the
+        rules in force have it."""
+        return next((r.name_zh for r in self.rules if r.name == name), None)
+
 
 @dataclass(frozen=True)
 class SegmentDecision:
@@ -145,6 +153,7 @@ class SegmentDecision:
     rule: str
     rules_version: str
     reasons: tuple[Reason, ...]
+    rule_zh: str | None = None
 
     @property
     def reason_codes(self) -> tuple[str, ...]:
@@ -228,7 +237,7 @@ def parse_rules(document: Mapping[str, Any], source: str = "rules") -> Segmentat
         where = f"{source}: rule {position} ({name or 'unnamed'})"
         if not isinstance(raw, Mapping) or not isinstance(name, str) or not name:
             raise RuleFileError(f"{where}: each rule needs a 'name'")
-        unknown_keys = set(raw) - {"name", "segment", "reasons", "conditions"}
+        unknown_keys = set(raw) - {"name", "name_zh", "segment", "reasons", "conditions"}
         if unknown_keys:
             raise RuleFileError(f"{where}: unknown keys: {', '.join(sorted(unknown_keys))}")
         try:
@@ -238,6 +247,9 @@ def parse_rules(document: Mapping[str, Any], source: str = "rules") -> Segmentat
             raise RuleFileError(
                 f"{where}: unknown segment {raw.get('segment')!r} (known: {known})"
             ) from None
+        name_zh = raw.get("name_zh")
+        if name_zh is not None and (not isinstance(name_zh, str) or not name_zh.strip()):
+            raise RuleFileError(f"{where}: 'name_zh' must be a non-empty string when given")
         codes = raw.get("reasons", [])
         if not isinstance(codes, list) or not codes:
             raise RuleFileError(f"{where}: give at least one reason code")
@@ -253,7 +265,15 @@ def parse_rules(document: Mapping[str, Any], source: str = "rules") -> Segmentat
             _parse_condition(c, f"{where}, condition {k}")
             for k, c in enumerate(raw_conditions, start=1)
         )
-        rules.append(SegmentRule(name, segment, tuple(catalogue[c] for c in codes), conditions))
+        rules.append(
+            SegmentRule(
+                name,
+                segment,
+                tuple(catalogue[c] for c in codes),
+                conditions,
+                None if name_zh is None else name_zh.strip(),
+            )
+        )
     if rules[-1].conditions:
         raise RuleFileError(
             f"{source}: the last rule ({rules[-1].name}) must have no conditions, "
@@ -294,7 +314,9 @@ def shipped_rules(name: str = "segmentation-v1.toml") -> SegmentationRules:
 def segment_case(profile: CaseProfile, rules: SegmentationRules) -> SegmentDecision:
     for rule in rules.rules:
         if rule.matches(profile):
-            return SegmentDecision(rule.segment, rule.name, rules.version, rule.reasons)
+            return SegmentDecision(
+                rule.segment, rule.name, rules.version, rule.reasons, rule.name_zh
+            )
     raise AssertionError("validated rules end with a catch-all")  # pragma: no cover
 
 

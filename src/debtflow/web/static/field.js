@@ -2,7 +2,8 @@
 // (navigator.geolocation) and posts latitude, longitude and accuracy to the JSON API with
 // the page's CSRF token. The server asks the compliance gate, stores the check-in with its
 // distance to the debtor's address and appends it to the evidence log; the page is then
-// reloaded to show it. A visit the gate refuses shows the gate's reasons.
+// reloaded to show it. A visit the gate refuses shows the gate's reasons, worded in the page's
+// language (data-reason-words: the catalog's gate.<code> texts).
 (function () {
   "use strict";
 
@@ -12,6 +13,12 @@
     box.textContent = text;
     box.hidden = false;
     box.scrollIntoView({ block: "center" });
+  }
+
+  // the gate's reason codes in the page's language, from the server's catalog
+  function reasonWords(app) {
+    try { return JSON.parse(app.getAttribute("data-reason-words") || "{}"); }
+    catch (error) { return {}; }
   }
 
   function post(app, button, position) {
@@ -36,7 +43,9 @@
           return;
         }
         var text = answer && answer.reasons
-          ? app.getAttribute("data-msg-denied") + ": " + answer.reasons.join(", ")
+          ? app.getAttribute("data-msg-denied") + ": " + answer.reasons.map(function (code) {
+              return reasonWords(app)[code] || code;
+            }).join(", ")
           : (answer && answer.detail && answer.detail.detail) || (answer && answer.detail) || response.statusText;
         show(app, typeof text === "string" ? text : JSON.stringify(text));
         button.disabled = false;
