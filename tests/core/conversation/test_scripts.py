@@ -283,6 +283,7 @@ def test_a_signed_plan_is_spoken_of_by_its_next_payment() -> None:
     chosen = choose_script(minimal, emotion=Emotion.NEUTRAL, intent=Intent.OTHER, case=paid)
     assert chosen.script_id == "plain"
 
+
 def test_a_script_may_carry_its_purpose_in_chinese() -> None:
     """``purpose_zh`` is optional: a library without it loads as before."""
     text = GOOD.replace(
