@@ -30,6 +30,7 @@ from debtflow.portal import service as portal_service
 from debtflow.portal.capacity import capacity_report
 from debtflow.promise import service as promise_service
 from debtflow.web.deps import TEMPLATES, DbSession, business_today
+from debtflow.web.inputs import EmptyIsAbsent
 from debtflow.web.routing import RequestRoute
 from debtflow.workbench import service as workbench
 
@@ -56,9 +57,9 @@ def case_list(
     request: Request,
     session: DbSession,
     visitor: PageVisitor,
-    bucket: str | None = Query(None, max_length=8),
-    status: CaseStatus | None = None,
-    page: int = Query(1, ge=1, le=10**6),
+    bucket: Annotated[str | None, EmptyIsAbsent, Query(max_length=8)] = None,
+    status: Annotated[CaseStatus | None, EmptyIsAbsent] = None,
+    page: Annotated[int, EmptyIsAbsent, Query(ge=1, le=10**6)] = 1,
 ) -> Response:
     if not permits(visitor.user, Permission.VIEW_CASES):
         return RedirectResponse("/portal", status_code=303)
@@ -220,8 +221,8 @@ def case_page(
     request: Request,
     session: DbSession,
     visitor: PageVisitor,
-    gate: int | None = Query(None, ge=1, le=2**62),
-    visit: int | None = Query(None, ge=1, le=2**62),
+    gate: Annotated[int | None, EmptyIsAbsent, Query(ge=1, le=2**62)] = None,
+    visit: Annotated[int | None, EmptyIsAbsent, Query(ge=1, le=2**62)] = None,
 ) -> HTMLResponse:
     return _case_page(
         request,
