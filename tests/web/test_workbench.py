@@ -711,3 +711,23 @@ def test_request_a_field_visit_from_the_case_page(demo_world):
             select(func.count()).where(FieldVisitRequest.case_id.in_([case_id, other]))
         )
     assert count == 1
+
+
+def test_the_case_page_confirms_only_a_visit_request_that_exists_on_that_case(demo_world):
+    from debtflow.models import FieldVisitRequest
+
+    case_id, other = sorted(own_cases(demo_world) - demo_world.debtor_case_ids)[:2]
+    agent = page_client(demo_world)
+    done = agent.post(
+        f"/cases/{case_id}/field-visits",
+        data={"reason": "核实住址", "csrf_token": csrf(demo_world)},
+    )
+    assert done.status_code == 303
+    visit_id = int(re.search(r"visit=(\d+)", done.headers["location"]).group(1))
+    assert f'data-visit="{visit_id}"' in agent.get(f"/cases/{case_id}?visit={visit_id}").text
+    with unit_of_work() as session:
+        missing = (session.scalar(select(func.max(FieldVisitRequest.id))) or 0) + 1000
+    for page in (f"/cases/{case_id}?visit={missing}", f"/cases/{other}?visit={visit_id}"):
+        shown = agent.get(page)
+        assert shown.status_code == 200, page
+        assert "data-visit=" not in shown.text and "已申请外访" not in shown.text, page

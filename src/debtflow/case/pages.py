@@ -119,6 +119,15 @@ def _gate_decision(
     return decision
 
 
+def _visit_request(session: DbSession, case_id: int, request_id: int | None) -> int | None:
+    """The visit request named in the query string, confirmed only when it exists on this
+    case."""
+    if request_id is None:
+        return None
+    row = field_service.visit_request_on_case(session, case_id=case_id, request_id=request_id)
+    return None if row is None else row.id
+
+
 def _case_context(
     request: Request,
     session: DbSession,
@@ -222,7 +231,7 @@ def case_page(
     session: DbSession,
     visitor: PageVisitor,
     gate: Annotated[int | None, EmptyIsAbsent, Query(ge=1, le=2**62)] = None,
-    visit: Annotated[int | None, EmptyIsAbsent, Query(ge=1, le=2**62)] = None,
+    visit: Annotated[int | None, EmptyIsAbsent, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
     return _case_page(
         request,
@@ -230,7 +239,7 @@ def case_page(
         visitor,
         case_id,
         gate=_gate_decision(session, visitor, case_id, gate),
-        visit_id=visit,
+        visit_id=_visit_request(session, case_id, visit),
     )
 
 
