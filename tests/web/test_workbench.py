@@ -558,6 +558,24 @@ def test_log_contact_refusals(demo_world, business_hours):
     ), "the auditor's case page has no contact form"
 
 
+def test_the_auditor_is_refused_a_promise_as_a_contact_in_the_same_words(demo_world):
+    case_id = open_case(demo_world)
+    auditor = page_client(demo_world, Role.COMPLIANCE_AUDITOR)
+    token = csrf(demo_world, Role.COMPLIANCE_AUDITOR)
+    due = (datetime.now(SHANGHAI).date() + timedelta(days=5)).isoformat()
+    promise = auditor.post(
+        f"/cases/{case_id}/promises", data={"amount_yuan": "100", "due": due, "csrf_token": token}
+    )
+    contact = auditor.post(
+        f"/cases/{case_id}/contacts", data={"channel": "call", "csrf_token": token}
+    )
+    for refused in (promise, contact):
+        assert refused.status_code == 403
+        assert "该案件或操作不在您的权限范围内。" in refused.text
+        assert "操作未能完成" not in refused.text
+    assert "may not record promise" in promise.text
+
+
 # --- notes ------------------------------------------------------------------------------
 
 

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from debtflow.auth.deps import PageVisitor, check_csrf
-from debtflow.auth.scoping import Permission, case_scope, permits
+from debtflow.auth.scoping import Permission, case_scope, permits, require
 from debtflow.case import service
 from debtflow.compliance import service as compliance_service
 from debtflow.core.case.lifecycle import CaseStatus
@@ -420,8 +420,7 @@ def record_promise(
     check_csrf(visitor, csrf_token)
     case = service.get_for_user(session, case_id=case_id, user=visitor.user)
     try:
-        if not permits(visitor.user, Permission.RECORD_PROMISE):
-            raise DomainError(f"a {visitor.user.role.value} may not record promises")
+        require(visitor.user, Permission.RECORD_PROMISE)
         amount_fen = _yuan_to_fen(amount_yuan)
         due_day = _day(due)
         promise_service.record(
@@ -435,8 +434,9 @@ def record_promise(
         )
     except DomainError as exc:
         session.rollback()
-        status = 403 if not permits(visitor.user, Permission.RECORD_PROMISE) else exc.status_code
-        return _case_page(request, session, visitor, case_id, error=exc, status_code=status)
+        return _case_page(
+            request, session, visitor, case_id, error=exc, status_code=exc.status_code
+        )
     return RedirectResponse(f"/cases/{case_id}?recorded=1", status_code=303)
 
 
