@@ -140,7 +140,9 @@ def test_api_token_lockout_debtor_code_portal_and_language(demo_world):
     refused = client.post(
         "/debtor/login/verify", data={"phone": phone, "code": wrong, "csrf_token": token}
     )
-    assert refused.status_code == 401
+    assert refused.status_code == 401 and "验证码错误或已过期" in refused.text
+    assert "验证码已发送" not in refused.text, "nothing was sent: the refusal alone"
+    assert 'name="code"' in refused.text, "the code can be typed again"
     signed = client.post(
         "/debtor/login/verify", data={"phone": phone, "code": code, "csrf_token": token}
     )
