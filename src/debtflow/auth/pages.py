@@ -97,9 +97,9 @@ def login(
         )
     attempt = service.sign_in(session, username=username, password=password)
     if attempt.user is None:
+        # a wrong password, an unknown username and a locked account read alike: the page
+        # must not tell which usernames exist (the lock itself holds, see sign_in)
         error = _("invalid_credentials")
-        if attempt.failure == "locked" and attempt.locked_until is not None:
-            error = f"{_('locked')} {attempt.locked_until:%Y-%m-%d %H:%M} UTC"
         return _login_form(request, "login.html", {"next": next, "error": error}, status_code=401)
     return _signed_in(session, attempt.user, next)
 
