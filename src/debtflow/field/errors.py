@@ -4,8 +4,8 @@ Visit requests that are empty, too long or duplicate an open one; acts on a clos
 user who is not a field collector; a route that does not exist for the asker; a check-in at no
 real position, an outcome without a check-in or recorded twice, a new check-in while the last
 visit is still open; files sent before a check-in, empty, too large or not a photo or
-recording. The domain errors
-of ``debtflow.core.errors`` carry the status code and the machine-readable ``code``.
+recording. The domain errors of ``debtflow.core.errors`` carry the status code and the
+machine-readable ``code``.
 """
 
 from __future__ import annotations

@@ -2,9 +2,9 @@
 
 A file is accepted only after a check-in at the stop today (409 otherwise), not empty (422),
 at most 20 MB (413), and as a photo or audio type whose bytes match it (415,
-``core.field.media``). It is
-stored by SHA-256 in the evidence file store, its digest goes into an evidence leaf of kind
-``field_checkin``, and a ``FieldVisitFile`` row ties it to the check-in.
+``core.field.media``). It is stored by SHA-256 in the evidence file store, its digest goes
+into an evidence leaf of kind ``field_checkin``, and a ``FieldVisitFile`` row ties it to the
+check-in.
 """
 
 from __future__ import annotations
