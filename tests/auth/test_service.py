@@ -92,6 +92,23 @@ def test_five_failures_lock_the_account_even_for_the_right_password(session):
     assert after.user is user and user.locked_until is None and user.failed_logins == 0
 
 
+def test_a_locked_user_costs_one_password_check_as_an_unknown_name_does(session, monkeypatch):
+    make_staff(session, username="boss", role=Role.ADMIN)
+    for _ in range(service.MAX_FAILED_LOGINS):
+        service.sign_in(session, username="boss", password="guess")
+    checks: list[str | None] = []
+    real = service.verify_password
+
+    def counted(stored: str | None, password: str) -> bool:
+        checks.append(stored)
+        return real(stored, password)
+
+    monkeypatch.setattr(service, "verify_password", counted)
+    assert service.sign_in(session, username="nobody", password=PASSWORD).failure == "invalid"
+    assert service.sign_in(session, username="boss", password=PASSWORD).failure == "locked"
+    assert len(checks) == 2 and checks[1] is not None, "the locked user's own hash, checked once"
+
+
 def test_reset_password_lifts_a_lockout(session):
     make_staff(session, username="boss", role=Role.ADMIN)
     for _ in range(service.MAX_FAILED_LOGINS):

@@ -136,6 +136,12 @@ def test_refusals_over_http(site):
         f"/api/field/stops/{site.case_id}/outcome", json={"outcome": "not_home"}
     )
     assert no_checkin.status_code == 409 and no_checkin.json()["error"] == "checkin_required"
+    early_file = field.post(
+        f"/api/field/stops/{site.case_id}/files", files={"file": ("door.jpg", JPEG, "image/jpeg")}
+    )
+    assert early_file.status_code == 409
+    assert early_file.json()["error"] == "checkin_required_for_upload"
+    assert "before uploading" in early_file.json()["detail"]
     other = site.api("other").post(
         f"/api/field/stops/{site.case_id}/checkin",
         json={"latitude": HOME[0], "longitude": HOME[1], "accuracy_m": 10},
@@ -171,6 +177,11 @@ def test_refusals_over_http(site):
         files={"file": ("notes.txt", b"hello", "text/plain")},
     )
     assert wrong.status_code == 415
+    empty = field.post(
+        f"/api/field/stops/{site.case_id}/files",
+        files={"file": ("door.jpg", b"", "image/jpeg")},
+    )
+    assert empty.status_code == 422 and empty.json()["error"] == "empty_file"
     request = site.api("manager").post(
         "/api/field/requests", json={"case_id": site.case_id, "reason": "   "}
     )
@@ -196,6 +207,14 @@ def test_route_page_list_and_map_and_outcome_form(site):
     )
     assert refused.status_code == 409 and "check in" in refused.text
     assert "请先在债务人地址签到" in refused.text, "said in the page's language"
+    early_file = browser.post(
+        f"/field/stops/{site.case_id}/files",
+        data={"csrf_token": csrf},
+        files={"file": ("door.jpg", JPEG, "image/jpeg")},
+    )
+    assert early_file.status_code == 409
+    assert "请先在债务人地址签到，再上传照片或录音。" in early_file.text, "about the upload"
+    assert "再记录外访结果" not in early_file.text
     forged = browser.post(
         f"/field/stops/{site.case_id}/outcome", data={"outcome": "not_home", "csrf_token": "x"}
     )
@@ -214,6 +233,13 @@ def test_route_page_list_and_map_and_outcome_form(site):
         data={"outcome": "met_debtor", "note": "同意下周来电", "csrf_token": csrf},
     )
     assert saved.status_code == 303
+    empty = browser.post(
+        f"/field/stops/{site.case_id}/files",
+        data={"csrf_token": csrf},
+        files={"file": ("door.jpg", b"", "image/jpeg")},
+    )
+    assert empty.status_code == 422 and "文件是空的" in empty.text
+    assert "不支持该文件类型" not in empty.text
     uploaded = browser.post(
         f"/field/stops/{site.case_id}/files",
         data={"csrf_token": csrf},

@@ -213,3 +213,24 @@ def test_refusals_before_any_route_runs_have_the_same_shape(demo_world):
     assert forged.status_code == 403 and forged.json()["error"] == "csrf"
     form = browser.post(f"/cases/{_own_case(demo_world)}/notes", data={"body": "x"}, headers=HTML)
     assert form.status_code == 403 and "表单已过期" in form.text
+
+
+def test_an_error_page_keeps_the_top_bar_of_whoever_is_signed_in(demo_world):
+    browser = demo_world.client(Role.ONLINE_AGENT, cookie=True)
+    csrf = demo_world.callers[Role.ONLINE_AGENT].csrf_token
+    for path, status in (
+        ("/cases/999999", 404),  # refused by the route's service
+        ("/no-such-page", 404),  # no route at all
+        ("/cases?status=nonsense", 422),  # the request does not validate
+    ):
+        page = browser.get(path, headers=HTML)
+        assert page.status_code == status, path
+        assert '<a href="/cases">' in page.text, f"{path}: the navigation"
+        assert 'action="/logout"' in page.text and f'value="{csrf}"' in page.text, path
+    anonymous = TestClient(create_app(), base_url="https://testserver")
+    stale = TestClient(create_app(), base_url="https://testserver")
+    stale.cookies.set("debtflow_session", "no-such-session")
+    for client in (anonymous, stale):
+        page = client.get("/no-such-page", headers=HTML)
+        assert page.status_code == 404 and "找不到所请求的页面或记录" in page.text
+        assert 'action="/logout"' not in page.text and '<a href="/cases">' not in page.text

@@ -102,6 +102,32 @@ def test_staff_sign_in_queue_case_page_and_promise(demo_world):
     assert client.get("/cases").headers["location"].startswith("/login")
 
 
+ALERT = re.compile(r'role="alert">(.*?)</p>', re.S)
+
+
+def test_the_sign_in_page_does_not_tell_a_locked_account_from_an_unknown_name(demo_world):
+    client = browser()
+    token = csrf_of(client.get("/login").text)
+
+    def sign_in(username: str, password: str) -> tuple[int, str]:
+        answer = client.post(
+            "/login", data={"username": username, "password": password, "csrf_token": token}
+        )
+        found = ALERT.search(answer.text)
+        assert found, answer.text
+        return answer.status_code, found.group(1)
+
+    unknown = sign_in("nobody-by-this-name", "guess")
+    assert unknown[0] == 401 and "用户名或密码错误" in unknown[1] and "锁定" in unknown[1]
+    answers = [sign_in("field1", "guess") for _ in range(auth_service.MAX_FAILED_LOGINS)]
+    with unit_of_work() as session:
+        user = auth_service.get_user(session, username="field1")
+        assert user.locked_until is not None, "the lock itself holds"
+    answers.append(sign_in("field1", "debtflow-demo"))  # the right password while locked
+    assert answers == [unknown] * len(answers), "a locked account reads as any refusal"
+    assert "UTC" not in unknown[1]
+
+
 def test_api_token_lockout_debtor_code_portal_and_language(demo_world):
     client = browser()
     assert client.get("/api/cases").status_code == 401
@@ -140,7 +166,9 @@ def test_api_token_lockout_debtor_code_portal_and_language(demo_world):
     refused = client.post(
         "/debtor/login/verify", data={"phone": phone, "code": wrong, "csrf_token": token}
     )
-    assert refused.status_code == 401
+    assert refused.status_code == 401 and "验证码错误或已过期" in refused.text
+    assert "验证码已发送" not in refused.text, "nothing was sent: the refusal alone"
+    assert 'name="code"' in refused.text, "the code can be typed again"
     signed = client.post(
         "/debtor/login/verify", data={"phone": phone, "code": code, "csrf_token": token}
     )

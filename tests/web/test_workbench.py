@@ -558,6 +558,24 @@ def test_log_contact_refusals(demo_world, business_hours):
     ), "the auditor's case page has no contact form"
 
 
+def test_the_auditor_is_refused_a_promise_as_a_contact_in_the_same_words(demo_world):
+    case_id = open_case(demo_world)
+    auditor = page_client(demo_world, Role.COMPLIANCE_AUDITOR)
+    token = csrf(demo_world, Role.COMPLIANCE_AUDITOR)
+    due = (datetime.now(SHANGHAI).date() + timedelta(days=5)).isoformat()
+    promise = auditor.post(
+        f"/cases/{case_id}/promises", data={"amount_yuan": "100", "due": due, "csrf_token": token}
+    )
+    contact = auditor.post(
+        f"/cases/{case_id}/contacts", data={"channel": "call", "csrf_token": token}
+    )
+    for refused in (promise, contact):
+        assert refused.status_code == 403
+        assert "该案件或操作不在您的权限范围内。" in refused.text
+        assert "操作未能完成" not in refused.text
+    assert "may not record promise" in promise.text
+
+
 # --- notes ------------------------------------------------------------------------------
 
 
@@ -711,3 +729,23 @@ def test_request_a_field_visit_from_the_case_page(demo_world):
             select(func.count()).where(FieldVisitRequest.case_id.in_([case_id, other]))
         )
     assert count == 1
+
+
+def test_the_case_page_confirms_only_a_visit_request_that_exists_on_that_case(demo_world):
+    from debtflow.models import FieldVisitRequest
+
+    case_id, other = sorted(own_cases(demo_world) - demo_world.debtor_case_ids)[:2]
+    agent = page_client(demo_world)
+    done = agent.post(
+        f"/cases/{case_id}/field-visits",
+        data={"reason": "核实住址", "csrf_token": csrf(demo_world)},
+    )
+    assert done.status_code == 303
+    visit_id = int(re.search(r"visit=(\d+)", done.headers["location"]).group(1))
+    assert f'data-visit="{visit_id}"' in agent.get(f"/cases/{case_id}?visit={visit_id}").text
+    with unit_of_work() as session:
+        missing = (session.scalar(select(func.max(FieldVisitRequest.id))) or 0) + 1000
+    for page in (f"/cases/{case_id}?visit={missing}", f"/cases/{other}?visit={visit_id}"):
+        shown = agent.get(page)
+        assert shown.status_code == 200, page
+        assert "data-visit=" not in shown.text and "已申请外访" not in shown.text, page

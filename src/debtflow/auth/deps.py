@@ -19,6 +19,7 @@ from fastapi.security import OAuth2PasswordBearer
 from sqlalchemy.orm import Session
 
 from debtflow.auth import service
+from debtflow.db import session_factory
 from debtflow.models import Role, User
 from debtflow.web.deps import DbSession
 from debtflow.web.routing import in_request_thread
@@ -119,6 +120,18 @@ def page_visitor(request: Request, session: DbSession) -> Visitor:
 
 
 PageVisitor = Annotated[Visitor, Depends(page_visitor)]
+
+
+def visitor_of_cookie(token: str) -> Visitor | None:
+    """Who a session cookie signs in, read in a session of its own, for a page answered
+    outside a route: an error page's top bar (the request's own session has been rolled back
+    by then, or no route ran — an unknown path, a request that did not validate)."""
+    with session_factory()() as session:
+        found = service.user_for_session(session, token=token)
+    if found is None:
+        return None
+    user, web_session = found
+    return Visitor(user=user, csrf_token=web_session.csrf_token)
 
 
 def check_csrf(visitor: Visitor, form_token: str | None) -> None:

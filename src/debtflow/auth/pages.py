@@ -25,6 +25,7 @@ from debtflow.core.errors import DomainError
 from debtflow.models import User
 from debtflow.web.deps import TEMPLATES, DbSession
 from debtflow.web.i18n import LANGUAGES, Refusal, translator
+from debtflow.web.inputs import EmptyIsAbsent
 from debtflow.web.routing import RequestRoute
 
 # a sign-in form whose token does not match its cookie: stale, or posted from elsewhere
@@ -73,7 +74,10 @@ def _signed_in(session: DbSession, user: User, target: str | None) -> RedirectRe
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_form(request: Request, next: str | None = Query(None, max_length=500)) -> HTMLResponse:  # noqa: A002
+def login_form(
+    request: Request,
+    next: Annotated[str | None, EmptyIsAbsent, Query(max_length=500)] = None,  # noqa: A002
+) -> HTMLResponse:
     return _login_form(request, "login.html", {"next": _safe_next(next) or "", "error": None})
 
 
@@ -93,9 +97,9 @@ def login(
         )
     attempt = service.sign_in(session, username=username, password=password)
     if attempt.user is None:
+        # a wrong password, an unknown username and a locked account read alike: the page
+        # must not tell which usernames exist (the lock itself holds, see sign_in)
         error = _("invalid_credentials")
-        if attempt.failure == "locked" and attempt.locked_until is not None:
-            error = f"{_('locked')} {attempt.locked_until:%Y-%m-%d %H:%M} UTC"
         return _login_form(request, "login.html", {"next": next, "error": error}, status_code=401)
     return _signed_in(session, attempt.user, next)
 
@@ -173,7 +177,10 @@ def debtor_verify(
 
 
 @router.get("/lang/{code}")
-def switch_language(code: str, next: str | None = Query(None, max_length=500)) -> RedirectResponse:  # noqa: A002
+def switch_language(
+    code: str,
+    next: Annotated[str | None, EmptyIsAbsent, Query(max_length=500)] = None,  # noqa: A002
+) -> RedirectResponse:
     response = RedirectResponse(_safe_next(next) or "/", status_code=303)
     if code in LANGUAGES:
         response.set_cookie("lang", code, max_age=365 * 86400, samesite="lax", path="/")

@@ -172,13 +172,16 @@ def sign_in(
     session: Session, *, username: str, password: str, now: datetime | None = None
 ) -> SignIn:
     """Check a staff password. After ``MAX_FAILED_LOGINS`` failures in a row the user is
-    locked out for ``LOCKOUT``, even with the right password."""
+    locked out for ``LOCKOUT``, even with the right password. Every attempt costs one
+    password check — an unknown username, a locked user and a wrong password alike — so the
+    time of the answer does not tell them apart."""
     now = now or utcnow()
     user = repository.lock_by_username(session, username=username.strip().lower())
     if user is None or user.role == Role.DEBTOR or not user.active:
         verify_password(None, password)  # same cost as a real check
         return SignIn(None, "invalid")
     if user.locked_until is not None and user.locked_until > now:
+        verify_password(user.password_hash, password)  # same cost; refused whatever it says
         return SignIn(None, "locked", user.locked_until)
     if not verify_password(user.password_hash, password):
         user.failed_logins += 1

@@ -10,7 +10,7 @@ from fastapi import APIRouter, Form, Query, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from debtflow.auth.deps import PageVisitor, check_csrf
-from debtflow.auth.scoping import Permission, case_scope, permits
+from debtflow.auth.scoping import Permission, case_scope, permits, require
 from debtflow.case import service
 from debtflow.compliance import service as compliance_service
 from debtflow.core.case.lifecycle import CaseStatus
@@ -30,6 +30,7 @@ from debtflow.portal import service as portal_service
 from debtflow.portal.capacity import capacity_report
 from debtflow.promise import service as promise_service
 from debtflow.web.deps import TEMPLATES, DbSession, business_today
+from debtflow.web.inputs import EmptyIsAbsent
 from debtflow.web.routing import RequestRoute
 from debtflow.workbench import service as workbench
 
@@ -56,9 +57,9 @@ def case_list(
     request: Request,
     session: DbSession,
     visitor: PageVisitor,
-    bucket: str | None = Query(None, max_length=8),
-    status: CaseStatus | None = None,
-    page: int = Query(1, ge=1, le=10**6),
+    bucket: Annotated[str | None, EmptyIsAbsent, Query(max_length=8)] = None,
+    status: Annotated[CaseStatus | None, EmptyIsAbsent] = None,
+    page: Annotated[int, EmptyIsAbsent, Query(ge=1, le=10**6)] = 1,
 ) -> Response:
     if not permits(visitor.user, Permission.VIEW_CASES):
         return RedirectResponse("/portal", status_code=303)
@@ -116,6 +117,15 @@ def _gate_decision(
     if decision.case_id != case_id or decision.requested_by != visitor.user.username:
         return None
     return decision
+
+
+def _visit_request(session: DbSession, case_id: int, request_id: int | None) -> int | None:
+    """The visit request named in the query string, confirmed only when it exists on this
+    case."""
+    if request_id is None:
+        return None
+    row = field_service.visit_request_on_case(session, case_id=case_id, request_id=request_id)
+    return None if row is None else row.id
 
 
 def _case_context(
@@ -229,8 +239,8 @@ def case_page(
     request: Request,
     session: DbSession,
     visitor: PageVisitor,
-    gate: int | None = Query(None, ge=1, le=2**62),
-    visit: int | None = Query(None, ge=1, le=2**62),
+    gate: Annotated[int | None, EmptyIsAbsent, Query(ge=1, le=2**62)] = None,
+    visit: Annotated[int | None, EmptyIsAbsent, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
     return _case_page(
         request,
@@ -238,7 +248,7 @@ def case_page(
         visitor,
         case_id,
         gate=_gate_decision(session, visitor, case_id, gate),
-        visit_id=visit,
+        visit_id=_visit_request(session, case_id, visit),
     )
 
 
@@ -419,8 +429,7 @@ def record_promise(
     check_csrf(visitor, csrf_token)
     case = service.get_for_user(session, case_id=case_id, user=visitor.user)
     try:
-        if not permits(visitor.user, Permission.RECORD_PROMISE):
-            raise DomainError(f"a {visitor.user.role.value} may not record promises")
+        require(visitor.user, Permission.RECORD_PROMISE)
         amount_fen = _yuan_to_fen(amount_yuan)
         due_day = _day(due)
         promise_service.record(
@@ -434,8 +443,9 @@ def record_promise(
         )
     except DomainError as exc:
         session.rollback()
-        status = 403 if not permits(visitor.user, Permission.RECORD_PROMISE) else exc.status_code
-        return _case_page(request, session, visitor, case_id, error=exc, status_code=status)
+        return _case_page(
+            request, session, visitor, case_id, error=exc, status_code=exc.status_code
+        )
     return RedirectResponse(f"/cases/{case_id}?recorded=1", status_code=303)
 
 

@@ -13,6 +13,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from debtflow.auth.deps import PageVisitor, check_csrf
 from debtflow.conversation import alerts
 from debtflow.web.deps import TEMPLATES, DbSession
+from debtflow.web.inputs import EmptyIsAbsent
 from debtflow.web.routing import RequestRoute
 
 router = APIRouter(route_class=RequestRoute)
@@ -26,9 +27,9 @@ def call_alerts_page(
     request: Request,
     session: DbSession,
     visitor: PageVisitor,
-    status: Literal["open", "all"] = "open",
-    severity: Literal["low", "medium", "high", "critical"] | None = None,
-    case_id: int | None = Query(None, ge=1, le=2**31 - 1),
+    status: Annotated[Literal["open", "all"], EmptyIsAbsent] = "open",
+    severity: Annotated[Literal["low", "medium", "high", "critical"] | None, EmptyIsAbsent] = None,
+    case_id: Annotated[int | None, EmptyIsAbsent, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
     found = alerts.list_alerts(
         session,

@@ -3,8 +3,9 @@
 Visit requests that are empty, too long or duplicate an open one; acts on a closed case; a
 user who is not a field collector; a route that does not exist for the asker; a check-in at no
 real position, an outcome without a check-in or recorded twice, a new check-in while the last
-visit is still open; files that are too large or not a photo or recording. The domain errors
-of ``debtflow.core.errors`` carry the status code and the machine-readable ``code``.
+visit is still open; files sent before a check-in, empty, too large or not a photo or
+recording. The domain errors of ``debtflow.core.errors`` carry the status code and the
+machine-readable ``code``.
 """
 
 from __future__ import annotations
@@ -40,6 +41,13 @@ class CheckinRequired(Conflict):
     code = "checkin_required"
 
 
+class UploadNeedsCheckin(CheckinRequired):
+    """A photo or recording sent before today's check-in at the stop (the same 409 as an
+    outcome, in words about uploading)."""
+
+    code = "checkin_required_for_upload"
+
+
 class VisitStillOpen(Conflict):
     code = "visit_still_open"
 
@@ -55,6 +63,10 @@ class InvalidOutcome(InvalidInput):
 class FileTooLarge(DomainError):
     status_code = 413
     code = "file_too_large"
+
+
+class EmptyFile(InvalidInput):
+    code = "empty_file"
 
 
 class UnsupportedMedia(DomainError):

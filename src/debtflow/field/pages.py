@@ -22,7 +22,7 @@ from debtflow.field.errors import NotAFieldCollector
 from debtflow.models import Role
 from debtflow.web.deps import TEMPLATES, DbSession, business_today
 from debtflow.web.i18n import group_texts, language
-from debtflow.web.inputs import Day
+from debtflow.web.inputs import Day, EmptyIsAbsent
 from debtflow.web.routing import RequestRoute
 
 router = APIRouter(include_in_schema=False, route_class=RequestRoute)
@@ -80,8 +80,8 @@ def field_page(
     request: Request,
     session: DbSession,
     visitor: PageVisitor,
-    day: Day | None = None,
-    collector_id: Annotated[int | None, Query(ge=1)] = None,
+    day: Annotated[Day | None, EmptyIsAbsent] = None,
+    collector_id: Annotated[int | None, EmptyIsAbsent, Query(ge=1, le=2**31 - 1)] = None,
 ) -> Response:
     if visitor.user.role == Role.DEBTOR:
         return RedirectResponse("/portal", status_code=303)

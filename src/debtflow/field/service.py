@@ -54,6 +54,7 @@ __all__ = [
     "route_sheet",
     "schedule_requested_visits",
     "upload_file",
+    "visit_request_on_case",
 ]
 
 MAX_REASON = 2000
@@ -96,6 +97,16 @@ def request_visit(
     repository.add(session, row)
     session.flush()
     return row
+
+
+def visit_request_on_case(
+    session: Session, *, case_id: int, request_id: int
+) -> FieldVisitRequest | None:
+    """The visit request ``request_id`` when it is one on ``case_id``, None otherwise: a page
+    confirms only a request that exists on the case it shows (the caller has checked that
+    the user reaches the case)."""
+    row = repository.request(session, request_id=request_id)
+    return row if row is not None and row.case_id == case_id else None
 
 
 def cancel_request(

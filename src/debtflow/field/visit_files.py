@@ -1,9 +1,10 @@
 """Photos and recordings taken on a visit, attached to the day's check-in.
 
-A file is accepted only after a check-in at the stop today (409 otherwise), at most 20 MB
-(413), and as a photo or audio type whose bytes match it (415, ``core.field.media``). It is
-stored by SHA-256 in the evidence file store, its digest goes into an evidence leaf of kind
-``field_checkin``, and a ``FieldVisitFile`` row ties it to the check-in.
+A file is accepted only after a check-in at the stop today (409 otherwise), not empty (422),
+at most 20 MB (413), and as a photo or audio type whose bytes match it (415,
+``core.field.media``). It is stored by SHA-256 in the evidence file store, its digest goes
+into an evidence leaf of kind ``field_checkin``, and a ``FieldVisitFile`` row ties it to the
+check-in.
 """
 
 from __future__ import annotations
@@ -18,7 +19,13 @@ from debtflow.core.field.media import MediaRejected, check_upload
 from debtflow.field import repository
 from debtflow.field.access import field_stop
 from debtflow.field.business_days import business_day, require_aware
-from debtflow.field.errors import FileTooLarge, UnsupportedMedia
+from debtflow.field.errors import (
+    CheckinRequired,
+    EmptyFile,
+    FileTooLarge,
+    UnsupportedMedia,
+    UploadNeedsCheckin,
+)
 from debtflow.field.site_visits import todays_checkin
 from debtflow.models import FieldVisitFile, User
 
@@ -33,17 +40,24 @@ def upload_file(
     now: datetime,
 ) -> FieldVisitFile:
     """Attach a photo or recording to today's check-in at ``case_id`` (409 without one):
-    at most 20 MB (413), a photo or audio type whose bytes match it (415). The file is
-    stored by SHA-256 in the evidence file store and its digest goes into an evidence
-    leaf of kind ``field_checkin``."""
+    not empty (422), at most 20 MB (413), a photo or audio type whose bytes match it (415).
+    The file is stored by SHA-256 in the evidence file store and its digest goes into an
+    evidence leaf of kind ``field_checkin``."""
     require_aware(now, "the upload time")
     collector, _case = field_stop(session, user=user, case_id=case_id, day=business_day(now))
-    checkin = todays_checkin(session, collector=collector, case_id=case_id, now=now)
+    try:
+        checkin = todays_checkin(session, collector=collector, case_id=case_id, now=now)
+    except CheckinRequired:
+        raise UploadNeedsCheckin(
+            f"check in at case {case_id}'s address before uploading a photo or recording"
+        ) from None
     try:
         accepted = check_upload(content, media_type)
     except MediaRejected as exc:
         if exc.too_large:
             raise FileTooLarge(str(exc)) from None
+        if exc.empty:
+            raise EmptyFile(str(exc)) from None
         raise UnsupportedMedia(str(exc)) from None
     leaf = evidence.append(
         session,

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from datetime import timedelta
-from typing import Any
+from typing import Annotated, Any
 
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
@@ -18,7 +18,7 @@ from debtflow.report import service
 from debtflow.report.service import Dashboard
 from debtflow.web.deps import TEMPLATES, DbSession, fen
 from debtflow.web.i18n import language, translator
-from debtflow.web.inputs import Day
+from debtflow.web.inputs import Day, EmptyIsAbsent
 from debtflow.web.routing import RequestRoute
 
 router = APIRouter(route_class=RequestRoute)
@@ -107,9 +107,9 @@ def dashboard_page(
     request: Request,
     session: DbSession,
     visitor: PageVisitor,
-    since: Day | None = None,
-    until: Day | None = None,
-    creditor_id: int | None = Query(None, ge=1, le=2**31 - 1),
+    since: Annotated[Day | None, EmptyIsAbsent] = None,
+    until: Annotated[Day | None, EmptyIsAbsent] = None,
+    creditor_id: Annotated[int | None, EmptyIsAbsent, Query(ge=1, le=2**31 - 1)] = None,
 ) -> HTMLResponse:
     service.check_viewer(visitor.user)
     start, end = service.period_of_days(since, until)

@@ -12,14 +12,16 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
+from anyio import to_thread
 from fastapi import FastAPI, Request
 from fastapi.exception_handlers import http_exception_handler
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from psycopg.errors import DatetimeFieldOverflow, NumericValueOutOfRange
-from sqlalchemy.exc import DataError
+from sqlalchemy.exc import DataError, SQLAlchemyError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from debtflow.auth.deps import SESSION_COOKIE, Visitor, visitor_of_cookie
 from debtflow.core.errors import DomainError
 from debtflow.web.deps import TEMPLATES
 from debtflow.web.i18n import Refusal
@@ -41,18 +43,52 @@ def error_response(
     code: str,
     detail: Any,
     headers: Mapping[str, str] | None = None,
+    visitor: Visitor | None = None,
 ) -> Response:
+    """The error as JSON, or for a browser on a page as a page — with the top bar of
+    ``visitor`` (the navigation and the sign-out button) when someone is signed in."""
     if wants_page(request):
         message = detail if isinstance(detail, str) else "; ".join(_lines(detail))
         return TEMPLATES.TemplateResponse(
             request,
             "error.html",
-            {"status_code": status_code, "error": Refusal(code, message)},
+            {"status_code": status_code, "error": Refusal(code, message), "visitor": visitor},
             status_code=status_code,
             headers=headers,
         )
     return JSONResponse(
         status_code=status_code, content={"error": code, "detail": detail}, headers=headers
+    )
+
+
+async def _signed_in(request: Request) -> Visitor | None:
+    """Who is signed in, for an error page's top bar; nobody for the API. Read afresh: the
+    request's own session is rolled back when the error reaches here (its rows expired), or
+    no route ran at all."""
+    token = request.cookies.get(SESSION_COOKIE)
+    if not token or not wants_page(request):
+        return None
+    try:
+        return await to_thread.run_sync(visitor_of_cookie, token)
+    except SQLAlchemyError:
+        return None  # the page still says what went wrong, without the top bar
+
+
+async def _answer(
+    request: Request,
+    *,
+    status_code: int,
+    code: str,
+    detail: Any,
+    headers: Mapping[str, str] | None = None,
+) -> Response:
+    return error_response(
+        request,
+        status_code=status_code,
+        code=code,
+        detail=detail,
+        headers=headers,
+        visitor=await _signed_in(request),
     )
 
 
@@ -97,19 +133,19 @@ def install(app: FastAPI) -> None:
         else:
             code = HTTP_CODES.get(exc.status_code, f"http_{exc.status_code}")
             detail = str(exc.detail)
-        return error_response(
+        return await _answer(
             request, status_code=exc.status_code, code=code, detail=detail, headers=exc.headers
         )
 
     @app.exception_handler(DomainError)
     async def _domain_error(request: Request, exc: DomainError) -> Response:
-        return error_response(
+        return await _answer(
             request, status_code=exc.status_code, code=exc.code, detail=exc.message
         )
 
     @app.exception_handler(RequestValidationError)
     async def _invalid_request(request: Request, exc: RequestValidationError) -> Response:
-        return error_response(
+        return await _answer(
             request, status_code=422, code="invalid_request", detail=validation_problems(exc)
         )
 
@@ -119,7 +155,7 @@ def install(app: FastAPI) -> None:
         # timestamp) is bad input, not a server fault; any other data error stays a 500
         if not isinstance(exc.orig, NumericValueOutOfRange | DatetimeFieldOverflow):
             raise exc
-        return error_response(request, status_code=422, code="invalid_input", detail=OUT_OF_RANGE)
+        return await _answer(request, status_code=422, code="invalid_input", detail=OUT_OF_RANGE)
 
     @app.exception_handler(OverflowError)
     async def _too_big(request: Request, exc: OverflowError) -> Response:
@@ -127,4 +163,4 @@ def install(app: FastAPI) -> None:
         # overflow (arithmetic, dates) is a server fault and stays a 500
         if "SQLite INTEGER" not in str(exc):
             raise exc
-        return error_response(request, status_code=422, code="invalid_input", detail=OUT_OF_RANGE)
+        return await _answer(request, status_code=422, code="invalid_input", detail=OUT_OF_RANGE)

@@ -38,11 +38,13 @@ def test_too_large_is_refused_as_too_large():
 
 
 def test_empty_unknown_type_and_mismatched_bytes_are_refused():
-    with pytest.raises(MediaRejected, match="empty"):
-        check_upload(b"", "image/jpeg")
+    for declared in ("image/jpeg", "application/octet-stream", ""):
+        with pytest.raises(MediaRejected, match="empty") as caught:
+            check_upload(b"", declared)
+        assert caught.value.empty and not caught.value.too_large, "said as empty, whatever the type"
     with pytest.raises(MediaRejected, match="not accepted") as caught:
         check_upload(b"%PDF-1.7", "application/pdf")
-    assert not caught.value.too_large
+    assert not caught.value.too_large and not caught.value.empty
     with pytest.raises(MediaRejected, match="not image/png"):
         check_upload(JPEG, "image/png")
     with pytest.raises(MediaRejected, match="not accepted"):

@@ -29,9 +29,10 @@ ACCEPTED: dict[str, str] = {
 class MediaRejected(ValueError):
     """An upload that is empty, too large, of a type not accepted, or not what it says."""
 
-    def __init__(self, message: str, *, too_large: bool = False) -> None:
+    def __init__(self, message: str, *, too_large: bool = False, empty: bool = False) -> None:
         super().__init__(message)
         self.too_large = too_large
+        self.empty = empty
 
 
 def sniff(content: bytes) -> str | None:
@@ -76,7 +77,9 @@ def check_upload(
             too_large=True,
         )
     if not content:
-        raise MediaRejected("the file is empty")
+        raise MediaRejected(
+            "the file is empty (0 bytes); choose the photo or recording again", empty=True
+        )
     family = ACCEPTED.get(media_type)
     if family is None:
         raise MediaRejected(
