@@ -135,9 +135,14 @@ def test_api_token_lockout_debtor_code_portal_and_language(demo_world):
         refused = client.post("/api/auth/token", data={"username": "field1", "password": "x"})
         assert refused.status_code == 401
     locked = client.post("/api/auth/token", data={"username": "field1", "password": "x"})
-    assert locked.status_code == 423
+    unknown = client.post("/api/auth/token", data={"username": "no-such-user", "password": "x"})
+    # a locked user reads as an unknown one: the answer does not tell which usernames exist
+    assert locked.status_code == unknown.status_code == 401
+    assert locked.json() == unknown.json()
     right = client.post("/api/auth/token", data={"username": "field1", "password": "debtflow-demo"})
-    assert right.status_code == 423, "locked even with the right password"
+    assert right.status_code == 401 and right.json() == unknown.json(), "locked, right password"
+    with unit_of_work() as session:
+        assert auth_service.get_user(session, username="field1").locked_until is not None
     ok = client.post("/api/auth/token", data={"username": "agent2", "password": "debtflow-demo"})
     assert ok.status_code == 200 and ok.json()["token_type"] == "bearer"
     me = client.get(

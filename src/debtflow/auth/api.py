@@ -31,19 +31,25 @@ def _refused(error: str, detail: str, status: int = 401) -> JSONResponse:
 @router.post(
     "/token",
     response_model=TokenRead,
-    responses={401: {"description": "wrong credentials"}, 423: {"description": "locked"}},
+    responses={401: {"description": "wrong username or password, or the user is locked"}},
 )
 def issue_token(
     session: DbSession,
     username: Annotated[str, Form(max_length=80)],
     password: Annotated[str, Form(max_length=200)],
 ) -> TokenRead | JSONResponse:
-    """OAuth2 password grant: form fields ``username`` and ``password``."""
+    """OAuth2 password grant: form fields ``username`` and ``password``.
+
+    A wrong password, an unknown username and a locked user get the same 401, as on the
+    sign-in page: an answer that differed for a locked user would tell which usernames
+    exist (five wrong guesses lock a real one, never an unknown one)."""
     attempt = service.sign_in(session, username=username, password=password)
     if attempt.user is None:
-        if attempt.failure == "locked" and attempt.locked_until is not None:
-            return _refused("locked", f"locked until {attempt.locked_until.isoformat()}", 423)
-        return _refused("invalid_credentials", "wrong username or password")
+        return _refused(
+            "invalid_credentials",
+            "wrong username or password, or the user is locked for a while after repeated "
+            "failures",
+        )
     token = service.issue_api_token(session, user=attempt.user)
     return TokenRead(access_token=token, expires_in=_EXPIRES_IN)
 
