@@ -88,3 +88,55 @@ def test_a_rebuilt_table_keeps_the_rows_that_point_at_it(database_url):
     if engine.dialect.name == "sqlite":  # foreign keys are enforced again afterwards
         with engine.connect() as connection:
             assert connection.exec_driver_sql("PRAGMA foreign_keys").scalar() == 1
+
+
+def test_0016_leaves_the_legal_advice_requests_of_a_0015_database_open(database_url):
+    """A database built at 0015 with a legal-advice request in it: after 0016 the request is
+    still there, open, with no handling recorded, and may then be handled; down to 0015
+    again keeps the row."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select, text
+    from sqlalchemy.orm import Session
+
+    from compliance.world import make_world
+    from debtflow.models import LegalAdviceRequest
+
+    engine = get_engine()
+    upgrade(engine, "0015")
+    assert "handled_at" not in {
+        c["name"] for c in inspect(engine).get_columns("legal_advice_request")
+    }
+    with Session(engine) as session:
+        world = make_world(session)
+        session.commit()
+        case_id, debtor_id = world.case.id, world.debtor.id
+    with engine.begin() as connection:
+        connection.execute(
+            text(
+                "INSERT INTO legal_advice_request (case_id, debtor_id, question, contact_channel,"
+                " contact_time, status, created_at) VALUES (:case, :debtor, '利息是否合法？',"
+                " 'call', '', 'open', :at)"
+            ),
+            {"case": case_id, "debtor": debtor_id, "at": datetime(2026, 11, 1, tzinfo=UTC)},
+        )
+    upgrade(engine)
+    columns = {c["name"]: c for c in inspect(engine).get_columns("legal_advice_request")}
+    assert all(columns[name]["nullable"] for name in ("handled_at", "handled_by", "handled_note"))
+    with Session(engine) as session:
+        row = session.scalars(select(LegalAdviceRequest)).one()
+        assert (row.status, row.handled_at, row.handled_by, row.handled_note) == (
+            "open",
+            None,
+            None,
+            None,
+        )
+        assert row.question == "利息是否合法？"
+        row.status, row.handled_by, row.handled_note = "handled", "manager", "已电话解答"
+        row.handled_at = datetime(2026, 11, 2, tzinfo=UTC)
+        session.commit()
+    downgrade(engine, "0015")
+    with engine.connect() as connection:
+        assert connection.execute(
+            text("SELECT question, status FROM legal_advice_request")
+        ).all() == [("利息是否合法？", "handled")]

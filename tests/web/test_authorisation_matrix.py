@@ -423,6 +423,13 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
         lambda c, t: c.get("/api/portal/legal-advice"),
         row(200, 200, 403, 403, 403, 403, 403, 403, 401),
     ),
+    # no such request: the permission is checked before the request is looked for
+    ("POST", "/api/portal/legal-advice/{request_id}/handled"): (
+        lambda c, t: c.post(
+            "/api/portal/legal-advice/987654/handled", json={"note": "已由合作律所王律师电话解答"}
+        ),
+        row(404, 404, 403, 403, 403, 403, 403, 403, 401),
+    ),
     ("GET", "/api/portal/payments/mismatched"): (
         lambda c, t: c.get("/api/portal/payments/mismatched"),
         row(200, 200, 403, 403, 403, 403, 403, 403, 401),
@@ -504,6 +511,13 @@ MATRIX: dict[tuple[str, str], tuple[Send, dict[Role | None, int]]] = {
     ("GET", "/legal-advice"): (
         lambda c, t: c.get("/legal-advice"),
         row(200, 200, 403, 403, 403, 403, 403, 403, 303),
+    ),
+    ("POST", "/legal-advice/{request_id}/handled"): (
+        lambda c, t: c.post(
+            "/legal-advice/987654/handled",
+            data={"note": "已由合作律所王律师电话解答", "csrf_token": t.csrf},
+        ),
+        row(404, 404, 403, 403, 403, 403, 403, 403, 303),
     ),
     # the simulated provider's pages: signed-in only, and off unless it is enabled
     ("GET", "/pay/sim/{payment_id}"): (

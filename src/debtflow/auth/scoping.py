@@ -29,6 +29,7 @@ class Permission(StrEnum):
     AUDIT_COMPLIANCE = "audit_compliance"
     VIEW_OWN_DEBTS = "view_own_debts"
     VIEW_LEGAL_REQUESTS = "view_legal_requests"
+    HANDLE_LEGAL_REQUESTS = "handle_legal_requests"
     VIEW_REPORTS = "view_reports"
     RECONCILE_PAYMENTS = "reconcile_payments"
 
@@ -48,10 +49,11 @@ _SUPERVISING = _COLLECTING | {
     Permission.AUDIT_COMPLIANCE,
 }
 
-#: managers also see debtors' legal-advice requests, the dashboard and payments that need
-#: reconciling
+#: managers also see debtors' legal-advice requests (and record that one was handled), the
+#: dashboard and payments that need reconciling
 _MANAGING = _SUPERVISING | {
     Permission.VIEW_LEGAL_REQUESTS,
+    Permission.HANDLE_LEGAL_REQUESTS,
     Permission.VIEW_REPORTS,
     Permission.RECONCILE_PAYMENTS,
 }

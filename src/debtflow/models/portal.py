@@ -27,6 +27,10 @@ INTENT_MISMATCHED = "mismatched"
 DISPUTE_OPEN = "open"
 #: its contact restriction was lifted (who and when: ``contact_restriction.lifted_by/at``)
 DISPUTE_CLOSED = "closed"
+#: a legal-advice request not yet dealt with
+LEGAL_OPEN = "open"
+#: a manager or admin recorded that it was dealt with (when, who, a note for staff)
+LEGAL_HANDLED = "handled"
 
 
 class PortalPlan(Base):
@@ -147,9 +151,12 @@ class DebtorDispute(Base):
 
 
 class LegalAdviceRequest(Base):
-    """A debtor's request for free legal advice, listed for operations managers."""
+    """A debtor's request for free legal advice, listed for operations managers, who record
+    when it was dealt with (``handled_at``, ``handled_by``, ``handled_note``: None while
+    it is open). The note is for staff; the debtor sees only the status and the date."""
 
     __tablename__ = "legal_advice_request"
+    __table_args__ = (Index("ix_legal_advice_request_status_created_at", "status", "created_at"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("case.id"), index=True)
@@ -157,8 +164,13 @@ class LegalAdviceRequest(Base):
     question: Mapped[str] = mapped_column(Text)
     contact_channel: Mapped[str] = mapped_column(String(20))
     contact_time: Mapped[str] = mapped_column(String(100))
-    status: Mapped[str] = mapped_column(String(12), default="open")
+    status: Mapped[str] = mapped_column(String(12), default=LEGAL_OPEN)
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    handled_at: Mapped[datetime | None] = mapped_column(UTCDateTime)
+    #: the username of the manager or admin who recorded it
+    handled_by: Mapped[str | None] = mapped_column(String(80))
+    #: what was done, for staff (not shown to the debtor)
+    handled_note: Mapped[str | None] = mapped_column(Text)
 
 
 class ContactPreference(Base):

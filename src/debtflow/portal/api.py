@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 
@@ -20,7 +20,9 @@ from debtflow.portal.schemas import (
     DisputeRead,
     InstalmentRead,
     LegalAdviceCreate,
+    LegalAdviceHandled,
     LegalAdviceRead,
+    LegalAdviceStaffRead,
     OfferList,
     OfferRead,
     PaymentCreate,
@@ -150,6 +152,10 @@ def _advice_read(r: LegalAdviceRequest) -> LegalAdviceRead:
     return LegalAdviceRead.model_validate(r, from_attributes=True)
 
 
+def _advice_staff_read(r: LegalAdviceRequest) -> LegalAdviceStaffRead:
+    return LegalAdviceStaffRead.model_validate(r, from_attributes=True)
+
+
 @router.get("/cases/{case_id}/offers", response_model=OfferList)
 def offers(case_id: int, session: DbSession, user: CurrentUser) -> OfferList:
     """The plans on offer for the debtor's case, each payment dated, in fen."""
@@ -252,12 +258,31 @@ def legal_advice(
     return _advice_read(row)
 
 
-@router.get("/legal-advice", response_model=list[LegalAdviceRead])
-def legal_advice_list(session: DbSession, user: CurrentUser) -> list[LegalAdviceRead]:
-    """Every legal-advice request (operations managers and admins)."""
+@router.get("/legal-advice", response_model=list[LegalAdviceStaffRead])
+def legal_advice_list(
+    session: DbSession,
+    user: CurrentUser,
+    status: Literal["open", "handled", "all"] = "all",
+) -> list[LegalAdviceStaffRead]:
+    """Legal-advice requests, newest first (operations managers and admins): every one, or
+    only the ``open`` or ``handled`` ones."""
     return [
-        _advice_read(r) for r, _, _ in debtor_requests.legal_advice_requests(session, user=user)
+        _advice_staff_read(r)
+        for r, _, _ in debtor_requests.legal_advice_requests(session, user=user, status=status)
     ]
+
+
+@router.post("/legal-advice/{request_id}/handled", response_model=LegalAdviceStaffRead)
+def legal_advice_handled(
+    request_id: int, body: LegalAdviceHandled, session: DbSession, user: CurrentUser
+) -> LegalAdviceStaffRead:
+    """Record that the request was dealt with, with a note of what was done (operations
+    managers and admins). The first record stands: the same note again returns it, another
+    note is refused (409 ``legal_request_already_handled``)."""
+    row = debtor_requests.handle_legal_request(
+        session, request_id=request_id, user=user, note=body.note
+    )
+    return _advice_staff_read(row)
 
 
 @router.get("/payments/mismatched", response_model=list[PaymentIntentRead])

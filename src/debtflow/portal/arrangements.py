@@ -23,12 +23,9 @@ from debtflow.core.conversation.scripts import AgreedPlan
 from debtflow.core.portal.plan import monthly_instalment, next_due
 from debtflow.db import utcnow
 from debtflow.models import User
-from debtflow.models.portal import PLAN_SIGNED
+from debtflow.models.portal import LEGAL_OPEN, PLAN_SIGNED
 from debtflow.portal import repository
 from debtflow.portal.plans import dated_instalments
-
-#: a legal-advice request not yet dealt with
-LEGAL_OPEN = "open"
 
 
 @dataclass(frozen=True)
@@ -83,8 +80,9 @@ class DisputeHold:
 
 @dataclass(frozen=True)
 class LegalRequest:
-    """An open legal-advice request; the question only for those who may read the
-    legal-advice requests (managers, admins), otherwise None."""
+    """An open legal-advice request (one recorded as handled is not shown on the case); the
+    question only for those who may read the legal-advice requests (managers, admins),
+    otherwise None."""
 
     id: int
     created_at: datetime
@@ -144,8 +142,7 @@ def arrangements_of_case(
             status=row.status,
             question=row.question if readable else None,
         )
-        for row in repository.legal_requests_of_case(session, case_id=case.id)
-        if row.status == LEGAL_OPEN
+        for row in repository.legal_requests_of_case(session, case_id=case.id, status=LEGAL_OPEN)
     ]
     return Arrangements(
         plan=_signed_plan(session, case_id=case.id), disputes=disputes, legal_requests=legal

@@ -6,8 +6,9 @@ signed before one was chosen, after its dates passed or while a payment started 
 is not booked yet, a signature that is not the debtor's; a portal payment that is not valid,
 an idempotency key reused for another payment, a webhook that is not the provider's; an
 upload that is too large or not an accepted file, a request that is not valid, a second open
-dispute. The domain errors of ``debtflow.core.errors`` carry the status code and the
-machine-readable ``code``.
+dispute; a legal-advice request that does not exist, a handling note that is not valid, a
+request handled a second time with another note. The domain errors of
+``debtflow.core.errors`` carry the status code and the machine-readable ``code``.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ from debtflow.core.errors import (
     Conflict,
     DomainError,
     InvalidInput,
+    NotFound,
 )
 
 
@@ -98,3 +100,17 @@ class InvalidRequest(InvalidInput):
 
 class DisputeAlreadyOpen(Conflict):
     code = "dispute_already_open"
+
+
+class LegalRequestNotFound(NotFound):
+    code = "legal_request_not_found"
+
+
+class InvalidHandlingNote(InvalidInput):
+    code = "invalid_handling_note"
+
+
+class LegalRequestAlreadyHandled(Conflict):
+    """The request was recorded as handled already, with another note: the first stands."""
+
+    code = "legal_request_already_handled"

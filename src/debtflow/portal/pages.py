@@ -1,16 +1,16 @@
 """The debtor portal's pages (phone-sized): debts, a case with its plan offers, the
 agreement to sign and its printable copy, paying, disputes, legal advice, contact
 preferences; the simulated payment provider's pay page; the managers' list of
-legal-advice requests."""
+legal-advice requests, where they record that one was handled."""
 
 from __future__ import annotations
 
 import uuid
 from collections.abc import Callable
 from datetime import time
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 
-from fastapi import APIRouter, File, Form, Request, UploadFile
+from fastapi import APIRouter, File, Form, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
 from debtflow.auth.deps import PageVisitor, Visitor, check_csrf
@@ -22,6 +22,7 @@ from debtflow.portal import errors, payments, plans, service
 from debtflow.portal import requests as debtor_requests
 from debtflow.portal.api import read_upload
 from debtflow.web.deps import TEMPLATES, DbSession
+from debtflow.web.inputs import NOTE_MAX, EmptyIsAbsent
 from debtflow.web.routing import RequestRoute
 
 router = APIRouter(include_in_schema=False, route_class=RequestRoute)
@@ -306,12 +307,85 @@ def save_preferences(
     return RedirectResponse("/portal/preferences?saved=1", status_code=303)
 
 
-@router.get("/legal-advice", response_class=HTMLResponse)
-def legal_advice_list(request: Request, session: DbSession, visitor: PageVisitor) -> Response:
-    rows = debtor_requests.legal_advice_requests(session, user=visitor.user)
+LegalFilter = Literal["open", "handled", "all"]
+
+
+def _legal_advice_page(
+    request: Request,
+    session: Any,
+    visitor: Visitor,
+    *,
+    status: LegalFilter,
+    handled: int | None = None,
+    error: DomainError | None = None,
+    error_request: int | None = None,
+    status_code: int = 200,
+) -> Response:
+    rows = debtor_requests.legal_advice_requests(session, user=visitor.user, status=status)
     return TEMPLATES.TemplateResponse(
-        request, "portal_legal_advice.html", {"visitor": visitor, "rows": rows}
+        request,
+        "portal_legal_advice.html",
+        {
+            "visitor": visitor,
+            "rows": rows,
+            "status": status,
+            "filters": debtor_requests.LEGAL_FILTERS,
+            "may_handle": permits(visitor.user, Permission.HANDLE_LEGAL_REQUESTS),
+            "note_min": debtor_requests.HANDLING_NOTE_MIN,
+            "note_max": debtor_requests.HANDLING_NOTE_MAX,
+            "handled": handled,
+            "error": error,
+            "error_request": error_request,
+        },
+        status_code=status_code,
     )
+
+
+@router.get("/legal-advice", response_class=HTMLResponse)
+def legal_advice_list(
+    request: Request,
+    session: DbSession,
+    visitor: PageVisitor,
+    status: Annotated[LegalFilter, EmptyIsAbsent] = "open",
+    handled: Annotated[int | None, EmptyIsAbsent, Query(ge=1, le=2**31 - 1)] = None,
+) -> Response:
+    """The legal-advice requests: the open ones (the default), the handled ones or every
+    one; each open one with a form to record that it was handled. ``handled``: the request
+    just recorded as handled, for the notice."""
+    return _legal_advice_page(request, session, visitor, status=status, handled=handled)
+
+
+@router.post("/legal-advice/{request_id}/handled")
+def legal_advice_handled(
+    request: Request,
+    request_id: int,
+    session: DbSession,
+    visitor: PageVisitor,
+    note: Annotated[str, Form(max_length=NOTE_MAX)] = "",
+    csrf_token: Annotated[str, Form(max_length=100)] = "",
+) -> Response:
+    """Record that the request was handled (the same service as the JSON API), then back to
+    the open requests; a note that is not valid, or a request handled already with another
+    note, shows the list again with the reason (403 and 404 answer as everywhere else)."""
+    check_csrf(visitor, csrf_token)
+    try:
+        with session.begin_nested():
+            debtor_requests.handle_legal_request(
+                session, request_id=request_id, user=visitor.user, note=note
+            )
+    except DomainError as error:
+        if error.status_code in (403, 404):
+            raise
+        return _legal_advice_page(
+            request,
+            session,
+            visitor,
+            status="open",
+            error=error,
+            error_request=request_id,
+            status_code=error.status_code,
+        )
+    return RedirectResponse(f"/legal-advice?handled={request_id}", status_code=303)
 
 
 # --- the simulated payment provider's pages (development only) --------------------------

@@ -32,6 +32,7 @@ from debtflow.models import (
 from debtflow.models.portal import (
     DISPUTE_OPEN,
     INTENT_PENDING,
+    LEGAL_OPEN,
     PLAN_BROKEN,
     PLAN_COMPLETED,
     PLAN_LIVE,
@@ -354,13 +355,14 @@ def disputes_of_restrictions(
     return {row.restriction_id: row for row in session.scalars(stmt).all()}
 
 
-def legal_requests_of_case(session: Session, *, case_id: int) -> Sequence[LegalAdviceRequest]:
-    stmt = (
-        select(LegalAdviceRequest)
-        .where(LegalAdviceRequest.case_id == case_id)
-        .order_by(LegalAdviceRequest.id.desc())
-    )
-    return session.scalars(stmt).all()
+def legal_requests_of_case(
+    session: Session, *, case_id: int, status: str | None = None
+) -> Sequence[LegalAdviceRequest]:
+    """The case's legal-advice requests, newest first; with ``status``, only those in it."""
+    stmt = select(LegalAdviceRequest).where(LegalAdviceRequest.case_id == case_id)
+    if status is not None:
+        stmt = stmt.where(LegalAdviceRequest.status == status)
+    return session.scalars(stmt.order_by(LegalAdviceRequest.id.desc())).all()
 
 
 def same_legal_request(
@@ -372,8 +374,8 @@ def same_legal_request(
     contact_time: str,
     since: datetime,
 ) -> LegalAdviceRequest | None:
-    """The latest legal-advice request on the case made at or after ``since`` with exactly
-    this question, channel and time."""
+    """The latest open legal-advice request on the case made at or after ``since`` with
+    exactly this question, channel and time."""
     stmt = (
         select(LegalAdviceRequest)
         .where(
@@ -382,6 +384,7 @@ def same_legal_request(
             LegalAdviceRequest.contact_channel == contact_channel,
             LegalAdviceRequest.contact_time == contact_time,
             LegalAdviceRequest.created_at >= since,
+            LegalAdviceRequest.status == LEGAL_OPEN,
         )
         .order_by(LegalAdviceRequest.id.desc())
         .limit(1)
@@ -389,18 +392,30 @@ def same_legal_request(
     return session.scalars(stmt).first()
 
 
+def legal_request(
+    session: Session, *, request_id: int, for_update: bool = False
+) -> LegalAdviceRequest | None:
+    stmt = select(LegalAdviceRequest).where(LegalAdviceRequest.id == request_id)
+    if for_update:
+        stmt = stmt.with_for_update()
+    return session.scalars(stmt).one_or_none()
+
+
 def legal_requests(
-    session: Session, *, limit: int = 200
+    session: Session, *, status: str | None = None, limit: int = 200
 ) -> Sequence[tuple[LegalAdviceRequest, Debtor, Creditor]]:
+    """Legal-advice requests with their debtor and creditor, newest first; with
+    ``status``, only those in it."""
     stmt = (
         select(LegalAdviceRequest, Debtor, Creditor)
         .join(Debtor, Debtor.id == LegalAdviceRequest.debtor_id)
         .join(Case, Case.id == LegalAdviceRequest.case_id)
         .join(Creditor, Creditor.id == Case.creditor_id)
-        .order_by(LegalAdviceRequest.created_at.desc(), LegalAdviceRequest.id.desc())
-        .limit(limit)
     )
-    return [(r[0], r[1], r[2]) for r in session.execute(stmt).all()]
+    if status is not None:
+        stmt = stmt.where(LegalAdviceRequest.status == status)
+    stmt = stmt.order_by(LegalAdviceRequest.created_at.desc(), LegalAdviceRequest.id.desc())
+    return [(r[0], r[1], r[2]) for r in session.execute(stmt.limit(limit)).all()]
 
 
 def contact_preference(session: Session, *, debtor_id: int) -> ContactPreference | None:

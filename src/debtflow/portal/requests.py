@@ -25,13 +25,16 @@ from debtflow.models import (
     LegalAdviceRequest,
     User,
 )
-from debtflow.models.portal import DISPUTE_OPEN
+from debtflow.models.portal import DISPUTE_OPEN, LEGAL_HANDLED, LEGAL_OPEN
 from debtflow.portal import repository
 from debtflow.portal.access import own_case
 from debtflow.portal.errors import (
     DisputeAlreadyOpen,
+    InvalidHandlingNote,
     InvalidRequest,
     InvalidUpload,
+    LegalRequestAlreadyHandled,
+    LegalRequestNotFound,
     UploadTooLarge,
 )
 from debtflow.portal.service import (
@@ -46,6 +49,10 @@ from debtflow.portal.service import (
 
 #: the same legal-advice request sent again this soon is the one already sent
 ADVICE_REPEAT_WINDOW = timedelta(minutes=10)
+#: a handling note: what was done, for staff (2 to 500 characters)
+HANDLING_NOTE_MIN, HANDLING_NOTE_MAX = 2, 500
+#: the filters of the managers' list: by status, or every request
+LEGAL_FILTERS = (LEGAL_OPEN, LEGAL_HANDLED, "all")
 
 
 @dataclass(frozen=True)
@@ -173,7 +180,7 @@ def request_legal_advice(
         question=text,
         contact_channel=contact_channel,
         contact_time=when,
-        status="open",
+        status=LEGAL_OPEN,
         created_at=now,
     )
     session.add(row)
@@ -194,11 +201,79 @@ def request_legal_advice(
 
 
 def legal_advice_requests(
-    session: Session, *, user: User
+    session: Session, *, user: User, status: str = "all"
 ) -> Sequence[tuple[LegalAdviceRequest, Debtor, Creditor]]:
-    """Every legal-advice request, newest first (operations managers and admins)."""
+    """Legal-advice requests, newest first (operations managers and admins): ``open``,
+    ``handled`` or ``all`` (:data:`LEGAL_FILTERS`)."""
     require(user, Permission.VIEW_LEGAL_REQUESTS)
-    return repository.legal_requests(session)
+    if status not in LEGAL_FILTERS:
+        raise InvalidRequest(f"status must be one of: {', '.join(LEGAL_FILTERS)}")
+    return repository.legal_requests(session, status=None if status == "all" else status)
+
+
+def handle_legal_request(
+    session: Session,
+    *,
+    request_id: int,
+    user: User,
+    note: str,
+    now: datetime | None = None,
+) -> LegalAdviceRequest:
+    """Record that a legal-advice request was dealt with: status ``handled``, when, who (the
+    username) and a note of what was done (2 to 500 characters, for staff — the debtor sees
+    the status and the date, not the note); evidence-logged as a ``legal_advice`` leaf with
+    ``status: handled``. The first handling stands: the same note again (a double submit, a
+    retry) returns the request as it is, with no second leaf; another note is refused (409
+    ``legal_request_already_handled``)."""
+    require(user, Permission.HANDLE_LEGAL_REQUESTS)
+    text = note.strip()
+    if not HANDLING_NOTE_MIN <= len(text) <= HANDLING_NOTE_MAX:
+        raise InvalidHandlingNote(
+            f"say what was done in {HANDLING_NOTE_MIN} to {HANDLING_NOTE_MAX} characters"
+        )
+    if "\x00" in text or not _storable(text):
+        raise InvalidHandlingNote(
+            "the note has a character that cannot be stored (NUL or a lone surrogate)"
+        )
+    row = repository.legal_request(session, request_id=request_id, for_update=True)
+    if row is None:
+        raise LegalRequestNotFound(f"legal-advice request {request_id} does not exist")
+    if row.status == LEGAL_HANDLED:
+        if row.handled_note == text:
+            return row
+        raise LegalRequestAlreadyHandled(
+            f"legal-advice request {row.id} was recorded as handled by {row.handled_by} at "
+            f"{row.handled_at.isoformat(timespec='minutes') if row.handled_at else '?'} "
+            "with another note; the first record stands"
+        )
+    now = now or utcnow()
+    row.status = LEGAL_HANDLED
+    row.handled_at = now
+    row.handled_by = user.username
+    row.handled_note = text
+    session.flush()
+    evidence.append(
+        session,
+        kind=LeafKind.LEGAL_ADVICE,
+        case_id=row.case_id,
+        occurred_at=now,
+        payload={
+            "handled_by": user.username,
+            "note": text,
+            "request_id": row.id,
+            "status": LEGAL_HANDLED,
+        },
+    )
+    return row
+
+
+def _storable(text: str) -> bool:
+    """False for text that cannot be stored as UTF-8 (a lone surrogate such as "\\ud800")."""
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def requests_of_case(session: Session, *, case_id: int, user: User) -> CaseRequests:

@@ -134,6 +134,9 @@ class LegalAdviceCreate(BaseModel):
 
 
 class LegalAdviceRead(BaseModel):
+    """A legal-advice request as the debtor who asked sees it: ``status`` ``open`` or
+    ``handled``, and when it was handled (None while open)."""
+
     id: int
     case_id: int
     question: str
@@ -141,6 +144,22 @@ class LegalAdviceRead(BaseModel):
     contact_time: str
     status: str
     created_at: datetime
+    handled_at: datetime | None = None
+
+
+class LegalAdviceStaffRead(LegalAdviceRead):
+    """A legal-advice request as managers and admins see it: also who recorded it as
+    handled and their note."""
+
+    handled_by: str | None = None
+    handled_note: str | None = None
+
+
+class LegalAdviceHandled(BaseModel):
+    """What was done (2 to 500 characters, checked by the service): for staff, not shown to
+    the debtor."""
+
+    note: str = Field(max_length=2000)
 
 
 class ContactPreferenceWrite(BaseModel):
