@@ -37,6 +37,15 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def domain_exit(exc: DomainError, *, then: str | None = None) -> typer.Exit:
+    """A domain error as one ``error:`` line (and the line ``then`` after it) and its exit
+    status: 2 for what the user asked wrongly or for (not found, invalid), else 1."""
+    stop = fail(exc.message, 2 if exc.status_code in (404, 422) else 1)
+    if then is not None:
+        err_console.print(then, highlight=False)
+    return stop
+
+
 def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Show a domain error as one readable line and a non-zero exit, never a traceback;
     so too a setting that cannot be used (exit 2), naming its environment variable."""
@@ -46,7 +55,7 @@ def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except DomainError as exc:
-            raise fail(exc.message, 2 if exc.status_code in (404, 422) else 1) from None
+            raise domain_exit(exc) from None
         except InvalidSettings as exc:
             raise fail(str(exc), 2) from None
         except PersonalDataTokenError as exc:
