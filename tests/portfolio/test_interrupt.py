@@ -18,6 +18,7 @@ from typer.testing import CliRunner
 from debtflow.cli.main import app
 from debtflow.db import get_engine
 from debtflow.models import Account, Debtor
+from debtflow.portfolio import preparation
 from factories import portfolio_rows, write_portfolio
 
 # enough chunks of 1,000 rows that the workers are still busy when the signal comes, on
@@ -75,6 +76,7 @@ def stored(model: type) -> int:
 
 
 @pytest.mark.skipif(not Path("/proc/self/stat").exists(), reason="reads /proc (Linux)")
+@pytest.mark.skipif(preparation._usable_cores() < 2, reason="workers need two cores")
 @pytest.mark.parametrize(
     ("signum", "whole_group"),
     [(signal.SIGINT, True), (signal.SIGTERM, False)],
