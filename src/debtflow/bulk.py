@@ -202,4 +202,7 @@ def large_page_cache(session: Session, *, mebibytes: int = 128) -> Iterator[None
     try:
         yield
     finally:
-        connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")
+        # a connection invalidated meanwhile (the write interrupted: Ctrl-C) is closed, not
+        # reused, and refuses statements until rolled back: it has no setting to restore
+        if not connection.invalidated:
+            connection.exec_driver_sql(f"PRAGMA cache_size = {int(before or -2000)}")

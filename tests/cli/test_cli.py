@@ -111,6 +111,22 @@ def test_skip_invalid_with_rejects_in_a_missing_folder_is_refused_up_front(datab
     assert table_counts() == (0, 0, 0)
 
 
+def test_rejects_onto_the_portfolio_file_itself_is_refused_up_front(database_url, tmp_path):
+    invoke("creditor", "add", "BANK1", "第一银行")
+    rows = portfolio_rows(count=4)
+    rows[1]["id_number"] = "123"
+    path = write_portfolio(tmp_path / "mixed.csv", rows)
+    original = path.read_bytes()
+    for extra in ((), ("--dry-run",)):
+        result = invoke(
+            "portfolio", "import", str(path), "--creditor", "BANK1", "--skip-invalid",
+            "--rejects", str(tmp_path / "." / "mixed.csv"), *extra,
+        )  # fmt: skip
+        assert_refused(result, 2, "it is the portfolio file", "overwrite", "nothing was")
+    assert table_counts() == (0, 0, 0)
+    assert path.read_bytes() == original
+
+
 def test_nightly_twice_changes_nothing_the_second_time(database_url, tmp_path):
     invoke("creditor", "add", "BANK1", "第一银行")
     invoke(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import csv
+from pathlib import Path
 
 import pytest
 from openpyxl import Workbook
@@ -106,6 +107,52 @@ def test_rejects_file_that_cannot_be_written_is_refused_before_anything_is_impor
             )
     assert counts(session) == before
     assert not (tmp_path / "missing").exists()
+
+
+@pytest.mark.parametrize("dry_run", [False, True])
+def test_rejects_file_that_is_the_portfolio_file_is_refused_before_anything_is_imported(
+    session, tmp_path, monkeypatch, dry_run
+):
+    make_creditor(session)
+    rows = portfolio_rows(count=5)
+    rows[2]["phone"] = "999"
+    path = write_portfolio(tmp_path / "mixed.csv", rows)
+    original = path.read_bytes()
+    (tmp_path / "sub").mkdir()
+    (tmp_path / "link.csv").symlink_to(path)
+    (tmp_path / "hard.csv").hardlink_to(path)
+    monkeypatch.chdir(tmp_path / "sub")
+    before = counts(session)
+    for target in (
+        path,  # the same path
+        Path("../mixed.csv"),  # relative to another folder
+        tmp_path / "sub" / ".." / "mixed.csv",
+        tmp_path / "link.csv",  # a symbolic link to it
+        tmp_path / "hard.csv",  # another name of the same file
+    ):
+        with pytest.raises(service.UnwritableRejects, match="it is the portfolio file"):
+            service.import_portfolio(
+                session,
+                path=path,
+                creditor_code="TESTBANK",
+                today=TODAY,
+                skip_invalid=True,
+                dry_run=dry_run,
+                rejects_path=target,
+            )
+    # the file named through a link, the rejects to the file itself
+    with pytest.raises(service.UnwritableRejects, match="it is the portfolio file"):
+        service.import_portfolio(
+            session,
+            path=tmp_path / "link.csv",
+            creditor_code="TESTBANK",
+            today=TODAY,
+            skip_invalid=True,
+            dry_run=dry_run,
+            rejects_path=path,
+        )
+    assert counts(session) == before
+    assert path.read_bytes() == original
 
 
 def test_reimport_updates_and_never_duplicates(session, tmp_path):

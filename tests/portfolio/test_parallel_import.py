@@ -201,3 +201,42 @@ def test_quoted_fields_spanning_lines_are_read_and_rows_numbered_as_in_the_file(
     service.import_portfolio(session, path=path, creditor_code="TESTBANK", today=TODAY)
     lines = session.scalars(select(Address.line).order_by(Address.id))
     assert "朝阳区\n建国路 8 号, 3 楼" in set(lines)
+
+
+@pytest.mark.skipif(preparation._usable_cores() < 2, reason="workers need two cores")
+def test_closing_the_chunks_early_stops_the_workers_at_once(tmp_path, small_chunks, monkeypatch):
+    """An import stopped early (Ctrl-C, an error while writing) terminates the workers
+    instead of waiting for the chunks they hold; they ignore SIGINT themselves."""
+    import multiprocessing
+    import signal
+    import time
+
+    from debtflow.db import utcnow
+    from debtflow.portfolio.reader import read_portfolio
+
+    # every chunk but the first is slow: waiting for the workers to finish would take
+    # minutes (the forked workers find the module as patched here)
+    validate = preparation.validate_chunk
+
+    def slow(header, rows, *, first_row, **kwargs):
+        if first_row > 2:
+            time.sleep(120)
+        return validate(header, rows, first_row=first_row, **kwargs)
+
+    monkeypatch.setattr(preparation, "validate_chunk", slow)
+    sheet = read_portfolio(write_portfolio(tmp_path / "p.csv", portfolio_rows(count=30, seed=2)))
+    before = set(multiprocessing.active_children())
+    chunks = preparation.prepared_chunks(sheet, today=TODAY, dialect="sqlite", stamp=utcnow())
+    assert next(chunks).rows_read == 4
+    workers = [p for p in multiprocessing.active_children() if p not in before]
+    assert len(workers) == 2
+    for worker in workers:  # Ctrl-C reaches them too, from the terminal: they ignore it
+        assert worker.pid is not None
+        with open(f"/proc/{worker.pid}/status") as status:
+            ignored = int(next(x for x in status if x.startswith("SigIgn:")).split()[1], 16)
+        assert ignored & (1 << (signal.SIGINT - 1))
+    started = time.monotonic()
+    chunks.close()
+    assert time.monotonic() - started < preparation.WORKER_STOP_SECONDS
+    assert not any(w.is_alive() for w in workers)
+    assert [p for p in multiprocessing.active_children() if p not in before] == []

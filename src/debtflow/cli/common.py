@@ -3,10 +3,13 @@
 from __future__ import annotations
 
 import functools
+import signal
 import sys
+import threading
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import date, datetime
+from types import FrameType, TracebackType
 from typing import Any, ParamSpec, TypeVar
 from zoneinfo import ZoneInfo
 
@@ -34,6 +37,15 @@ def fail(message: str, code: int = 1) -> typer.Exit:
     return typer.Exit(code)
 
 
+def domain_exit(exc: DomainError, *, then: str | None = None) -> typer.Exit:
+    """A domain error as one ``error:`` line (and the line ``then`` after it) and its exit
+    status: 2 for what the user asked wrongly or for (not found, invalid), else 1."""
+    stop = fail(exc.message, 2 if exc.status_code in (404, 422) else 1)
+    if then is not None:
+        err_console.print(then, highlight=False)
+    return stop
+
+
 def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
     """Show a domain error as one readable line and a non-zero exit, never a traceback;
     so too a setting that cannot be used (exit 2), naming its environment variable."""
@@ -43,7 +55,7 @@ def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
         try:
             return func(*args, **kwargs)
         except DomainError as exc:
-            raise fail(exc.message, 2 if exc.status_code in (404, 422) else 1) from None
+            raise domain_exit(exc) from None
         except InvalidSettings as exc:
             raise fail(str(exc), 2) from None
         except PersonalDataTokenError as exc:
@@ -62,6 +74,55 @@ def domain_errors(func: Callable[P, R]) -> Callable[P, R]:
             raise fail(f"database error: {exc.orig}", 3) from None
 
     return wrapper
+
+
+class SignalStop:
+    """While the ``with`` block runs, SIGINT (Ctrl-C) and SIGTERM stop it: the first raises
+    ``KeyboardInterrupt`` in the main thread and is remembered in ``signal``; later ones
+    are let pass while the command unwinds, so its clean-up (stopping worker processes,
+    rolling back) is not cut short in turn. After ``hold()`` a signal is only noted in
+    ``late``: what runs then, a commit, finishes. Outside the main thread it does nothing
+    (Python runs signal handlers there only)."""
+
+    SIGNALS = (signal.SIGINT, signal.SIGTERM)
+
+    def __init__(self) -> None:
+        self.signal: int | None = None
+        self.late: int | None = None
+        self._held = False
+        self._previous: dict[int, Any] = {}
+
+    @property
+    def exit_code(self) -> int:
+        """The shell's status for a command stopped by a signal: 128 + its number."""
+        return 128 + (self.signal or signal.SIGINT)
+
+    def hold(self) -> None:
+        self._held = True
+
+    def _on_signal(self, signum: int, frame: FrameType | None) -> None:
+        if self._held:
+            self.late = self.late or signum
+            return
+        if self.signal is not None:
+            return
+        self.signal = signum
+        raise KeyboardInterrupt
+
+    def __enter__(self) -> SignalStop:
+        if threading.current_thread() is threading.main_thread():
+            self._previous = {s: signal.signal(s, self._on_signal) for s in self.SIGNALS}
+        return self
+
+    def __exit__(
+        self,
+        kind: type[BaseException] | None,
+        value: BaseException | None,
+        traceback: TracebackType | None,
+    ) -> None:
+        for number, handler in self._previous.items():
+            signal.signal(number, handler)
+        self._previous = {}
 
 
 @contextmanager

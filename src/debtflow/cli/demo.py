@@ -14,11 +14,13 @@ from debtflow.cli.common import (
     business_today,
     console,
     domain_errors,
+    domain_exit,
     err_console,
     fail,
     opening_database,
 )
 from debtflow.config import get_settings
+from debtflow.core.errors import DomainError
 from debtflow.core.money import fen_to_yuan
 from debtflow.db import get_engine, unit_of_work
 from debtflow.evidence import nightly as evidence_nightly
@@ -55,12 +57,13 @@ def demo(
     from debtflow.demo import service
     from debtflow.models import Case
 
-    if cases < 1 or cases > 1_000_000:
-        raise fail("--cases must be between 1 and 1,000,000", 2)
     if not no_serve:
         from debtflow.cli.serve import check_serving_options
 
         check_serving_options(port=port)  # before the build, not after it
+    workdir = Path(get_settings().data_dir) / "demo"
+    # what would stop the build half way is refused before --reset empties the database
+    service.check_buildable(cases=cases, workdir=workdir)
     engine = get_engine()
     with opening_database():
         if reset:
@@ -75,33 +78,45 @@ def demo(
             1,
         )
     today = business_today()
-    workdir = Path(get_settings().data_dir) / "demo"
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedColumn
 
-    with (
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as progress,
-        unit_of_work(engine) as session,
-    ):
-        rows_task = progress.add_task("demo: portfolio rows imported", total=cases)
-        stage_task = progress.add_task("demo: starting", total=None)
-        summary = service.build(
-            session,
-            cases=cases,
-            seed=seed,
-            today=today,
-            workdir=workdir,
-            on_stage=lambda text: progress.update(stage_task, description=f"demo: {text}"),
-            on_rows=lambda n: progress.advance(rows_task, n),
+    try:
+        with (
+            Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            ) as progress,
+            unit_of_work(engine) as session,
+        ):
+            rows_task = progress.add_task("demo: portfolio rows imported", total=cases)
+            stage_task = progress.add_task("demo: starting", total=None)
+            summary = service.build(
+                session,
+                cases=cases,
+                seed=seed,
+                today=today,
+                workdir=workdir,
+                on_stage=lambda text: progress.update(stage_task, description=f"demo: {text}"),
+                on_rows=lambda n: progress.advance(rows_task, n),
+            )
+            progress.update(stage_task, description="demo: users for every role")
+            users = create_demo_users(session, password=DEMO_PASSWORD)
+    except BaseException as exc:
+        if not reset:
+            raise
+        # nothing of the build was committed, but the reset was: say so
+        emptied = (
+            f"the demo was not built, and --reset had already emptied "
+            f"{engine.url.render_as_string(hide_password=True)}: it holds no data now"
         )
-        progress.update(stage_task, description="demo: users for every role")
-        users = create_demo_users(session, password=DEMO_PASSWORD)
+        if isinstance(exc, DomainError):
+            raise domain_exit(exc, then=emptied) from None
+        err_console.print(emptied, highlight=False)
+        raise
     evidence_nightly.sign_committed_log()  # the head over the demo's own evidence
 
     table = Table(title=f"open cases per bucket on {summary.as_of}")

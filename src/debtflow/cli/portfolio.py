@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import signal
 from pathlib import Path
 
 import typer
@@ -9,6 +10,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TimeElapsedCo
 from rich.table import Table
 
 from debtflow.cli.common import (
+    SignalStop,
     business_today,
     console,
     domain_errors,
@@ -39,40 +41,57 @@ def import_(
 ) -> None:
     """Validate every row and import the file; any error and nothing changes (exit 1)."""
     today = business_today()
-    with (
-        Progress(
-            "[progress.description]{task.description}",
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=err_console,
-            transient=True,
-        ) as progress,
-    ):
-        task = progress.add_task(f"importing {file.name}", total=None)
-        try:
-            with transaction() as session:
-                result = service.import_portfolio(
-                    session,
-                    path=file,
-                    creditor_code=creditor,
-                    today=today,
-                    dry_run=dry_run,
-                    skip_invalid=skip_invalid,
-                    rejects_path=rejects,
-                    progress=lambda n: progress.advance(task, n),
-                )
-        except UnreadableFile as exc:
-            raise fail(exc.message, 2) from None
-        except service.PortfolioRejected as exc:
-            progress.stop()
-            for error in exc.errors:
-                err_console.print(str(error), highlight=False, markup=False)
-            raise fail(
-                f"{len(exc.errors)} error(s) in {file.name}; nothing was imported "
-                "(fix them, or use --skip-invalid)",
-                1,
-            ) from None
+    stop = SignalStop()
+    try:
+        with (
+            stop,
+            Progress(
+                "[progress.description]{task.description}",
+                BarColumn(),
+                MofNCompleteColumn(),
+                TimeElapsedColumn(),
+                console=err_console,
+                transient=True,
+            ) as progress,
+        ):
+            task = progress.add_task(f"importing {file.name}", total=None)
+            try:
+                with transaction() as session:
+                    result = service.import_portfolio(
+                        session,
+                        path=file,
+                        creditor_code=creditor,
+                        today=today,
+                        dry_run=dry_run,
+                        skip_invalid=skip_invalid,
+                        rejects_path=rejects,
+                        progress=lambda n: progress.advance(task, n),
+                    )
+                    stop.hold()  # imported: a signal from here on does not cut the commit short
+            except UnreadableFile as exc:
+                raise fail(exc.message, 2) from None
+            except service.PortfolioRejected as exc:
+                progress.stop()
+                for error in exc.errors:
+                    err_console.print(str(error), highlight=False, markup=False)
+                raise fail(
+                    f"{len(exc.errors)} error(s) in {file.name}; nothing was imported "
+                    "(fix them, or use --skip-invalid)",
+                    1,
+                ) from None
+    except BaseException:
+        if stop.signal is None:
+            raise
+        # stopped before the commit (whatever the unwinding raised): the transaction and
+        # the worker processes are gone, nothing was written
+        err_console.print("interrupted: nothing was imported", highlight=False)
+        raise typer.Exit(stop.exit_code) from None
+    if stop.late is not None:
+        err_console.print(
+            f"{signal.Signals(stop.late).name} came while the import was being committed: "
+            "it was imported",
+            highlight=False,
+        )
 
     table = Table(
         title=f"{file.name} → {creditor}" + (" (dry run: nothing written)" if dry_run else "")

@@ -3,9 +3,15 @@
 from __future__ import annotations
 
 import re
+import unicodedata
 from decimal import Decimal, InvalidOperation
 
-_AMOUNT = re.compile(r"^-?\d+(\.\d{1,2})?$")
+# digits, either plain or in groups of three after the first (``12,345,678``: one separator
+# throughout, ASCII or full-width comma; the first group not led by a zero), and at most
+# two decimals
+_AMOUNT = re.compile(
+    r"^-?(?:\d+|(?P<lead>\d{1,3})(?P<sep>[,，])\d{3}(?:(?P=sep)\d{3})*)(?:\.\d{1,2})?$"
+)
 _PLAIN = re.compile(r"^(\d+)(?:\.(\d{1,2}))?$")
 
 
@@ -21,18 +27,23 @@ class AmountError(ValueError):
 def yuan_to_fen(text: str) -> int:
     """Parse ``"1,234.56"`` / ``"¥1234.5"`` / ``"1234"`` into fen (123456, 123450, 123400).
 
-    Thousands separators, a currency sign and surrounding spaces are tolerated; more than
-    two decimals, exponents or anything non-numeric is refused.
+    Thousands separators (``,`` or ``，``, in groups of three: ``12,345,678.90``), a currency
+    sign and surrounding spaces are tolerated; a comma anywhere else (``12,34``, ``1,2,3,4``:
+    no figure can be read from it with certainty), more than two decimals, exponents or
+    anything non-numeric is refused.
     """
     plain = _PLAIN.match(text)
     if plain is not None:  # fast path for the common "1234.56"
         whole, cents = plain.group(1), plain.group(2) or ""
         return int(whole) * 100 + int((cents + "00")[:2])
-    cleaned = text.strip().replace(",", "").replace("，", "").lstrip("¥￥").strip()
+    cleaned = text.strip().lstrip("¥￥").strip()
     if cleaned.endswith("元"):
         cleaned = cleaned[:-1].strip()
-    if not _AMOUNT.match(cleaned):
+    amount = _AMOUNT.match(cleaned)
+    if amount is None or unicodedata.decimal((amount.group("lead") or "1")[0]) == 0:
         raise AmountError(f"not an amount in yuan with at most 2 decimals: {text!r}")
+    if amount.group("sep"):
+        cleaned = cleaned.replace(amount.group("sep"), "")
     try:
         value = Decimal(cleaned)
     except InvalidOperation as exc:  # pragma: no cover - the regex already guards this

@@ -3,6 +3,7 @@ a workforce, some payments and promises, then the nightly cycle."""
 
 from __future__ import annotations
 
+import os
 import random
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -15,7 +16,9 @@ from sqlalchemy.orm import Session
 
 from debtflow.case import repository as case_repository
 from debtflow.collector import service as collector_service
+from debtflow.config import get_settings, personal_data_cipher
 from debtflow.core.case.lifecycle import OPEN_STATUSES
+from debtflow.core.errors import InvalidInput
 from debtflow.creditor import service as creditor_service
 from debtflow.demo.collectors import generate_collectors
 from debtflow.demo.portfolio import CREDITORS, generate_rows, write_csv
@@ -24,9 +27,12 @@ from debtflow.nightly import service as nightly_service
 from debtflow.payment import service as payment_service
 from debtflow.portfolio import service as portfolio_service
 from debtflow.promise import service as promise_service
+from debtflow.strategy import training
 
-SHARES = (0.5, 0.3, 0.2)
+#: each creditor's share of the demo portfolio, in percent (in the order of ``CREDITORS``)
+SHARES = (50, 30, 20)
 ZONE = ZoneInfo("Asia/Shanghai")
+MAX_CASES = 1_000_000
 
 
 @dataclass
@@ -38,6 +44,44 @@ class DemoSummary:
     payments: int
     promises: int
     nightly: nightly_service.NightlyReport
+
+
+class DemoNotBuildable(InvalidInput):
+    code = "demo_not_buildable"
+
+
+def portfolio_counts(cases: int) -> list[int]:
+    """``cases`` accounts shared among the creditors by ``SHARES`` (largest remainder): the
+    counts add up to ``cases`` exactly; with fewer cases than creditors some get none."""
+    total = sum(SHARES)
+    counts = [cases * share // total for share in SHARES]
+    by_remainder = sorted(range(len(SHARES)), key=lambda i: (-(cases * SHARES[i] % total), i))
+    for i in by_remainder[: cases - sum(counts)]:
+        counts[i] += 1
+    return counts
+
+
+def check_buildable(*, cases: int, workdir: Path) -> None:
+    """Refuse now what would stop ``build`` half way — before ``debtflow demo --reset``
+    empties the database: a number of cases out of range, a working folder that cannot be
+    written, personal-data keys that do not open, no propensity model and no data to train
+    one from."""
+    if not 1 <= cases <= MAX_CASES:
+        raise DemoNotBuildable(f"--cases must be between 1 and {MAX_CASES:,}")
+    try:
+        workdir.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise DemoNotBuildable(
+            f"cannot create the demo's folder {workdir}: {exc.strerror}"
+        ) from None
+    if not os.access(workdir, os.W_OK):
+        raise DemoNotBuildable(f"the demo's folder {workdir} is not writable")
+    personal_data_cipher()  # a key that does not open is refused here (exit 2)
+    if not training.model_path().exists() and not get_settings().training_data.is_file():
+        raise DemoNotBuildable(
+            f"no propensity model at {training.model_path()} and no training data at "
+            f"{get_settings().training_data} to train one from"
+        )
 
 
 def build(
@@ -65,10 +109,10 @@ def build(
             max_term_months=term,
             min_first_payment_bp=first,
         )
-    counts = [int(cases * s) for s in SHARES]
-    counts[0] += cases - sum(counts)
     start = 0
-    for profile, count in zip(CREDITORS, counts, strict=True):
+    for profile, count in zip(CREDITORS, portfolio_counts(cases), strict=True):
+        if count == 0:
+            continue  # a very small demo: this creditor places no portfolio
         stage(f"portfolio {profile.code}")
         rows = generate_rows(profile, count=count, seed=seed, today=today, start=start)
         start += count

@@ -10,16 +10,19 @@ objects to unpickle. Small files are prepared inline.
 
 from __future__ import annotations
 
+import functools
 import gc
 import itertools
 import json
 import multiprocessing
 import os
+import signal
 import threading
 from collections.abc import Collection, Generator, Sequence
-from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures import Future, ProcessPoolExecutor
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
+from multiprocessing.process import BaseProcess
 from typing import Any, NamedTuple
 
 from debtflow.config import personal_data_cipher
@@ -317,6 +320,88 @@ def _usable_cores() -> int:
         return os.cpu_count() or 1
 
 
+# signals that stop an import: the importing process handles them, never a worker
+STOP_SIGNALS = frozenset({signal.SIGINT, signal.SIGTERM})
+# how long a stopped worker may take to die before it is killed
+WORKER_STOP_SECONDS = 5.0
+
+
+def _worker_started(mask: Collection[int]) -> None:
+    """A worker's initializer. Ctrl-C reaches the terminal's whole process group: a worker
+    ignores it and leaves the stop to the importing process, which terminates the workers
+    (SIGTERM, taken at once, whatever the importing process had installed for it). The
+    stop signals were blocked across the fork (so one sent meanwhile cannot interrupt a
+    worker half set up); they are unblocked once handled as above."""
+    signal.signal(signal.SIGINT, signal.SIG_IGN)
+    signal.signal(signal.SIGTERM, signal.SIG_DFL)
+    signal.pthread_sigmask(signal.SIG_SETMASK, mask)
+
+
+def _stop_pool(pool: ProcessPoolExecutor, *, known: Collection[BaseProcess]) -> None:
+    """Stop ``pool`` now, its work unfinished: pending chunks cancelled, its workers
+    terminated (killed when they linger) and its manager thread left nothing to wait for.
+    ``known``: the child processes there were before the pool forked its workers (one
+    forked just before an interruption may not be in the pool's own list yet).
+
+    ``shutdown(wait=True)`` would wait for the chunks the workers hold, and cancelling
+    futures by hand collides with the pool's own clean-up (``InvalidStateError`` in its
+    manager thread, which then stops reading results, and a worker blocks on the full
+    pipe). The worker processes, the result queue and the manager thread are the pool's
+    private attributes (CPython 3.11–3.13), read before ``shutdown`` drops them."""
+    workers = {*(getattr(pool, "_processes", None) or {}).values()}
+    workers.update(p for p in multiprocessing.active_children() if p not in known)
+    results = getattr(pool, "_result_queue", None)
+    manager = getattr(pool, "_executor_manager_thread", None)
+    pool.shutdown(wait=False, cancel_futures=True)
+    for process in workers:
+        process.terminate()
+    for process in workers:
+        process.join(WORKER_STOP_SECONDS)
+        if process.is_alive():
+            process.kill()
+            process.join(WORKER_STOP_SECONDS)
+    # a worker stopped while sending a chunk leaves half a message in the result pipe: with
+    # this process's own write end closed too, the manager thread reads the end of the
+    # pipe there instead of waiting for the rest for ever (and interpreter exit with it)
+    writer = getattr(results, "_writer", None)
+    if writer is not None:
+        writer.close()
+    if manager is not None:
+        manager.join(WORKER_STOP_SECONDS)
+
+
+def _prepared_in_workers(
+    token: int, bounds: Sequence[tuple[int, int]], today: date, workers: int
+) -> Generator[PreparedChunk, None, None]:
+    """The chunks ``bounds`` of the sheet ``token``, prepared in ``workers`` forked worker
+    processes, in order. Closed or interrupted early (Ctrl-C, an error while the caller
+    writes), it stops the workers at once rather than waiting for the work they hold."""
+    context = multiprocessing.get_context("fork")
+    known = set(multiprocessing.active_children())
+    pool = ProcessPoolExecutor(
+        max_workers=workers,
+        mp_context=context,
+        initializer=functools.partial(
+            _worker_started, signal.pthread_sigmask(signal.SIG_BLOCK, [])
+        ),
+    )
+    futures: list[Future[PreparedChunk]] = []
+    try:
+        # the workers are forked by the first submit, with the stop signals blocked, so that
+        # one sent meanwhile waits until the worker has set itself to ignore it
+        blocked = signal.pthread_sigmask(signal.SIG_BLOCK, STOP_SIGNALS)
+        try:
+            futures.extend(pool.submit(_prepare_slice, token, s, e, today) for s, e in bounds)
+        finally:
+            signal.pthread_sigmask(signal.SIG_SETMASK, blocked)
+        for future in futures:
+            yield future.result()
+        pool.shutdown(wait=True)
+    except BaseException:  # GeneratorExit (closed early), KeyboardInterrupt, an error
+        _stop_pool(pool, known=known)
+        raise
+
+
 def prepared_chunks(
     sheet: PortfolioSheet, *, today: date, dialect: str, stamp: datetime
 ) -> Generator[PreparedChunk, None, None]:
@@ -340,15 +425,7 @@ def prepared_chunks(
         # in the forked workers, where walking them would copy every page they live on
         gc.freeze()
         try:
-            context = multiprocessing.get_context("fork")
-            with ProcessPoolExecutor(max_workers=workers, mp_context=context) as pool:
-                futures = [pool.submit(_prepare_slice, token, s, e, today) for s, e in bounds]
-                try:
-                    for future in futures:
-                        yield future.result()
-                finally:
-                    for future in futures:
-                        future.cancel()
+            yield from _prepared_in_workers(token, bounds, today, workers)
         finally:
             gc.unfreeze()
     finally:

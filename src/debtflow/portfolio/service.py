@@ -45,13 +45,24 @@ class UnwritableRejects(InvalidInput):
     code = "unwritable_rejects"
 
 
+def _same_file(one: Path, other: Path) -> bool:
+    """Whether two paths name one file: through a link or another way of writing the path."""
+    try:
+        return os.path.samefile(one, other)
+    except OSError:  # one of them does not exist (yet): compare where they lead
+        return os.path.realpath(one) == os.path.realpath(other)
+
+
 def _rejects_destination(path: Path, rejects_path: Path | None) -> Path:
     """Where rejected rows go (default ``FILE.rejects.csv`` beside the file), refused up front
-    when that file cannot be written, so the import never fails after the rows are in."""
+    when that file cannot be written, so the import never fails after the rows are in, or
+    when it is the portfolio file itself, which the rejects would replace."""
     target = rejects_path or path.with_name(path.stem + ".rejects.csv")
     folder = target.parent
     problem = None
-    if not folder.is_dir():
+    if _same_file(target, path):
+        problem = f"it is the portfolio file {path} itself, which it would overwrite"
+    elif not folder.is_dir():
         problem = f"the folder {folder} does not exist"
     elif target.is_dir():
         problem = "it is a folder"
