@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -279,3 +280,15 @@ def test_a_day_outside_the_platforms_years_is_refused_by_every_command(database_
     for first, last in (("1970-01-01", "1970-01-01"), ("2999-12-31", "2999-12-31")):
         edge = invoke("compliance", "report", "--since", first, "--until", last, "--json")
         assert edge.exit_code == 0, edge.output
+
+
+def test_compliance_report_json_gives_the_period_in_iso_8601(database_url):
+    result = invoke(
+        "compliance", "report", "--since", "2026-11-01", "--until", "2026-11-30", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert (answer["since"], answer["until"]) == (
+        "2026-11-01T00:00:00+08:00",
+        "2026-12-01T00:00:00+08:00",
+    )

@@ -128,7 +128,15 @@ def parse_day(value: str | None, *, option: str | None = None) -> date:
     return day
 
 
+def _json_value(value: Any) -> Any:
+    """What ``json`` cannot write itself: dates and moments in ISO 8601 (``T`` between date
+    and time), anything else as its text."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
+
+
 def echo_json(payload: Any) -> None:
     import json
 
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=_json_value) + "\n")
