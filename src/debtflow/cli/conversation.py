@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from debtflow.cli.common import domain_errors, transaction
+from debtflow.cli.outputs import folder_problem
 from debtflow.config import get_settings
 from debtflow.conversation import rules as conversation_rules
 from debtflow.conversation import service as conversation_service
@@ -123,6 +124,9 @@ def train(
 ) -> None:
     """Train the emotion, intent and collector-speech models from the shipped data."""
     target = out or default_model_dir()
+    problem = folder_problem(target)
+    if problem is not None:
+        _fail(f"cannot write the models to {target}: {problem}", 2)
     models = _train(data or default_data_dir(), hold_out_emotion)
     path = save_models(models, target)
     typer.echo(f"trained in {models.trained_seconds:.1f} s on {models.counts}; wrote {path}")

@@ -150,6 +150,16 @@ def test_train_reports_missing_data(tmp_path: Path) -> None:
     assert "not found" in result.stderr
 
 
+def test_train_refuses_an_out_that_is_a_file_before_training(tmp_path: Path) -> None:
+    taken = tmp_path / "models"
+    taken.write_text("not a folder")
+    result = runner.invoke(app, ["train", "--out", str(taken)])
+    assert result.exit_code == 2, result.output
+    assert (
+        result.stderr == f"error: cannot write the models to {taken}: it is a file, not a folder\n"
+    )
+
+
 def test_a_lone_surrogate_is_a_line_error_not_a_traceback(model_dir: Path) -> None:
     stdin = '{"speaker":"debtor","text":"好的"}\n{"speaker":"debtor","text":"\\ud800"}\n'
     result = runner.invoke(app, ["analyze", "--models", str(model_dir)], input=stdin)
