@@ -222,11 +222,33 @@ def _build_cipher(settings: Settings) -> PersonalDataCipher:
     path = pii_key_file(settings)
     if not path.exists():
         write_pii_key_file(path, current="k1", keys={"k1": new_key()}, index_key=new_key())
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    ring = {key_id: decode_key(text, name=key_id) for key_id, text in stored["keys"].items()}
-    return PersonalDataCipher(
-        ring, stored["current"], decode_key(stored["index_key"], name="index")
-    )
+    ring, current, index_key = read_pii_key_file(path)
+    return PersonalDataCipher(ring, current, index_key)
+
+
+def read_pii_key_file(path: Path) -> tuple[dict[str, bytes], str, bytes]:
+    """The development key file's key ring, current key id and index key; a file that
+    cannot be read or is not such a file is a :class:`PersonalDataKeyError` naming it."""
+    try:
+        stored = json.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise PersonalDataKeyError(f"key file {path} cannot be read ({exc.strerror})") from None
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise PersonalDataKeyError(f"key file {path} is not JSON ({exc})") from None
+    keys = stored.get("keys") if isinstance(stored, dict) else None
+    current = stored.get("current") if isinstance(stored, dict) else None
+    index = stored.get("index_key") if isinstance(stored, dict) else None
+    if (
+        not isinstance(keys, dict)
+        or not all(isinstance(text, str) for text in keys.values())
+        or not isinstance(current, str)
+        or not isinstance(index, str)
+    ):
+        raise PersonalDataKeyError(
+            f"key file {path} is not a key file (an object with current, keys and index_key)"
+        )
+    ring = {str(key_id): decode_key(text, name=str(key_id)) for key_id, text in keys.items()}
+    return ring, current, decode_key(index, name="index")
 
 
 def write_pii_key_file(

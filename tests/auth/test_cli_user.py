@@ -46,6 +46,16 @@ def test_add_list_reset_password_and_errors(database_url):
     assert "Traceback" not in no_desk.output
     again = runner.invoke(app, ["add", "boss", "--role", "admin", "--password", "p" * 12])
     assert again.exit_code == 1 and "already exists" in again.output
+    # asked for a password only when the user could be created: no prompt for a taken name
+    # or a collector code that does not exist
+    prompted = runner.invoke(app, ["add", "boss", "--role", "admin"], input="")
+    assert prompted.exit_code == 1 and "user 'boss' already exists" in prompted.stderr
+    assert "password" not in prompted.stdout
+    prompted = runner.invoke(
+        app, ["add", "x2", "--role", "online_agent", "--collector", "NOPE"], input=""
+    )
+    assert prompted.exit_code == 2 and "no collector with code 'NOPE'" in prompted.stderr
+    assert "password" not in prompted.stdout
 
     with unit_of_work(engine) as session:
         for _ in range(service.MAX_FAILED_LOGINS):

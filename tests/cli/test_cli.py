@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 from datetime import date, timedelta
 from zoneinfo import ZoneInfo
 
@@ -276,3 +277,34 @@ def test_files_mixing_utf8_and_gbk_are_refused_naming_the_line(database_url, tmp
     result = invoke("portfolio", "import", str(gbk), "--creditor", "BANK1")
     assert result.exit_code == 0
     assert "encoding: gbk" in result.stdout
+
+
+DAYS_OUT_OF_RANGE = [
+    (("compliance", "report", "--since", "2026-01-01", "--until", "9999-12-31"), "--until"),
+    (("compliance", "report", "--since", "0001-01-01", "--until", "2026-01-01"), "--since"),
+    (("dispatch", "metrics", "--day", "0001-01-01"), "--day"),
+    (("dispatch", "routes", "--day", "3000-01-01"), "--day"),
+    (("nightly", "--as-of", "1969-12-31"), "--as-of"),
+    (("strategy", "experiment-report", "--until", "9999-12-31"), "--until"),
+]
+
+
+def test_a_day_outside_the_platforms_years_is_refused_by_every_command(database_url):
+    for args, option in DAYS_OUT_OF_RANGE:
+        day = args[args.index(option) + 1]
+        assert_refused(invoke(*args), 2, f"{option} {day} is outside the years 1970–2999")
+    for first, last in (("1970-01-01", "1970-01-01"), ("2999-12-31", "2999-12-31")):
+        edge = invoke("compliance", "report", "--since", first, "--until", last, "--json")
+        assert edge.exit_code == 0, edge.output
+
+
+def test_compliance_report_json_gives_the_period_in_iso_8601(database_url):
+    result = invoke(
+        "compliance", "report", "--since", "2026-11-01", "--until", "2026-11-30", "--json"
+    )
+    assert result.exit_code == 0, result.output
+    answer = json.loads(result.stdout)
+    assert (answer["since"], answer["until"]) == (
+        "2026-11-01T00:00:00+08:00",
+        "2026-12-01T00:00:00+08:00",
+    )

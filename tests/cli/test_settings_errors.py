@@ -118,6 +118,27 @@ def test_a_broken_rules_file_stops_the_night_with_one_line(database_url, tmp_pat
         encoding="utf-8",
     )
     settings_env(DEBTFLOW_SEGMENTATION_RULES=str(rules))
-    refused(runner.invoke(app, ["nightly"]), "rule 1 (everyone) has no conditions")
+    refused(
+        runner.invoke(app, ["nightly"]),
+        "invalid setting DEBTFLOW_SEGMENTATION_RULES",
+        "rule 1 (everyone) has no conditions",
+    )
     settings_env(DEBTFLOW_SEGMENTATION_RULES=str(tmp_path))  # a folder, not a file
-    refused(runner.invoke(app, ["nightly"]), "cannot be read")
+    refused(runner.invoke(app, ["nightly"]), "DEBTFLOW_SEGMENTATION_RULES", "cannot be read")
+
+
+def test_an_experiment_file_that_is_not_utf8_is_one_line_naming_the_setting(
+    database_url, tmp_path, settings_env
+):
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe x")
+    settings_env(DEBTFLOW_STRATEGY_EXPERIMENT=str(binary))
+    for args in (["nightly"], ["strategy", "experiment-report"]):
+        refused(
+            runner.invoke(app, args),
+            "invalid setting DEBTFLOW_STRATEGY_EXPERIMENT",
+            str(binary),
+            "not UTF-8",
+        )
+    settings_env(DEBTFLOW_STRATEGY_EXPERIMENT=str(tmp_path))  # a folder, not a file
+    refused(runner.invoke(app, ["nightly"]), "DEBTFLOW_STRATEGY_EXPERIMENT", "cannot be read")

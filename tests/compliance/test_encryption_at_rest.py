@@ -17,7 +17,12 @@ from compliance.world import make_world
 from debtflow.auth import service as auth_service
 from debtflow.cli.main import app
 from debtflow.compliance import keys
-from debtflow.config import get_settings, personal_data_cipher, pii_key_file
+from debtflow.config import (
+    forget_personal_data_cipher,
+    get_settings,
+    personal_data_cipher,
+    pii_key_file,
+)
 from debtflow.core.compliance.crypto import PersonalDataTokenError
 from debtflow.db import get_engine, unit_of_work
 from debtflow.migrate import downgrade, upgrade
@@ -309,6 +314,24 @@ def test_development_key_file_is_private_and_rotate_command_adds_a_key(database_
     with unit_of_work(engine) as session:
         assert session.get(Debtor, debtor_id).id_number == number
         assert session.get(ContactPoint, point_id).value == "+86 138-1234-5678"
+
+
+@pytest.mark.parametrize(
+    ("content", "reason"),
+    [(b"\xff\xfe", "is not JSON"), (b"{}", "is not a key file"), (b"[1]", "is not a key file")],
+)
+def test_a_development_key_file_that_is_not_one_is_one_line(database_url, content, reason):
+    upgrade(get_engine())
+    path = pii_key_file()
+    path.parent.mkdir(parents=True, exist_ok=True)
+    path.write_bytes(content)
+    forget_personal_data_cipher()
+    result = CliRunner().invoke(app, ["compliance", "rotate-pii-key", "--new-key"])
+    forget_personal_data_cipher()
+    assert result.exit_code == 2, result.output
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("error: personal-data keys: ")
+    assert f"key file {path} {reason}" in lines[0] and "DEBTFLOW_PII_KEY_FILE" in lines[0]
 
 
 def test_encrypted_columns_refuse_sql_comparison_and_updates_keep_the_index(session):

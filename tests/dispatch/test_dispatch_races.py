@@ -94,7 +94,7 @@ def test_two_placements_of_one_case_at_once_place_it_once(engine_with_portfolio)
     placed = [o for o in outcomes if isinstance(o, realtime.RealtimeAssignment)]
     refused = [o for o in outcomes if isinstance(o, AlreadyAssigned)]
     assert len(placed) == 1 and len(refused) == 1
-    assert f"already with collector {placed[0].collector_id}" in str(refused[0])
+    assert f"already with collector {placed[0].collector_code};" in str(refused[0])
     with Session(engine) as session:
         history = session.scalars(
             select(DispatchAssignment).where(DispatchAssignment.case_id == case_id)

@@ -123,6 +123,9 @@ def test_override_is_recorded_kept_by_the_night_and_history_is_append_only(portf
     overrides.override(
         session, case_id=case.id, collector_id=other, reason="debtor asked for a woman", by="李经理"
     )
+    again = session.get(Collector, other).code
+    with pytest.raises(errors.AlreadyAssigned, match=f"already with collector {again}$"):
+        overrides.override(session, case_id=case.id, collector_id=other, reason="x", by="李经理")
     record = session.scalars(select(DispatchOverride)).one()
     assert (record.from_collector_id, record.to_collector_id) == (before, other)
     assert record.by == "李经理"
@@ -170,7 +173,8 @@ def test_assign_now_places_a_returned_case_and_keeps_history(portfolio):
     session = portfolio
     nightly.run(session, as_of=TODAY)
     case = session.scalars(select(Case).order_by(Case.id)).first()
-    with pytest.raises(errors.AlreadyAssigned):
+    holder = session.get(Collector, case.assigned_collector_id).code  # e.g. ON0004, not an id
+    with pytest.raises(errors.AlreadyAssigned, match=f"already with collector {holder};"):
         realtime.assign_now(session, case_id=case.id)
     first = case.assigned_collector_id
     session.execute(

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import re
 from datetime import timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from fastapi.testclient import TestClient
@@ -26,6 +27,7 @@ from debtflow.payment import service as payment_service
 from debtflow.portal import requests as debtor_requests
 from debtflow.portal import service
 from debtflow.promise import service as promise_service
+from debtflow.strategy import service as strategy_service
 from portal.conftest import NOW, make_world
 
 
@@ -196,6 +198,34 @@ def test_staff_see_the_signed_plan_the_dispute_and_the_legal_request(session, wo
         session, case_id=world.other.case.id, user=world.manager, now=NOW + timedelta(hours=3)
     )
     assert (other.plan, other.disputes, other.legal_requests) == (None, [], [])
+
+
+def test_case_explain_describes_the_signed_plan_not_a_fresh_offer(session, world):
+    """`debtflow case explain` (``strategy_service.explain_case``) speaks of the plan the
+    debtor signed, as the case page shows it, and proposes no other."""
+    case = world.mine.case
+    case.propensity, case.segment_rule = 0.62, "early, likely to pay"
+    session.flush()
+    offered = strategy_service.explain_case(session, case_id=case.id)
+    assert offered.plan == "offer" and "Plan: instalments" in offered.en
+    plan = sign_plan_and_pay_down(session, world)
+    explained = strategy_service.explain_case(session, case_id=case.id)
+    signed = service.signed_plan_of(session, case_id=case.id)
+    assert explained.plan == "signed" and signed is not None
+    due_on, due_fen = plan.next_due()[0].due_on, plan.next_due()[1]
+    line = next(x for x in explained.en.splitlines() if x.startswith("The debtor signed"))
+    assert f"on {NOW.astimezone(ZoneInfo('Asia/Shanghai')).date()} (李小梅): 6 months" in line
+    assert f"{fen_to_yuan(signed.paid_fen)} yuan paid" in line
+    assert f"next payment {due_on}: {fen_to_yuan(due_fen)} yuan" in line
+    assert line.endswith("No other plan is offered while it is in force.")
+    assert "Plan: " not in explained.en and "方案：" not in explained.zh
+    assert "债务人已于" in explained.zh and "review" in explained.en.splitlines()[-1]
+    # closed, the case has no plan at all, signed or offered
+    case.status = CaseStatus.CLOSED
+    session.flush()
+    closed = strategy_service.explain_case(session, case_id=case.id)
+    assert closed.plan == "none" and "signed" not in closed.en
+    assert closed.en.startswith(f"Case {case.id} is closed: no repayment plan applies.")
 
 
 @pytest.fixture

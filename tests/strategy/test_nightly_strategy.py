@@ -10,8 +10,9 @@ import numpy as np
 import pytest
 from sqlalchemy import select, update
 
+from debtflow.case import service as case_service
 from debtflow.config import get_settings
-from debtflow.core.case.lifecycle import OPEN_STATUSES
+from debtflow.core.case.lifecycle import OPEN_STATUSES, CaseStatus
 from debtflow.core.strategy.segmentation import SEGMENT_ORDER
 from debtflow.core.strategy.treatment import TreatmentKind, shipped_treatment_rules
 from debtflow.core.strategy.treatment_batch import KIND_ORDER
@@ -111,6 +112,34 @@ def test_explanation_in_words(portfolio):
     assert f"{round(case.propensity * 100)}" in words.en
     assert "客户分层" in words.zh and "Segment:" in words.en
     assert "review" in words.en
+
+
+@pytest.mark.parametrize(
+    ("status", "words"), [("settled", "settled"), ("written_off", "written off")]
+)
+def test_a_final_case_is_explained_without_a_plan(portfolio, status, words):
+    session, _ = portfolio
+    nightly.run(session, as_of=TODAY)
+    case = next(c for c in open_cases(session) if c.treatment["kind"] != "legal")
+    assert "Plan: " in strategy_service.explain_case(session, case_id=case.id).en
+    case_service.transition(session, case_id=case.id, to=CaseStatus(status), reason="test")
+    explained = strategy_service.explain_case(session, case_id=case.id)
+    assert explained.en.splitlines()[0] == f"Case {case.id} is {words}: no repayment plan applies."
+    assert "不适用任何还款方案" in explained.zh.splitlines()[0]
+    assert "Segment:" in explained.en and "review" in explained.en  # the decision stays
+    for text in (explained.en, explained.zh):
+        assert "Plan: " not in text and "relief" not in text and "方案：" not in text
+        assert "down payment" not in text and "首付" not in text
+    assert (explained.status, explained.plan) == (status, "none")
+
+
+def test_a_final_case_never_planned_says_so_instead_of_asking_for_a_night(portfolio):
+    session, _ = portfolio
+    case = open_cases(session)[0]
+    case_service.transition(session, case_id=case.id, to=CaseStatus.SETTLED, reason="paid")
+    explained = strategy_service.explain_case(session, case_id=case.id)
+    assert explained.en == f"Case {case.id} is settled: no repayment plan applies."
+    assert explained.propensity is None
 
 
 def test_a_bad_rule_file_is_refused_with_its_reason(portfolio, tmp_path, monkeypatch):

@@ -69,6 +69,68 @@ def create_user(
     debtor_id: int | None = None,
     phone: str | None = None,
 ) -> User:
+    username, collector_id, phone = _vetted_user(
+        session,
+        username=username,
+        role=role,
+        collector_code=collector_code,
+        collector_id=collector_id,
+        debtor_id=debtor_id,
+        phone=phone,
+    )
+    if role == Role.DEBTOR:
+        if password:
+            raise InvalidUser("debtors sign in with a one-time code, not a password")
+    else:
+        _check_password(password)
+    user = User(
+        username=username,
+        display_name=display_name or username,
+        role=role,
+        password_hash=hash_password(password) if password else None,
+        collector_id=collector_id,
+        debtor_id=debtor_id,
+        phone=phone,
+    )
+    repository.add(session, user)
+    session.flush()
+    return user
+
+
+def check_new_user(
+    session: Session,
+    *,
+    username: str,
+    role: Role,
+    collector_code: str | None = None,
+    collector_id: int | None = None,
+    debtor_id: int | None = None,
+    phone: str | None = None,
+) -> None:
+    """Refuse, as :func:`create_user` would, a user that cannot be created — everything but
+    the password, so a command can say so before asking for one."""
+    _vetted_user(
+        session,
+        username=username,
+        role=role,
+        collector_code=collector_code,
+        collector_id=collector_id,
+        debtor_id=debtor_id,
+        phone=phone,
+    )
+
+
+def _vetted_user(
+    session: Session,
+    *,
+    username: str,
+    role: Role,
+    collector_code: str | None,
+    collector_id: int | None,
+    debtor_id: int | None,
+    phone: str | None,
+) -> tuple[str, int | None, str | None]:
+    """The checked username, collector id and phone of a new user (password aside)."""
     username = username.strip().lower()
     if not USERNAME.fullmatch(username):
         raise InvalidUser(
@@ -92,8 +154,6 @@ def create_user(
     if role == Role.DEBTOR:
         if debtor_id is None or not phone:
             raise InvalidUser("a debtor user needs the debtor's id and a phone number to sign in")
-        if password:
-            raise InvalidUser("debtors sign in with a one-time code, not a password")
         if not repository.debtor_exists(session, debtor_id=debtor_id):
             raise InvalidUser(
                 f"no debtor with id {debtor_id}; a debtor user signs in for a debtor on file"
@@ -101,22 +161,9 @@ def create_user(
         phone = _phone(phone)
         if repository.by_phone(session, phone=phone) is not None:
             raise Conflict(f"phone {phone} already signs in another user")
-    else:
-        if debtor_id is not None or phone:
-            raise InvalidUser("only debtor users sign in by phone")
-        _check_password(password)
-    user = User(
-        username=username,
-        display_name=display_name or username,
-        role=role,
-        password_hash=hash_password(password) if password else None,
-        collector_id=collector_id,
-        debtor_id=debtor_id,
-        phone=phone,
-    )
-    repository.add(session, user)
-    session.flush()
-    return user
+    elif debtor_id is not None or phone:
+        raise InvalidUser("only debtor users sign in by phone")
+    return username, collector_id, phone
 
 
 def _phone(phone: str) -> str:

@@ -74,7 +74,8 @@ def explain(
     case_id: int = typer.Argument(..., help="case id"),
     language: str = typer.Option("both", "--lang", help="zh, en or both"),
 ) -> None:
-    """Why the case has its score, segment and plan, in words (PIPL art. 24)."""
+    """Why the case has its score, segment and plan, in words (PIPL art. 24): the plan the
+    debtor signed when there is one, none for a settled, closed or written-off case."""
     from debtflow.strategy import service as strategy_service
 
     if language not in ("zh", "en", "both"):

@@ -24,6 +24,7 @@ from debtflow.core.compliance.crypto import PersonalDataKeyError, PersonalDataTo
 from debtflow.core.errors import DomainError
 from debtflow.db import get_engine, unit_of_work
 from debtflow.migrate import upgrade
+from debtflow.web.inputs import EARLIEST_YEAR, LATEST_YEAR
 
 console = Console(soft_wrap=True)
 err_console = Console(stderr=True, soft_wrap=True)
@@ -171,16 +172,32 @@ def business_time(moment: datetime) -> str:
     return f"{moment.astimezone(zone):%Y-%m-%d %H:%M} {zone.key}"
 
 
-def parse_day(value: str | None) -> date:
+def parse_day(value: str | None, *, option: str | None = None) -> date:
+    """A day given on the command line (today when ``None``), within the years the platform
+    works in (``web.inputs``: 1970–2999, as the web and API take them) — beyond them the
+    day's arithmetic overflows Python's dates or the database. A bad one is exit 2 naming
+    ``option``."""
     if value is None:
         return business_today()
+    named = f"{option} {value}" if option else repr(value)
     try:
-        return date.fromisoformat(value)
+        day = date.fromisoformat(value)
     except ValueError:
-        raise fail(f"{value!r} is not a date (use YYYY-MM-DD)", 2) from None
+        raise fail(f"{named} is not a date (use YYYY-MM-DD)", 2) from None
+    if not EARLIEST_YEAR <= day.year <= LATEST_YEAR:
+        raise fail(f"{named} is outside the years {EARLIEST_YEAR}–{LATEST_YEAR}", 2)
+    return day
+
+
+def _json_value(value: Any) -> Any:
+    """What ``json`` cannot write itself: dates and moments in ISO 8601 (``T`` between date
+    and time), anything else as its text."""
+    if isinstance(value, date | datetime):
+        return value.isoformat()
+    return str(value)
 
 
 def echo_json(payload: Any) -> None:
     import json
 
-    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=str) + "\n")
+    sys.stdout.write(json.dumps(payload, ensure_ascii=False, default=_json_value) + "\n")

@@ -25,13 +25,15 @@ from debtflow.core.compliance.rule_pack import (
     load_pack,
     shipped_pack_names,
 )
+from debtflow.web.inputs import EARLIEST_YEAR, LATEST_YEAR
 
 app = typer.Typer(help="Contact-policy gate: check an intended contact against a rule pack.")
 
 INPUT_ERROR_EXIT = 2
-#: the years a contact moment may fall in; the gate's day and week arithmetic runs past
-#: the edges of ``datetime`` (year 9999) long before that, so a moment outside is refused
-FIRST_YEAR, LAST_YEAR = 1970, 2999
+#: the years a contact moment may fall in (those of every date the platform takes); the
+#: gate's day and week arithmetic runs past the edges of ``datetime`` (year 9999) long
+#: before that, so a moment outside is refused
+FIRST_YEAR, LAST_YEAR = EARLIEST_YEAR, LATEST_YEAR
 
 
 class InputError(ValueError):

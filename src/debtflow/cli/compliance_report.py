@@ -59,7 +59,7 @@ def report(
     as_json: bool = typer.Option(False, "--json", help="print one JSON object"),
 ) -> None:
     """Decisions made in the period: asked, allowed, denied, overridden, contacts logged."""
-    first, last = parse_day(since), parse_day(until)
+    first, last = parse_day(since, option="--since"), parse_day(until, option="--until")
     if last < first:
         raise fail(f"--until {last} is before --since {first}", 2)
     zone = ZoneInfo(get_settings().default_timezone)

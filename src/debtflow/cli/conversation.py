@@ -11,6 +11,7 @@ from typing import Annotated, Any
 import typer
 
 from debtflow.cli.common import domain_errors, transaction
+from debtflow.cli.outputs import folder_problem
 from debtflow.config import get_settings
 from debtflow.conversation import rules as conversation_rules
 from debtflow.conversation import service as conversation_service
@@ -25,13 +26,14 @@ from debtflow.core.conversation.corpus import (
     CorpusError,
     read_collector_set,
     read_debtor_set,
-    read_emotion_file,
+    read_emotion_rows,
 )
 from debtflow.core.conversation.evaluation import class_report, format_report, multilabel_report
 from debtflow.core.conversation.labels import Emotion, Intent, Segment, Speaker, Violation
 from debtflow.core.conversation.scripts import CaseContext, PlanOffer
 from debtflow.core.conversation.speech import check_utterances
 from debtflow.core.conversation.trained import (
+    MODEL_FILE,
     ConversationModels,
     collector_set_path,
     debtor_set_path,
@@ -123,12 +125,38 @@ def train(
 ) -> None:
     """Train the emotion, intent and collector-speech models from the shipped data."""
     target = out or default_model_dir()
+    problem = folder_problem(target)
+    if problem is not None:
+        _fail(f"cannot write the models to {target}: {problem}", 2)
     models = _train(data or default_data_dir(), hold_out_emotion)
     path = save_models(models, target)
     typer.echo(f"trained in {models.trained_seconds:.1f} s on {models.counts}; wrote {path}")
 
 
-def _load_or_train(models_dir: Path | None, data: Path | None) -> ConversationModels:
+TrainMissing = Annotated[
+    bool,
+    typer.Option(
+        "--train-missing",
+        help="When --models holds no model, train one from the shipped data and save it "
+        "there (without this, a --models that holds none is refused).",
+    ),
+]
+
+
+def _load_or_train(
+    models_dir: Path | None, data: Path | None, train_missing: bool = False
+) -> ConversationModels:
+    """The saved models. Without ``--models`` the configured directory's, trained on first
+    use when it holds none (docs/conversation.md); an explicit ``--models`` that holds no
+    model is refused (exit 2) unless ``--train-missing`` asks for training — a mistyped
+    path must not give figures or readings of a model that is not the operator's."""
+    if models_dir is not None and not train_missing and not (models_dir / MODEL_FILE).exists():
+        where = "does not exist" if not models_dir.exists() else f"holds no {MODEL_FILE}"
+        _fail(
+            f"--models {models_dir} {where}; train one with `debtflow conversation train "
+            f"--out {models_dir}`, or add --train-missing",
+            2,
+        )
     try:
         return conversation_service.load_or_train(
             models_dir, data, progress=lambda m: typer.echo(m, err=True)
@@ -151,11 +179,13 @@ def evaluate(
         ),
     ] = None,
     rules: RulesFile = None,
+    train_missing: TrainMissing = False,
 ) -> None:
     """Per-class precision, recall and F1: emotion, intent (test split), collector flags
-    (with the speech rules in force, or --rules)."""
+    (with the speech rules in force, or --rules). Macro-F1 averages over the classes present
+    in the truth or the predictions; each row gives its n and how many were predicted."""
     root = data or default_data_dir()
-    models = _load_or_train(models_dir, data)
+    models = _load_or_train(models_dir, data, train_missing)
     analyzer = _analyzer(models, None, rules)
     files = emotion_file or [
         root / "zh_text" / "smp2020_ewect" / "usual_holdout.csv",
@@ -164,11 +194,12 @@ def evaluate(
     labels = [e.value for e in Emotion]
     for path in files:
         try:
-            examples = read_emotion_file(path)
+            read = read_emotion_rows(path)
         except CorpusError as exc:
             _fail(str(exc))
+        examples, note = read.examples, read.skipped_note()
         if not examples:
-            _fail(f"{path}: no usable emotion labels")
+            _fail(f"{path}: no usable emotion labels" + (f" ({note})" if note else ""), 2)
         if path.name == "usual_holdout.csv" and not models.emotion_holdout_excluded:
             typer.echo(
                 "warning: this model was trained on usual_holdout.csv; "
@@ -177,7 +208,8 @@ def evaluate(
             )
         predicted = models.emotion.predict([e.text for e in examples])
         report = class_report([e.emotion.value for e in examples], predicted, labels)
-        typer.echo(format_report(f"\nemotion: {path}", report))
+        title = f"\nemotion: {path}" + (f"\n{note}" if note else "")
+        typer.echo(format_report(title, report))
 
     try:
         debtor = [r for r in read_debtor_set(debtor_set_path(root)) if r.split == "test"]
@@ -415,6 +447,7 @@ def analyze(
     summary: Annotated[
         bool, typer.Option("--summary", help="Also print the conversation summary on stderr.")
     ] = False,
+    train_missing: TrainMissing = False,
 ) -> None:
     """Read JSON lines {"speaker": "debtor"|"collector", "text": ...}; write one JSON line each."""
     if contact_attempt is not None and case_id is None:
@@ -430,7 +463,7 @@ def analyze(
         except ValueError as exc:
             _fail(str(exc))
     case_context = None if context is None and case_id is not None else _read_case(context)
-    models = _load_or_train(models_dir, data)
+    models = _load_or_train(models_dir, data, train_missing)
     analyzer = _analyzer(models, library, rules)
     if case_id is not None:
         _attach(turns, case_id, contact_attempt, analysed_by, analyzer, case_context, summary)

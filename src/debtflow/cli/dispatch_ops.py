@@ -104,7 +104,7 @@ def metrics(
     """Assignments, match accuracy, reassignment rate and response time per day."""
     from debtflow.dispatch import metrics as dispatch_metrics
 
-    wanted = parse_day(day) if day is not None else None
+    wanted = parse_day(day, option="--day") if day is not None else None
     with transaction() as session:
         rows = dispatch_metrics.metrics_of(session, day=wanted)
     if not rows:
@@ -135,7 +135,7 @@ def routes(
     from debtflow.dispatch import field_routes
     from debtflow.dispatch.scoring import local_zone
 
-    wanted = parse_day(day)
+    wanted = parse_day(day, option="--day")
     with transaction() as session:
         views = field_routes.routes(session, day=wanted, agent_code=agent)
     if not views:

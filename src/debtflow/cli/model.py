@@ -10,6 +10,7 @@ from typing import NoReturn
 
 import typer
 
+from debtflow.cli.outputs import file_problem
 from debtflow.core.strategy import propensity
 from debtflow.strategy import training
 from debtflow.strategy.training import LabelledHistory
@@ -57,6 +58,13 @@ def train_command(
     trees: int = typer.Option(propensity.BoosterSettings.trees, help="Boosting rounds.", min=1),
 ) -> None:
     """Train the calibrated propensity-to-pay model and print its metadata as JSON."""
+    for target in (out, propensity.metadata_path(out)):
+        problem = file_problem(target, creates_folders=True)
+        if problem is not None:
+            _fail(
+                f"cannot write the model to {target}: {problem}; give --out a file name "
+                "such as var/models/propensity.pkl"
+            )
     labelled = _read(data, data_format)
     try:
         model = propensity.train(

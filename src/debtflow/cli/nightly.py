@@ -17,7 +17,7 @@ def nightly(
     ),
 ) -> None:
     """Run the nightly cycle: age accounts, move buckets, resolve promises, settle."""
-    day = parse_day(as_of)
+    day = parse_day(as_of, option="--as-of")
     with (
         err_console.status(f"nightly cycle for {day}") as status,
         transaction() as session,

@@ -55,8 +55,8 @@ def experiment_report(
     recovery, promise-kept and complaint rates with 95 % intervals, differences vs control."""
     from debtflow.strategy import experiment_report as service
 
-    first = parse_day(since) if since is not None else None
-    last = parse_day(until) if until is not None else None
+    first = parse_day(since, option="--since") if since is not None else None
+    last = parse_day(until, option="--until") if until is not None else None
     try:
         with transaction() as session:
             result = service.experiment_report(

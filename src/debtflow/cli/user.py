@@ -44,6 +44,15 @@ def add(
     """Create a user. Staff get a password; debtors sign in with phone + one-time code."""
     user_role = _role(role)
     if user_role != Role.DEBTOR and password is None:
+        with transaction() as session:  # an existing name is refused before the prompt
+            service.check_new_user(
+                session,
+                username=username,
+                role=user_role,
+                collector_code=collector,
+                debtor_id=debtor_id,
+                phone=phone,
+            )
         password = _ask_password()
     with transaction() as session:
         user = service.create_user(

@@ -5,17 +5,21 @@ index would change at once); see docs/compliance-operations.md."""
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
 from debtflow.compliance import encrypted_columns
-from debtflow.config import get_settings, personal_data_cipher, pii_key_file, write_pii_key_file
+from debtflow.config import (
+    get_settings,
+    personal_data_cipher,
+    pii_key_file,
+    read_pii_key_file,
+    write_pii_key_file,
+)
 from debtflow.core.compliance.crypto import (
     PersonalDataCipher,
     PersonalDataKeyError,
-    decode_key,
     new_key,
 )
 from debtflow.core.errors import Conflict, InvalidInput
@@ -73,8 +77,7 @@ def add_key_to_file(key_id: str | None = None) -> str:
         )
     personal_data_cipher()  # creates the file when missing
     path = pii_key_file(settings)
-    stored = json.loads(path.read_text(encoding="utf-8"))
-    keys = {k: decode_key(v, name=k) for k, v in stored["keys"].items()}
+    keys, _, index_key = read_pii_key_file(path)
     if key_id is None:
         number = len(keys) + 1
         while f"k{number}" in keys:
@@ -83,7 +86,6 @@ def add_key_to_file(key_id: str | None = None) -> str:
     if key_id in keys:
         raise InvalidInput(f"key {key_id!r} is already in the key ring")
     keys[key_id] = new_key()
-    index_key = decode_key(stored["index_key"], name="index")
     try:
         PersonalDataCipher(keys, key_id, index_key)  # checks the new id before writing
     except PersonalDataKeyError as exc:

@@ -67,7 +67,8 @@ def override(
     if target is None:
         raise CollectorNotFound(f"collector {collector_id} does not exist or is not active")
     if row.assigned_collector_id == collector_id:
-        raise AlreadyAssigned(f"case {case_id} is already with collector {collector_id}")
+        code = pool.collectors[target].code
+        raise AlreadyAssigned(f"case {case_id} is already with collector {code}")
     if row.assigned_collector_id in pool.position and repository.pending_promise_cases(
         session, [case_id]
     ):

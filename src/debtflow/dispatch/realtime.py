@@ -63,9 +63,10 @@ def assign_now(session: Session, *, case_id: int) -> RealtimeAssignment:
     if CaseStatus(str(row.status)) not in OPEN_STATUSES:
         raise CaseNotOpen(f"case {case_id} is {row.status}: only open cases are dispatched")
     if row.assigned_collector_id is not None:
+        holder = repository.collectors_by_id(session, [row.assigned_collector_id])
+        code = holder[row.assigned_collector_id].code  # the case's foreign key: it exists
         raise AlreadyAssigned(
-            f"case {case_id} is already with collector {row.assigned_collector_id}; "
-            "use an override to move it"
+            f"case {case_id} is already with collector {code}; use an override to move it"
         )
     addresses = [
         AddressRow(

@@ -156,6 +156,12 @@ def signed_plan_of_case(session: Session, *, case_id: int, user: User) -> Signed
     return _signed_plan(session, case_id=case.id)
 
 
+def signed_plan_of(session: Session, *, case_id: int) -> SignedPlan | None:
+    """The plan the debtor signed on a case, or None — for callers that read every case
+    (the operator's ``debtflow case explain``); routes use :func:`signed_plan_of_case`."""
+    return _signed_plan(session, case_id=case_id)
+
+
 def _signed_plan(session: Session, *, case_id: int) -> SignedPlan | None:
     found = repository.signed_plan_with_instalments(session, case_id=case_id)
     if found is None:

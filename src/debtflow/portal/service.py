@@ -47,6 +47,7 @@ from debtflow.portal.arrangements import (
     LegalRequest,
     SignedPlan,
     arrangements_of_case,
+    signed_plan_of,
     signed_plan_of_case,
 )
 from debtflow.portal.errors import (
@@ -128,6 +129,7 @@ __all__ = [
     "plan_offers",
     "plan_refusal",
     "sign_agreement",
+    "signed_plan_of",
     "signed_plan_of_case",
 ]
 

@@ -42,6 +42,11 @@ class InvalidStrategyRules(InvalidInput):
     code = "invalid_strategy_rules"
 
 
+def _invalid(setting: str, error: Exception) -> InvalidStrategyRules:
+    """One line that names the setting, the file and what is wrong with it."""
+    return InvalidStrategyRules(f"invalid setting {setting}: {error}")
+
+
 def _parse_strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
     settings = get_settings()
     try:
@@ -50,13 +55,16 @@ def _parse_strategy_rules() -> tuple[SegmentationRules, TreatmentRules]:
             if settings.segmentation_rules
             else shipped_rules()
         )
+    except RuleFileError as error:
+        raise _invalid("DEBTFLOW_SEGMENTATION_RULES", error) from None
+    try:
         treatment = (
             load_treatment_rules(settings.treatment_rules)
             if settings.treatment_rules
             else shipped_treatment_rules()
         )
-    except (RuleFileError, TreatmentRuleError) as error:  # one line that says where and why
-        raise InvalidStrategyRules(str(error)) from None
+    except TreatmentRuleError as error:
+        raise _invalid("DEBTFLOW_TREATMENT_RULES", error) from None
     return segmentation, treatment
 
 
@@ -115,8 +123,8 @@ def experiment_in_force() -> ExperimentPlan | None:
             pass
     try:
         plan = load_experiment(path)
-    except ExperimentFileError as error:  # one line that says where and why
-        raise InvalidStrategyRules(str(error)) from None
+    except ExperimentFileError as error:
+        raise _invalid("DEBTFLOW_STRATEGY_EXPERIMENT", error) from None
     _EXPERIMENT[:] = [(plan, tuple(map(_stamp, plan.sources)))]
     return plan
 

@@ -229,6 +229,24 @@ def test_missing_override_file_exits_2(tmp_path):
     assert result.exit_code == 2 and "cannot read override file" in result.stderr
 
 
+def test_override_file_that_is_not_utf8_exits_2_and_a_bom_is_accepted(tmp_path):
+    body = '{"at": "2025-03-04T20:30:00+08:00", "channel": "call"}'
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe x")
+    result = _check(body, "--pack", "cn-2025", "--override", str(binary))
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith("error: ") and "is not UTF-8" in result.stderr
+    assert str(binary) in result.stderr and result.stdout == ""
+    with_bom = tmp_path / "bom.toml"
+    with_bom.write_bytes(
+        b"\xef\xbb\xbf" + b'[override]\nname = "acme"\nbase_pack = "cn-2025"\n'
+        b'[rules.quiet_hours]\nallowed_until = "20:00"\n'
+    )
+    result = _check(body, "--pack", "cn-2025", "--override", str(with_bom))
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout)["reasons"] == ["quiet_hours"]
+
+
 def test_packs_lists_shipped_packs():
     result = runner.invoke(app, ["packs"])
     assert result.exit_code == 0

@@ -89,10 +89,17 @@ def test_broken_library_is_reported(model_dir: Path, tmp_path: Path) -> None:
 
 def test_analyze_trains_first_when_no_model_exists(small_data: Path, tmp_path: Path) -> None:
     models = tmp_path / "fresh"
+    stdin = _lines({"speaker": "debtor", "text": "明天还"})
+    refused = runner.invoke(
+        app, ["analyze", "--models", str(models), "--data", str(small_data)], input=stdin
+    )
+    assert refused.exit_code == 2, refused.output
+    assert refused.stderr.startswith(f"error: --models {models} does not exist; train one")
+    assert "--train-missing" in refused.stderr and not models.exists()
     result = runner.invoke(
         app,
-        ["analyze", "--models", str(models), "--data", str(small_data)],
-        input=_lines({"speaker": "debtor", "text": "明天还"}),
+        ["analyze", "--models", str(models), "--data", str(small_data), "--train-missing"],
+        input=stdin,
     )
     assert result.exit_code == 0, result.output
     assert "training from the shipped data" in result.stderr
@@ -144,10 +151,52 @@ def test_evaluate_rejects_a_missing_emotion_file(model_dir: Path, small_data: Pa
     assert "no such file" in result.stderr
 
 
+def test_evaluate_refuses_a_models_folder_without_a_model(tmp_path: Path) -> None:
+    missing = tmp_path / "nonexistent"
+    result = runner.invoke(app, ["evaluate", "--models", str(missing)])
+    assert result.exit_code == 2, result.output
+    assert result.stderr.startswith(f"error: --models {missing} does not exist")
+    assert result.stdout == "" and not missing.exists()
+    result = runner.invoke(app, ["evaluate", "--models", str(tmp_path)])
+    assert result.exit_code == 2, result.output
+    assert f"--models {tmp_path} holds no conversation-models.pkl" in result.stderr
+
+
+def test_evaluate_says_which_emotion_rows_it_skipped_and_what_macro_f1_covers(
+    model_dir: Path, small_data: Path, tmp_path: Path
+) -> None:
+    mine = tmp_path / "mine.csv"
+    mine.write_text("text,emotion\n我很生气,angry\n太好了谢谢,positive\n开心,joy\n", "utf-8")
+    args = ["evaluate", "--models", str(model_dir), "--data", str(small_data)]
+    result = runner.invoke(app, [*args, "--emotion-file", str(mine)])
+    assert result.exit_code == 0, result.output
+    section = result.stdout.split(f"emotion: {mine}\n", 1)[1].split("\n\n", 1)[0]
+    assert section.splitlines()[0] == (
+        "skipped 1 of 3 rows: a label that maps to no debtflow emotion ('joy' ×1)"
+    )
+    summary = section.splitlines()[-1]
+    assert "in the truth or the predictions" in summary and summary.endswith("n=2")
+    only_joy = tmp_path / "joy.csv"
+    only_joy.write_text("text,emotion\n开心,joy\n", "utf-8")
+    refused = runner.invoke(app, [*args, "--emotion-file", str(only_joy)])
+    assert refused.exit_code == 2
+    assert "no usable emotion labels (skipped 1 of 1 rows" in refused.stderr
+
+
 def test_train_reports_missing_data(tmp_path: Path) -> None:
     result = runner.invoke(app, ["train", "--out", str(tmp_path / "m"), "--data", str(tmp_path)])
     assert result.exit_code != 0
     assert "not found" in result.stderr
+
+
+def test_train_refuses_an_out_that_is_a_file_before_training(tmp_path: Path) -> None:
+    taken = tmp_path / "models"
+    taken.write_text("not a folder")
+    result = runner.invoke(app, ["train", "--out", str(taken)])
+    assert result.exit_code == 2, result.output
+    assert (
+        result.stderr == f"error: cannot write the models to {taken}: it is a file, not a folder\n"
+    )
 
 
 def test_a_lone_surrogate_is_a_line_error_not_a_traceback(model_dir: Path) -> None:

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import json
 from collections import Counter
 from pathlib import Path
 
@@ -10,6 +11,7 @@ from debtflow.core.conversation.corpus import (
     read_collector_set,
     read_debtor_set,
     read_emotion_file,
+    read_emotion_rows,
 )
 from debtflow.core.conversation.labels import Emotion, Intent, Violation
 
@@ -52,6 +54,27 @@ def test_smp_labels_map_onto_five_emotions_without_surprise(tmp_path: Path) -> N
     path.write_text("id,text,label\n1,好开心,happy\n2,吓死了,fear\n3,啊？,surprise\n4,嗯,neural\n")
     examples = read_emotion_file(path)
     assert [e.emotion for e in examples] == [Emotion.POSITIVE, Emotion.ANXIOUS, Emotion.NEUTRAL]
+
+
+def test_rows_left_out_are_counted_with_their_reason(tmp_path: Path) -> None:
+    path = tmp_path / "mine.csv"
+    path.write_text("text,emotion\n好,positive\n开心,joy\n高兴,joy\n,angry\n嗯,\n", "utf-8")
+    read = read_emotion_rows(path)
+    assert [e.emotion for e in read.examples] == [Emotion.POSITIVE]
+    assert (read.rows, read.skipped, read.unmapped, read.no_text) == (5, 4, {"joy": 2, "": 1}, 1)
+    assert read.skipped_note() == (
+        "skipped 4 of 5 rows: a label that maps to no debtflow emotion ('joy' ×2, no label ×1); "
+        "no text ×1"
+    )
+    posts = tmp_path / "smp.json"
+    posts.write_bytes(
+        b"\xef\xbb\xbf"
+        + json.dumps(
+            [{"content": "好", "label": "happy"}, {"content": "啊", "label": "surprise"}]
+        ).encode()
+    )
+    read = read_emotion_rows(posts)
+    assert len(read.examples) == 1 and read.unmapped == {"surprise": 1}
 
 
 def test_cped_labels_are_mapped(tmp_path: Path) -> None:

@@ -3,7 +3,7 @@ from __future__ import annotations
 import numpy as np
 import pytest
 
-from debtflow.core.conversation.evaluation import class_report, multilabel_report
+from debtflow.core.conversation.evaluation import class_report, format_report, multilabel_report
 from debtflow.core.conversation.textmodel import fit_text_classifier, normalise
 
 TEXTS = ["我很开心", "太好了哈哈", "开心死了", "气死我了", "烦死了滚", "真让人生气"] * 6
@@ -63,3 +63,29 @@ def test_multilabel_report_has_micro_row_and_exact_match_accuracy() -> None:
     assert rows["y"].recall == 0.0 and rows["y"].precision == 0.0
     assert rows["all"].support == 3
     assert report.accuracy == pytest.approx(1 / 3)
+
+
+def test_macro_f1_averages_over_classes_in_the_truth_or_the_predictions() -> None:
+    labels = ["a", "b", "c", "d"]
+    # "c" is only predicted (an error, F1 0, counted); "d" is in neither (left out)
+    report = class_report(["a", "a", "b", "b"], ["a", "c", "b", "b"], labels)
+    by = {r.label: r for r in report.rows}
+    assert report.averaged == ("a", "b", "c")
+    assert report.macro_f1 == pytest.approx((by["a"].f1 + by["b"].f1 + 0.0) / 3)
+    assert (by["c"].support, by["c"].predicted, by["d"].support, by["d"].predicted) == (0, 1, 0, 0)
+    text = format_report("t", report)
+    assert "macro-F1 0.556 over the 3 classes in the truth or the predictions" in text
+    assert "(left out, in neither: d)" in text
+    assert "n=4" in text and "predicted" in text.splitlines()[1]
+
+
+def test_with_every_class_present_macro_f1_is_the_plain_mean_of_all_rows() -> None:
+    """The shipped evaluation files hold every class, so their figures are unchanged."""
+    truth = ["a", "b", "c", "a", "b", "c"]
+    report = class_report(truth, ["a", "a", "c", "b", "b", "c"], ["a", "b", "c"])
+    assert report.macro_f1 == pytest.approx(sum(r.f1 for r in report.rows) / 3)
+    multi = multilabel_report(
+        [frozenset({"x"}), frozenset({"y"})], [frozenset({"x"}), frozenset()], ["x", "y", "z"]
+    )
+    assert multi.averaged == ("x", "y")
+    assert multi.macro_f1 == pytest.approx(0.5)

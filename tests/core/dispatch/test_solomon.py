@@ -73,6 +73,12 @@ def test_parser_reads_fleet_and_customers() -> None:
             .replace("    1      3         4          6       0           50         5\n", ""),
             "at least one customer",
         ),
+        (TINY.replace("    1      3 ", "    1      -99999999999999999999 "), "finite and at most"),
+        (TINY.replace("    1      3 ", "    1      inf "), "finite and at most"),
+        (TINY.replace("    1      3 ", "    1      nan "), "finite and at most"),
+        (TINY.replace("6       0           50", "1e30       0           50", 1), "at most"),
+        (TINY.replace("  2         10", "  2         99999999999999999999"), "capacity at most"),
+        (TINY.replace("  2         10", "  99999999999999999999  10"), "vehicles"),
     ],
 )
 def test_parser_rejects_malformed_files(text: str, message: str) -> None:
@@ -155,5 +161,10 @@ def test_cli_explains_bad_input_without_a_traceback(tmp_path: Path) -> None:
     assert bad.exit_code == 2
     assert "not a Solomon instance" in bad.stderr
     assert "Traceback" not in bad.output
+    huge = tmp_path / "huge.txt"
+    huge.write_text(TINY.replace("    1      3 ", "    1      -99999999999999999999 "), "utf-8")
+    overflow = runner.invoke(app, ["solomon", str(huge)])
+    assert overflow.exit_code == 2, overflow.output
+    assert f"error: {huge} is not a Solomon instance: customer line" in overflow.stderr
     limit = runner.invoke(app, ["solomon", str(INSTANCES / "C101.txt"), "--time-limit", "0"])
     assert limit.exit_code == 2 and "--time-limit" in limit.stderr

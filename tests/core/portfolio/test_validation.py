@@ -94,6 +94,29 @@ def test_every_error_of_a_row_is_listed_not_just_the_first():
     assert {e.column for e in report.errors} == {"phone", "principal", "opened_on"}
 
 
+@pytest.mark.parametrize(
+    ("latitude", "longitude", "expected"),
+    [
+        ("999", "116.4", [("latitude", "999.0 is outside -90.0..90.0")]),
+        ("39.9", "north", [("longitude", "'north' is not a number")]),
+        ("999", "999", [("latitude", "outside"), ("longitude", "outside")]),
+        ("39.9", "", [("latitude", "latitude and longitude must be given together")]),
+        ("", "116.4", [("latitude", "latitude and longitude must be given together")]),
+    ],
+)
+def test_a_bad_coordinate_is_one_error_the_pair_rule_only_for_a_missing_one(
+    latitude, longitude, expected
+):
+    columns, rows = sample(1)
+    columns = sorted({*columns, "latitude", "longitude"})
+    rows[0].update(latitude=latitude, longitude=longitude)
+    report = validate_portfolio(columns, cells(columns, rows), today=TODAY)
+    found = [(e.column, e.reason) for e in report.errors]
+    assert len(found) == len(expected), found
+    for (column, reason), (want_column, want_reason) in zip(found, expected, strict=True):
+        assert column == want_column and want_reason in reason, found
+
+
 def test_duplicate_account_numbers_in_one_file_are_refused():
     columns, rows = sample(3)
     rows[2]["account_number"] = rows[0]["account_number"]

@@ -128,3 +128,19 @@ def test_original_uci_spellings_are_accepted(trained: tuple[Path, Path], tmp_pat
     result = runner.invoke(app, ["evaluate", "--model", str(model), "--data", str(renamed)])
     assert result.exit_code == 0, result.output
     assert json.loads(result.stdout) == json.loads(plain.stdout)
+
+
+def test_an_out_that_cannot_take_the_model_is_refused_before_training(tmp_path: Path) -> None:
+    data = _write_rows(tmp_path / "train.csv", slice(0, 200))
+    (tmp_path / "taken.pkl.json").mkdir()
+    (tmp_path / "plain-file").write_text("x")
+    for out, at, problem in (
+        (tmp_path, tmp_path, "it is a folder"),
+        (tmp_path / "taken.pkl", tmp_path / "taken.pkl.json", "it is a folder"),
+        (tmp_path / "plain-file" / "m.pkl", tmp_path / "plain-file" / "m.pkl", "is not a folder"),
+    ):
+        result = runner.invoke(app, ["train", "--data", str(data), "--out", str(out)])
+        assert result.exit_code == 2, result.output
+        assert result.stderr.startswith(f"error: cannot write the model to {at}: ")
+        assert problem in result.stderr and result.stdout == ""
+    assert not (tmp_path / "taken.pkl").exists()

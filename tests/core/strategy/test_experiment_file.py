@@ -137,6 +137,20 @@ def test_a_missing_or_unreadable_experiment_file(tmp_path: Path) -> None:
         load_experiment(write(tmp_path, "key = "))
 
 
+def test_an_experiment_file_that_is_not_utf8_or_a_folder_is_refused_a_bom_is_not(
+    tmp_path: Path,
+) -> None:
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe x")
+    with pytest.raises(ExperimentFileError, match=r"bin.toml: not UTF-8 \(invalid start byte"):
+        load_experiment(binary)
+    with pytest.raises(ExperimentFileError, match="cannot be read"):
+        load_experiment(tmp_path)
+    path = write(tmp_path, GOOD)
+    path.write_bytes(b"\xef\xbb\xbf" + path.read_bytes())
+    assert load_experiment(path).key == "relief-test"
+
+
 def test_one_variant_is_not_an_experiment(tmp_path: Path) -> None:
     text = (
         'key = "k"\nstarts_on = 2026-11-01\ncontrol = "c"\n'

@@ -173,6 +173,16 @@ def test_missing_or_broken_files_are_refused(tmp_path: Path) -> None:
         load_rules(broken)
 
 
+def test_a_rule_file_not_in_utf8_is_refused_and_a_bom_is_dropped(tmp_path: Path) -> None:
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe x")
+    with pytest.raises(RuleFileError, match="bin.toml: not UTF-8"):
+        load_rules(binary)
+    with_bom = tmp_path / "bom.toml"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + SHIPPED_TEXT.encode("utf-8"))
+    assert load_rules(with_bom) == RULES
+
+
 def test_a_rule_may_carry_its_name_in_chinese() -> None:
     """``name_zh`` is optional: the decision carries it, and a file without it loads."""
     decision = segment_case(CaseProfile(days_past_due=12, propensity=0.83), RULES)

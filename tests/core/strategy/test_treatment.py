@@ -18,6 +18,7 @@ from debtflow.core.strategy.treatment import (
     TreatmentKind,
     TreatmentRuleError,
     check_mandate,
+    load_treatment_rules,
     make_offer,
     parse_treatment_rules,
     propose_plan,
@@ -172,6 +173,16 @@ def test_bad_treatment_rules_are_refused(edit: Any, message: str) -> None:
     edit(document)
     with pytest.raises(TreatmentRuleError, match=message):
         parse_treatment_rules(document)
+
+
+def test_a_rule_file_not_in_utf8_is_refused_and_a_bom_is_dropped(tmp_path: Path) -> None:
+    binary = tmp_path / "bin.toml"
+    binary.write_bytes(b"\xff\xfe x")
+    with pytest.raises(TreatmentRuleError, match="bin.toml: not UTF-8"):
+        load_treatment_rules(binary)
+    with_bom = tmp_path / "bom.toml"
+    with_bom.write_bytes(b"\xef\xbb\xbf" + SHIPPED_TEXT.encode("utf-8"))
+    assert load_treatment_rules(with_bom) == RULES
 
 
 def test_batch_headlines_match_the_one_case_plans() -> None:

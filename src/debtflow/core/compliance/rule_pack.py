@@ -579,10 +579,16 @@ def apply_override(pack: RulePack, document: Mapping[str, Any]) -> RulePack:
 
 
 def load_override_file(pack: RulePack, path: Path) -> RulePack:
+    """Apply a creditor override file to ``pack``.  A leading UTF-8 byte-order mark (as
+    Notepad writes) is dropped; a file that is not UTF-8 is a :class:`PackError`."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except OSError as exc:
         raise PackError(f"cannot read override file {path}: {exc.strerror}") from exc
+    except UnicodeDecodeError as exc:
+        raise PackError(
+            f"override file {path} is not UTF-8 ({exc.reason} at byte {exc.start})"
+        ) from exc
     except tomllib.TOMLDecodeError as exc:
         raise PackError(f"override file {path} is not valid TOML: {exc}") from exc
     return apply_override(pack, document)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import csv
 import json
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 from debtflow.core.conversation.labels import Emotion, Intent, OverdueCause, Violation
@@ -78,8 +78,46 @@ def _open_rows(path: Path) -> list[dict[str, str]]:
         raise CorpusError(f"{path}: cannot read as UTF-8 CSV ({exc})") from exc
 
 
+@dataclass(frozen=True)
+class EmotionFile:
+    """What an emotion-labelled file held: the usable examples and the rows left out."""
+
+    examples: list[EmotionExample]
+    rows: int
+    #: rows left out because their label maps to no debtflow emotion, by label
+    unmapped: dict[str, int] = field(default_factory=dict)
+    #: rows left out because they have no text
+    no_text: int = 0
+
+    @property
+    def skipped(self) -> int:
+        return self.rows - len(self.examples)
+
+    def skipped_note(self) -> str | None:
+        """One line saying how many rows were left out and why (None when none were)."""
+        if not self.skipped:
+            return None
+        reasons = []
+        if self.unmapped:
+            labels = ", ".join(
+                f"{label!r} ×{count}" if label else f"no label ×{count}"
+                for label, count in sorted(self.unmapped.items(), key=lambda kv: (-kv[1], kv[0]))
+            )
+            reasons.append(f"a label that maps to no debtflow emotion ({labels})")
+        if self.no_text:
+            reasons.append(f"no text ×{self.no_text}")
+        return f"skipped {self.skipped} of {self.rows} rows: " + "; ".join(reasons)
+
+
 def read_emotion_file(path: Path) -> list[EmotionExample]:
-    """Read an emotion-labelled file in any of the shipped layouts; unmapped labels are dropped.
+    """The usable examples of an emotion-labelled file (:func:`read_emotion_rows`)."""
+    return read_emotion_rows(path).examples
+
+
+def read_emotion_rows(path: Path) -> EmotionFile:
+    """Read an emotion-labelled file in any of the shipped layouts; rows whose label maps to
+    no debtflow emotion (SMP's surprise, CPED's astonished, a misspelt label) or that have
+    no text are left out and counted.
 
     Layouts: SMP CSV (`text,label`), SMP JSON (list of `{content, label}`), CPED CSV
     (`Utterance,Emotion`), or a plain CSV with `text,emotion` using debtflow's labels.
@@ -88,23 +126,22 @@ def read_emotion_file(path: Path) -> list[EmotionExample]:
         if not path.is_file():
             raise CorpusError(f"{path}: no such file")
         try:
-            items = json.loads(path.read_text(encoding="utf-8"))
+            items = json.loads(path.read_text(encoding="utf-8-sig"))
         except (UnicodeDecodeError, json.JSONDecodeError) as exc:
             raise CorpusError(f"{path}: not valid JSON ({exc})") from exc
         if not isinstance(items, list):
             raise CorpusError(f"{path}: expected a JSON list of posts")
-        out = []
+        pairs = []
         for item in items:
             if not isinstance(item, dict):
                 raise CorpusError(f"{path}: expected objects with content and label")
-            label = SMP_EMOTION_MAP.get(str(item.get("label", "")))
-            text = str(item.get("content", item.get("text", "")))
-            if label is not None and text:
-                out.append(EmotionExample(text, label))
-        return out
+            pairs.append(
+                (str(item.get("label", "")), str(item.get("content", item.get("text", ""))))
+            )
+        return _emotion_examples(pairs, SMP_EMOTION_MAP)
     rows = _open_rows(path)
     if not rows:
-        return []
+        return EmotionFile([], 0)
     columns = set(rows[0])
     if {"Utterance", "Emotion"} <= columns:
         text_key, label_key, mapping = "Utterance", "Emotion", CPED_EMOTION_MAP
@@ -117,13 +154,25 @@ def read_emotion_file(path: Path) -> list[EmotionExample]:
         raise CorpusError(
             f"{path}: need columns text,label (SMP), Utterance,Emotion (CPED) or text,emotion"
         )
+    pairs = [
+        ((row.get(label_key) or "").strip(), (row.get(text_key) or "").strip()) for row in rows
+    ]
+    return _emotion_examples(pairs, mapping)
+
+
+def _emotion_examples(pairs: list[tuple[str, str]], mapping: dict[str, Emotion]) -> EmotionFile:
     out = []
-    for row in rows:
-        label = mapping.get((row.get(label_key) or "").strip())
-        text = (row.get(text_key) or "").strip()
-        if label is not None and text:
+    unmapped: dict[str, int] = {}
+    no_text = 0
+    for raw_label, text in pairs:
+        label = mapping.get(raw_label)
+        if label is None:
+            unmapped[raw_label] = unmapped.get(raw_label, 0) + 1
+        elif not text:
+            no_text += 1
+        else:
             out.append(EmotionExample(text, label))
-    return out
+    return EmotionFile(out, len(pairs), unmapped, no_text)
 
 
 def read_debtor_set(path: Path) -> list[DebtorExample]:

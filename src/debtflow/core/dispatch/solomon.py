@@ -39,6 +39,10 @@ RUIN_VISITS = 20
 RUIN_SEQUENCE = 15
 ANNEALING_START = 10.0
 ANNEALING_END = 0.1
+# the largest coordinate, time, demand and capacity read: the solver's integer model
+# (distances and times times SCALE, summed along routes) must stay well inside 64 bits
+MAX_VALUE = 10**7
+MAX_VEHICLES = 10_000
 
 
 class SolomonFormatError(ValueError):
@@ -106,6 +110,10 @@ def parse_solomon(text: str) -> SolomonInstance:
     vehicles, capacity = int(fleet[0]), int(fleet[1])
     if vehicles < 1 or capacity < 0:
         raise SolomonFormatError("vehicle number must be positive, capacity not negative")
+    if vehicles > MAX_VEHICLES or capacity > MAX_VALUE:
+        raise SolomonFormatError(
+            f"at most {MAX_VEHICLES:,} vehicles of capacity at most {MAX_VALUE:,}"
+        )
 
     nodes: list[SolomonCustomer] = []
     for line in lines[customer_at + 1 :]:
@@ -116,11 +124,15 @@ def parse_solomon(text: str) -> SolomonInstance:
             raise SolomonFormatError(f"customer line needs 7 columns: {line!r}")
         try:
             number = int(fields[0])
-            x, y = float(fields[1]), float(fields[2])
-            demand = int(float(fields[3]))
-            ready, due, service = (float(v) for v in fields[4:7])
+            values = [float(v) for v in fields[1:7]]
         except ValueError as exc:
             raise SolomonFormatError(f"bad number in customer line {line!r}") from exc
+        if not all(math.isfinite(v) and abs(v) <= MAX_VALUE for v in values):
+            raise SolomonFormatError(
+                f"customer line {line!r}: numbers must be finite and at most {MAX_VALUE:,} in size"
+            )
+        x, y, demand_value, ready, due, service = values
+        demand = int(demand_value)
         if demand < 0 or service < 0 or ready > due:
             raise SolomonFormatError(f"customer {number}: negative demand/service or bad window")
         nodes.append(SolomonCustomer(number, x, y, demand, ready, due, service))

@@ -242,7 +242,7 @@ def validate_row(
     city = r.required_text("city")
     latitude = r.coordinate("latitude", -90.0, 90.0)
     longitude = r.coordinate("longitude", -180.0, 180.0)
-    if (latitude is None) != (longitude is None):
+    if bool(r.text("latitude")) != bool(r.text("longitude")):  # a bad value is said above
         r.error("latitude", "latitude and longitude must be given together")
     zone = r.text("timezone") or DEFAULT_TIMEZONE
     try:

@@ -178,11 +178,18 @@ def _treatment(name: str, base: Path | None, where: str) -> TreatmentRules:
 
 
 def load_experiment(path: Path) -> ExperimentPlan:
-    """Read and check an experiment file; its treatment files are found beside it."""
+    """Read and check an experiment file; its treatment files are found beside it.  A
+    leading UTF-8 byte-order mark is dropped."""
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))
     except FileNotFoundError:
         raise ExperimentFileError(f"experiment file not found: {path}") from None
+    except OSError as error:  # a folder, no permission
+        raise ExperimentFileError(f"{path}: cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise ExperimentFileError(
+            f"{path}: not UTF-8 ({error.reason} at byte {error.start})"
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise ExperimentFileError(f"{path}: not valid TOML ({error})") from None
     plan = parse_experiment(document, source=str(path), base=path.parent)

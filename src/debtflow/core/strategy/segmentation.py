@@ -295,11 +295,13 @@ def parse_rules(document: Mapping[str, Any], source: str = "rules") -> Segmentat
 
 def load_rules(path: Path) -> SegmentationRules:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is dropped
     except FileNotFoundError:
         raise RuleFileError(f"rule file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:  # a folder, no permission, not UTF-8
-        raise RuleFileError(f"{path}: cannot be read ({error})") from None
+    except OSError as error:  # a folder, no permission
+        raise RuleFileError(f"{path}: cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise RuleFileError(f"{path}: not UTF-8 ({error.reason} at byte {error.start})") from None
     except tomllib.TOMLDecodeError as error:
         raise RuleFileError(f"{path}: not valid TOML ({error})") from None
     return parse_rules(document, source=str(path))

@@ -425,11 +425,15 @@ def parse_treatment_rules(document: Mapping[str, Any], source: str = "rules") ->
 
 def load_treatment_rules(path: Path) -> TreatmentRules:
     try:
-        document = tomllib.loads(path.read_text(encoding="utf-8"))
+        document = tomllib.loads(path.read_text(encoding="utf-8-sig"))  # a BOM is dropped
     except FileNotFoundError:
         raise TreatmentRuleError(f"rule file not found: {path}") from None
-    except (OSError, UnicodeDecodeError) as error:  # a folder, no permission, not UTF-8
-        raise TreatmentRuleError(f"{path}: cannot be read ({error})") from None
+    except OSError as error:  # a folder, no permission
+        raise TreatmentRuleError(f"{path}: cannot be read ({error.strerror})") from None
+    except UnicodeDecodeError as error:
+        raise TreatmentRuleError(
+            f"{path}: not UTF-8 ({error.reason} at byte {error.start})"
+        ) from None
     except tomllib.TOMLDecodeError as error:
         raise TreatmentRuleError(f"{path}: not valid TOML ({error})") from None
     return parse_treatment_rules(document, source=str(path))
