@@ -21,6 +21,7 @@ from debtflow.auth import service as auth_service
 from debtflow.case import repository as case_repository
 from debtflow.case import service as case_service
 from debtflow.config import get_settings
+from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.core.strategy import segmentation
 from debtflow.db import POOL_RECYCLE_S, get_engine, make_engine, unit_of_work, utcnow
 from debtflow.evidence.store import committed_tree_size, reserve_leaves
@@ -284,3 +285,26 @@ def test_a_contact_log_locks_its_debtor_and_reads_the_case_in_one_statement(demo
         assert len(seen) == CONTACT_LOG_STATEMENTS_PG, "\n".join(seen)
     else:  # SQLite: the write lock is an UPDATE of the debtor row, then the same read
         assert sum(s.lstrip().upper().startswith("UPDATE DEBTOR") for s in seen) == 1
+
+
+def test_a_closed_case_page_proposes_no_plan_and_says_why(demo_world):
+    """As ``case explain`` does: a closed case's page shows no plan and quotes none."""
+    agent = demo_world.client(Role.ONLINE_AGENT, cookie=True)
+    with unit_of_work() as session:
+        planned = [
+            case_id
+            for case_id in _agent_cases(demo_world)
+            if (case := session.get(Case, case_id)) is not None and case.segment is not None
+        ]
+        case_id = planned[0]
+        before = agent.get(f"/cases/{case_id}").text
+        case_service.transition(session, case_id=case_id, to=CaseStatus.CLOSED, reason="test")
+    with unit_of_work() as session:
+        case, _debtor, creditor, _collector = case_service.get_row(session, case_id=case_id)
+        accounts = case_service.get_with_accounts(session, case_id=case_id).accounts
+        view = workbench_service.strategy_view(case=case, creditor=creditor, accounts=accounts)
+        explanation = strategy_service.explain_case(session, case_id=case_id)
+    assert view.plan is None and view.zh == tuple(explanation.zh.splitlines())
+    assert view.zh[0] == f"案件{case_id}已关闭：不适用任何还款方案。"
+    page = agent.get(f"/cases/{case_id}").text
+    assert "不适用任何还款方案" in page and "不适用任何还款方案" not in before

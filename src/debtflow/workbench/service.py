@@ -15,7 +15,7 @@ from debtflow.case import service as case_service
 from debtflow.contact import access as contact_access
 from debtflow.conversation import rules as conversation_rules
 from debtflow.conversation import service as conversation_service
-from debtflow.core.case.lifecycle import CaseStatus
+from debtflow.core.case.lifecycle import FINAL_STATUSES, CaseStatus
 from debtflow.core.compliance.personal_data import PersonalDataError, mask_phone
 from debtflow.core.conversation.labels import Emotion, Intent, Segment
 from debtflow.core.conversation.labels import OverdueCause as ScriptCause
@@ -46,7 +46,7 @@ from debtflow.models.enums import ContactKind
 from debtflow.portal import service as portal_service
 from debtflow.portal.service import Arrangements, SignedPlan
 from debtflow.strategy import service as strategy_service
-from debtflow.strategy.explanations import stored_plan_note
+from debtflow.strategy.explanations import FINAL_STATUS_WORDS, stored_plan_note
 from debtflow.strategy.rules import stored_reasons
 from debtflow.strategy.todays_plan import TodaysPlan, stored_plan_differs, todays_plan
 from debtflow.workbench import repository
@@ -250,15 +250,24 @@ def strategy_view(
     the one worked out now from what is owed and the creditor's current mandate
     (``todays_plan``), never the night's stored one when that no longer holds — unless the
     debtor signed a plan (``agreed``): that is the arrangement, and no other is proposed
-    (nor worded in the explanation)."""
+    (nor worded in the explanation). A settled, closed or written-off case proposes no plan
+    either and says so, as ``case explain`` does."""
     today = todays_plan(case=case, creditor=creditor, accounts=accounts)
-    if agreed is not None:
+    final = case.status in FINAL_STATUSES
+    if agreed is not None or final:
         plan, differs = None, False
     else:
         plan = plan_view(today)
         differs = plan is not None and stored_plan_differs(case.treatment, today)
+    closed: tuple[tuple[str, ...], tuple[str, ...]] = ((), ())
+    if final:
+        status_zh, status_en = FINAL_STATUS_WORDS[case.status]
+        closed = (
+            (f"案件{case.id}{status_zh}：不适用任何还款方案。",),
+            (f"Case {case.id} is {status_en}: no repayment plan applies.",),
+        )
     if today is None or case.segment is None or case.propensity is None:
-        return StrategyView(False, None, (), None, (), (), plan, differs, agreed)
+        return StrategyView(False, None, (), None, closed[0], closed[1], plan, differs, agreed)
     segmentation, _ = strategy_service.strategy_rules()
     decision = SegmentDecision(
         segment=StrategySegment(case.segment),
@@ -267,7 +276,7 @@ def strategy_view(
         reasons=stored_reasons(case.segment_reasons, segmentation),
         rule_zh=segmentation.name_zh(case.segment_rule),
     )
-    if agreed is not None:
+    if agreed is not None or final:
         words, note = explain(case.propensity, decision), None
     else:
         words = explain(case.propensity, decision, today.plan, today.refusal)
@@ -277,8 +286,8 @@ def strategy_view(
         segment=case.segment,
         reason_codes=tuple(case.segment_reasons or ()),
         propensity=case.propensity,
-        zh=tuple(words.zh.splitlines()) + ((note[0],) if note else ()),
-        en=tuple(words.en.splitlines()) + ((note[1],) if note else ()),
+        zh=closed[0] + tuple(words.zh.splitlines()) + ((note[0],) if note else ()),
+        en=closed[1] + tuple(words.en.splitlines()) + ((note[1],) if note else ()),
         plan=plan,
         stored_plan_differs=differs,
         agreed=agreed,
