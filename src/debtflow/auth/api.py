@@ -47,8 +47,7 @@ def issue_token(
     if attempt.user is None:
         return _refused(
             "invalid_credentials",
-            "wrong username or password, or the user is locked for a while after repeated "
-            "failures",
+            "wrong username or password, or the user is locked for a while after repeated failures",
         )
     token = service.issue_api_token(session, user=attempt.user)
     return TokenRead(access_token=token, expires_in=_EXPIRES_IN)
