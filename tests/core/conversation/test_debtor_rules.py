@@ -117,11 +117,23 @@ def test_hesitation() -> None:
         ("而家唔得闲 迟啲倾", Intent.BUSY),
         ("喔 要得要得", Intent.AFFIRM),
         ("你哋边个公司啊", Intent.ASK_INFO),
+        ("我根本没钱", Intent.CANNOT_PAY),
+        ("我本人现在不方便接电话", Intent.BUSY),
     ],
 )
 def test_widened_phrase_rules(text: str, intent: Intent) -> None:
     hit = rule_intent(text)
     assert hit is not None and hit[0] is intent, (text, hit)
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["我真的没办法一次性还清", "不可能一次性还清", "能不能一次性还清", "一次性还清能减多少"],
+)
+def test_paying_all_at_once_is_a_promise_only_when_said_as_one(text: str) -> None:
+    hit = rule_intent(text)
+    assert hit is None or hit[0] is not Intent.PROMISE_TO_PAY, (text, hit)
+    assert rule_intent("等月底我一次性还清") == (Intent.PROMISE_TO_PAY, "promise")
 
 
 def test_early_repayment_is_not_a_promise_and_abuse_needs_the_word() -> None:

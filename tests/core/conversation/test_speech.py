@@ -171,6 +171,12 @@ def test_unreadable_rule_file_names_the_path(tmp_path: Path) -> None:
         ("你欠钱的截图我发到你们公司大群了", Violation.THIRD_PARTY_DISCLOSURE),
         ("她的贷款拖了两个月了你叫她赶紧处理", Violation.THIRD_PARTY_DISCLOSURE),
         ("我们每天晚上都上你家门口敲门", Violation.HARASSMENT),
+        # a refusal to wait is no exception to the threat that follows it (review, 11-30)
+        ("你不还的话我们不会手软，马上派人抓你", Violation.FALSE_LEGAL),
+        ("警察不会跟你客气，拘留你是分分钟的事", Violation.FALSE_LEGAL),
+        ("法院不会再等了，判刑是肯定的", Violation.FALSE_LEGAL),
+        ("我们已经向法院申请强制执行了", Violation.FALSE_LEGAL),
+        ("今天就申请强制执行", Violation.FALSE_LEGAL),
     ],
 )
 def test_widened_rules_catch_the_concept_in_other_words(text: str, violation: Violation) -> None:
@@ -202,6 +208,14 @@ def test_widened_rules_catch_the_concept_in_other_words(text: str, violation: Vi
         "借网贷还债只会越滚越多我们不建议",
         "我没说你是骗子只是核实一下",
         "没必要去找亲戚借钱我们按您的能力定方案",
+        # naming an authority is not claiming to be one; "他们" is not a third party
+        "我是平安的，可以找银保监会投诉",
+        "我们是持牌机构，受金融监管",
+        "协商不成的话，我们法院见",
+        "您的借款逾期了，我让他们把还款链接发给您",
+        "我跟你讲讲你逾期以后会产生的费用",
+        "我们不会天天上门的，您放心",
+        "您儿子真有出息，考上大学了",
     ],
 )
 def test_tough_but_lawful_speech_is_not_flagged_by_rules(text: str) -> None:
