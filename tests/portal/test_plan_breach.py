@@ -256,3 +256,29 @@ def test_the_case_page_says_why_the_plan_ended_and_offers_plans_again(http):  # 
     what = "the down payment" if number == 0 else f"instalment {number}"
     assert f"because {what} was more than 30 days late" in page.text
     assert "data-term=" in page.text
+
+
+def test_the_breach_reason_counts_instalments_as_the_debtor_does(session):
+    """With grace months the first instalment is month 3 of the plan, but the debtor's
+    page and agreement call it instalment 1: the status-change reason says the same."""
+    creditor = make_creditor(session, code="BREACH-GRACE")
+    graced = add_debtor_case(
+        session,
+        creditor_id=creditor.id,
+        name="周雨",
+        accounts=ACCOUNTS,
+        treatment={"kind": "restructuring", "term_months": 26, "repayment_months": 24},
+        segment="hardship",
+    )
+    offer = service.plan_offers(session, case_id=graced.case.id, user=graced.user, now=NOW)[0]
+    plan = sign(session, graced, term_months=offer.term_months)
+    rows = schedule(session, graced)
+    down, first = rows[0], next(r for r in rows if r.principal_fen > 0 and r.number > 0)
+    assert down.number == 0 and first.number > 1, "the offer has grace months"
+    book(session, graced, down.amount_fen, NOW + timedelta(minutes=5), "grace-down")
+    assert run_step(session, first.due_on + timedelta(days=31))["plans_broken"] == 1
+    broken = session.get(PortalPlan, plan.id)
+    assert broken.broken_instalment == first.number  # the schedule's month, as stored
+    [leaf] = breach_leaves(session, graced.case.id)
+    assert leaf["instalment_ordinal"] == 1 and leaf["instalment_number"] == first.number
+    assert "broken: instalment 1 due" in leaf["reason"]

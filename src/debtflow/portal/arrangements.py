@@ -20,7 +20,7 @@ from debtflow.auth.scoping import Permission, permits, require
 from debtflow.case import service as case_service
 from debtflow.compliance import service as compliance_service
 from debtflow.core.conversation.scripts import AgreedPlan
-from debtflow.core.portal.plan import monthly_instalment, next_due
+from debtflow.core.portal.plan import instalment_ordinals, monthly_instalment, next_due
 from debtflow.db import utcnow
 from debtflow.models import User
 from debtflow.models.portal import LEGAL_OPEN, PLAN_SIGNED
@@ -175,7 +175,9 @@ def _signed_plan(session: Session, *, case_id: int) -> SignedPlan | None:
         signed_at=plan.signed_at,
         signer_name=plan.signer_name,
         term_months=plan.term_months,
-        instalment_count=sum(1 for r in schedule if r.number >= 1 and r.amount_fen > 0),
+        # as the debtor's card and agreement count them: after the grace months, which
+        # repay no principal even where they carry interest
+        instalment_count=len(instalment_ordinals(schedule)),
         monthly_fen=monthly_instalment(schedule, paid),
         relief_fen=plan.relief_fen,
         down_payment_fen=plan.down_payment_fen,

@@ -20,6 +20,7 @@ from debtflow.core.portal.plan import (
     BREACH_AFTER_DAYS,
     Breach,
     breach,
+    instalment_ordinals,
     interest_not_due,
 )
 from debtflow.models import (
@@ -143,6 +144,9 @@ def break_plan_if_late(
     if found is None:
         return None
     number = found.instalment.number
+    # the reason counts instalments as the debtor does (the first after the grace months
+    # is 1); a grace month that carried interest has no such ordinal and keeps its month
+    ordinal = instalment_ordinals(schedule).get(number, number)
     plan.status = PLAN_BROKEN
     plan.broken_at = at
     plan.broken_instalment = number
@@ -152,7 +156,7 @@ def break_plan_if_late(
     )
     reason = reasons.plan_broken(
         plan.id,
-        instalment=number,
+        instalment=ordinal,
         due_on=found.instalment.due_on,
         days=BREACH_AFTER_DAYS,
         owed_fen=found.owed_fen,
@@ -170,6 +174,7 @@ def break_plan_if_late(
             "due_on": found.instalment.due_on,
             "event": "plan_broken",
             "instalment_number": number,
+            "instalment_ordinal": ordinal,
             "interest_reversed_fen": reversed_fen,
             "local_date": today,
             "owed_on_instalment_fen": found.owed_fen,

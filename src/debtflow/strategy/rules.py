@@ -152,10 +152,19 @@ def treatment_rules_for(experiment_key: str | None, variant: str | None) -> Trea
     return experiment.treatments.get(variant) or treatment
 
 
+#: fields that only word a rule for people (a rule's Chinese name): editing them decides
+#: nothing differently, so they stay out of the fingerprint and re-decide no case
+WORDING_FIELDS = frozenset({"name_zh"})
+
+
 def _canonical(value: Any) -> Any:
     """Plain JSON-able form of parsed rules, the same in every process (sets sorted)."""
     if dataclasses.is_dataclass(value) and not isinstance(value, type):
-        return {f.name: _canonical(getattr(value, f.name)) for f in dataclasses.fields(value)}
+        return {
+            f.name: _canonical(getattr(value, f.name))
+            for f in dataclasses.fields(value)
+            if f.name not in WORDING_FIELDS
+        }
     if isinstance(value, enum.Enum):
         return value.value
     if isinstance(value, Mapping):

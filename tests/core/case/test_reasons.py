@@ -70,7 +70,15 @@ def test_the_stored_text_is_what_it_always_was() -> None:
 
 
 @pytest.mark.parametrize(
-    "text", [None, "", "debtor asked for a pause", "promise to call back", "promise 69 maybe"]
+    "text",
+    [
+        None,
+        "",
+        "debtor asked for a pause",
+        "promise to call back",
+        "promise 69 maybe",
+        "payment plan agreed by phone",
+    ],
 )
 def test_a_persons_words_are_not_taken_for_a_platform_reason(text: str | None) -> None:
     assert reasons.read(text) is None

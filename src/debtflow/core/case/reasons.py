@@ -42,7 +42,8 @@ def plan_paid(plan_id: int, waived_fen: int) -> str:
 def plan_broken(
     plan_id: int, *, instalment: int, due_on: date, days: int, owed_fen: int, on: date
 ) -> str:
-    """``instalment`` 0 is the down payment."""
+    """``instalment`` 0 is the down payment; otherwise the instalment as the debtor counts
+    it (1 = the first after the grace months, as the portal and the agreement number it)."""
     what = "the down payment" if instalment == 0 else f"instalment {instalment}"
     return (
         f"plan {plan_id} broken: {what} due {due_on} more than "
@@ -65,7 +66,8 @@ _PATTERNS: tuple[tuple[str, re.Pattern[str], tuple[str, ...]], ...] = (
     ("promise_made", re.compile(r"promise (?P<promise>\d+)"), ()),
     ("promise_kept", re.compile(r"promise (?P<promise>\d+) kept"), ()),
     ("promise_broken", re.compile(r"promise (?P<promise>\d+) broken"), ()),
-    ("payment", re.compile(r"payment (?P<reference>\S.*)"), ()),
+    # a reference has no spaces: "payment plan agreed by phone" is a person's words
+    ("payment", re.compile(r"payment (?P<reference>\S+)"), ()),
     ("nothing_outstanding", re.compile(rf"nothing outstanding on (?P<on>{_DATE})"), ()),
     (
         "plan_paid",
