@@ -4,9 +4,8 @@ what the rules decide, not how a rule is worded for people."""
 from __future__ import annotations
 
 import dataclasses
-from pathlib import Path
-
 import tomllib
+from pathlib import Path
 
 from debtflow.core.strategy import segmentation
 from debtflow.core.strategy.segmentation import parse_rules
