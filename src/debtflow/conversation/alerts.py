@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from debtflow.auth.scoping import Permission, case_scope, require
 from debtflow.case import service as case_service
 from debtflow.conversation import repository
-from debtflow.conversation.service import analyzer, context_of, is_unicode, turns_of
+from debtflow.conversation.service import analyzer, is_unicode, turns_of
 from debtflow.core.conversation.analysis import CollectorReading
 from debtflow.core.conversation.labels import Severity, Violation
 from debtflow.core.conversation.speech import SpeechFlag, compliance_score
@@ -91,10 +91,13 @@ def read_live(
         )
     if first_turn < 1:
         raise InvalidInput("first_turn must be 1 or more (the call's first utterance is 1)")
+    # the workbench reads the conversation service; its case context is imported when needed
+    from debtflow.workbench.service import script_context
+
     turns = turns_of(utterances)
     case = case_service.get_for_user(session, case_id=case_id, user=user)
     reader = analyzer()
-    readings = reader.read(turns, context_of(case))
+    readings = reader.read(turns, script_context(session, case_id=case.id, user=user))
     raised: list[CallAlert] = []
     for offset, reading in enumerate(readings):
         if not isinstance(reading, CollectorReading):

@@ -213,7 +213,12 @@ def analyze_for_user(
     now: datetime,
 ) -> AttachedAnalysis:
     """:func:`attach_analysis` for a signed-in user: they must be allowed to contact
-    debtors (403) and reach the case (404, as for a missing case)."""
+    debtors (403) and reach the case (404, as for a missing case). The next action's script
+    quotes what the case page's would (``workbench.script_context``: the plan worked out
+    now, or the signed plan's next payment)."""
+    # the workbench reads this module; its case context is imported when first needed
+    from debtflow.workbench.service import script_context
+
     require(user, Permission.CONTACT_DEBTORS)
     case_service.get_for_user(session, case_id=case_id, user=user)
     return attach_analysis(
@@ -223,6 +228,7 @@ def analyze_for_user(
         contact_attempt_id=contact_attempt_id,
         analysed_by=user.username,
         now=now,
+        context=script_context(session, case_id=case_id, user=user),
     )
 
 

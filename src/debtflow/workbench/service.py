@@ -351,6 +351,29 @@ def case_context(
     )
 
 
+def script_context(session: Session, *, case_id: int, user: User) -> CaseContext:
+    """What a script chosen for a case may quote, as on the case page (:func:`desk`): the plan
+    worked out now when the mandate allows it and it lowers the monthly payment, the signed
+    plan's next payment when the debtor signed one, no plan for a settled, closed or
+    written-off case — for the conversation API and call alerts, which read what the debtor
+    says on a call of this case (404 for a case out of ``user``'s reach)."""
+    case, debtor, creditor, _collector = case_service.get_row_for_user(
+        session, case_id=case_id, user=user
+    )
+    accounts = case_service.get_with_accounts(session, case_id=case_id).accounts
+    agreed = portal_service.arrangements_of_case(session, case_id=case_id, user=user).plan
+    strategy = strategy_view(case=case, creditor=creditor, accounts=accounts, agreed=agreed)
+    return case_context(
+        case=case,
+        debtor=debtor,
+        creditor=creditor,
+        agent=user,
+        plan=strategy.plan,
+        current_monthly_fen=sum(a.instalment_fen for a in accounts),
+        agreed=agreed,
+    )
+
+
 def opening_script(*, case: Case, context: CaseContext) -> NextAction:
     """The script to open with before the debtor has said anything: chosen by segment and
     cause from the library in force, willingness taken as the case's propensity score."""
