@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import signal
 from pathlib import Path
 
@@ -83,7 +84,11 @@ def import_(
         if stop.signal is None:
             raise
         # stopped before the commit (whatever the unwinding raised): the transaction and
-        # the worker processes are gone, nothing was written
+        # the worker processes are gone, nothing was written. The database connection may
+        # have been cut off mid-statement: handing it back to the pool as the process ends
+        # would try a ROLLBACK the driver cannot send and log a traceback — the server rolls
+        # back when the connection closes, so the pool's reset errors are not reported
+        logging.getLogger("sqlalchemy.pool").setLevel(logging.CRITICAL + 1)
         err_console.print("interrupted: nothing was imported", highlight=False)
         raise typer.Exit(stop.exit_code) from None
     if stop.late is not None:
