@@ -163,3 +163,31 @@ def make_world(session: Session) -> PortalWorld:
 @pytest.fixture
 def world(session: Session) -> PortalWorld:
     return make_world(session)
+
+
+def sign_plan(
+    session: Session,
+    world: DebtorWorld,
+    *,
+    term_months: int | None = None,
+    at: datetime = NOW,
+    signer_name: str | None = None,
+):
+    """The debtor of ``world`` chooses ``term_months`` (None: the plan already chosen) and
+    signs it at ``at`` in their own name; returns what ``sign_agreement`` returns."""
+    from debtflow.portal import service
+
+    if term_months is not None:
+        service.choose_plan(
+            session, case_id=world.case.id, user=world.user, term_months=term_months, now=at
+        )
+    return service.sign_agreement(
+        session,
+        case_id=world.case.id,
+        user=world.user,
+        signer_name=signer_name or world.debtor.name,
+        read_confirmed=True,
+        ip=None,
+        user_agent=None,
+        now=at,
+    )

@@ -12,7 +12,7 @@ from debtflow.core.case.lifecycle import CaseStatus
 from debtflow.payment.provider import SimulatedProvider
 from debtflow.portal import payments, service
 from debtflow.portal import requests as debtor_requests
-from portal.conftest import NOW
+from portal.conftest import NOW, sign_plan
 
 SECRET = b"test-webhook-secret"
 
@@ -28,16 +28,7 @@ def choose(session, mine, term_months=6):
 
 
 def sign(session, mine):
-    return service.sign_agreement(
-        session,
-        case_id=mine.case.id,
-        user=mine.user,
-        signer_name=mine.debtor.name,
-        read_confirmed=True,
-        ip=None,
-        user_agent=None,
-        now=NOW,
-    )
+    return sign_plan(session, mine)
 
 
 def start(session, mine, key, amount_fen=None):

@@ -19,26 +19,14 @@ from debtflow.payment import service as payment_service
 from debtflow.portal import nightly as plan_nightly
 from debtflow.portal import service
 from factories import make_creditor
-from portal.conftest import ACCOUNTS, NOW, SHANGHAI, add_debtor_case
+from portal.conftest import ACCOUNTS, NOW, SHANGHAI, add_debtor_case, sign_plan
 from portal.test_http import http  # noqa: F401  (the HTTP world fixture)
 
 HARDSHIP = {"kind": "restructuring", "term_months": 12, "repayment_months": 12, "refused": []}
 
 
 def sign(session, world, term_months=6, now=NOW):
-    service.choose_plan(
-        session, case_id=world.case.id, user=world.user, term_months=term_months, now=now
-    )
-    return service.sign_agreement(
-        session,
-        case_id=world.case.id,
-        user=world.user,
-        signer_name=world.debtor.name,
-        read_confirmed=True,
-        ip=None,
-        user_agent=None,
-        now=now,
-    )
+    return sign_plan(session, world, term_months=term_months, at=now)
 
 
 def schedule(session, world):

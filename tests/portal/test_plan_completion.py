@@ -16,7 +16,7 @@ from debtflow.payment import service as payment_service
 from debtflow.payment.provider import SimulatedProvider
 from debtflow.portal import payments, service
 from factories import make_creditor
-from portal.conftest import ACCOUNTS, NOW, add_debtor_case
+from portal.conftest import ACCOUNTS, NOW, add_debtor_case, sign_plan
 
 SECRET = b"test-webhook-secret"
 OWED = 842_000
@@ -29,19 +29,7 @@ def provider() -> SimulatedProvider:
 
 
 def sign(session, world, term_months):
-    service.choose_plan(
-        session, case_id=world.case.id, user=world.user, term_months=term_months, now=NOW
-    )
-    return service.sign_agreement(
-        session,
-        case_id=world.case.id,
-        user=world.user,
-        signer_name=world.debtor.name,
-        read_confirmed=True,
-        ip=None,
-        user_agent=None,
-        now=NOW,
-    )
+    return sign_plan(session, world, term_months=term_months)
 
 
 def pay_next_due(session, world, n):

@@ -28,24 +28,14 @@ from debtflow.portal import requests as debtor_requests
 from debtflow.portal import service
 from debtflow.promise import service as promise_service
 from debtflow.strategy import service as strategy_service
-from portal.conftest import NOW, make_world
+from portal.conftest import NOW, make_world, sign_plan
 
 
 def sign_plan_and_pay_down(session, world, *, term_months: int = 6, at=NOW):
     """The debtor of ``world.mine`` chooses and signs ``term_months`` at ``at`` and pays the
     first payment due a minute later; returns the plan as the portal reads it."""
-    case_id, user = world.mine.case.id, world.mine.user
-    service.choose_plan(session, case_id=case_id, user=user, term_months=term_months, now=at)
-    service.sign_agreement(
-        session,
-        case_id=case_id,
-        user=user,
-        signer_name="李小梅",
-        read_confirmed=True,
-        ip=None,
-        user_agent=None,
-        now=at,
-    )
+    case_id = world.mine.case.id
+    sign_plan(session, world.mine, term_months=term_months, at=at, signer_name="李小梅")
     first = service.load_case_plan(session, case_id).next_due()
     payment_service.book(
         session,
