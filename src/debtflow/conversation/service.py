@@ -220,7 +220,7 @@ def analyze_for_user(
     from debtflow.workbench.service import script_context
 
     require(user, Permission.CONTACT_DEBTORS)
-    case_service.get_for_user(session, case_id=case_id, user=user)
+    context = script_context(session, case_id=case_id, user=user)  # 404 out of reach
     return attach_analysis(
         session,
         utterances=utterances,
@@ -228,7 +228,7 @@ def analyze_for_user(
         contact_attempt_id=contact_attempt_id,
         analysed_by=user.username,
         now=now,
-        context=script_context(session, case_id=case_id, user=user),
+        context=context,
     )
 
 

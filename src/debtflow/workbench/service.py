@@ -361,7 +361,8 @@ def script_context(session: Session, *, case_id: int, user: User) -> CaseContext
         session, case_id=case_id, user=user
     )
     accounts = case_service.get_with_accounts(session, case_id=case_id).accounts
-    agreed = portal_service.arrangements_of_case(session, case_id=case_id, user=user).plan
+    # the reach was checked above; the plan alone, not the disputes and requests beside it
+    agreed = portal_service.signed_plan_of(session, case_id=case.id)
     strategy = strategy_view(case=case, creditor=creditor, accounts=accounts, agreed=agreed)
     return case_context(
         case=case,
